@@ -1,0 +1,258 @@
+// Generated from schemas/*.avsc by services/contract/generate-types.ts. Do not edit.
+
+// DeadLetter.avsc
+/** Value of presence.dlq.v1: an input record that could not be processed, with where it came from and why. Processing went on past it. */
+export interface DeadLetter {
+  /** Topic the record was read from. */
+  sourceTopic: string;
+  /** Its partition. */
+  sourcePartition: number;
+  /** Its offset. */
+  sourceOffset: number;
+  /** Original key bytes. */
+  key: null | Buffer;
+  /** Original value bytes. */
+  value: null | Buffer;
+  /** Stable code: undecodable, unknown-schema, rejected, ... */
+  errorCode: string;
+  /** The offending field, when one is to blame. */
+  field: null | string;
+  /** Human-readable reason. */
+  reason: string;
+  /** Which service dead-lettered it. */
+  service: string;
+  /** When. */
+  failedAt: number;
+}
+
+// Device.avsc
+/** One live session of the user. */
+export interface Device {
+  /** Device id. */
+  deviceId: string;
+  /** Session id. */
+  sessionId: string;
+  /** Client platform. */
+  platform: Platform;
+  /** Last heartbeat of this session as of the snapshot. */
+  lastSeen: number;
+  /** Last activity of this session as of the snapshot. */
+  lastActive: number;
+}
+
+// HeartbeatKind.avsc
+/** heartbeat: the session is alive and reports its idle time. disconnect: the session ended cleanly (socket closed, sign-out). */
+export type HeartbeatKind = "heartbeat" | "disconnect";
+export const HeartbeatKindSymbols = ["heartbeat", "disconnect"] as const;
+
+// NotificationDecision.avsc
+/** Value of notification.decision.v1, keyed by userId: the gate's answer to one request. */
+export interface NotificationDecision {
+  /** The request answered. */
+  requestId: string;
+  /** Recipient. */
+  userId: string;
+  /** Channel asked for. */
+  channel: string;
+  /** true: send it; false: suppress. */
+  deliver: boolean;
+  /** Why, as a stable code (e.g. suppressed-dnd, bypassed-dnd, store-and-forward, unknown-user-offline). */
+  reason: string;
+  /** Effective status the gate saw. */
+  status: PresenceStatus;
+  /** false when the gate had no snapshot for the user and decided as Offline. */
+  userKnown: boolean;
+  /** When the decision was made. */
+  decidedAt: number;
+}
+
+// NotificationRequest.avsc
+/** Value of notification.request.v1, keyed by userId: may this notification go out on this channel now? */
+export interface NotificationRequest {
+  /** Unique id, echoed in the decision. */
+  requestId: string;
+  /** Recipient. */
+  userId: string;
+  /** Delivery channel: websocket, sse, web-push, mobile-push (push, gated) or in-app, email, sms, chat (store-and-forward, always delivered); configurable. */
+  channel: string;
+  /** Let a push through Do Not Disturb (security alerts). */
+  bypassDoNotDisturb: boolean;
+  /** When it was requested. */
+  requestedAt: number;
+}
+
+// OverrideKind.avsc
+/** status: sets the manual status register. visibility: sets the visibility register. */
+export type OverrideKind = "status" | "visibility";
+export const OverrideKindSymbols = ["status", "visibility"] as const;
+
+// OverrideStatus.avsc
+/** A status the user sets by hand. Available clears a previous override. */
+export type OverrideStatus = "Available" | "Busy" | "DoNotDisturb" | "AppearOffline";
+export const OverrideStatusSymbols = ["Available", "Busy", "DoNotDisturb", "AppearOffline"] as const;
+
+// OverrideView.avsc
+/** The manual status in force (as of the snapshot) with its expiry. */
+export interface OverrideView {
+  /** The manual status. */
+  status: OverrideStatus;
+  /** Custom status text. */
+  customText: null | string;
+  /** When it stops applying; readers evaluate it against their clock. */
+  expiresAt: null | number;
+  /** When it was set. */
+  setAt: number;
+}
+
+// Platform.avsc
+/** Kind of client a session runs on. */
+export type Platform = "web" | "desktop" | "ios" | "android" | "other";
+export const PlatformSymbols = ["web", "desktop", "ios", "android", "other"] as const;
+
+// PresenceChange.avsc
+/** Value of presence.changes.v1, keyed by userId: one record per effective-status transition. */
+export interface PresenceChange {
+  /** The user. */
+  userId: string;
+  /** Status before. */
+  from: PresenceStatus;
+  /** Status after. */
+  to: PresenceStatus;
+  /** When the transition took effect (event time, or the deadline for clock-driven ones). */
+  at: number;
+  /** event (an input record caused it) or clock (a threshold or expiry passed). */
+  cause: string;
+  /** User state version after the transition; duplicates share it. */
+  version: number;
+}
+
+// PresenceHeartbeat.avsc
+/** Value of presence.heartbeat.v1, keyed by userId. Published by gateways every heartbeat interval per session, and once with kind=disconnect when a session closes cleanly. */
+export interface PresenceHeartbeat {
+  /** heartbeat or clean disconnect. */
+  kind: HeartbeatKind;
+  /** The user; also the record key. */
+  userId: string;
+  /** Stable id of the device (browser profile, phone). */
+  deviceId: string;
+  /** Id of one connection (a tab, an app process); several per device. */
+  sessionId: string;
+  /** Client platform. */
+  platform: Platform;
+  /** When the gateway observed the heartbeat (gateway clock). Future values are clamped by the processor. */
+  observedAt: number;
+  /** How long this session's user has been idle, in ms, as reported by the client. Ignored for disconnect. */
+  idleMs: number;
+  /** Which gateway published it, for tracing. */
+  gatewayId: null | string;
+}
+
+// PresenceOverride.avsc
+/** Value of presence.override.v1, keyed by userId. Two last-writer-wins registers ordered by (setAt, eventId): the manual status (kind=status) and the visibility setting (kind=visibility). */
+export interface PresenceOverride {
+  /** Which register this event writes. */
+  kind: OverrideKind;
+  /** The user; also the record key. */
+  userId: string;
+  /** Unique id of this change; tie-breaker when two share setAt. */
+  eventId: string;
+  /** When the user made the change. */
+  setAt: number;
+  /** For kind=status: the manual status; Available clears. */
+  status: null | OverrideStatus;
+  /** For kind=status: optional custom status text (trimmed, bounded). */
+  customText: null | string;
+  /** For kind=status: when the override stops applying; null means until changed. */
+  expiresAt: null | number;
+  /** For kind=visibility: the new setting. */
+  visibility: null | Visibility;
+}
+
+// PresenceSnapshot.avsc
+/** Value of the compacted presence.snapshot.v1, keyed by userId: a user's reader-visible presence. Written only when something a reader can see changed, or to refresh lastSeen/lastActive before a reader would compute a wrong status from stale ones. Readers recompute the effective status from these fields with their own clock. */
+export interface PresenceSnapshot {
+  /** The user; also the record key. */
+  userId: string;
+  /** Effective status at emittedAt. */
+  status: PresenceStatus;
+  /** When the effective status last changed. */
+  statusSince: null | number;
+  /** Latest heartbeat over all sessions; null if never seen. */
+  lastSeen: null | number;
+  /** Latest activity over all sessions (observedAt minus idle time). */
+  lastActive: null | number;
+  /** Manual status, if one is set. */
+  override: null | OverrideView;
+  /** Who may see the status. */
+  visibility: Visibility;
+  /** Live sessions. */
+  devices: Array<Device>;
+  /** Per-user state version; monotonically increasing. Readers drop a record whose version is not above the last applied one. */
+  version: number;
+  /** When the processor wrote this snapshot (stream time). */
+  emittedAt: number;
+}
+
+// PresenceStatus.avsc
+/** Effective status a reader sees, in rule order: an AppearOffline override reads Offline; DoNotDisturb and Busy overrides win over activity; otherwise Offline (no live session), Away (idle past the away threshold) or Online. */
+export type PresenceStatus = "Online" | "Away" | "Busy" | "DoNotDisturb" | "Offline";
+export const PresenceStatusSymbols = ["Online", "Away", "Busy", "DoNotDisturb", "Offline"] as const;
+
+// RoomEvent.avsc
+/** Value of presence.room.v1, keyed by the room key "<roomKind>/<roomId>". Who is looking at this resource right now. */
+export interface RoomEvent {
+  /** What happened. */
+  kind: RoomEventKind;
+  /** Kind of resource, e.g. document. */
+  roomKind: string;
+  /** Id of the resource within its kind. */
+  roomId: string;
+  /** The member's user. */
+  userId: string;
+  /** The member's session; a user may be in a room from several sessions. */
+  sessionId: string;
+  /** When the gateway observed the event. */
+  observedAt: number;
+  /** Small opaque PII-free member data (cursor colour, view mode); bounded in entries and bytes. */
+  metadata: null | Record<string, string>;
+}
+
+// RoomEventKind.avsc
+/** join: a session enters the room. leave: it leaves. heartbeat: it is still there. sessionEnded: the session is gone (acts as leave). */
+export type RoomEventKind = "join" | "leave" | "heartbeat" | "sessionEnded";
+export const RoomEventKindSymbols = ["join", "leave", "heartbeat", "sessionEnded"] as const;
+
+// RoomMember.avsc
+/** One session present in a room. */
+export interface RoomMember {
+  /** Member's user. */
+  userId: string;
+  /** Member's session. */
+  sessionId: string;
+  /** When the session joined. */
+  joinedAt: number;
+  /** Last room heartbeat as of the snapshot. */
+  lastSeen: number;
+  /** Opaque member data, bounded. */
+  metadata: Record<string, string>;
+}
+
+// RoomSnapshot.avsc
+/** Value of the compacted presence.room-snapshot.v1, keyed by "<roomKind>/<roomId>": who is in the room. A tombstone (null value) when the room empties. */
+export interface RoomSnapshot {
+  /** Kind of resource. */
+  roomKind: string;
+  /** Resource id. */
+  roomId: string;
+  /** Present sessions. */
+  members: Array<RoomMember>;
+  /** Per-room state version; monotonically increasing. */
+  version: number;
+  /** When the processor wrote it. */
+  emittedAt: number;
+}
+
+// Visibility.avsc
+/** Who may see the user's status: everyone, or nobody but the user (others read Offline). */
+export type Visibility = "everyone" | "nobody";
+export const VisibilitySymbols = ["everyone", "nobody"] as const;

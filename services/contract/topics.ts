@@ -1,0 +1,51 @@
+/**
+ * The topics of the public contract (see ARCHITECTURE.md) with their value schema and config.
+ * Names are the contract; `prefix` exists so tests and side-by-side deployments get their own.
+ */
+export type TopicRole =
+  | 'heartbeat' | 'override' | 'room'
+  | 'snapshot' | 'roomSnapshot' | 'changes' | 'storeChangelog'
+  | 'dlq' | 'notificationRequest' | 'notificationDecision';
+
+export interface TopicSpec {
+  readonly role: TopicRole;
+  readonly name: string;
+  /** Full name of the Avro record in schemas/ for the value, or null for an internal encoding. */
+  readonly valueSchema: string | null;
+  /** What the record key is. */
+  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'none';
+  readonly config: Readonly<Record<string, string>>;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const compacted = {
+  'cleanup.policy': 'compact',
+  // Compact soon after a segment rolls, so a replica reading from the start stays small.
+  'min.cleanable.dirty.ratio': '0.1',
+  'segment.ms': String(60 * 60 * 1000),
+  'delete.retention.ms': String(DAY_MS),
+};
+const retained = (days: number) => ({ 'cleanup.policy': 'delete', 'retention.ms': String(days * DAY_MS) });
+
+export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
+  heartbeat: { role: 'heartbeat', name: 'presence.heartbeat.v1', valueSchema: 'presence.v1.PresenceHeartbeat', key: 'userId', config: retained(1) },
+  override: { role: 'override', name: 'presence.override.v1', valueSchema: 'presence.v1.PresenceOverride', key: 'userId', config: retained(7) },
+  room: { role: 'room', name: 'presence.room.v1', valueSchema: 'presence.v1.RoomEvent', key: 'roomKey', config: retained(1) },
+  snapshot: { role: 'snapshot', name: 'presence.snapshot.v1', valueSchema: 'presence.v1.PresenceSnapshot', key: 'userId', config: compacted },
+  roomSnapshot: { role: 'roomSnapshot', name: 'presence.room-snapshot.v1', valueSchema: 'presence.v1.RoomSnapshot', key: 'roomKey', config: compacted },
+  changes: { role: 'changes', name: 'presence.changes.v1', valueSchema: 'presence.v1.PresenceChange', key: 'userId', config: retained(7) },
+  storeChangelog: { role: 'storeChangelog', name: 'presence.processor-store-changelog', valueSchema: null, key: 'storeKey', config: compacted },
+  dlq: { role: 'dlq', name: 'presence.dlq.v1', valueSchema: 'presence.v1.DeadLetter', key: 'none', config: retained(14) },
+  notificationRequest: { role: 'notificationRequest', name: 'notification.request.v1', valueSchema: 'presence.v1.NotificationRequest', key: 'userId', config: retained(1) },
+  notificationDecision: { role: 'notificationDecision', name: 'notification.decision.v1', valueSchema: 'presence.v1.NotificationDecision', key: 'userId', config: retained(7) },
+};
+
+/** Topics whose partitions are joined by key in one processor task: they must be co-partitioned. */
+export const CO_PARTITIONED: readonly TopicRole[] = ['heartbeat', 'override', 'room', 'storeChangelog'];
+
+export const topicName = (role: TopicRole, prefix = ''): string => `${prefix}${TOPICS[role].name}`;
+
+/** Confluent TopicNameStrategy subject for a topic's values. */
+export const valueSubject = (role: TopicRole, prefix = ''): string => `${topicName(role, prefix)}-value`;
+
+export const roomKey = (roomKind: string, roomId: string): string => `${roomKind}/${roomId}`;

@@ -1,0 +1,35 @@
+/**
+ * Environment configuration shared by every service, validated with zod so a bad value fails at
+ * start with the variable's name. Each service extends `kafkaEnv` with its own fields.
+ */
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(readonly issues: readonly string[]) {
+    super(`invalid configuration:\n  ${issues.join('\n  ')}`);
+  }
+}
+
+const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+/** Connection settings (documented in README, "Configuration"). */
+export const kafkaEnv = z.object({
+  KAFKA_BROKERS: csv.default('127.0.0.1:9092').pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'host:port')).min(1)),
+  KAFKA_CLIENT_ID: z.string().min(1).default('presence'),
+  SCHEMA_REGISTRY_URL: z.string().url().default('http://127.0.0.1:8081/apis/ccompat/v7'),
+  TOPIC_PREFIX: z.string().regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, . _ -').default(''),
+  TOPIC_PARTITIONS: z.coerce.number().int().min(1).max(1000).default(6),
+  TOPIC_REPLICATION_FACTOR: z.coerce.number().int().min(1).max(10).default(1),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+export type KafkaEnv = z.infer<typeof kafkaEnv>;
+
+/** Parses `env` with `schema`, throwing a ConfigError that names every bad variable. */
+export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  return result.data;
+}

@@ -63,7 +63,7 @@ start_kafka() {
   local cp="$KAFKA_HOME/libs/*"
   if [[ ! -f "$KAFKA_HOME/data/meta.properties" ]]; then
     local cluster_id
-    cluster_id="$(java -cp "$cp" kafka.tools.StorageTool random-uuid)"
+    cluster_id="$(java -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
     log "formatting KRaft storage (cluster $cluster_id)"
     java -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -cp "$cp" kafka.tools.StorageTool format \
       -t "$cluster_id" -c "$KAFKA_HOME/server.properties" -g >"$KAFKA_HOME/format.log" 2>&1 \

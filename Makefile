@@ -1,0 +1,51 @@
+# Presence on Kafka. `make test` and `make demo` do all set-up on a fresh machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
+help: ## List targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+.infra/pyclient/.complete: infra/pyclient.sh
+	bash infra/pyclient.sh
+
+deps: node_modules/.installed .infra/pyclient/.complete ## Install npm packages and the independent test client
+
+up: ## Fetch (first time) and start Kafka and the schema registry on 127.0.0.1; idempotent
+	bash infra/up.sh
+
+down: ## Stop what `make up` started (by pid file)
+	bash infra/down.sh
+
+provision: node_modules/.installed up ## Create every topic and register every schema (idempotent)
+	tsx infra/provision.ts
+
+typecheck: node_modules/.installed ## Type-check everything with tsc
+	tsc --noEmit -p .
+
+types: node_modules/.installed ## Regenerate TypeScript types from schemas/*.avsc
+	tsx services/contract/generate-types.ts
+
+unit: node_modules/.installed ## Unit tests only (no I/O), with coverage of the presence core
+	jest --selectProjects unit --coverage
+
+int: deps up ## Integration tests against the real broker and registry
+	INFRA_AUTOSTART=0 jest --selectProjects int
+
+test: deps up typecheck ## Everything: type-check, unit tests with coverage, integration tests
+	INFRA_AUTOSTART=0 jest --coverage
+
+demo: deps provision ## The main job (grows with the services): infrastructure up and topics provisioned
+	@echo "Kafka on $${KAFKA_BROKERS:-127.0.0.1:9092}, registry on $${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}"
+
+check-lifecycle: ## make up twice then down twice leaves no process of ours behind
+	bash infra/check-lifecycle.sh
+
+clean: down ## Stop everything and delete broker data (keeps downloaded jars)
+	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
+
+.PHONY: help deps up down provision typecheck types unit int test demo check-lifecycle clean

@@ -1,0 +1,89 @@
+/**
+ * Shared helpers for integration tests against the real broker and registry (started by infra/).
+ * Every test gets its own topic prefix and consumer groups, and disconnects every client it makes.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Admin, Consumer, EachMessagePayload, Kafka } from 'kafkajs';
+import { kafkaEnv, parseEnv, type KafkaEnv } from '../services/platform/config';
+import { createKafka } from '../services/platform/kafka';
+import { provisionTopics } from '../services/contract/provision';
+import { AvroSerde, createRegistry } from '../services/contract/serde';
+
+export const env: KafkaEnv = parseEnv(kafkaEnv, { ...process.env, LOG_LEVEL: 'silent' });
+
+/** A fresh prefix for topics, subjects and groups: tests never share a name. */
+export function uniquePrefix(label: string): string {
+  return `t-${label}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}.`;
+}
+
+export function testKafka(clientId = 'presence-test'): Kafka {
+  return createKafka({ brokers: env.KAFKA_BROKERS, clientId });
+}
+
+/** Creates every contract topic under `prefix` and registers the schemas under prefixed subjects. */
+export async function provisionPrefix(prefix: string, partitions = 3): Promise<{ serde: AvroSerde }> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    await provisionTopics(admin, { prefix, partitions, replicationFactor: 1 });
+  } finally {
+    await admin.disconnect();
+  }
+  return { serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), prefix) };
+}
+
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Polls `probe` until it returns a value other than undefined/false, or fails naming `what`. */
+export async function waitFor<T>(
+  probe: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Runs a consumer group over `topic` from the earliest offset until `count` messages arrived. */
+export async function consumeMessages(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  opts: { groupId?: string; readUncommitted?: boolean; timeoutMs?: number } = {},
+): Promise<EachMessagePayload['message'][]> {
+  const consumer: Consumer = kafka.consumer({
+    groupId: opts.groupId ?? `${topic}-reader-${randomBytes(3).toString('hex')}`,
+    readUncommitted: opts.readUncommitted ?? false,
+    maxWaitTimeInMs: 100,
+  });
+  const messages: EachMessagePayload['message'][] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
+    await waitFor(() => messages.length >= count, `${count} messages on ${topic} (got ${messages.length})`, opts.timeoutMs);
+    return messages;
+  } finally {
+    await consumer.disconnect();
+  }
+}

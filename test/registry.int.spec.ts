@@ -1,0 +1,36 @@
+/** The registry enforces BACKWARD compatibility on the subjects provisioning creates. */
+import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { expandSchema, loadNamedSchemas } from '../services/contract/schemas';
+import { createRegistry, registerSchemas } from '../services/contract/serde';
+import { valueSubject } from '../services/contract/topics';
+import { env, uniquePrefix } from './helpers';
+
+type Field = { name: string; type: unknown; default?: unknown };
+
+describe('schema registry compatibility', () => {
+  const registry = createRegistry(env.SCHEMA_REGISTRY_URL);
+  const base = () => expandSchema('presence.v1.PresenceHeartbeat', loadNamedSchemas()) as { fields: Field[] };
+  const register = (schema: object, subject: string) =>
+    registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: COMPATIBILITY.BACKWARD });
+
+  it('registering the same schemas twice returns the same ids', async () => {
+    const prefix = uniquePrefix('reg');
+    expect(await registerSchemas(registry, prefix)).toEqual(await registerSchemas(registry, prefix));
+  });
+
+  it('refuses a change that new readers cannot apply to old data, accepts an optional field', async () => {
+    const prefix = uniquePrefix('compat');
+    const subject = valueSubject('heartbeat', prefix);
+    const ids = await registerSchemas(registry, prefix);
+
+    const breaking = base();
+    breaking.fields.push({ name: 'tenantId', type: 'string' }); // required, no default
+    await expect(register(breaking, subject)).rejects.toThrow(/incompatible/i);
+
+    const evolving = base();
+    evolving.fields.push({ name: 'tenantId', type: ['null', 'string'], default: null });
+    const { id } = await register(evolving, subject);
+    expect(id).not.toBe(ids.heartbeat);
+    expect((await registry.getLatestSchemaId(subject))).toBe(id);
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The processor's local state store: per input partition, a set of key → encoded state entries and
+ * the changelog offset they reflect, written together in one atomic batch. The LevelDB store is the
+ * real one; the in-memory one exists for pure tests of code that needs a store, and both pass the
+ * same contract suite (store.unit.spec.ts).
+ */
+import { existsSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+
+export interface PartitionContents {
+  readonly entries: Map<string, string>;
+  /** The next changelog offset to read to catch up (offset of the last applied record + 1), or null. */
+  readonly changelogPosition: string | null;
+}
+
+export interface PartitionStore {
+  load(partition: number): Promise<PartitionContents>;
+  /** Atomically applies puts (value) and deletes (null) and records the changelog position. */
+  write(partition: number, changes: ReadonlyArray<readonly [string, string | null]>, changelogPosition: string): Promise<void>;
+  drop(partition: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class StoreError extends Error {
+  constructor(readonly code: 'STORE_CORRUPT' | 'STORE_IO', message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+const pad = (p: number) => String(p).padStart(5, '0');
+const dataPrefix = (p: number) => `${pad(p)}!d!`;
+const positionKey = (p: number) => `${pad(p)}!m!changelog-position`;
+/** Upper bound of a prefix range: '!' + 1 is '"'. */
+const rangeEnd = (prefix: string) => `${prefix.slice(0, -1)}"`;
+
+export class LevelPartitionStore implements PartitionStore {
+  private constructor(private readonly db: ClassicLevel<string, string>) {}
+
+  /**
+   * Opens (or creates) the store under `dir`. A store LevelDB cannot open (corruption, foreign
+   * files) is moved aside and a fresh one is created: the changelog alone restores it.
+   */
+  static async open(dir: string, onCorrupt?: (movedTo: string, cause: unknown) => void): Promise<LevelPartitionStore> {
+    const path = join(dir, 'store');
+    try {
+      const db = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      await db.open();
+      return new LevelPartitionStore(db);
+    } catch (cause) {
+      if (!existsSync(path)) throw new StoreError('STORE_IO', `cannot create store at ${path}`, cause);
+      const movedTo = `${path}.corrupt-${Date.now()}`;
+      renameSync(path, movedTo);
+      onCorrupt?.(movedTo, cause);
+      const db = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      await db.open();
+      return new LevelPartitionStore(db);
+    }
+  }
+
+  async load(partition: number): Promise<PartitionContents> {
+    const prefix = dataPrefix(partition);
+    const entries = new Map<string, string>();
+    for await (const [k, v] of this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) })) entries.set(k.slice(prefix.length), v);
+    const changelogPosition = (await this.db.get(positionKey(partition))) ?? null;
+    return { entries, changelogPosition };
+  }
+
+  async write(partition: number, changes: ReadonlyArray<readonly [string, string | null]>, changelogPosition: string): Promise<void> {
+    const prefix = dataPrefix(partition);
+    const batch = this.db.batch();
+    for (const [key, value] of changes) {
+      if (value === null) batch.del(prefix + key);
+      else batch.put(prefix + key, value);
+    }
+    batch.put(positionKey(partition), changelogPosition);
+    await batch.write();
+  }
+
+  async drop(partition: number): Promise<void> {
+    const prefix = dataPrefix(partition);
+    await this.db.clear({ gte: prefix, lt: rangeEnd(prefix) });
+    await this.db.del(positionKey(partition));
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+export class MemoryPartitionStore implements PartitionStore {
+  private readonly partitions = new Map<number, { entries: Map<string, string>; position: string | null }>();
+
+  async load(partition: number): Promise<PartitionContents> {
+    const p = this.partitions.get(partition);
+    return { entries: new Map(p?.entries ?? []), changelogPosition: p?.position ?? null };
+  }
+
+  async write(partition: number, changes: ReadonlyArray<readonly [string, string | null]>, changelogPosition: string): Promise<void> {
+    const p = this.partitions.get(partition) ?? { entries: new Map<string, string>(), position: null };
+    for (const [key, value] of changes) {
+      if (value === null) p.entries.delete(key);
+      else p.entries.set(key, value);
+    }
+    p.position = changelogPosition;
+    this.partitions.set(partition, p);
+  }
+
+  async drop(partition: number): Promise<void> {
+    this.partitions.delete(partition);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,71 @@
+/** One contract, run against every PartitionStore implementation (LevelDB on a fresh temp dir). */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LevelPartitionStore, MemoryPartitionStore, type PartitionStore } from './store';
+
+const dirs: string[] = [];
+const tempDir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'presence-store-'));
+  dirs.push(d);
+  return d;
+};
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe.each<[string, () => Promise<PartitionStore>]>([
+  ['LevelPartitionStore', () => LevelPartitionStore.open(tempDir())],
+  ['MemoryPartitionStore', async () => new MemoryPartitionStore()],
+])('%s contract', (_name, make) => {
+  let store: PartitionStore;
+  beforeEach(async () => (store = await make()));
+  afterEach(() => store.close());
+
+  it('starts empty with no changelog position', async () => {
+    expect(await store.load(0)).toEqual({ entries: new Map(), changelogPosition: null });
+  });
+
+  it('writes puts, deletes and the position together, per partition', async () => {
+    await store.write(1, [['u/alice', '{"v":1}'], ['u/bob', '{"v":2}']], '10');
+    await store.write(1, [['u/alice', '{"v":3}'], ['u/bob', null]], '12');
+    await store.write(2, [['u/alice', 'other']], '5');
+    expect(await store.load(1)).toEqual({ entries: new Map([['u/alice', '{"v":3}']]), changelogPosition: '12' });
+    expect(await store.load(2)).toEqual({ entries: new Map([['u/alice', 'other']]), changelogPosition: '5' });
+  });
+
+  it('drops one partition and keeps the others', async () => {
+    await store.write(1, [['u/a', 'x']], '1');
+    await store.write(11, [['u/b', 'y']], '2');
+    await store.drop(1);
+    expect(await store.load(1)).toEqual({ entries: new Map(), changelogPosition: null });
+    expect((await store.load(11)).entries.get('u/b')).toBe('y');
+  });
+
+  it('keys with separators and unicode round-trip', async () => {
+    await store.write(3, [['r/document/42!x', 'm'], ['u/zoë', 'z']], '7');
+    expect([...(await store.load(3)).entries.keys()].sort()).toEqual(['r/document/42!x', 'u/zoë']);
+  });
+});
+
+describe('LevelPartitionStore durability', () => {
+  it('survives close and reopen', async () => {
+    const dir = tempDir();
+    const a = await LevelPartitionStore.open(dir);
+    await a.write(0, [['u/alice', 'state']], '42');
+    await a.close();
+    const b = await LevelPartitionStore.open(dir);
+    expect(await b.load(0)).toEqual({ entries: new Map([['u/alice', 'state']]), changelogPosition: '42' });
+    await b.close();
+  });
+
+  it('moves a store it cannot open aside and starts empty', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'store'));
+    writeFileSync(join(dir, 'store', 'CURRENT'), 'MANIFEST-999999\n'); // points at a manifest that does not exist
+    const moved: string[] = [];
+    const store = await LevelPartitionStore.open(dir, (to) => moved.push(to));
+    expect(moved).toHaveLength(1);
+    expect(readdirSync(dir).some((f) => f.startsWith('store.corrupt-'))).toBe(true);
+    expect(await store.load(0)).toEqual({ entries: new Map(), changelogPosition: null });
+    await store.close();
+  });
+});

@@ -26,7 +26,7 @@ export interface DeadLetter {
 }
 
 // Device.avsc
-/** One live session of the user. */
+/** One live session of the user. No per-device times: they would change the snapshot on every heartbeat. */
 export interface Device {
   /** Device id. */
   deviceId: string;
@@ -34,10 +34,6 @@ export interface Device {
   sessionId: string;
   /** Client platform. */
   platform: Platform;
-  /** Last heartbeat of this session as of the snapshot. */
-  lastSeen: number;
-  /** Last activity of this session as of the snapshot. */
-  lastActive: number;
 }
 
 // HeartbeatKind.avsc
@@ -100,8 +96,6 @@ export interface OverrideView {
   customText: null | string;
   /** When it stops applying; readers evaluate it against their clock. */
   expiresAt: null | number;
-  /** When it was set. */
-  setAt: number;
 }
 
 // Platform.avsc

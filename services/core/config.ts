@@ -1,0 +1,135 @@
+/**
+ * The one validated configuration of the presence rules: thresholds and input limits.
+ * Every field is an integer (milliseconds, counts or bytes). See README.md for the rationale.
+ */
+export interface PresenceConfig {
+  /** How often clients are expected to heartbeat (users and rooms). Default 15 000 ms. */
+  readonly heartbeatIntervalMs: number;
+  /** A session with no heartbeat for this long is gone (three missed beats). Default 45 000 ms. */
+  readonly offlineAfterMs: number;
+  /** A user whose last activity is this old reads as Away. Default 300 000 ms (5 min). */
+  readonly awayAfterMs: number;
+  /** A room member with no join/heartbeat for this long is no longer present. Default 60 000 ms. */
+  readonly roomMemberExpiryMs: number;
+  /**
+   * Lease refresh lead: the processor re-emits a snapshot this long before a reader, recomputing
+   * from the last emitted snapshot, would otherwise conclude Offline/Away/expired while newer
+   * heartbeats say otherwise. Absorbs timer and pipeline lag. Default = heartbeatIntervalMs.
+   */
+  readonly refreshLeadMs: number;
+  /** Timestamps later than now + this are clamped to now + this. Default 5 000 ms. */
+  readonly maxClockSkewMs: number;
+  /** Maximum length of any id (UTF-16 code units). Default 128. */
+  readonly maxIdLength: number;
+  /** Maximum custom status text length in characters (code points) after trimming; longer is rejected. Default 100. */
+  readonly maxCustomTextLength: number;
+  /** Maximum number of entries of room member metadata. Default 16. */
+  readonly maxMetadataEntries: number;
+  /** Maximum total UTF-8 size of room member metadata keys plus values. Default 1 024 bytes. */
+  readonly maxMetadataBytes: number;
+  /** Sessions kept per user; beyond it the least recently seen (ended ones first) is evicted. Default 32. */
+  readonly maxSessionsPerUser: number;
+  /** Members kept per room; beyond it the least recently seen (departed ones first) is evicted. Default 500. */
+  readonly maxMembersPerRoom: number;
+  /**
+   * How long an ended or expired session / departed member is kept before pruning. Must be at least
+   * offlineAfterMs and roomMemberExpiryMs, so a late, older event can never revive a pruned entry.
+   * Default 3 600 000 ms (1 h).
+   */
+  readonly sessionRetentionMs: number;
+  /** Reported idle times above this are clamped to it. Must be ≥ awayAfterMs. Default 30 days. */
+  readonly maxIdleMs: number;
+}
+
+/** Defaults of the architecture: 15 s heartbeat, 45 s offline, 5 min away, 60 s room member expiry. */
+export const DEFAULT_CONFIG: PresenceConfig = Object.freeze({
+  heartbeatIntervalMs: 15_000,
+  offlineAfterMs: 45_000,
+  awayAfterMs: 300_000,
+  roomMemberExpiryMs: 60_000,
+  refreshLeadMs: 15_000,
+  maxClockSkewMs: 5_000,
+  maxIdLength: 128,
+  maxCustomTextLength: 100,
+  maxMetadataEntries: 16,
+  maxMetadataBytes: 1_024,
+  maxSessionsPerUser: 32,
+  maxMembersPerRoom: 500,
+  sessionRetentionMs: 3_600_000,
+  maxIdleMs: 30 * 24 * 3_600_000,
+});
+
+const FIELDS = Object.keys(DEFAULT_CONFIG) as readonly (keyof PresenceConfig)[];
+
+/** One problem with a configuration: which field and why. */
+export interface ConfigIssue {
+  readonly code: 'invalid-config';
+  readonly field: string;
+  readonly reason: string;
+}
+
+export type ConfigResult =
+  | { readonly ok: true; readonly config: PresenceConfig }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
+
+/**
+ * Merges `overrides` over the defaults and validates the result. `refreshLeadMs` defaults to the
+ * (possibly overridden) `heartbeatIntervalMs`. Unknown fields are reported, never ignored.
+ * Never throws: every bad field is listed in `issues`.
+ */
+export function validateConfig(overrides: unknown = {}): ConfigResult {
+  const issues: ConfigIssue[] = [];
+  const bad = (field: string, reason: string): void => {
+    issues.push({ code: 'invalid-config', field, reason });
+  };
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    return { ok: false, issues: [{ code: 'invalid-config', field: '(root)', reason: 'must be an object' }] };
+  }
+  const input = overrides as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (!(FIELDS as readonly string[]).includes(key)) bad(key, 'unknown field');
+  }
+  const merged: Record<string, number> = {};
+  for (const field of FIELDS) {
+    const value = input[field] === undefined ? fallback(field, input) : input[field];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+      bad(field, `must be a non-negative integer, got ${String(value)}`);
+      merged[field] = DEFAULT_CONFIG[field];
+    } else {
+      merged[field] = value;
+    }
+  }
+  const c = merged as unknown as PresenceConfig;
+  const rule = (ok: boolean, field: keyof PresenceConfig, reason: string): void => {
+    if (!ok) bad(field, reason);
+  };
+  rule(c.heartbeatIntervalMs > 0, 'heartbeatIntervalMs', 'must be > 0');
+  rule(c.offlineAfterMs > c.heartbeatIntervalMs, 'offlineAfterMs', 'must be > heartbeatIntervalMs');
+  rule(c.awayAfterMs > 0, 'awayAfterMs', 'must be > 0');
+  rule(c.roomMemberExpiryMs > c.heartbeatIntervalMs, 'roomMemberExpiryMs', 'must be > heartbeatIntervalMs');
+  rule(
+    c.refreshLeadMs < Math.min(c.offlineAfterMs, c.awayAfterMs, c.roomMemberExpiryMs),
+    'refreshLeadMs',
+    'must be < offlineAfterMs, awayAfterMs and roomMemberExpiryMs',
+  );
+  rule(c.maxIdLength >= 1, 'maxIdLength', 'must be ≥ 1');
+  rule(c.maxSessionsPerUser >= 1, 'maxSessionsPerUser', 'must be ≥ 1');
+  rule(c.maxMembersPerRoom >= 1, 'maxMembersPerRoom', 'must be ≥ 1');
+  rule(
+    c.sessionRetentionMs >= Math.max(c.offlineAfterMs, c.roomMemberExpiryMs),
+    'sessionRetentionMs',
+    'must be ≥ offlineAfterMs and ≥ roomMemberExpiryMs',
+  );
+  rule(c.maxIdleMs >= c.awayAfterMs, 'maxIdleMs', 'must be ≥ awayAfterMs');
+  return issues.length === 0 ? { ok: true, config: Object.freeze(c) } : { ok: false, issues };
+}
+
+function fallback(field: keyof PresenceConfig, input: Record<string, unknown>): unknown {
+  if (field === 'refreshLeadMs' && input['heartbeatIntervalMs'] !== undefined) return input['heartbeatIntervalMs'];
+  return DEFAULT_CONFIG[field];
+}
+
+/** Renders issues as one line, e.g. for a start-up failure message. */
+export function formatConfigIssues(issues: readonly ConfigIssue[]): string {
+  return issues.map((i) => `${i.field}: ${i.reason}`).join('; ');
+}

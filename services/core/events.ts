@@ -1,0 +1,104 @@
+/** What readers see: the status computed by the rules. */
+export type EffectiveStatus = 'Online' | 'Away' | 'Busy' | 'DoNotDisturb' | 'Offline';
+/** What a user may set by hand. */
+export type OverrideStatus = 'Available' | 'Busy' | 'DoNotDisturb' | 'AppearOffline';
+export type Visibility = 'everyone' | 'nobody';
+export type Platform = 'web' | 'desktop' | 'ios' | 'android' | 'other';
+
+export const EFFECTIVE_STATUSES: readonly EffectiveStatus[] = ['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline'];
+export const OVERRIDE_STATUSES: readonly OverrideStatus[] = ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'];
+export const VISIBILITIES: readonly Visibility[] = ['everyone', 'nobody'];
+export const PLATFORMS: readonly Platform[] = ['web', 'desktop', 'ios', 'android', 'other'];
+
+/** Small, opaque, PII-free room member metadata (bounded by hygiene). */
+export type Metadata = Readonly<Record<string, string>>;
+
+/** A device (tab, app) reported it is connected, and how long it has been idle. Keyed by userId. */
+export interface HeartbeatReceived {
+  readonly type: 'heartbeat';
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly sessionId: string;
+  readonly platform: Platform;
+  /** Epoch ms, stamped by the gateway. */
+  readonly observedAt: number;
+  /** How long this device has been idle at observedAt. */
+  readonly idleMs: number;
+}
+
+/** A session disconnected cleanly (socket closed, logout). Keyed by userId. */
+export interface SessionDisconnected {
+  readonly type: 'disconnect';
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly sessionId: string;
+  readonly platform: Platform;
+  readonly observedAt: number;
+}
+
+/** A manual status was set: a last-writer-wins register ordered by (setAt, eventId). */
+export interface OverrideSet {
+  readonly type: 'override';
+  readonly userId: string;
+  readonly status: OverrideStatus;
+  readonly customText: string | null;
+  /** Epoch ms after which the override no longer applies (evaluated against the clock); null = never. */
+  readonly expiresAt: number | null;
+  readonly setAt: number;
+  readonly eventId: string;
+}
+
+/** Visibility was set: a last-writer-wins register of its own, ordered by (setAt, eventId). */
+export interface VisibilitySet {
+  readonly type: 'visibility';
+  readonly userId: string;
+  readonly visibility: Visibility;
+  readonly setAt: number;
+  readonly eventId: string;
+}
+
+export type UserEvent = HeartbeatReceived | SessionDisconnected | OverrideSet | VisibilitySet;
+
+interface RoomEventBase {
+  readonly roomKind: string;
+  readonly roomId: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly observedAt: number;
+}
+
+/** A session joined a room. Keyed by room key `${roomKind}/${roomId}`. */
+export interface RoomJoined extends RoomEventBase {
+  readonly type: 'join';
+  readonly metadata: Metadata | null;
+}
+/** A session in a room is still there; metadata null = unchanged. */
+export interface RoomHeartbeatReceived extends RoomEventBase {
+  readonly type: 'roomHeartbeat';
+  readonly metadata: Metadata | null;
+}
+/** A session left a room. */
+export interface RoomLeft extends RoomEventBase {
+  readonly type: 'leave';
+  readonly metadata: null;
+}
+/** The session itself ended; it leaves the room. */
+export interface RoomSessionEnded extends RoomEventBase {
+  readonly type: 'sessionEnded';
+  readonly metadata: null;
+}
+
+export type RoomEvent = RoomJoined | RoomHeartbeatReceived | RoomLeft | RoomSessionEnded;
+export type RoomEventType = RoomEvent['type'];
+export const ROOM_EVENT_TYPES: readonly RoomEventType[] = ['join', 'roomHeartbeat', 'leave', 'sessionEnded'];
+export const USER_EVENT_TYPES: readonly UserEvent['type'][] = ['heartbeat', 'disconnect', 'override', 'visibility'];
+
+/** The Kafka key of a room. roomKind never contains '/', so the key splits at its first '/'. */
+export function roomKey(roomKind: string, roomId: string): string {
+  return `${roomKind}/${roomId}`;
+}
+
+/** Thrown only from switch defaults the compiler proves unreachable. */
+export function unreachable(value: never): never {
+  throw new Error(`unreachable: ${String(value)}`);
+}

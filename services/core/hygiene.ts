@@ -1,0 +1,264 @@
+import type { PresenceConfig } from './config';
+import type {
+  HeartbeatReceived,
+  Metadata,
+  OverrideSet,
+  OverrideStatus,
+  Platform,
+  RoomEvent,
+  RoomEventType,
+  SessionDisconnected,
+  UserEvent,
+  Visibility,
+  VisibilitySet,
+} from './events';
+import { OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES, unreachable } from './events';
+
+export type RejectionCode =
+  | 'not-an-object'
+  | 'unknown-type'
+  | 'missing'
+  | 'wrong-type'
+  | 'empty'
+  | 'too-long'
+  | 'invalid-character'
+  | 'not-an-integer'
+  | 'negative'
+  | 'not-allowed'
+  | 'too-many-entries'
+  | 'too-large'
+  | 'invalid-range';
+
+/** Why an input was refused, naming the field (dotted for nested, e.g. `metadata.color`). */
+export interface Rejection {
+  readonly code: RejectionCode;
+  readonly field: string;
+  readonly reason: string;
+}
+
+export type Checked<T> = { readonly ok: true; readonly event: T } | { readonly ok: false; readonly rejection: Rejection };
+
+// C0 and C1 control characters, DEL.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+class Reject {
+  constructor(readonly rejection: Rejection) {}
+}
+function fail(code: RejectionCode, field: string, reason: string): never {
+  throw new Reject({ code, field, reason });
+}
+
+type Raw = Readonly<Record<string, unknown>>;
+
+function id(raw: Raw, field: string, cfg: PresenceConfig): string {
+  const v = raw[field];
+  if (v === undefined || v === null) fail('missing', field, 'is required');
+  if (typeof v !== 'string') fail('wrong-type', field, 'must be a string');
+  if (v.trim().length === 0) fail('empty', field, 'must not be empty or blank');
+  if (v.length > cfg.maxIdLength) fail('too-long', field, `must be at most ${cfg.maxIdLength} characters`);
+  if (CONTROL.test(v)) fail('invalid-character', field, 'must not contain control characters');
+  return v;
+}
+
+function integer(raw: Raw, field: string): number {
+  const v = raw[field];
+  if (v === undefined || v === null) fail('missing', field, 'is required');
+  if (typeof v !== 'number') fail('wrong-type', field, 'must be a number');
+  if (!Number.isSafeInteger(v)) fail('not-an-integer', field, 'must be a finite integer');
+  if (v < 0) fail('negative', field, 'must not be negative');
+  return v;
+}
+
+/** An epoch-ms timestamp; future values are clamped to now + maxClockSkewMs. */
+function timestamp(raw: Raw, field: string, now: number, cfg: PresenceConfig): number {
+  return Math.min(integer(raw, field), now + cfg.maxClockSkewMs);
+}
+
+function oneOf<T extends string>(raw: Raw, field: string, allowed: readonly T[]): T {
+  const v = raw[field];
+  if (v === undefined || v === null) fail('missing', field, 'is required');
+  if (typeof v !== 'string') fail('wrong-type', field, 'must be a string');
+  if (!(allowed as readonly string[]).includes(v)) fail('not-allowed', field, `must be one of ${allowed.join(', ')}`);
+  return v as T;
+}
+
+function customText(raw: Raw, cfg: PresenceConfig): string | null {
+  const v = raw['customText'];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') fail('wrong-type', 'customText', 'must be a string or null');
+  const t = v.trim();
+  if (t.length === 0) return null;
+  if (CONTROL.test(t)) fail('invalid-character', 'customText', 'must not contain control characters');
+  if (t.length > cfg.maxCustomTextLength && [...t].length > cfg.maxCustomTextLength) {
+    fail('too-long', 'customText', `must be at most ${cfg.maxCustomTextLength} characters after trimming`);
+  }
+  return t;
+}
+
+/** UTF-8 byte length without allocating (lone surrogates count as U+FFFD, 3 bytes). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n += 4;
+        i++;
+      } else n += 3;
+    } else n += 3;
+  }
+  return n;
+}
+
+function metadata(raw: Raw, cfg: PresenceConfig): Metadata | null {
+  const v = raw['metadata'];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) fail('wrong-type', 'metadata', 'must be an object of strings or null');
+  const keys = Object.keys(v).sort();
+  if (keys.length > cfg.maxMetadataEntries) {
+    fail('too-many-entries', 'metadata', `must have at most ${cfg.maxMetadataEntries} entries`);
+  }
+  let bytes = 0;
+  const entries: [string, string][] = [];
+  for (const k of keys) {
+    const value = (v as Raw)[k];
+    if (k.length === 0) fail('empty', 'metadata', 'keys must not be empty');
+    if (CONTROL.test(k)) fail('invalid-character', 'metadata', 'keys must not contain control characters');
+    if (typeof value !== 'string') fail('wrong-type', `metadata.${k}`, 'must be a string');
+    bytes += utf8Length(k) + utf8Length(value);
+    entries.push([k, value]);
+  }
+  if (bytes > cfg.maxMetadataBytes) {
+    fail('too-large', 'metadata', `keys and values must total at most ${cfg.maxMetadataBytes} bytes of UTF-8`);
+  }
+  // fromEntries defines own properties, so a key like "__proto__" is plain data.
+  return Object.fromEntries(entries);
+}
+
+function record(raw: unknown): Raw {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not-an-object', '(root)', 'must be an object');
+  return raw as Raw;
+}
+
+function run<T>(f: () => T): Checked<T> {
+  try {
+    return { ok: true, event: f() };
+  } catch (e) {
+    if (e instanceof Reject) return { ok: false, rejection: e.rejection };
+    // A hostile or broken input (e.g. a throwing getter) is refused, not propagated.
+    return { ok: false, rejection: { code: 'wrong-type', field: '(root)', reason: `unreadable: ${String(e)}` } };
+  }
+}
+
+/**
+ * Validates and normalises a raw user event (heartbeat, disconnect, override, visibility).
+ * Returns a fresh event holding only known fields, or a typed rejection; never throws.
+ * - ids: non-blank strings of at most maxIdLength, no control characters;
+ * - timestamps: non-negative integers; later than now + maxClockSkewMs are clamped to it;
+ * - idleMs: non-negative integer, clamped to maxIdleMs and to observedAt (activity never before epoch);
+ * - customText: trimmed, blank becomes null, longer than maxCustomTextLength code points is rejected;
+ * - expiresAt: null or an integer strictly after setAt (as sent, before clamping).
+ */
+export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): Checked<UserEvent> {
+  return run((): UserEvent => {
+    const r = record(raw);
+    const type = r['type'];
+    switch (type) {
+      case 'heartbeat': {
+        const base = session(r, now, cfg);
+        const idle = integer(r, 'idleMs');
+        const e: HeartbeatReceived = { type, ...base, idleMs: Math.min(idle, cfg.maxIdleMs, base.observedAt) };
+        return e;
+      }
+      case 'disconnect': {
+        const e: SessionDisconnected = { type, ...session(r, now, cfg) };
+        return e;
+      }
+      case 'override': {
+        const userId = id(r, 'userId', cfg);
+        const status = oneOf<OverrideStatus>(r, 'status', OVERRIDE_STATUSES);
+        const text = customText(r, cfg);
+        const rawSetAt = integer(r, 'setAt');
+        let expiresAt: number | null = null;
+        if (r['expiresAt'] !== undefined && r['expiresAt'] !== null) {
+          expiresAt = integer(r, 'expiresAt');
+          if (expiresAt <= rawSetAt) fail('invalid-range', 'expiresAt', 'must be after setAt');
+        }
+        const e: OverrideSet = {
+          type,
+          userId,
+          status,
+          customText: text,
+          expiresAt,
+          setAt: timestamp(r, 'setAt', now, cfg),
+          eventId: id(r, 'eventId', cfg),
+        };
+        return e;
+      }
+      case 'visibility': {
+        const e: VisibilitySet = {
+          type,
+          userId: id(r, 'userId', cfg),
+          visibility: oneOf<Visibility>(r, 'visibility', VISIBILITIES),
+          setAt: timestamp(r, 'setAt', now, cfg),
+          eventId: id(r, 'eventId', cfg),
+        };
+        return e;
+      }
+      default:
+        return fail('unknown-type', 'type', 'must be one of heartbeat, disconnect, override, visibility');
+    }
+  });
+}
+
+function session(r: Raw, now: number, cfg: PresenceConfig) {
+  return {
+    userId: id(r, 'userId', cfg),
+    deviceId: id(r, 'deviceId', cfg),
+    sessionId: id(r, 'sessionId', cfg),
+    platform: oneOf<Platform>(r, 'platform', PLATFORMS),
+    observedAt: timestamp(r, 'observedAt', now, cfg),
+  };
+}
+
+/**
+ * Validates and normalises a raw room event (join, roomHeartbeat, leave, sessionEnded).
+ * roomKind must not contain '/' (the room key is `${roomKind}/${roomId}`). Metadata (join and
+ * roomHeartbeat only; ignored on leave/sessionEnded) is null or at most maxMetadataEntries string
+ * entries totalling at most maxMetadataBytes of UTF-8, returned with sorted keys. Never throws.
+ */
+export function checkRoomEvent(raw: unknown, now: number, cfg: PresenceConfig): Checked<RoomEvent> {
+  return run((): RoomEvent => {
+    const r = record(raw);
+    const t = r['type'];
+    if (typeof t !== 'string' || !(ROOM_EVENT_TYPES as readonly string[]).includes(t)) {
+      fail('unknown-type', 'type', `must be one of ${ROOM_EVENT_TYPES.join(', ')}`);
+    }
+    const type = t as RoomEventType;
+    const roomKind = id(r, 'roomKind', cfg);
+    if (roomKind.includes('/')) fail('invalid-character', 'roomKind', "must not contain '/'");
+    const base = {
+      roomKind,
+      roomId: id(r, 'roomId', cfg),
+      userId: id(r, 'userId', cfg),
+      sessionId: id(r, 'sessionId', cfg),
+      observedAt: timestamp(r, 'observedAt', now, cfg),
+    };
+    switch (type) {
+      case 'join':
+      case 'roomHeartbeat':
+        return { type, ...base, metadata: metadata(r, cfg) };
+      case 'leave':
+      case 'sessionEnded':
+        return { type, ...base, metadata: null };
+      default: {
+        const exhaustive: never = type;
+        return unreachable(exhaustive);
+      }
+    }
+  });
+}

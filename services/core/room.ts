@@ -1,0 +1,354 @@
+import type { PresenceConfig } from './config';
+import type { Metadata, RoomEvent } from './events';
+import { unreachable } from './events';
+import { earliestAfter } from './status';
+
+/** One session in a room, keyed by (userId, sessionId). */
+export interface RoomMember {
+  readonly userId: string;
+  readonly sessionId: string;
+  /** MIN observedAt of its joins and room heartbeats (first seen); null while only a leave was seen. */
+  readonly joinedAt: number | null;
+  /** MAX observedAt of its joins and room heartbeats. */
+  readonly lastSeen: number | null;
+  /** MAX observedAt of its leaves and session ends; null = never left. */
+  readonly leftAt: number | null;
+  /** Last-writer-wins by observedAt over joins/heartbeats that carry metadata (null = unchanged). */
+  readonly metadata: Metadata | null;
+  readonly metadataAt: number | null;
+}
+
+/** Everything the processor keeps for one room; members sorted by (userId, sessionId). */
+export interface RoomState {
+  readonly roomKind: string;
+  readonly roomId: string;
+  readonly members: readonly RoomMember[];
+  /** Incremented on every state change. Order-sensitive. */
+  readonly version: number;
+}
+
+export function initialRoomState(roomKind: string, roomId: string): RoomState {
+  return { roomKind, roomId, members: [], version: 0 };
+}
+
+/** Seen after its last leave (time-independent). */
+function isOpen(m: RoomMember): boolean {
+  return m.lastSeen !== null && (m.leftAt === null || m.lastSeen > m.leftAt);
+}
+
+/** Present at `now`: seen after its last leave, within roomMemberExpiryMs. */
+export function isPresent(m: RoomMember, now: number, cfg: PresenceConfig): boolean {
+  return isOpen(m) && (m.lastSeen as number) + cfg.roomMemberExpiryMs > now;
+}
+
+function deadSince(m: RoomMember, cfg: PresenceConfig): number {
+  return isOpen(m) ? (m.lastSeen as number) + cfg.roomMemberExpiryMs : (m.leftAt as number);
+}
+
+function compareKey(a: { userId: string; sessionId: string }, userId: string, sessionId: string): number {
+  if (a.userId !== userId) return a.userId < userId ? -1 : 1;
+  if (a.sessionId !== sessionId) return a.sessionId < sessionId ? -1 : 1;
+  return 0;
+}
+
+function findMember(members: readonly RoomMember[], userId: string, sessionId: string): number {
+  let lo = 0;
+  let hi = members.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKey(members[mid] as RoomMember, userId, sessionId);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -(lo + 1);
+}
+
+/** Negative when `a` should be evicted before `b`: departed first, then least recently seen, then key. */
+function evictionOrder(a: RoomMember, b: RoomMember): number {
+  const ao = isOpen(a);
+  if (ao !== isOpen(b)) return ao ? 1 : -1;
+  const ar = Math.max(a.lastSeen ?? -1, a.leftAt ?? -1);
+  const br = Math.max(b.lastSeen ?? -1, b.leftAt ?? -1);
+  if (ar !== br) return ar - br;
+  return compareKey(a, b.userId, b.sessionId);
+}
+
+function insertMember(
+  members: readonly RoomMember[],
+  at: number,
+  m: RoomMember,
+  cfg: PresenceConfig,
+): readonly RoomMember[] {
+  const next = members.slice();
+  next.splice(at, 0, m);
+  while (next.length > cfg.maxMembersPerRoom) {
+    let victim = 0;
+    for (let i = 1; i < next.length; i++) {
+      if (evictionOrder(next[i] as RoomMember, next[victim] as RoomMember) < 0) victim = i;
+    }
+    next.splice(victim, 1);
+  }
+  return next;
+}
+
+/** Same entries (metadata values are strings, so an absent key never matches). */
+export function metadataEqual(a: Metadata | null, b: Metadata | null): boolean {
+  if (a === b) return true;
+  if (a === null || b === null) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const k of keys) {
+    if (!Object.prototype.hasOwnProperty.call(b, k) || a[k] !== b[k]) return false;
+  }
+  return true;
+}
+
+/** A total order on metadata contents, used only to break ties of equal observedAt. */
+function compareMetadata(a: Metadata, b: Metadata): number {
+  const ak = Object.keys(a).sort();
+  const bk = Object.keys(b).sort();
+  for (let i = 0; i < Math.min(ak.length, bk.length); i++) {
+    const x = ak[i] as string;
+    const y = bk[i] as string;
+    if (x !== y) return x < y ? -1 : 1;
+    const xv = a[x] as string;
+    const yv = b[y] as string;
+    if (xv !== yv) return xv < yv ? -1 : 1;
+  }
+  return ak.length - bk.length;
+}
+
+/**
+ * Merges one (hygienic) room event: joinedAt MIN, lastSeen MAX, leftAt MAX, metadata LWW by
+ * observedAt (ties broken by content). sessionEnded behaves like leave. Returns `state` itself when
+ * nothing changed.
+ */
+export function roomEvolve(state: RoomState, event: RoomEvent, cfg: PresenceConfig): RoomState {
+  switch (event.type) {
+    case 'join':
+    case 'roomHeartbeat':
+      return onSeen(state, event.userId, event.sessionId, event.observedAt, event.metadata, cfg);
+    case 'leave':
+    case 'sessionEnded':
+      return onLeft(state, event.userId, event.sessionId, event.observedAt, cfg);
+    default: {
+      const exhaustive: never = event;
+      return unreachable(exhaustive);
+    }
+  }
+}
+
+function withMembers(state: RoomState, members: readonly RoomMember[]): RoomState {
+  return members === state.members ? state : { ...state, members, version: state.version + 1 };
+}
+
+function onSeen(
+  state: RoomState,
+  userId: string,
+  sessionId: string,
+  at: number,
+  metadata: Metadata | null,
+  cfg: PresenceConfig,
+): RoomState {
+  const i = findMember(state.members, userId, sessionId);
+  if (i < 0) {
+    const m: RoomMember = {
+      userId,
+      sessionId,
+      joinedAt: at,
+      lastSeen: at,
+      leftAt: null,
+      metadata,
+      metadataAt: metadata === null ? null : at,
+    };
+    return withMembers(state, insertMember(state.members, -i - 1, m, cfg));
+  }
+  const m = state.members[i] as RoomMember;
+  const joinedAt = m.joinedAt === null || at < m.joinedAt ? at : m.joinedAt;
+  const lastSeen = m.lastSeen === null || at > m.lastSeen ? at : m.lastSeen;
+  const metaWins =
+    metadata !== null &&
+    (m.metadata === null ||
+      m.metadataAt === null ||
+      at > m.metadataAt ||
+      (at === m.metadataAt && compareMetadata(metadata, m.metadata) > 0));
+  if (joinedAt === m.joinedAt && lastSeen === m.lastSeen && !metaWins) return state;
+  const next: RoomMember = metaWins
+    ? { ...m, joinedAt, lastSeen, metadata, metadataAt: at }
+    : { ...m, joinedAt, lastSeen };
+  const members = state.members.slice();
+  members[i] = next;
+  return withMembers(state, members);
+}
+
+function onLeft(state: RoomState, userId: string, sessionId: string, at: number, cfg: PresenceConfig): RoomState {
+  const i = findMember(state.members, userId, sessionId);
+  if (i < 0) {
+    const m: RoomMember = { userId, sessionId, joinedAt: null, lastSeen: null, leftAt: at, metadata: null, metadataAt: null };
+    return withMembers(state, insertMember(state.members, -i - 1, m, cfg));
+  }
+  const m = state.members[i] as RoomMember;
+  if (m.leftAt !== null && m.leftAt >= at) return state;
+  const members = state.members.slice();
+  members[i] = { ...m, leftAt: at };
+  return withMembers(state, members);
+}
+
+/**
+ * Housekeeping at `now`: prunes members departed or expired for sessionRetentionMs. When no member
+ * remains the processor may delete the state (roomIsGone).
+ */
+export function roomTick(state: RoomState, now: number, cfg: PresenceConfig): RoomState {
+  for (const m of state.members) {
+    if (deadSince(m, cfg) + cfg.sessionRetentionMs <= now) {
+      return withMembers(
+        state,
+        state.members.filter((x) => deadSince(x, cfg) + cfg.sessionRetentionMs > now),
+      );
+    }
+  }
+  return state;
+}
+
+/** roomEvolve after roomTick at `now`: what the processor calls per room event. */
+export function applyRoomEvent(state: RoomState, event: RoomEvent, now: number, cfg: PresenceConfig): RoomState {
+  return roomEvolve(roomTick(state, now, cfg), event, cfg);
+}
+
+/** True when the state holds nothing at all (every member pruned): the processor deletes the key. */
+export function roomIsGone(state: RoomState): boolean {
+  return state.members.length === 0;
+}
+
+/** The earliest instant after `now` at which a member expires or would be pruned; null if none. */
+export function roomNextDeadline(state: RoomState, now: number, cfg: PresenceConfig): number | null {
+  let d: number | null = null;
+  for (const m of state.members) {
+    if (isOpen(m)) d = earliestAfter(d, (m.lastSeen as number) + cfg.roomMemberExpiryMs, now);
+    d = earliestAfter(d, deadSince(m, cfg) + cfg.sessionRetentionMs, now);
+  }
+  return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The room snapshot and its lease
+
+export interface MemberView {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly joinedAt: number;
+  /** MAX lastSeen at emission: a lease; readers drop the member at lastSeen + roomMemberExpiryMs. */
+  readonly lastSeen: number;
+  readonly metadata: Metadata | null;
+}
+
+/** The projection written to presence.room-snapshot.v1 (null = empty room = tombstone). */
+export interface RoomView {
+  readonly roomKind: string;
+  readonly roomId: string;
+  /** Present members at emission, sorted by (userId, sessionId). */
+  readonly members: readonly MemberView[];
+  readonly version: number;
+}
+
+function memberView(m: RoomMember): MemberView {
+  const lastSeen = m.lastSeen as number;
+  return { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt ?? lastSeen, lastSeen, metadata: m.metadata };
+}
+
+/** The snapshot of a room at `now`, or null when nobody is present (the room is gone). */
+export function roomView(state: RoomState, now: number, cfg: PresenceConfig): RoomView | null {
+  const members: MemberView[] = [];
+  for (const m of state.members) if (isPresent(m, now, cfg)) members.push(memberView(m));
+  return members.length === 0 ? null : { roomKind: state.roomKind, roomId: state.roomId, members, version: state.version };
+}
+
+/**
+ * A room snapshot as a reader should serve it at `now`: members whose lastSeen lease ran out are
+ * dropped; null when none remains. Agrees with roomView(state, now) while the processor follows
+ * roomSnapshotDecision, and decays to empty if the processor stops.
+ */
+export function readRoomView(view: RoomView | null, now: number, cfg: PresenceConfig): RoomView | null {
+  if (view === null) return null;
+  let members: MemberView[] | null = null;
+  for (let i = 0; i < view.members.length; i++) {
+    const m = view.members[i] as MemberView;
+    const present = m.lastSeen + cfg.roomMemberExpiryMs > now;
+    if (!present && members === null) members = view.members.slice(0, i);
+    else if (present && members !== null) members.push(m);
+  }
+  if (members === null) return view;
+  return members.length === 0 ? null : { ...view, members };
+}
+
+function sameMember(a: MemberView, m: { userId: string; sessionId: string; joinedAt: number; metadata: Metadata | null }): boolean {
+  return a.userId === m.userId && a.sessionId === m.sessionId && a.joinedAt === m.joinedAt && metadataEqual(a.metadata, m.metadata);
+}
+
+/** True iff the set of present members, a joinedAt or a metadata differs (lastSeen/version ignored). */
+export function roomViewChanged(prev: RoomView | null, next: RoomView | null): boolean {
+  if (prev === null || next === null) return prev !== next;
+  if (prev.members.length !== next.members.length) return true;
+  for (let i = 0; i < prev.members.length; i++) {
+    if (!sameMember(prev.members[i] as MemberView, next.members[i] as MemberView)) return true;
+  }
+  return false;
+}
+
+/** roomViewChanged(emitted, roomView(state, now)) without building the view (hot path). */
+export function roomViewDiffers(emitted: RoomView | null, state: RoomState, now: number, cfg: PresenceConfig): boolean {
+  let j = 0;
+  for (const m of state.members) {
+    if (!isPresent(m, now, cfg)) continue;
+    const e = emitted === null ? undefined : emitted.members[j];
+    j++;
+    const lastSeen = m.lastSeen as number;
+    if (e === undefined || !sameMember(e, { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt ?? lastSeen, metadata: m.metadata })) {
+      return true;
+    }
+  }
+  return j !== (emitted === null ? 0 : emitted.members.length);
+}
+
+/**
+ * When the processor must re-emit so readers filtering `emitted` by lastSeen keep agreeing with the
+ * state: refreshLeadMs before the earliest emitted member lease that the state has since extended.
+ * One refresh renews every member's lease. Null when none is needed.
+ */
+export function roomNextSnapshotCheck(emitted: RoomView | null, state: RoomState, cfg: PresenceConfig): number | null {
+  if (emitted === null) return null;
+  let check: number | null = null;
+  let i = 0;
+  for (const e of emitted.members) {
+    // Both lists are sorted by key: advance through the state to this member.
+    while (i < state.members.length && compareKey(state.members[i] as RoomMember, e.userId, e.sessionId) < 0) i++;
+    const m = state.members[i];
+    if (m !== undefined && compareKey(m, e.userId, e.sessionId) === 0 && isOpen(m) && (m.lastSeen as number) > e.lastSeen) {
+      const c = e.lastSeen + cfg.roomMemberExpiryMs - cfg.refreshLeadMs;
+      if (check === null || c < check) check = c;
+    }
+  }
+  return check;
+}
+
+export type RoomSnapshotReason = 'changed' | 'gone' | 'lease-refresh' | 'unchanged';
+
+/**
+ * Whether the processor must write a room snapshot now, given the last one it emitted (null when
+ * none, or a tombstone): 'gone' (write a tombstone) when the last member left or expired,
+ * 'changed' on a visible change, 'lease-refresh' when the lease is due.
+ */
+export function roomSnapshotDecision(
+  emitted: RoomView | null,
+  state: RoomState,
+  now: number,
+  cfg: PresenceConfig,
+): { readonly emit: boolean; readonly reason: RoomSnapshotReason } {
+  if (roomViewDiffers(emitted, state, now, cfg)) {
+    return { emit: true, reason: emitted !== null && !state.members.some((m) => isPresent(m, now, cfg)) ? 'gone' : 'changed' };
+  }
+  const check = roomNextSnapshotCheck(emitted, state, cfg);
+  if (check !== null && now >= check) return { emit: true, reason: 'lease-refresh' };
+  return { emit: false, reason: 'unchanged' };
+}

@@ -1,0 +1,55 @@
+import type { PresenceConfig } from './config';
+import type { EffectiveStatus, OverrideStatus } from './events';
+
+const OVERRIDE_EFFECT: Readonly<Record<OverrideStatus, EffectiveStatus | null>> = {
+  Available: null,
+  Busy: 'Busy',
+  DoNotDisturb: 'DoNotDisturb',
+  AppearOffline: 'Offline',
+};
+
+/** The status an override imposes at `now`, or null (none, Available, or expired: now ≥ expiresAt). */
+export function overrideEffect(
+  override: { readonly status: OverrideStatus; readonly expiresAt: number | null } | null,
+  now: number,
+): EffectiveStatus | null {
+  if (override === null || (override.expiresAt !== null && now >= override.expiresAt)) return null;
+  return OVERRIDE_EFFECT[override.status];
+}
+
+/**
+ * The presence part of the rules, shared by the state and by readers of a snapshot so the two can
+ * never disagree: Offline without a live session (liveLastSeen null, or older than the offline
+ * threshold), Away when the last activity is older than the away threshold, else Online.
+ */
+export function presenceStatus(
+  liveLastSeen: number | null,
+  lastActivity: number | null,
+  now: number,
+  cfg: PresenceConfig,
+): EffectiveStatus {
+  if (liveLastSeen === null || liveLastSeen + cfg.offlineAfterMs <= now) return 'Offline';
+  if (lastActivity === null || lastActivity + cfg.awayAfterMs <= now) return 'Away';
+  return 'Online';
+}
+
+/**
+ * With no events, a status is piecewise constant in time and can only change at `candidates`.
+ * Returns the latest candidate ≤ now at which it changed, or null when none did.
+ */
+export function lastChangeAt(
+  statusAt: (t: number) => EffectiveStatus,
+  candidates: readonly (number | null)[],
+  now: number,
+): number | null {
+  let best: number | null = null;
+  for (const c of candidates) {
+    if (c !== null && c <= now && (best === null || c > best) && statusAt(c - 1) !== statusAt(c)) best = c;
+  }
+  return best;
+}
+
+/** The earliest of `current` and `t`, considering `t` only when it is after `now`. */
+export function earliestAfter(current: number | null, t: number, now: number): number | null {
+  return t > now && (current === null || t < current) ? t : current;
+}

@@ -1,0 +1,574 @@
+import type { PresenceConfig } from './config';
+import type {
+  EffectiveStatus,
+  HeartbeatReceived,
+  OverrideSet,
+  OverrideStatus,
+  Platform,
+  SessionDisconnected,
+  UserEvent,
+  Visibility,
+  VisibilitySet,
+} from './events';
+import { unreachable } from './events';
+import { earliestAfter, lastChangeAt, overrideEffect, presenceStatus } from './status';
+
+/** One connection of one device, keyed by (deviceId, sessionId). */
+export interface Session {
+  readonly deviceId: string;
+  readonly sessionId: string;
+  /** Platform of the latest heartbeat (or of the latest disconnect while no heartbeat was seen). */
+  readonly platform: Platform;
+  /** MAX observedAt of its heartbeats; null while only a disconnect was seen. */
+  readonly lastSeen: number | null;
+  /** MAX (observedAt − idleMs) of its heartbeats. */
+  readonly lastActivity: number | null;
+  /** MAX observedAt of its clean disconnects; null = never disconnected. */
+  readonly endedAt: number | null;
+}
+
+/** The override register: last writer wins by (setAt, eventId). */
+export interface OverrideRegister {
+  readonly status: OverrideStatus;
+  readonly customText: string | null;
+  readonly expiresAt: number | null;
+  readonly setAt: number;
+  readonly eventId: string;
+}
+
+/** The visibility register: last writer wins by (setAt, eventId). */
+export interface VisibilityRegister {
+  readonly visibility: Visibility;
+  readonly setAt: number;
+  readonly eventId: string;
+}
+
+/**
+ * Everything the processor keeps for one user. Plain JSON-friendly values (no Map/Set).
+ * `sessions` is sorted by (deviceId, sessionId), so equal merges give equal states.
+ */
+export interface UserState {
+  readonly userId: string;
+  readonly sessions: readonly Session[];
+  /** MAX observedAt over all heartbeats ever applied (survives pruning). */
+  readonly lastSeen: number | null;
+  /** MAX (observedAt − idleMs) over all heartbeats ever applied. */
+  readonly lastActivity: number | null;
+  readonly override: OverrideRegister | null;
+  readonly visibility: VisibilityRegister | null;
+  /** Status last recorded by tick/applyEvent, and since when (order-sensitive, see README). */
+  readonly status: EffectiveStatus;
+  readonly statusSince: number | null;
+  /** Incremented on every state change; lets consumers drop duplicates. Order-sensitive. */
+  readonly version: number;
+}
+
+/** The state of a user never seen: Offline, no sessions, no registers, version 0. */
+export function initialUserState(userId: string): UserState {
+  return {
+    userId,
+    sessions: [],
+    lastSeen: null,
+    lastActivity: null,
+    override: null,
+    visibility: null,
+    status: 'Offline',
+    statusSince: null,
+    version: 0,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions
+
+/** A session is open when it heart-beat after its last clean disconnect (time-independent). */
+export function isOpen(s: Session): boolean {
+  return s.lastSeen !== null && (s.endedAt === null || s.lastSeen > s.endedAt);
+}
+
+/** Live at `now`: open and heard from within offlineAfterMs. */
+export function isLive(s: Session, now: number, cfg: PresenceConfig): boolean {
+  return isOpen(s) && (s.lastSeen as number) + cfg.offlineAfterMs > now;
+}
+
+/** MAX lastSeen over open sessions; the user is live at t iff this + offlineAfterMs > t. */
+function openLastSeen(sessions: readonly Session[]): number | null {
+  let m: number | null = null;
+  for (const s of sessions) {
+    if (isOpen(s) && (m === null || (s.lastSeen as number) > m)) m = s.lastSeen;
+  }
+  return m;
+}
+
+/** The instant from which a session can no longer be live without a newer event. */
+function deadSince(s: Session, cfg: PresenceConfig): number {
+  return isOpen(s) ? (s.lastSeen as number) + cfg.offlineAfterMs : (s.endedAt as number);
+}
+
+function compareKey(a: Session, deviceId: string, sessionId: string): number {
+  if (a.deviceId !== deviceId) return a.deviceId < deviceId ? -1 : 1;
+  if (a.sessionId !== sessionId) return a.sessionId < sessionId ? -1 : 1;
+  return 0;
+}
+
+/** Index of the session, or −(insertion point + 1) when absent. */
+function findSession(sessions: readonly Session[], deviceId: string, sessionId: string): number {
+  let lo = 0;
+  let hi = sessions.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = compareKey(sessions[mid] as Session, deviceId, sessionId);
+    if (c === 0) return mid;
+    if (c < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -(lo + 1);
+}
+
+/** Negative when `a` should be evicted before `b`: ended first, then least recently seen, then key. */
+function evictionOrder(a: Session, b: Session): number {
+  const ao = isOpen(a);
+  if (ao !== isOpen(b)) return ao ? 1 : -1;
+  const ar = Math.max(a.lastSeen ?? -1, a.endedAt ?? -1);
+  const br = Math.max(b.lastSeen ?? -1, b.endedAt ?? -1);
+  if (ar !== br) return ar - br;
+  return compareKey(a, b.deviceId, b.sessionId);
+}
+
+function insertSession(sessions: readonly Session[], at: number, s: Session, cfg: PresenceConfig): readonly Session[] {
+  const next = sessions.slice();
+  next.splice(at, 0, s);
+  while (next.length > cfg.maxSessionsPerUser) {
+    let victim = 0;
+    for (let i = 1; i < next.length; i++) {
+      if (evictionOrder(next[i] as Session, next[victim] as Session) < 0) victim = i;
+    }
+    next.splice(victim, 1);
+  }
+  return next;
+}
+
+function replaceAt<T>(xs: readonly T[], i: number, x: T): readonly T[] {
+  const next = xs.slice();
+  next[i] = x;
+  return next;
+}
+
+function max(a: number | null, b: number): number {
+  return a === null || b > a ? b : a;
+}
+
+// ---------------------------------------------------------------------------------------------
+// evolve: the merge. Every field is a MAX or an LWW register, so order and duplicates don't matter
+// (except version, and eviction beyond maxSessionsPerUser). Returns `state` itself when nothing changed.
+
+/** Applies one (hygienic) event. Does not touch status/statusSince: see applyEvent. */
+export function evolve(state: UserState, event: UserEvent, cfg: PresenceConfig): UserState {
+  switch (event.type) {
+    case 'heartbeat':
+      return onHeartbeat(state, event, cfg);
+    case 'disconnect':
+      return onDisconnect(state, event, cfg);
+    case 'override':
+      return onOverride(state, event);
+    case 'visibility':
+      return onVisibility(state, event);
+    default: {
+      const exhaustive: never = event;
+      return unreachable(exhaustive);
+    }
+  }
+}
+
+function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig): UserState {
+  const activity = e.observedAt - e.idleMs;
+  const i = findSession(state.sessions, e.deviceId, e.sessionId);
+  let sessions = state.sessions;
+  if (i >= 0) {
+    const s = state.sessions[i] as Session;
+    const newer = s.lastSeen === null || e.observedAt > s.lastSeen;
+    const platform = newer || (e.observedAt === s.lastSeen && e.platform > s.platform) ? e.platform : s.platform;
+    const lastSeen = max(s.lastSeen, e.observedAt);
+    const lastActivity = max(s.lastActivity, activity);
+    if (lastSeen !== s.lastSeen || lastActivity !== s.lastActivity || platform !== s.platform) {
+      sessions = replaceAt(sessions, i, { ...s, platform, lastSeen, lastActivity });
+    }
+  } else {
+    const s: Session = {
+      deviceId: e.deviceId,
+      sessionId: e.sessionId,
+      platform: e.platform,
+      lastSeen: e.observedAt,
+      lastActivity: activity,
+      endedAt: null,
+    };
+    sessions = insertSession(sessions, -i - 1, s, cfg);
+  }
+  const lastSeen = max(state.lastSeen, e.observedAt);
+  const lastActivity = max(state.lastActivity, activity);
+  if (sessions === state.sessions && lastSeen === state.lastSeen && lastActivity === state.lastActivity) return state;
+  return { ...state, sessions, lastSeen, lastActivity, version: state.version + 1 };
+}
+
+function onDisconnect(state: UserState, e: SessionDisconnected, cfg: PresenceConfig): UserState {
+  const i = findSession(state.sessions, e.deviceId, e.sessionId);
+  if (i < 0) {
+    const s: Session = {
+      deviceId: e.deviceId,
+      sessionId: e.sessionId,
+      platform: e.platform,
+      lastSeen: null,
+      lastActivity: null,
+      endedAt: e.observedAt,
+    };
+    const sessions = insertSession(state.sessions, -i - 1, s, cfg);
+    return sessions === state.sessions ? state : { ...state, sessions, version: state.version + 1 };
+  }
+  const s = state.sessions[i] as Session;
+  const endedAt = max(s.endedAt, e.observedAt);
+  // Until a heartbeat is seen, the platform follows the latest disconnect (ties: greatest name).
+  const platform =
+    s.lastSeen === null &&
+    (e.observedAt > (s.endedAt as number) || (e.observedAt === s.endedAt && e.platform > s.platform))
+      ? e.platform
+      : s.platform;
+  if (endedAt === s.endedAt && platform === s.platform) return state;
+  return { ...state, sessions: replaceAt(state.sessions, i, { ...s, endedAt, platform }), version: state.version + 1 };
+}
+
+/** Total order of LWW writes: (setAt, eventId), then content, so even a reused eventId converges. */
+function compareWrites(a: { setAt: number; eventId: string }, b: { setAt: number; eventId: string }): number {
+  if (a.setAt !== b.setAt) return a.setAt - b.setAt;
+  if (a.eventId !== b.eventId) return a.eventId < b.eventId ? -1 : 1;
+  return 0;
+}
+
+function compareNullable<T extends string | number>(a: T | null, b: T | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
+}
+
+function onOverride(state: UserState, e: OverrideSet): UserState {
+  const cur = state.override;
+  if (cur !== null) {
+    const c =
+      compareWrites(e, cur) ||
+      compareNullable(e.status, cur.status) ||
+      compareNullable(e.customText, cur.customText) ||
+      compareNullable(e.expiresAt, cur.expiresAt);
+    if (c <= 0) return state;
+  }
+  const override: OverrideRegister = {
+    status: e.status,
+    customText: e.customText,
+    expiresAt: e.expiresAt,
+    setAt: e.setAt,
+    eventId: e.eventId,
+  };
+  return { ...state, override, version: state.version + 1 };
+}
+
+function onVisibility(state: UserState, e: VisibilitySet): UserState {
+  const cur = state.visibility;
+  if (cur !== null && (compareWrites(e, cur) || compareNullable(e.visibility, cur.visibility)) <= 0) return state;
+  const visibility: VisibilityRegister = { visibility: e.visibility, setAt: e.setAt, eventId: e.eventId };
+  return { ...state, visibility, version: state.version + 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The status rules
+
+/**
+ * The effective status at `now`: an active override (AppearOffline → Offline, DoNotDisturb, Busy)
+ * wins; otherwise Offline without a live session (never heard from, all cleanly disconnected or all
+ * silent for offlineAfterMs), Away when the merged last activity is awayAfterMs old, else Online.
+ */
+export function effectiveStatus(state: UserState, now: number, cfg: PresenceConfig): EffectiveStatus {
+  return overrideEffect(state.override, now) ?? presenceStatus(openLastSeen(state.sessions), state.lastActivity, now, cfg);
+}
+
+/** Instants at which the status of `state` may change without new events. */
+function statusCandidates(state: UserState, cfg: PresenceConfig): (number | null)[] {
+  const open = openLastSeen(state.sessions);
+  return [
+    state.override === null ? null : state.override.expiresAt,
+    open === null ? null : open + cfg.offlineAfterMs,
+    state.lastActivity === null ? null : state.lastActivity + cfg.awayAfterMs,
+  ];
+}
+
+/**
+ * The earliest instant after `now` at which effectiveStatus or the view would change without a new
+ * event (override expiry, a session expiring, the user turning Away), or at which tick would prune a
+ * dead session; null when nothing is pending. The processor sets its timer at
+ * min(nextDeadline, nextSnapshotCheck).
+ */
+export function nextDeadline(state: UserState, now: number, cfg: PresenceConfig): number | null {
+  let d: number | null = null;
+  if (state.override !== null && state.override.expiresAt !== null) d = earliestAfter(d, state.override.expiresAt, now);
+  let open: number | null = null;
+  for (const s of state.sessions) {
+    if (isOpen(s)) {
+      const seen = s.lastSeen as number;
+      d = earliestAfter(d, seen + cfg.offlineAfterMs, now);
+      open = max(open, seen);
+    }
+    d = earliestAfter(d, deadSince(s, cfg) + cfg.sessionRetentionMs, now);
+  }
+  if (open !== null && state.lastActivity !== null && state.lastActivity + cfg.awayAfterMs < open + cfg.offlineAfterMs) {
+    d = earliestAfter(d, state.lastActivity + cfg.awayAfterMs, now);
+  }
+  return d;
+}
+
+/**
+ * Time-driven housekeeping at `now` (no event): records a status change with statusSince = the exact
+ * instant it happened (not `now`, so a late timer or a rebuild on stream time records the same
+ * instant), and prunes sessions dead for sessionRetentionMs. Returns `state` itself when unchanged.
+ */
+export function tick(state: UserState, now: number, cfg: PresenceConfig): UserState {
+  const status = effectiveStatus(state, now, cfg);
+  let statusSince = state.statusSince;
+  if (status !== state.status) {
+    statusSince = lastChangeAt((t) => effectiveStatus(state, t, cfg), statusCandidates(state, cfg), now) ?? now;
+  }
+  let sessions: readonly Session[] = state.sessions;
+  for (const s of state.sessions) {
+    if (deadSince(s, cfg) + cfg.sessionRetentionMs <= now) {
+      sessions = sessions.filter((x) => deadSince(x, cfg) + cfg.sessionRetentionMs > now);
+      break;
+    }
+  }
+  if (status === state.status && sessions === state.sessions) return state;
+  return { ...state, status, statusSince, sessions, version: state.version + 1 };
+}
+
+/**
+ * What the processor calls per event: tick up to `now` (recording clock-driven changes at their
+ * instant), merge the event, then record an event-driven status change with statusSince = now.
+ */
+export function applyEvent(state: UserState, event: UserEvent, now: number, cfg: PresenceConfig): UserState {
+  const ticked = tick(state, now, cfg);
+  const evolved = evolve(ticked, event, cfg);
+  if (evolved === ticked) return ticked;
+  const status = effectiveStatus(evolved, now, cfg);
+  return status === evolved.status ? evolved : { ...evolved, status, statusSince: now };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The snapshot (view) and its lease
+
+/** A live session as listed in a snapshot. No per-device times, so heartbeats cause no churn. */
+export interface DeviceView {
+  readonly deviceId: string;
+  readonly sessionId: string;
+  readonly platform: Platform;
+}
+
+export interface OverrideView {
+  readonly status: OverrideStatus;
+  readonly customText: string | null;
+  readonly expiresAt: number | null;
+}
+
+/** The projection written to presence.snapshot.v1; readers recompute status from it at read time. */
+export interface UserView {
+  readonly userId: string;
+  /** Effective status at the emission instant (readers use effectiveStatusOfView). */
+  readonly status: EffectiveStatus;
+  readonly statusSince: number | null;
+  /**
+   * With live devices: MAX lastSeen over them at emission (a lease: the reader reads Offline from
+   * lastSeen + offlineAfterMs unless a newer snapshot arrives). Without: the user's last heartbeat.
+   */
+  readonly lastSeen: number | null;
+  /** Merged last activity at emission (a lease for Away, like lastSeen). */
+  readonly lastActive: number | null;
+  /** The override register when set and not expired at emission (Available too, for its text). */
+  readonly override: OverrideView | null;
+  readonly visibility: Visibility;
+  /** Live sessions at emission, sorted by (deviceId, sessionId). */
+  readonly devices: readonly DeviceView[];
+  readonly version: number;
+}
+
+function visibleOverride<T extends { readonly expiresAt: number | null }>(o: T | null, now: number): T | null {
+  return o !== null && (o.expiresAt === null || now < o.expiresAt) ? o : null;
+}
+
+function sinceAt(state: UserState, status: EffectiveStatus, now: number): number | null {
+  return status === state.status ? state.statusSince : now;
+}
+
+/** The snapshot of `state` at `now`. */
+export function userView(state: UserState, now: number, cfg: PresenceConfig): UserView {
+  const status = effectiveStatus(state, now, cfg);
+  const devices: DeviceView[] = [];
+  let liveLastSeen: number | null = null;
+  for (const s of state.sessions) {
+    if (isLive(s, now, cfg)) {
+      devices.push({ deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform });
+      liveLastSeen = max(liveLastSeen, s.lastSeen as number);
+    }
+  }
+  const o = visibleOverride(state.override, now);
+  return {
+    userId: state.userId,
+    status,
+    statusSince: sinceAt(state, status, now),
+    lastSeen: liveLastSeen ?? state.lastSeen,
+    lastActive: state.lastActivity,
+    override: o === null ? null : { status: o.status, customText: o.customText, expiresAt: o.expiresAt },
+    visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
+    devices,
+    version: state.version,
+  };
+}
+
+/**
+ * Read-time status from a snapshot, with the reader's clock. Agrees with effectiveStatus(state, now)
+ * at the emission instant, and after it for as long as the processor follows snapshotDecision.
+ * A snapshot that stops being refreshed (processor down) decays to Offline, never a stale Online.
+ */
+export function effectiveStatusOfView(view: UserView, now: number, cfg: PresenceConfig): EffectiveStatus {
+  return (
+    overrideEffect(view.override, now) ??
+    presenceStatus(view.devices.length > 0 ? view.lastSeen : null, view.lastActive, now, cfg)
+  );
+}
+
+export type Viewer = 'self' | 'others';
+
+/**
+ * A snapshot as a reader should serve it at `now`: status (and statusSince, devices) recomputed with
+ * the clock. For `others`, a user with visibility `nobody` or an active AppearOffline reads as
+ * Offline with nothing else revealed (no devices, times or override).
+ */
+export function readView(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer): UserView {
+  const status = effectiveStatusOfView(view, now, cfg);
+  // Only an active AppearOffline override imposes Offline.
+  const hidden = view.visibility === 'nobody' || overrideEffect(view.override, now) === 'Offline';
+  if (viewer === 'others' && hidden) {
+    return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: [] };
+  }
+  const liveDevices = view.lastSeen !== null && view.lastSeen + cfg.offlineAfterMs > now;
+  const override = visibleOverride(view.override, now);
+  if (status === view.status && liveDevices && override === view.override) return view;
+  const statusSince =
+    status === view.status
+      ? view.statusSince
+      : lastChangeAt(
+          (t) => effectiveStatusOfView(view, t, cfg),
+          [
+            view.override === null ? null : view.override.expiresAt,
+            view.lastSeen === null ? null : view.lastSeen + cfg.offlineAfterMs,
+            view.lastActive === null ? null : view.lastActive + cfg.awayAfterMs,
+          ],
+          now,
+        ) ?? now;
+  return { ...view, status, statusSince, override, devices: liveDevices ? view.devices : [] };
+}
+
+function sameOverride(a: OverrideView | null, b: OverrideView | null): boolean {
+  if (a === null || b === null) return a === b;
+  return a.status === b.status && a.customText === b.customText && a.expiresAt === b.expiresAt;
+}
+
+/**
+ * True iff a reader-visible field differs: status, statusSince, override, visibility or the set of
+ * live devices. lastSeen/lastActive/version are ignored (they advance with every heartbeat).
+ */
+export function viewChanged(prev: UserView, next: UserView): boolean {
+  if (prev.status !== next.status || prev.statusSince !== next.statusSince) return true;
+  if (prev.visibility !== next.visibility || !sameOverride(prev.override, next.override)) return true;
+  if (prev.devices.length !== next.devices.length) return true;
+  for (let i = 0; i < prev.devices.length; i++) {
+    const a = prev.devices[i] as DeviceView;
+    const b = next.devices[i] as DeviceView;
+    if (a.deviceId !== b.deviceId || a.sessionId !== b.sessionId || a.platform !== b.platform) return true;
+  }
+  return false;
+}
+
+/** viewChanged(emitted, userView(state, now)) without building the view (hot path). */
+export function viewDiffers(emitted: UserView, state: UserState, now: number, cfg: PresenceConfig): boolean {
+  const status = effectiveStatus(state, now, cfg);
+  if (emitted.status !== status || emitted.statusSince !== sinceAt(state, status, now)) return true;
+  const visibility = state.visibility === null ? 'everyone' : state.visibility.visibility;
+  if (emitted.visibility !== visibility || !sameOverride(emitted.override, visibleOverride(state.override, now))) return true;
+  let j = 0;
+  for (const s of state.sessions) {
+    if (!isLive(s, now, cfg)) continue;
+    const d = emitted.devices[j++];
+    if (d === undefined || d.deviceId !== s.deviceId || d.sessionId !== s.sessionId || d.platform !== s.platform) return true;
+  }
+  return j !== emitted.devices.length;
+}
+
+/**
+ * The instant at which the processor must re-emit so that readers recomputing from `emitted` keep
+ * agreeing with the state: refreshLeadMs before the emitted lastSeen (or lastActive) lease would make
+ * a reader read Offline (or Away) while the state has newer heartbeats (or activity). Leases matter
+ * only once an emitted Busy/DND/AppearOffline override has expired. Null when no refresh is needed.
+ */
+export function nextSnapshotCheck(emitted: UserView | null, state: UserState, cfg: PresenceConfig): number | null {
+  if (emitted === null || emitted.devices.length === 0 || emitted.lastSeen === null || emitted.lastActive === null) {
+    return null;
+  }
+  const viewOffline = emitted.lastSeen + cfg.offlineAfterMs;
+  const viewAway = emitted.lastActive + cfg.awayAfterMs;
+  const open = openLastSeen(state.sessions);
+  let check: number | null = null;
+  if (open !== null && open > emitted.lastSeen) check = viewOffline - cfg.refreshLeadMs;
+  if (viewAway < viewOffline && state.lastActivity !== null && state.lastActivity > emitted.lastActive) {
+    check = Math.min(check ?? Infinity, viewAway - cfg.refreshLeadMs);
+  }
+  if (check === null) return null;
+  const o = emitted.override;
+  if (o !== null && o.status !== 'Available') {
+    if (o.expiresAt === null) return null;
+    check = Math.max(check, o.expiresAt - cfg.refreshLeadMs);
+  }
+  return check;
+}
+
+export type SnapshotReason = 'first' | 'changed' | 'lease-refresh' | 'unchanged';
+
+/**
+ * Whether the processor must write a new snapshot now, given the last one it emitted for this key
+ * (null if none): on the first, on any reader-visible change, and when the lease is due
+ * (now ≥ nextSnapshotCheck). Not on a heartbeat that merely advances lastSeen.
+ */
+export function snapshotDecision(
+  emitted: UserView | null,
+  state: UserState,
+  now: number,
+  cfg: PresenceConfig,
+): { readonly emit: boolean; readonly reason: SnapshotReason } {
+  if (emitted === null) return { emit: true, reason: 'first' };
+  if (viewDiffers(emitted, state, now, cfg)) return { emit: true, reason: 'changed' };
+  const check = nextSnapshotCheck(emitted, state, cfg);
+  if (check !== null && now >= check) return { emit: true, reason: 'lease-refresh' };
+  return { emit: false, reason: 'unchanged' };
+}
+
+/** A record for presence.changes.v1. */
+export interface StatusTransition {
+  readonly userId: string;
+  readonly from: EffectiveStatus;
+  readonly to: EffectiveStatus;
+  readonly at: number;
+  readonly version: number;
+}
+
+/**
+ * The status transition between two emitted snapshots (prev null = never emitted, read as Offline),
+ * or null when the status did not change. `at` is next.statusSince.
+ */
+export function statusTransition(prev: UserView | null, next: UserView, now: number): StatusTransition | null {
+  const from = prev === null ? 'Offline' : prev.status;
+  if (from === next.status) return null;
+  return { userId: next.userId, from, to: next.status, at: next.statusSince ?? now, version: next.version };
+}

@@ -89,7 +89,8 @@ function insertMember(
     }
     next.splice(victim, 1);
   }
-  return next;
+  // The newcomer itself was the one evicted: nothing changed.
+  return next.length === members.length && !next.includes(m) ? members : next;
 }
 
 /** Same entries (metadata values are strings, so an absent key never matches). */
@@ -240,7 +241,8 @@ export interface MemberView {
   readonly joinedAt: number;
   /** MAX lastSeen at emission: a lease; readers drop the member at lastSeen + roomMemberExpiryMs. */
   readonly lastSeen: number;
-  readonly metadata: Metadata | null;
+  /** Latest metadata; {} when none was ever sent. */
+  readonly metadata: Metadata;
 }
 
 /** The projection written to presence.room-snapshot.v1 (null = empty room = tombstone). */
@@ -250,18 +252,23 @@ export interface RoomView {
   /** Present members at emission, sorted by (userId, sessionId). */
   readonly members: readonly MemberView[];
   readonly version: number;
+  /** The instant the view was computed (informational; not compared). */
+  readonly emittedAt: number;
 }
+
+const NO_METADATA: Metadata = Object.freeze({});
 
 function memberView(m: RoomMember): MemberView {
   const lastSeen = m.lastSeen as number;
-  return { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt ?? lastSeen, lastSeen, metadata: m.metadata };
+  return { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt ?? lastSeen, lastSeen, metadata: m.metadata ?? NO_METADATA };
 }
 
 /** The snapshot of a room at `now`, or null when nobody is present (the room is gone). */
 export function roomView(state: RoomState, now: number, cfg: PresenceConfig): RoomView | null {
   const members: MemberView[] = [];
   for (const m of state.members) if (isPresent(m, now, cfg)) members.push(memberView(m));
-  return members.length === 0 ? null : { roomKind: state.roomKind, roomId: state.roomId, members, version: state.version };
+  if (members.length === 0) return null;
+  return { roomKind: state.roomKind, roomId: state.roomId, members, version: state.version, emittedAt: now };
 }
 
 /**
@@ -282,7 +289,7 @@ export function readRoomView(view: RoomView | null, now: number, cfg: PresenceCo
   return members.length === 0 ? null : { ...view, members };
 }
 
-function sameMember(a: MemberView, m: { userId: string; sessionId: string; joinedAt: number; metadata: Metadata | null }): boolean {
+function sameMember(a: MemberView, m: { userId: string; sessionId: string; joinedAt: number; metadata: Metadata }): boolean {
   return a.userId === m.userId && a.sessionId === m.sessionId && a.joinedAt === m.joinedAt && metadataEqual(a.metadata, m.metadata);
 }
 
@@ -304,7 +311,8 @@ export function roomViewDiffers(emitted: RoomView | null, state: RoomState, now:
     const e = emitted === null ? undefined : emitted.members[j];
     j++;
     const lastSeen = m.lastSeen as number;
-    if (e === undefined || !sameMember(e, { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt ?? lastSeen, metadata: m.metadata })) {
+    const joinedAt = m.joinedAt ?? lastSeen;
+    if (e === undefined || !sameMember(e, { userId: m.userId, sessionId: m.sessionId, joinedAt, metadata: m.metadata ?? NO_METADATA })) {
       return true;
     }
   }

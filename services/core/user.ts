@@ -145,7 +145,8 @@ function insertSession(sessions: readonly Session[], at: number, s: Session, cfg
     }
     next.splice(victim, 1);
   }
-  return next;
+  // The newcomer itself was the one evicted: nothing changed.
+  return next.length === sessions.length && !next.includes(s) ? sessions : next;
 }
 
 function replaceAt<T>(xs: readonly T[], i: number, x: T): readonly T[] {
@@ -392,6 +393,8 @@ export interface UserView {
   /** Live sessions at emission, sorted by (deviceId, sessionId). */
   readonly devices: readonly DeviceView[];
   readonly version: number;
+  /** The instant the view was computed (informational; not compared by viewChanged). */
+  readonly emittedAt: number;
 }
 
 function visibleOverride<T extends { readonly expiresAt: number | null }>(o: T | null, now: number): T | null {
@@ -424,6 +427,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
     devices,
     version: state.version,
+    emittedAt: now,
   };
 }
 
@@ -441,6 +445,8 @@ export function effectiveStatusOfView(view: UserView, now: number, cfg: Presence
 
 export type Viewer = 'self' | 'others';
 
+const NO_DEVICES: readonly DeviceView[] = Object.freeze([]);
+
 /**
  * A snapshot as a reader should serve it at `now`: status (and statusSince, devices) recomputed with
  * the clock. For `others`, a user with visibility `nobody` or an active AppearOffline reads as
@@ -451,11 +457,12 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
   // Only an active AppearOffline override imposes Offline.
   const hidden = view.visibility === 'nobody' || overrideEffect(view.override, now) === 'Offline';
   if (viewer === 'others' && hidden) {
-    return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: [] };
+    return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
   }
-  const liveDevices = view.lastSeen !== null && view.lastSeen + cfg.offlineAfterMs > now;
+  // lastSeen is the MAX over the listed devices: once it is stale, all of them are.
+  const devices = view.lastSeen !== null && view.lastSeen + cfg.offlineAfterMs > now ? view.devices : NO_DEVICES;
   const override = visibleOverride(view.override, now);
-  if (status === view.status && liveDevices && override === view.override) return view;
+  if (status === view.status && devices.length === view.devices.length && override === view.override) return view;
   const statusSince =
     status === view.status
       ? view.statusSince
@@ -468,7 +475,7 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
           ],
           now,
         ) ?? now;
-  return { ...view, status, statusSince, override, devices: liveDevices ? view.devices : [] };
+  return { ...view, status, statusSince, override, devices };
 }
 
 function sameOverride(a: OverrideView | null, b: OverrideView | null): boolean {

@@ -1,0 +1,242 @@
+import fc from 'fast-check';
+import { DEFAULT_CONFIG } from './config';
+import type { PresenceConfig } from './config';
+import type { UserEvent } from './events';
+import { OVERRIDE_STATUSES, PLATFORMS } from './events';
+import {
+  applyEvent,
+  effectiveStatus,
+  effectiveStatusOfView,
+  evolve,
+  initialUserState,
+  nextDeadline,
+  nextSnapshotCheck,
+  snapshotDecision,
+  tick,
+  userView,
+  viewChanged,
+  viewDiffers,
+} from './user';
+import type { UserState, UserView } from './user';
+
+// Small timescale so that sessions expire, users turn Away and overrides expire inside a run.
+const cfg: PresenceConfig = {
+  ...DEFAULT_CONFIG,
+  heartbeatIntervalMs: 1_000,
+  offlineAfterMs: 3_000,
+  awayAfterMs: 5_000,
+  roomMemberExpiryMs: 4_000,
+  refreshLeadMs: 1_000,
+  sessionRetentionMs: 10_000,
+  maxIdleMs: 20_000,
+  maxSessionsPerUser: 1_000,
+};
+const U = 'u';
+const HORIZON = 20_000;
+
+const heartbeat = fc.record({
+  type: fc.constant('heartbeat' as const),
+  userId: fc.constant(U),
+  deviceId: fc.constantFrom('d1', 'd2'),
+  sessionId: fc.constantFrom('s1', 's2', 's3'),
+  platform: fc.constantFrom(...PLATFORMS),
+  observedAt: fc.integer({ min: 0, max: HORIZON }),
+  idleMs: fc.integer({ min: 0, max: 8_000 }),
+}).map((e) => ({ ...e, idleMs: Math.min(e.idleMs, e.observedAt) })); // as hygiene guarantees
+const disconnect = fc.record({
+  type: fc.constant('disconnect' as const),
+  userId: fc.constant(U),
+  deviceId: fc.constantFrom('d1', 'd2'),
+  sessionId: fc.constantFrom('s1', 's2', 's3'),
+  platform: fc.constantFrom(...PLATFORMS),
+  observedAt: fc.integer({ min: 0, max: HORIZON }),
+});
+const override = fc
+  .record({
+    type: fc.constant('override' as const),
+    userId: fc.constant(U),
+    status: fc.constantFrom(...OVERRIDE_STATUSES),
+    customText: fc.constantFrom(null, 'lunch', 'focus'),
+    expiresIn: fc.option(fc.integer({ min: 1, max: 10_000 })),
+    setAt: fc.integer({ min: 0, max: HORIZON }),
+    eventId: fc.constantFrom('a', 'b', 'c'),
+  })
+  .map(({ expiresIn, ...e }): UserEvent => ({ ...e, expiresAt: expiresIn === null ? null : e.setAt + expiresIn }));
+const visibility = fc.record({
+  type: fc.constant('visibility' as const),
+  userId: fc.constant(U),
+  visibility: fc.constantFrom('everyone' as const, 'nobody' as const),
+  setAt: fc.integer({ min: 0, max: HORIZON }),
+  eventId: fc.constantFrom('a', 'b'),
+});
+const userEvent: fc.Arbitrary<UserEvent> = fc.oneof(
+  { arbitrary: heartbeat, weight: 6 },
+  { arbitrary: disconnect, weight: 2 },
+  { arbitrary: override, weight: 2 },
+  { arbitrary: visibility, weight: 1 },
+);
+const events = fc.array(userEvent, { maxLength: 25 });
+
+const fold = (es: readonly UserEvent[], c: PresenceConfig = cfg): UserState =>
+  es.reduce((s, e) => evolve(s, e, c), initialUserState(U));
+
+/** What a reader can see, without the order-sensitive parts (version, statusSince, emittedAt). */
+const visible = (v: UserView) => ({ ...v, version: 0, statusSince: null, emittedAt: 0 });
+/** The merged registers and sessions: all MAX or LWW, so order-insensitive. */
+const merged = (s: UserState) => ({ ...s, version: 0, status: null, statusSince: null });
+
+/** A permutation of `es` with some events repeated. */
+const shuffledWithDuplicates = (es: readonly UserEvent[]) =>
+  fc
+    .tuple(fc.array(fc.nat(), { minLength: es.length, maxLength: es.length }), fc.array(fc.nat(), { maxLength: 10 }))
+    .map(([keys, dups]) => {
+      const withDups = es.length === 0 ? [] : [...es, ...dups.map((d) => es[d % es.length] as UserEvent)];
+      const tagged = withDups.map((e, i) => ({ e, k: keys[i % Math.max(1, keys.length)] ?? 0, i }));
+      tagged.sort((a, b) => a.k - b.k || b.i - a.i);
+      return tagged.map((t) => t.e);
+    });
+
+const RUNS = { numRuns: 300 };
+
+describe('merge laws (property)', () => {
+  it('any permutation with any duplicates gives the same merged state and the same view', () => {
+    fc.assert(
+      fc.property(
+        events.chain((es) => fc.tuple(fc.constant(es), shuffledWithDuplicates(es))),
+        fc.integer({ min: 0, max: HORIZON + 15_000 }),
+        ([es, other], now) => {
+          const a = fold(es);
+          const b = fold(other);
+          expect(merged(b)).toEqual(merged(a));
+          expect(visible(userView(b, now, cfg))).toEqual(visible(userView(a, now, cfg)));
+          expect(effectiveStatus(b, now, cfg)).toBe(effectiveStatus(a, now, cfg));
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('applying an event twice is the same as once (idempotence), returning the same object', () => {
+    fc.assert(
+      fc.property(events, userEvent, (es, e) => {
+        const once = evolve(fold(es), e, cfg);
+        expect(evolve(once, e, cfg)).toBe(once);
+      }),
+      RUNS,
+    );
+  });
+
+  it('pruning (retention ≥ offline threshold) never changes the view, even for late events', () => {
+    fc.assert(
+      fc.property(events, events, fc.integer({ min: 0, max: HORIZON + 20_000 }), (first, late, pruneAt) => {
+        const unpruned = fold([...first, ...late]);
+        const pruned = late.reduce((s, e) => evolve(s, e, cfg), tick(fold(first), pruneAt, cfg));
+        const now = Math.max(pruneAt, ...[...first, ...late].map((e) => ('observedAt' in e ? e.observedAt : e.setAt)));
+        expect(visible(userView(pruned, now, cfg))).toEqual(visible(userView(unpruned, now, cfg)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('viewDiffers(emitted, state, now) ≡ viewChanged(emitted, userView(state, now))', () => {
+    fc.assert(
+      fc.property(events, events, fc.integer({ min: 0, max: HORIZON }), fc.integer({ min: 0, max: 5_000 }), (a, b, t, dt) => {
+        const sa = tick(fold(a), t, cfg);
+        const emitted = userView(sa, t, cfg);
+        const sb = tick(fold([...a, ...b]), t + dt, cfg);
+        expect(viewDiffers(emitted, sb, t + dt, cfg)).toBe(viewChanged(emitted, userView(sb, t + dt, cfg)));
+      }),
+      RUNS,
+    );
+  });
+});
+
+/** Instants around which a state's status or view may change: each candidate, one before, one after. */
+function interesting(s: UserState, from: number, to: number): number[] {
+  const ts = new Set<number>();
+  const add = (t: number) => [t - 1, t, t + 1].forEach((x) => x > from && x < to && ts.add(x));
+  if (s.override?.expiresAt != null) add(s.override.expiresAt);
+  if (s.lastActivity !== null) add(s.lastActivity + cfg.awayAfterMs);
+  for (const x of s.sessions) if (x.lastSeen !== null) add(x.lastSeen + cfg.offlineAfterMs);
+  return [...ts].sort((a, b) => a - b);
+}
+
+describe('nextDeadline (property)', () => {
+  it('is never later than the first instant at which effectiveStatus or the view changes', () => {
+    fc.assert(
+      fc.property(events, fc.integer({ min: 0, max: HORIZON }), fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 10 }), (es, now, offsets) => {
+        const s = tick(fold(es), now, cfg);
+        const d = nextDeadline(s, now, cfg);
+        const until = d ?? now + 60_000;
+        const status = effectiveStatus(s, now, cfg);
+        const view = userView(s, now, cfg);
+        const samples = [...interesting(s, now, until), ...offsets.map((o) => now + o).filter((t) => t < until)];
+        for (const t of samples) {
+          expect(effectiveStatus(s, t, cfg)).toBe(status);
+          expect(viewChanged(view, userView(s, t, cfg))).toBe(false);
+        }
+        if (d !== null) expect(d).toBeGreaterThan(now);
+      }),
+      RUNS,
+    );
+  });
+});
+
+describe('snapshot lease (property)', () => {
+  it('a reader recomputing from the last emitted snapshot agrees with the state at every instant', () => {
+    // Events arrive in processing order; the processor applies them, fires its one timer per key at
+    // min(nextDeadline, nextSnapshotCheck), and emits when snapshotDecision says so.
+    const arrivals = fc.array(fc.tuple(fc.integer({ min: 0, max: 3_000 }), userEvent), { maxLength: 30 });
+    fc.assert(
+      fc.property(arrivals, (steps) => {
+        let now = 0;
+        let state = initialUserState(U);
+        let emitted: UserView | null = null;
+        let emissions = 0;
+        const decide = () => {
+          if (snapshotDecision(emitted, state, now, cfg).emit) {
+            emitted = userView(state, now, cfg);
+            emissions++;
+          }
+        };
+        const timer = (): number | null => {
+          const a = nextDeadline(state, now, cfg);
+          const b = nextSnapshotCheck(emitted, state, cfg);
+          if (a === null) return b;
+          return b === null ? a : Math.min(a, b);
+        };
+        /** Advance the clock to `until`, firing due timers, checking the reader in between. */
+        const advance = (until: number) => {
+          for (;;) {
+            const fire = timer();
+            if (fire !== null) expect(fire).toBeGreaterThan(now);
+            const next = fire !== null && fire <= until ? fire : until;
+            for (const t of [now, ...interesting(state, now, next), next - 1]) {
+              if (emitted !== null && t >= now && t < next) {
+                expect(effectiveStatusOfView(emitted, t, cfg)).toBe(effectiveStatus(state, t, cfg));
+              }
+            }
+            now = next;
+            if (fire === null || fire > until) return;
+            state = tick(state, now, cfg);
+            decide();
+          }
+        };
+        for (const [gap, e] of steps) {
+          advance(now + gap);
+          // Gateways stamp observedAt near the processing time: up to 6 s late, 0.5 s early.
+          let stamped = e;
+          if (e.type === 'heartbeat' || e.type === 'disconnect') {
+            const observedAt = Math.max(0, now + 500 - (e.observedAt % 6_000));
+            stamped = e.type === 'heartbeat' ? { ...e, observedAt, idleMs: Math.min(e.idleMs, observedAt) } : { ...e, observedAt };
+          }
+          state = applyEvent(state, stamped, now, cfg);
+          decide();
+        }
+        advance(now + 30_000);
+        return emissions >= 0;
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,27 @@
+/**
+ * From decoded wire records to the core's checked events: the wire schema's `kind` becomes the
+ * event `type`, the key must match what the record says (a record keyed wrongly would live on
+ * another partition's state), and hygiene has the last word.
+ */
+import { checkRoomEvent, checkUserEvent, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
+import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
+
+const keyMismatch = (field: string, key: string | null) => ({
+  ok: false as const,
+  rejection: { code: 'not-allowed' as const, field: 'key', reason: `record key ${JSON.stringify(key)} does not match ${field}` },
+});
+
+export function heartbeatEvent(wire: PresenceHeartbeat, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
+  if (key !== wire.userId) return keyMismatch('userId', key);
+  return checkUserEvent({ ...wire, type: wire.kind }, now, cfg);
+}
+
+export function overrideEvent(wire: PresenceOverride, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
+  if (key !== wire.userId) return keyMismatch('userId', key);
+  return checkUserEvent({ ...wire, type: wire.kind === 'status' ? 'override' : 'visibility' }, now, cfg);
+}
+
+export function roomEvent(wire: WireRoomEvent, key: string | null, now: number, cfg: PresenceConfig): Checked<RoomEvent> {
+  if (key !== `${wire.roomKind}/${wire.roomId}`) return keyMismatch('roomKind/roomId', key);
+  return checkRoomEvent({ ...wire, type: wire.kind === 'heartbeat' ? 'roomHeartbeat' : wire.kind }, now, cfg);
+}

@@ -1,0 +1,47 @@
+/** Processor entry point: reads config, wires Kafka, registry, LevelDB store, metrics; handles signals. */
+import { mkdirSync } from 'node:fs';
+import { AvroSerde, createRegistry } from '../contract/serde';
+import { startOpsServer } from '../platform/http';
+import { createKafka } from '../platform/kafka';
+import { createLogger } from '../platform/log';
+import { loadProcessorConfig } from './config';
+import { createProcessorMetrics } from './metrics';
+import { startProcessor } from './processor';
+import { LevelPartitionStore } from './store';
+
+async function main(): Promise<void> {
+  const { env, presence } = loadProcessorConfig();
+  const log = createLogger('processor', env.LOG_LEVEL);
+  mkdirSync(env.PROCESSOR_DATA_DIR, { recursive: true });
+  const store = await LevelPartitionStore.open(env.PROCESSOR_DATA_DIR, (movedTo, cause) =>
+    log.warn({ movedTo, cause: String(cause) }, 'local store could not be opened; moved aside, restoring from the changelog alone'));
+  const metrics = createProcessorMetrics();
+  const processor = await startProcessor({
+    kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId: env.KAFKA_CLIENT_ID, log }),
+    serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), env.TOPIC_PREFIX),
+    store, cfg: presence, log, metrics,
+    prefix: env.TOPIC_PREFIX, groupId: env.PROCESSOR_GROUP_ID, guarantee: env.PROCESSOR_GUARANTEE,
+    timerResolutionMs: env.PROCESSOR_TIMER_RESOLUTION_MS,
+  });
+  const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: metrics.registry, ready: processor.ready });
+  log.info({ guarantee: env.PROCESSOR_GUARANTEE, port: env.PROCESSOR_HTTP_PORT, presence }, 'processor started');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping: finishing the batch, committing, closing the store');
+    http.close();
+    processor.stop().then(
+      () => process.exit(0),
+      (e: unknown) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
+  process.exit(1);
+});

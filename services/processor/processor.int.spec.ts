@@ -1,0 +1,166 @@
+/**
+ * The processor over the real broker and registry, with shortened thresholds: a scripted day for a
+ * few users and a room, and poison records.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Consumer, Producer } from 'kafkajs';
+import { validateConfig, type PresenceConfig } from '../core';
+import type { DeadLetter, PresenceChange, PresenceHeartbeat, PresenceOverride, PresenceSnapshot, RoomEvent, RoomSnapshot } from '../contract/avro-types';
+import type { AvroSerde } from '../contract/serde';
+import { topicName } from '../contract/topics';
+import { createLogger } from '../platform/log';
+import { provisionPrefix, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { createProcessorMetrics } from './metrics';
+import { startProcessor, type Guarantee, type Processor } from './processor';
+import { LevelPartitionStore } from './store';
+
+const cfgResult = validateConfig({
+  heartbeatIntervalMs: 300, offlineAfterMs: 1_500, awayAfterMs: 2_500, roomMemberExpiryMs: 1_500,
+  refreshLeadMs: 300, sessionRetentionMs: 60_000,
+});
+if (!cfgResult.ok) throw new Error('bad test config');
+const cfg: PresenceConfig = cfgResult.config;
+
+interface Outputs {
+  snapshots: Array<{ key: string; value: PresenceSnapshot }>;
+  rooms: Array<{ key: string; value: RoomSnapshot | null }>;
+  changes: PresenceChange[];
+  dlq: DeadLetter[];
+}
+
+async function collectOutputs(prefix: string, serde: AvroSerde): Promise<{ out: Outputs; consumer: Consumer }> {
+  const out: Outputs = { snapshots: [], rooms: [], changes: [], dlq: [] };
+  const consumer = testKafka().consumer({ groupId: `${prefix}outputs`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  for (const role of ['snapshot', 'roomSnapshot', 'changes', 'dlq'] as const) await consumer.subscribe({ topic: topicName(role, prefix), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const key = message.key?.toString() ?? '';
+      if (topic === topicName('snapshot', prefix)) out.snapshots.push({ key, value: await serde.decode('snapshot', message.value) });
+      else if (topic === topicName('roomSnapshot', prefix)) out.rooms.push({ key, value: message.value ? await serde.decode('roomSnapshot', message.value) : null });
+      else if (topic === topicName('changes', prefix)) out.changes.push(await serde.decode('changes', message.value));
+      else out.dlq.push(await serde.decode('dlq', message.value));
+    },
+  });
+  return { out, consumer };
+}
+
+describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (guarantee) => {
+  let prefix: string;
+  let serde: AvroSerde;
+  let processor: Processor;
+  let producer: Producer;
+  let outputs: { out: Outputs; consumer: Consumer };
+  let dataDir: string;
+
+  beforeAll(async () => {
+    prefix = uniquePrefix('proc');
+    ({ serde } = await provisionPrefix(prefix, 2));
+    dataDir = mkdtempSync(join(tmpdir(), 'presence-proc-'));
+    processor = await startProcessor({
+      kafka: testKafka('processor'), serde, store: await LevelPartitionStore.open(dataDir), cfg,
+      log: createLogger('processor', process.env['TEST_LOG_LEVEL'] ?? 'silent'), metrics: createProcessorMetrics(), prefix,
+      groupId: `${prefix}processor`, guarantee, timerResolutionMs: 50,
+    });
+    producer = testKafka().producer();
+    await producer.connect();
+    outputs = await collectOutputs(prefix, serde);
+    await waitFor(() => processor.ready() && processor.assigned().length === 2, 'processor ready');
+  });
+
+  afterAll(async () => {
+    await producer?.disconnect();
+    await outputs?.consumer.disconnect();
+    await processor?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const heartbeat = async (userId: string, sessionId: string, idleMs: number, kind: 'heartbeat' | 'disconnect' = 'heartbeat') => {
+    const v: PresenceHeartbeat = { kind, userId, deviceId: `${userId}-dev`, sessionId, platform: 'web', observedAt: Date.now(), idleMs, gatewayId: null };
+    await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: userId, value: await serde.encode('heartbeat', v) }] });
+  };
+  const latest = (userId: string) => [...outputs.out.snapshots].reverse().find((s) => s.key === userId)?.value;
+  const statusesOf = (userId: string) => outputs.out.changes.filter((c) => c.userId === userId).map((c) => c.to);
+
+  it('two tabs, one idle: Online; then silence: Away never, Offline by the clock', async () => {
+    await heartbeat('alice', 'tab-active', 0);
+    await heartbeat('alice', 'tab-background', 40_000);
+    await waitFor(() => latest('alice')?.devices.length === 2 && latest('alice'), 'alice with two devices');
+    expect(latest('alice')?.status).toBe('Online');
+    await waitFor(() => latest('alice')?.status === 'Offline', 'alice offline by the clock', 10_000);
+    expect(statusesOf('alice')).toEqual(['Online', 'Offline']);
+    const offline = outputs.out.changes.find((c) => c.userId === 'alice' && c.to === 'Offline');
+    expect(offline?.cause).toBe('clock');
+  });
+
+  it('a heartbeat that changes nothing visible emits nothing', async () => {
+    await heartbeat('erin', 's1', 0);
+    await waitFor(() => latest('erin')?.status === 'Online', 'erin online');
+    const before = outputs.out.snapshots.filter((s) => s.key === 'erin').length;
+    await heartbeat('erin', 's1', 0);
+    await heartbeat('erin', 's1', 10);
+    await heartbeat('marker', 's1', 0); // same input topic; once it shows, erin's were processed
+    await waitFor(() => latest('marker'), 'marker snapshot');
+    expect(outputs.out.snapshots.filter((s) => s.key === 'erin').length).toBe(before);
+  });
+
+  it('Do Not Disturb wins over activity; a clean disconnect of the last session is Offline at once', async () => {
+    const override: PresenceOverride = { kind: 'status', userId: 'carol', eventId: 'e1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'Focus', expiresAt: null, visibility: null };
+    await heartbeat('carol', 's1', 0);
+    await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'carol', value: await serde.encode('override', override) }] });
+    await waitFor(() => latest('carol')?.status === 'DoNotDisturb', 'carol in DND');
+    expect(latest('carol')?.override).toEqual({ status: 'DoNotDisturb', customText: 'Focus', expiresAt: null });
+
+    await heartbeat('dave', 'phone', 0);
+    await heartbeat('dave', 'laptop', 0);
+    await waitFor(() => latest('dave')?.devices.length === 2, 'dave on two devices');
+    await heartbeat('dave', 'phone', 0, 'disconnect');
+    await waitFor(() => latest('dave')?.devices.length === 1, 'dave on one device');
+    expect(latest('dave')?.status).toBe('Online');
+    const t0 = Date.now();
+    await heartbeat('dave', 'laptop', 0, 'disconnect');
+    await waitFor(() => latest('dave')?.status === 'Offline', 'dave offline after the last disconnect');
+    expect(Date.now() - t0).toBeLessThan(cfg.offlineAfterMs);
+  });
+
+  it('rooms: join shows members, leave of the last member writes a tombstone', async () => {
+    const room = (kind: RoomEvent['kind'], userId: string, sessionId: string): RoomEvent => ({
+      kind, roomKind: 'document', roomId: '42', userId, sessionId, observedAt: Date.now(), metadata: kind === 'join' ? { color: 'teal' } : null,
+    });
+    const send = async (e: RoomEvent) =>
+      producer.send({ topic: topicName('room', prefix), messages: [{ key: 'document/42', value: await serde.encode('room', e) }] });
+    await send(room('join', 'alice', 'a1'));
+    await send(room('join', 'bob', 'b1'));
+    const last = () => [...outputs.out.rooms].reverse().find((r) => r.key === 'document/42');
+    await waitFor(() => last()?.value?.members.length === 2, 'two members in the room');
+    expect(last()?.value?.members.map((m) => [m.userId, m.metadata])).toEqual([['alice', { color: 'teal' }], ['bob', { color: 'teal' }]]);
+    await send(room('leave', 'alice', 'a1'));
+    await send(room('leave', 'bob', 'b1'));
+    await waitFor(() => last() !== undefined && last()?.value === null, 'room tombstone');
+  });
+
+  it('poison records go to the DLQ with a reason; later records are processed', async () => {
+    const topic = topicName('heartbeat', prefix);
+    const wrongSchema = await serde.encode('changes', { userId: 'x', from: 'Online', to: 'Away', at: 1, cause: 'event', version: 1 });
+    const emptyUser = await serde.encode('heartbeat', { kind: 'heartbeat', userId: '', deviceId: 'd', sessionId: 's', platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null });
+    const unknownId = Buffer.from([0, 0, 0, 0x7f, 0x7f, 1, 2, 3]);
+    await producer.send({
+      topic,
+      messages: [
+        { key: 'zed', value: Buffer.from('garbage bytes, not avro') },
+        { key: 'zed', value: wrongSchema },
+        { key: 'zed', value: unknownId },
+        { key: '', value: emptyUser },
+      ],
+    });
+    await heartbeat('zed', 's1', 0);
+    await waitFor(() => latest('zed')?.status === 'Online', 'zed processed after the poison');
+    await waitFor(() => outputs.out.dlq.length >= 4 && outputs.out.dlq, 'four dead letters');
+    expect(outputs.out.dlq.map((d) => [d.errorCode, d.field]).sort()).toEqual(
+      [['rejected', 'userId'], ['undecodable', null], ['unknown-schema', null], ['wrong-schema', null]],
+    );
+    expect(outputs.out.dlq.every((d) => d.sourceTopic === topic && d.reason.length > 0)).toBe(true);
+  });
+});

@@ -1,0 +1,322 @@
+/**
+ * The processor's Kafka edge: a consumer group over the heartbeat, override and room topics, one
+ * PresenceTask per assigned partition number, outputs written before input offsets are committed.
+ *
+ * Per input batch (and per timer flush), at-least-once:
+ *   1. decode + hygiene each record (failures → DLQ record), apply to the task in memory;
+ *   2. send DLQ, snapshots and changes; await acks;
+ *   3. send the changelog entries (which carry the views acknowledged in 2); await acks;
+ *   4. write the same entries and the changelog position to LevelDB in one batch;
+ *   5. commit the input offsets; then record the emitted views in memory.
+ * A crash between any two steps replays input from the committed offsets against a state whose
+ * `emitted` is what readers got, so no snapshot is swallowed; replays are idempotent merges.
+ * Exactly-once: steps 2, 3 and 5 are one transaction with one transactional id per partition.
+ */
+import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { PresenceConfig } from '../core';
+import type { DeadLetter } from '../contract/avro-types';
+import { partitionCounts, checkCoPartitioning } from '../contract/provision';
+import { SerdeError, type AvroSerde } from '../contract/serde';
+import { topicName, type TopicRole } from '../contract/topics';
+import type { Logger } from '../platform/log';
+import { heartbeatEvent, overrideEvent, roomEvent } from './input';
+import type { ProcessorMetrics } from './metrics';
+import { restoreChangelog } from './restore';
+import type { PartitionStore } from './store';
+import { PresenceTask, type FlushResult } from './task';
+
+export type Guarantee = 'at-least-once' | 'exactly-once';
+
+export interface ProcessorOptions {
+  kafka: Kafka;
+  serde: AvroSerde;
+  store: PartitionStore;
+  cfg: PresenceConfig;
+  log: Logger;
+  metrics: ProcessorMetrics;
+  prefix: string;
+  groupId: string;
+  guarantee: Guarantee;
+  /** How often due timers are checked; bounds how late an away/offline transition can be. */
+  timerResolutionMs: number;
+  clock?: () => number;
+}
+
+export interface Processor {
+  /** True once every assigned partition is restored and the consumer runs. */
+  ready(): boolean;
+  assigned(): number[];
+  task(partition: number): PresenceTask | undefined;
+  stop(): Promise<void>;
+}
+
+interface TaskSlot {
+  task: PresenceTask;
+  restored: Promise<void>;
+  isRestored: boolean;
+  /** Serialises batches and timer flushes of one partition. */
+  lock: Promise<void>;
+  producer: Producer | null;
+  dropped: boolean;
+}
+
+const INPUT_ROLES: readonly TopicRole[] = ['heartbeat', 'override', 'room'];
+
+export async function startProcessor(opts: ProcessorOptions): Promise<Processor> {
+  const { kafka, serde, store, cfg, log, metrics, prefix, groupId, guarantee } = opts;
+  const clock = opts.clock ?? Date.now;
+  const topics = {
+    heartbeat: topicName('heartbeat', prefix), override: topicName('override', prefix), room: topicName('room', prefix),
+    snapshot: topicName('snapshot', prefix), roomSnapshot: topicName('roomSnapshot', prefix), changes: topicName('changes', prefix),
+    changelog: topicName('storeChangelog', prefix), dlq: topicName('dlq', prefix),
+  };
+  const roleOf = new Map<string, TopicRole>(INPUT_ROLES.map((r) => [topicName(r, prefix), r]));
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    checkCoPartitioning(await partitionCounts(admin, [topics.heartbeat, topics.override, topics.room, topics.changelog]), prefix);
+  } finally {
+    await admin.disconnect();
+  }
+
+  const sharedProducer = guarantee === 'at-least-once' ? kafka.producer({ idempotent: true, maxInFlightRequests: 1 }) : null;
+  await sharedProducer?.connect();
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const slots = new Map<number, TaskSlot>();
+  let running = true;
+
+  const withLock = async <T>(slot: TaskSlot, fn: () => Promise<T>): Promise<T> => {
+    const prev = slot.lock;
+    let release!: () => void;
+    slot.lock = new Promise<void>((r) => (release = r));
+    await prev;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  };
+
+  const transactionalId = (partition: number) => `${groupId}-${prefix}task-${partition}`;
+
+  async function restoreSlot(partition: number, slot: TaskSlot): Promise<void> {
+    if (guarantee === 'exactly-once') {
+      // initTransactions fences any zombie using this partition's transactional id and aborts its
+      // open transaction before we read the changelog, so the restore sees only committed state.
+      slot.producer = kafka.producer({ transactionalId: transactionalId(partition), idempotent: true, maxInFlightRequests: 1 });
+      await slot.producer.connect();
+    }
+    const local = await store.load(partition).catch((e: unknown) => {
+      log.warn({ partition, err: String(e) }, 'local store unreadable for partition; restoring from changelog alone');
+      return { entries: new Map<string, string>(), changelogPosition: null };
+    });
+    const entries = local.entries;
+    const positions = await restoreChangelog({
+      kafka, topic: topics.changelog, groupIdBase: groupId, log,
+      requests: [{ partition, from: local.changelogPosition ?? '0' }],
+      onRecord: (_p, key, value) => {
+        metrics.restoreRecords.inc();
+        if (value === null) entries.delete(key);
+        else entries.set(key, value);
+      },
+      onProgress: (p) => metrics.restoreRatio.set(p.total === 0 ? 1 : Math.min(1, p.records / p.total)),
+    });
+    const position = positions.get(partition) ?? '0';
+    if (position !== local.changelogPosition) await store.write(partition, [...entries], position);
+    slot.task.load(entries, clock());
+    slot.isRestored = true;
+    metrics.restoreRatio.set(1);
+    log.info({ partition, keys: entries.size, changelogPosition: position, fromLocal: local.changelogPosition }, 'partition restored');
+  }
+
+  function onAssignment(assigned: Set<number>): void {
+    for (const [partition, slot] of slots) {
+      if (assigned.has(partition)) continue;
+      slot.dropped = true;
+      slots.delete(partition);
+      void withLock(slot, async () => slot.producer?.disconnect());
+      log.info({ partition }, 'partition revoked: state dropped from memory');
+    }
+    for (const partition of assigned) {
+      if (slots.has(partition)) continue;
+      const slot: TaskSlot = {
+        task: new PresenceTask(partition, cfg), restored: Promise.resolve(), isRestored: false,
+        lock: Promise.resolve(), producer: null, dropped: false,
+      };
+      slots.set(partition, slot);
+      const paused = INPUT_ROLES.map((r) => ({ topic: topicName(r, prefix), partitions: [partition] }));
+      consumer.pause(paused);
+      slot.restored = withLock(slot, () => restoreSlot(partition, slot)).then(
+        () => { if (!slot.dropped) consumer.resume(paused); },
+        (e: unknown) => { log.error({ partition, err: String(e) }, 'restore failed'); throw e; },
+      );
+      slot.restored.catch(() => undefined);
+    }
+  }
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    const assigned = new Set<number>();
+    for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
+      if (roleOf.has(topic)) for (const p of partitions) assigned.add(p);
+    }
+    log.info({ generation: payload.groupId, partitions: [...assigned].sort((a, b) => a - b) }, 'assignment');
+    onAssignment(assigned);
+  });
+
+  function deadLetter(topic: string, partition: number, m: Message & { offset: string }, code: string, field: string | null, reason: string): DeadLetter {
+    metrics.dlq.inc({ code });
+    log.warn({ topic, partition, offset: m.offset, code, field, reason }, 'dead-lettered');
+    return {
+      sourceTopic: topic, sourcePartition: partition, sourceOffset: Number(m.offset),
+      key: m.key ? Buffer.from(m.key) : null, value: m.value ? Buffer.from(m.value) : null,
+      errorCode: code, field, reason, service: 'processor', failedAt: clock(),
+    };
+  }
+
+  /** Writes one flush (and DLQ records, and input offsets) per the guarantee; then commits memory. */
+  async function write(slot: TaskSlot, flush: FlushResult, dlq: DeadLetter[], offsets: { topic: string; offset: string } | null): Promise<void> {
+    const partition = slot.task.partition;
+    const outputs = [
+      ...(await Promise.all(flush.snapshots.map(async (s) => ({ topic: topics.snapshot, key: s.key, value: await serde.encode('snapshot', s.value) })))),
+      ...(await Promise.all(flush.roomSnapshots.map(async (s) => ({ topic: topics.roomSnapshot, key: s.key, value: s.value && (await serde.encode('roomSnapshot', s.value)) })))),
+      ...(await Promise.all(flush.changes.map(async (c) => ({ topic: topics.changes, key: c.key, value: await serde.encode('changes', c.value) })))),
+      ...(await Promise.all(dlq.map(async (d) => ({ topic: topics.dlq, key: null, value: await serde.encode('dlq', d) })))),
+    ];
+    const byTopic = (records: Array<{ topic: string; key: string | null; value: Buffer | null; partition?: number }>) => {
+      const grouped = new Map<string, Message[]>();
+      for (const r of records) {
+        const list = grouped.get(r.topic) ?? [];
+        list.push(r.partition === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, partition: r.partition });
+        grouped.set(r.topic, list);
+      }
+      return [...grouped].map(([topic, messages]) => ({ topic, messages }));
+    };
+    // The changelog partition is the input partition: a task's state lives beside its input.
+    const changelog = flush.changelog.map((c) => ({ topic: topics.changelog, key: c.key, value: c.value === null ? null : Buffer.from(c.value), partition }));
+    let changelogEnd: string | null = null;
+    const endOf = (meta: Array<{ topicName: string; partition: number; baseOffset?: string }>) => {
+      const m = meta.find((x) => x.topicName === topics.changelog && x.partition === partition);
+      if (m?.baseOffset !== undefined) changelogEnd = (BigInt(m.baseOffset) + BigInt(changelog.length)).toString();
+    };
+
+    if (guarantee === 'at-least-once') {
+      const producer = sharedProducer as Producer;
+      if (outputs.length) await producer.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
+      if (changelog.length) endOf(await producer.sendBatch({ topicMessages: byTopic(changelog), acks: -1 }));
+      if (changelogEnd !== null) await store.write(partition, flush.changelog.map((c) => [c.key, c.value] as const), changelogEnd);
+      if (offsets) await consumer.commitOffsets([{ topic: offsets.topic, partition, offset: offsets.offset }]);
+    } else {
+      const producer = slot.producer as Producer;
+      const tx = await producer.transaction();
+      try {
+        const all = [...outputs, ...changelog];
+        if (all.length) endOf(await tx.sendBatch({ topicMessages: byTopic(all), acks: -1 }));
+        if (offsets) await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: offsets.topic, partitions: [{ partition, offset: offsets.offset }] }] });
+        await tx.commit();
+      } catch (e) {
+        await tx.abort().catch(() => undefined);
+        throw e;
+      }
+      if (changelogEnd !== null) await store.write(partition, flush.changelog.map((c) => [c.key, c.value] as const), changelogEnd);
+    }
+    flush.commit();
+    metrics.snapshots.inc({ topic: 'snapshot' }, flush.snapshots.length);
+    metrics.snapshots.inc({ topic: 'roomSnapshot' }, flush.roomSnapshots.length);
+    for (const c of flush.changes) metrics.transitions.inc({ to: c.value.to });
+  }
+
+  async function waitRestored(slot: TaskSlot, heartbeat: () => Promise<void>): Promise<void> {
+    let done = false;
+    void slot.restored.finally(() => (done = true)).catch(() => undefined);
+    while (!done) {
+      await heartbeat();
+      await Promise.race([slot.restored.catch(() => undefined), new Promise((r) => setTimeout(r, 1_000))]);
+    }
+    await slot.restored;
+  }
+
+  async function handleBatch({ batch, heartbeat, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+    const slot = slots.get(batch.partition);
+    const role = roleOf.get(batch.topic);
+    if (!slot || !role || batch.messages.length === 0) return;
+    await waitRestored(slot, heartbeat);
+    const timer = metrics.batchSeconds.startTimer({ source: 'input' });
+    await withLock(slot, async () => {
+      if (slot.dropped || isStale()) return; // revoked meanwhile: the new owner replays these records
+      const now = clock();
+      const dlq: DeadLetter[] = [];
+      for (const m of batch.messages) {
+        const key = m.key?.toString() ?? null;
+        try {
+          if (role === 'room') {
+            const checked = roomEvent(await serde.decode('room', m.value), key, now, cfg);
+            if (checked.ok) slot.task.applyRoom(checked.event, now);
+            else dlq.push(deadLetter(batch.topic, batch.partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
+            if (checked.ok) metrics.events.inc({ kind: `room-${checked.event.type}` });
+          } else {
+            const checked = role === 'heartbeat'
+              ? heartbeatEvent(await serde.decode('heartbeat', m.value), key, now, cfg)
+              : overrideEvent(await serde.decode('override', m.value), key, now, cfg);
+            if (checked.ok) slot.task.applyUser(checked.event, now);
+            else dlq.push(deadLetter(batch.topic, batch.partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
+            if (checked.ok) metrics.events.inc({ kind: checked.event.type });
+          }
+        } catch (e) {
+          if (!(e instanceof SerdeError)) throw e;
+          dlq.push(deadLetter(batch.topic, batch.partition, m, e.code, null, e.message));
+        }
+      }
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
+      await write(slot, slot.task.flush(now), dlq, { topic: batch.topic, offset: next });
+      resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit was ours
+    });
+    timer();
+    metrics.timersPending.set([...slots.values()].reduce((n, s) => n + s.task.deadlines.size, 0));
+    metrics.keys.set([...slots.values()].reduce((n, s) => n + s.task.size, 0));
+  }
+
+  await consumer.connect();
+  for (const role of INPUT_ROLES) await consumer.subscribe({ topic: topicName(role, prefix), fromBeginning: true });
+  await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: 1, eachBatch: handleBatch });
+
+  // Timers: each task keeps one deadline per key in a heap; this loop only asks each task for its
+  // earliest one, so a tick costs O(partitions + due keys).
+  let timerRunning = false;
+  const ticker = setInterval(() => {
+    if (timerRunning || !running) return;
+    timerRunning = true;
+    void (async () => {
+      for (const slot of slots.values()) {
+        if (!slot.isRestored || slot.dropped) continue;
+        const next = slot.task.deadlines.next();
+        if ((next === null || next > clock()) && slot.task.pending === 0) continue; // pending: a failed flush to retry
+        const timer = metrics.batchSeconds.startTimer({ source: 'timer' });
+        await withLock(slot, async () => {
+          if (slot.dropped) return;
+          const now = clock();
+          slot.task.fireDue(now);
+          if (slot.task.pending > 0) await write(slot, slot.task.flush(now), [], null);
+        }).catch((e: unknown) => log.error({ partition: slot.task.partition, err: String(e) }, 'timer flush failed; retried next tick'));
+        timer();
+      }
+    })().finally(() => (timerRunning = false));
+  }, opts.timerResolutionMs);
+
+  return {
+    ready: () => running && [...slots.values()].every((s) => s.isRestored),
+    assigned: () => [...slots.keys()].sort((a, b) => a - b),
+    task: (p) => slots.get(p)?.task,
+    async stop() {
+      running = false;
+      clearInterval(ticker);
+      await consumer.disconnect();
+      for (const slot of slots.values()) {
+        await slot.lock;
+        await slot.producer?.disconnect();
+      }
+      await sharedProducer?.disconnect();
+      await store.close();
+    },
+  };
+}

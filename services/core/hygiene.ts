@@ -6,13 +6,12 @@ import type {
   OverrideStatus,
   Platform,
   RoomEvent,
-  RoomEventType,
   SessionDisconnected,
   UserEvent,
   Visibility,
   VisibilitySet,
 } from './events';
-import { OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES, unreachable } from './events';
+import { OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES } from './events';
 
 export type RejectionCode =
   | 'not-an-object'
@@ -234,31 +233,28 @@ function session(r: Raw, now: number, cfg: PresenceConfig) {
 export function checkRoomEvent(raw: unknown, now: number, cfg: PresenceConfig): Checked<RoomEvent> {
   return run((): RoomEvent => {
     const r = record(raw);
-    const t = r['type'];
-    if (typeof t !== 'string' || !(ROOM_EVENT_TYPES as readonly string[]).includes(t)) {
-      fail('unknown-type', 'type', `must be one of ${ROOM_EVENT_TYPES.join(', ')}`);
-    }
-    const type = t as RoomEventType;
-    const roomKind = id(r, 'roomKind', cfg);
-    if (roomKind.includes('/')) fail('invalid-character', 'roomKind', "must not contain '/'");
-    const base = {
-      roomKind,
-      roomId: id(r, 'roomId', cfg),
-      userId: id(r, 'userId', cfg),
-      sessionId: id(r, 'sessionId', cfg),
-      observedAt: timestamp(r, 'observedAt', now, cfg),
-    };
+    const type = r['type'];
     switch (type) {
       case 'join':
       case 'roomHeartbeat':
-        return { type, ...base, metadata: metadata(r, cfg) };
+        return { type, ...roomBase(r, now, cfg), metadata: metadata(r, cfg) };
       case 'leave':
       case 'sessionEnded':
-        return { type, ...base, metadata: null };
-      default: {
-        const exhaustive: never = type;
-        return unreachable(exhaustive);
-      }
+        return { type, ...roomBase(r, now, cfg), metadata: null };
+      default:
+        return fail('unknown-type', 'type', `must be one of ${ROOM_EVENT_TYPES.join(', ')}`);
     }
   });
+}
+
+function roomBase(r: Raw, now: number, cfg: PresenceConfig) {
+  const roomKind = id(r, 'roomKind', cfg);
+  if (roomKind.includes('/')) fail('invalid-character', 'roomKind', "must not contain '/'");
+  return {
+    roomKind,
+    roomId: id(r, 'roomId', cfg),
+    userId: id(r, 'userId', cfg),
+    sessionId: id(r, 'sessionId', cfg),
+    observedAt: timestamp(r, 'observedAt', now, cfg),
+  };
 }

@@ -259,8 +259,9 @@ export interface RoomView {
 const NO_METADATA: Metadata = Object.freeze({});
 
 function memberView(m: RoomMember): MemberView {
-  const lastSeen = m.lastSeen as number;
-  return { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt ?? lastSeen, lastSeen, metadata: m.metadata ?? NO_METADATA };
+  // Present ⇒ seen by a join or heartbeat ⇒ joinedAt and lastSeen are set.
+  const joinedAt = m.joinedAt as number;
+  return { userId: m.userId, sessionId: m.sessionId, joinedAt, lastSeen: m.lastSeen as number, metadata: m.metadata ?? NO_METADATA };
 }
 
 /** The snapshot of a room at `now`, or null when nobody is present (the room is gone). */
@@ -310,8 +311,7 @@ export function roomViewDiffers(emitted: RoomView | null, state: RoomState, now:
     if (!isPresent(m, now, cfg)) continue;
     const e = emitted === null ? undefined : emitted.members[j];
     j++;
-    const lastSeen = m.lastSeen as number;
-    const joinedAt = m.joinedAt ?? lastSeen;
+    const joinedAt = m.joinedAt as number;
     if (e === undefined || !sameMember(e, { userId: m.userId, sessionId: m.sessionId, joinedAt, metadata: m.metadata ?? NO_METADATA })) {
       return true;
     }

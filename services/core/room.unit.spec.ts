@@ -94,6 +94,9 @@ describe('room rules', () => {
     expect(keys(same)).toEqual(['a/s1', 'b/s1']);
     expect(same.version).toBe(2);
     expect(keys(given([ev('join', T, 'b'), ev('join', T, 'a'), ev('join', T, 'c')], small))).toEqual(['b/s1', 'c/s1']);
+    // Two departed members, one only ever seen leaving.
+    expect(keys(given([ev('leave', T + 5, 'a'), ev('join', T, 'b'), ev('leave', T + 1, 'b'), ev('join', T + 2, 'c')], small))).toEqual(['a/s1', 'c/s1']);
+    expect(keys(given([ev('join', T, 'a'), ev('leave', T + 9, 'a'), ev('leave', T + 5, 'b'), ev('join', T + 2, 'c')], small))).toEqual(['a/s1', 'c/s1']);
   });
   it('isPresent needs a sighting after the last leave and within the expiry', () => {
     const s = given([ev('join', T)]);
@@ -166,6 +169,8 @@ describe('room snapshots', () => {
     expect(roomSnapshotDecision(view, empty, T + 11, cfg)).toEqual({ emit: true, reason: 'gone' });
     const beat = roomEvolve(s, ev('roomHeartbeat', T + 15_000, 'a'), cfg);
     expect(roomNextSnapshotCheck(view, beat, cfg)).toBe(T + 60_000 - 15_000);
+    const both = roomEvolve(roomEvolve(s, ev('roomHeartbeat', T + 15_010, 'b'), cfg), ev('roomHeartbeat', T + 15_000, 'a'), cfg);
+    expect(roomNextSnapshotCheck(view, both, cfg)).toBe(T + 60_000 - 15_000);
     expect(roomSnapshotDecision(view, beat, T + 44_999, cfg).emit).toBe(false);
     expect(roomSnapshotDecision(view, beat, T + 45_000, cfg)).toEqual({ emit: true, reason: 'lease-refresh' });
     expect(roomNextSnapshotCheck(null, beat, cfg)).toBeNull();

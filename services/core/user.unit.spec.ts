@@ -97,6 +97,7 @@ describe('effectiveStatus: every branch of the order', () => {
     ['newer override wins (LWW)', [ov('Busy', T + 2), ov('DoNotDisturb', T + 1), hb(T)], T + 3, 'Busy'],
     ['newer Available clears an older Busy', [ov('Available', T + 2), ov('Busy', T + 1), hb(T)], T + 3, 'Online'],
     ['equal setAt: greater eventId wins', [ov('Busy', T, null, 'b'), ov('DoNotDisturb', T, null, 'a'), hb(T)], T + 1, 'Busy'],
+    ['equal setAt: greater eventId wins, either order', [ov('DoNotDisturb', T, null, 'a'), ov('Busy', T, null, 'b'), hb(T)], T + 1, 'Busy'],
   ];
   it.each(cases)('%s', (_name, events, now, expected) => {
     expect(effectiveStatus(given(events), now, cfg)).toBe(expected);
@@ -176,6 +177,9 @@ describe('evolve', () => {
     // Equal recency: the smaller key goes first.
     const tie = run([hb(T, 0, 'b'), hb(T, 0, 'a'), hb(T, 0, 'c')]);
     expect(tie.sessions.map((s) => s.sessionId)).toEqual(['b', 'c']);
+    // Two ended sessions, one only ever seen disconnecting, in either position.
+    expect(run([bye(T + 5, 'a'), hb(T, 0, 'b'), bye(T + 1, 'b'), hb(T + 2, 0, 'c')]).sessions.map((s) => s.sessionId)).toEqual(['a', 'c']);
+    expect(run([hb(T, 0, 'a'), bye(T + 9, 'a'), bye(T + 5, 'b'), hb(T + 2, 0, 'c')]).sessions.map((s) => s.sessionId)).toEqual(['a', 'c']);
     const tie2 = run([hb(T, 0, 'c'), hb(T, 0, 'b'), hb(T, 0, 'a')]);
     expect(tie2.sessions.map((s) => s.sessionId)).toEqual(['b', 'c']);
   });
@@ -308,6 +312,10 @@ describe('userView and readers', () => {
     const odd = readView({ ...view, status: 'Away' }, T + 3, cfg, 'self');
     expect(odd.status).toBe('Busy');
     expect(odd.statusSince).toBe(T + 3);
+    const never = userView(initialUserState(U), T, cfg);
+    expect(readView({ ...never, status: 'Online' }, T + 1, cfg, 'self')).toMatchObject({ status: 'Offline', statusSince: T + 1 });
+    const avail = { ...view, status: 'Online' as const, override: { status: 'Available' as const, customText: 'hi', expiresAt: T + 5 } };
+    expect(readView(avail, T + 6, cfg, 'self')).toEqual({ ...avail, override: null });
     const offline = userView(tick(s, T + 300_000, cfg), T + 300_000, cfg);
     expect(readView(offline, T + 300_001, cfg, 'self')).toBe(offline);
   });

@@ -1,0 +1,16 @@
+import * as core from './index';
+
+describe('public API', () => {
+  it('exports the rules from one entry point', () => {
+    for (const name of [
+      'validateConfig', 'DEFAULT_CONFIG', 'checkUserEvent', 'checkRoomEvent', 'roomKey',
+      'initialUserState', 'evolve', 'applyEvent', 'tick', 'effectiveStatus', 'nextDeadline',
+      'userView', 'effectiveStatusOfView', 'readView', 'viewChanged', 'snapshotDecision', 'nextSnapshotCheck', 'statusTransition',
+      'initialRoomState', 'roomEvolve', 'applyRoomEvent', 'roomTick', 'roomNextDeadline', 'roomView', 'readRoomView',
+      'roomViewChanged', 'roomSnapshotDecision', 'roomNextSnapshotCheck', 'roomIsGone',
+      'gateDecision', 'validateChannelClasses', 'DEFAULT_CHANNEL_CLASSES',
+    ]) {
+      expect(core).toHaveProperty(name);
+    }
+  });
+});

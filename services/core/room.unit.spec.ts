@@ -273,7 +273,8 @@ describe('room laws (property)', () => {
             const fire = timer();
             if (fire !== null) expect(fire).toBeGreaterThan(now);
             const next = fire !== null && fire <= until ? fire : until;
-            const samples = [now, next - 1, ...state.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]))];
+            const leases = emitted === null ? [] : emitted.members.flatMap((m) => [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]);
+            const samples = [now, next - 1, ...leases, ...state.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]))];
             for (const t of samples.filter((x) => x >= now && x < next)) {
               expect(keys(readRoomView(emitted, t, pcfg))).toEqual(keys(roomView(state, t, pcfg)));
             }

@@ -211,7 +211,15 @@ describe('snapshot lease (property)', () => {
             const fire = timer();
             if (fire !== null) expect(fire).toBeGreaterThan(now);
             const next = fire !== null && fire <= until ? fire : until;
-            for (const t of [now, ...interesting(state, now, next), next - 1]) {
+            // Where the reader's answer may change: the emitted leases and override expiry, and the state's deadlines.
+            const leases: number[] = [];
+            if (emitted !== null) {
+              const e: UserView = emitted;
+              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null]) {
+                if (x !== null) leases.push(x - 1, x, x + 1);
+              }
+            }
+            for (const t of [now, ...interesting(state, now, next), ...leases, next - 1]) {
               if (emitted !== null && t >= now && t < next) {
                 expect(effectiveStatusOfView(emitted, t, cfg)).toBe(effectiveStatus(state, t, cfg));
               }

@@ -17,6 +17,16 @@ export interface PresenceConfig {
    * heartbeats say otherwise. Absorbs timer and pipeline lag. Default = heartbeatIntervalMs.
    */
   readonly refreshLeadMs: number;
+  /**
+   * Extra time a reader keeps trusting a snapshot's lastSeen lease beyond offlineAfterMs (and
+   * roomMemberExpiryMs) before decaying it to Offline (or dropping the member). While the processor
+   * runs, exact transitions still come from its timers, so readers agree with the rules at every
+   * instant; the grace only bounds how long a stale Online may be served if the processor stops, and
+   * in exchange lease refreshes are rarer: about one snapshot per
+   * (offlineAfterMs + leaseGraceMs − refreshLeadMs) per online user instead of one per
+   * (offlineAfterMs − refreshLeadMs). Default 0: a stale Online is never served.
+   */
+  readonly leaseGraceMs: number;
   /** Timestamps later than now + this are clamped to now + this. Default 5 000 ms. */
   readonly maxClockSkewMs: number;
   /** Maximum length of any id (UTF-16 code units). Default 128. */
@@ -48,6 +58,7 @@ export const DEFAULT_CONFIG: PresenceConfig = Object.freeze({
   awayAfterMs: 300_000,
   roomMemberExpiryMs: 60_000,
   refreshLeadMs: 15_000,
+  leaseGraceMs: 0,
   maxClockSkewMs: 5_000,
   maxIdLength: 128,
   maxCustomTextLength: 100,

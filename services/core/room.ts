@@ -239,7 +239,7 @@ export interface MemberView {
   readonly userId: string;
   readonly sessionId: string;
   readonly joinedAt: number;
-  /** MAX lastSeen at emission: a lease; readers drop the member at lastSeen + roomMemberExpiryMs. */
+  /** MAX lastSeen at emission: a lease; readers drop the member at lastSeen + roomMemberExpiryMs + leaseGraceMs. */
   readonly lastSeen: number;
   /** Latest metadata; {} when none was ever sent. */
   readonly metadata: Metadata;
@@ -282,7 +282,7 @@ export function readRoomView(view: RoomView | null, now: number, cfg: PresenceCo
   let members: MemberView[] | null = null;
   for (let i = 0; i < view.members.length; i++) {
     const m = view.members[i] as MemberView;
-    const present = m.lastSeen + cfg.roomMemberExpiryMs > now;
+    const present = m.lastSeen + cfg.roomMemberExpiryMs + cfg.leaseGraceMs > now;
     if (!present && members === null) members = view.members.slice(0, i);
     else if (present && members !== null) members.push(m);
   }
@@ -333,7 +333,7 @@ export function roomNextSnapshotCheck(emitted: RoomView | null, state: RoomState
     while (i < state.members.length && compareKey(state.members[i] as RoomMember, e.userId, e.sessionId) < 0) i++;
     const m = state.members[i];
     if (m !== undefined && compareKey(m, e.userId, e.sessionId) === 0 && isOpen(m) && (m.lastSeen as number) > e.lastSeen) {
-      const c = e.lastSeen + cfg.roomMemberExpiryMs - cfg.refreshLeadMs;
+      const c = e.lastSeen + cfg.roomMemberExpiryMs + cfg.leaseGraceMs - cfg.refreshLeadMs;
       if (check === null || c < check) check = c;
     }
   }

@@ -159,6 +159,10 @@ describe('room snapshots', () => {
     expect(readRoomView(view, T + 60_000, cfg)?.members.map((m) => m.userId)).toEqual(['b']);
     expect(readRoomView({ ...view, members: [...view.members].reverse() }, T + 60_000, cfg)?.members.map((m) => m.userId)).toEqual(['b']);
     expect(readRoomView(view, T + 60_010, cfg)).toBeNull();
+    const graced = { ...cfg, leaseGraceMs: 30_000 };
+    expect(readRoomView(view, T + 89_999, graced)).toBe(view);
+    expect(readRoomView(view, T + 90_000, graced)?.members).toHaveLength(1);
+    expect(roomNextSnapshotCheck(view, roomEvolve(s, ev('roomHeartbeat', T + 5, 'a'), cfg), graced)).toBe(T + 90_000 - 15_000);
   });
   it('roomSnapshotDecision: changed, gone (tombstone), lease-refresh, unchanged', () => {
     expect(roomSnapshotDecision(null, s, T + 10, cfg)).toEqual({ emit: true, reason: 'changed' });
@@ -182,7 +186,7 @@ describe('room snapshots', () => {
 // ------------------------------------------------------------------------------------------------
 // Properties
 
-const pcfg: PresenceConfig = {
+const base: PresenceConfig = {
   ...DEFAULT_CONFIG,
   heartbeatIntervalMs: 1_000,
   offlineAfterMs: 3_000,
@@ -192,6 +196,7 @@ const pcfg: PresenceConfig = {
   sessionRetentionMs: 10_000,
   maxMembersPerRoom: 1_000,
 };
+const pcfg = base;
 const HORIZON = 20_000;
 const roomEvent: fc.Arbitrary<RoomEvent> = fc
   .record({
@@ -251,7 +256,8 @@ describe('room laws (property)', () => {
     );
   });
 
-  it('a reader filtering the last emitted room snapshot agrees with the state at every instant', () => {
+  it.each([0, 2_000])('a reader filtering the last emitted room snapshot agrees with the state at every instant (leaseGraceMs %d)', (leaseGraceMs) => {
+    const pcfg: PresenceConfig = { ...base, leaseGraceMs };
     const arrivals = fc.array(fc.tuple(fc.integer({ min: 0, max: 3_000 }), roomEvent), { maxLength: 30 });
     fc.assert(
       fc.property(arrivals, (steps) => {
@@ -273,7 +279,7 @@ describe('room laws (property)', () => {
             const fire = timer();
             if (fire !== null) expect(fire).toBeGreaterThan(now);
             const next = fire !== null && fire <= until ? fire : until;
-            const leases = emitted === null ? [] : emitted.members.flatMap((m) => [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]);
+            const leases = emitted === null ? [] : emitted.members.flatMap((m) => [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs + leaseGraceMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs + leaseGraceMs]);
             const samples = [now, next - 1, ...leases, ...state.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]))];
             for (const t of samples.filter((x) => x >= now && x < next)) {
               expect(keys(readRoomView(emitted, t, pcfg))).toEqual(keys(roomView(state, t, pcfg)));

@@ -20,15 +20,16 @@ export function overrideEffect(
 /**
  * The presence part of the rules, shared by the state and by readers of a snapshot so the two can
  * never disagree: Offline without a live session (liveLastSeen null, or older than the offline
- * threshold), Away when the last activity is older than the away threshold, else Online.
+ * threshold; readers of a snapshot pass offlineAfterMs + leaseGraceMs), Away when the last activity is older than the away threshold, else Online.
  */
 export function presenceStatus(
   liveLastSeen: number | null,
   lastActivity: number | null,
   now: number,
   cfg: PresenceConfig,
+  offlineAfterMs: number = cfg.offlineAfterMs,
 ): EffectiveStatus {
-  if (liveLastSeen === null || liveLastSeen + cfg.offlineAfterMs <= now) return 'Offline';
+  if (liveLastSeen === null || liveLastSeen + offlineAfterMs <= now) return 'Offline';
   if (lastActivity === null || lastActivity + cfg.awayAfterMs <= now) return 'Away';
   return 'Online';
 }

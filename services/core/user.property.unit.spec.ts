@@ -20,7 +20,7 @@ import {
 import type { UserState, UserView } from './user';
 
 // Small timescale so that sessions expire, users turn Away and overrides expire inside a run.
-const cfg: PresenceConfig = {
+const base: PresenceConfig = {
   ...DEFAULT_CONFIG,
   heartbeatIntervalMs: 1_000,
   offlineAfterMs: 3_000,
@@ -31,6 +31,7 @@ const cfg: PresenceConfig = {
   maxIdleMs: 20_000,
   maxSessionsPerUser: 1_000,
 };
+const cfg = base;
 const U = 'u';
 const HORIZON = 20_000;
 
@@ -182,7 +183,8 @@ describe('nextDeadline (property)', () => {
   });
 });
 
-describe('snapshot lease (property)', () => {
+describe.each([0, 2_000])('snapshot lease with leaseGraceMs %d (property)', (leaseGraceMs) => {
+  const cfg: PresenceConfig = { ...base, leaseGraceMs };
   it('a reader recomputing from the last emitted snapshot agrees with the state at every instant', () => {
     // Events arrive in processing order; the processor applies them, fires its one timer per key at
     // min(nextDeadline, nextSnapshotCheck), and emits when snapshotDecision says so.
@@ -215,7 +217,7 @@ describe('snapshot lease (property)', () => {
             const leases: number[] = [];
             if (emitted !== null) {
               const e: UserView = emitted;
-              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null]) {
+              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs + leaseGraceMs, e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null]) {
                 if (x !== null) leases.push(x - 1, x, x + 1);
               }
             }

@@ -434,13 +434,19 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
 /**
  * Read-time status from a snapshot, with the reader's clock. Agrees with effectiveStatus(state, now)
  * at the emission instant, and after it for as long as the processor follows snapshotDecision.
- * A snapshot that stops being refreshed (processor down) decays to Offline, never a stale Online.
+ * A snapshot that stops being refreshed (processor down) decays to Offline at lastSeen +
+ * offlineAfterMs + leaseGraceMs (by default 0: never a stale Online).
  */
 export function effectiveStatusOfView(view: UserView, now: number, cfg: PresenceConfig): EffectiveStatus {
   return (
     overrideEffect(view.override, now) ??
-    presenceStatus(view.devices.length > 0 ? view.lastSeen : null, view.lastActive, now, cfg)
+    presenceStatus(view.devices.length > 0 ? view.lastSeen : null, view.lastActive, now, cfg, readerOfflineAfter(cfg))
   );
+}
+
+/** How long a reader trusts a snapshot's lastSeen lease. */
+function readerOfflineAfter(cfg: PresenceConfig): number {
+  return cfg.offlineAfterMs + cfg.leaseGraceMs;
 }
 
 export type Viewer = 'self' | 'others';
@@ -460,7 +466,7 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
     return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
   }
   // lastSeen is the MAX over the listed devices: once it is stale, all of them are.
-  const devices = view.lastSeen !== null && view.lastSeen + cfg.offlineAfterMs > now ? view.devices : NO_DEVICES;
+  const devices = view.lastSeen !== null && view.lastSeen + readerOfflineAfter(cfg) > now ? view.devices : NO_DEVICES;
   const override = visibleOverride(view.override, now);
   if (status === view.status && devices.length === view.devices.length && override === view.override) return view;
   const statusSince =
@@ -470,7 +476,7 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
           (t) => effectiveStatusOfView(view, t, cfg),
           [
             view.override === null ? null : view.override.expiresAt,
-            view.lastSeen === null ? null : view.lastSeen + cfg.offlineAfterMs,
+            view.lastSeen === null ? null : view.lastSeen + readerOfflineAfter(cfg),
             view.lastActive === null ? null : view.lastActive + cfg.awayAfterMs,
           ],
           now,
@@ -524,7 +530,7 @@ export function nextSnapshotCheck(emitted: UserView | null, state: UserState, cf
   if (emitted === null || emitted.devices.length === 0 || emitted.lastSeen === null || emitted.lastActive === null) {
     return null;
   }
-  const viewOffline = emitted.lastSeen + cfg.offlineAfterMs;
+  const viewOffline = emitted.lastSeen + readerOfflineAfter(cfg);
   const viewAway = emitted.lastActive + cfg.awayAfterMs;
   const open = openLastSeen(state.sessions);
   let check: number | null = null;

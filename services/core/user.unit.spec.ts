@@ -409,6 +409,18 @@ describe('snapshotDecision and the lease', () => {
     const s = applyEvent(start, bye(T + 1), T + 1, cfg);
     expect(snapshotDecision(emitted, s, T + 1, cfg)).toEqual({ emit: true, reason: 'changed' });
   });
+  it('leaseGraceMs lets a reader trust the lease longer, and defers the refresh by as much', () => {
+    const graced = { ...cfg, leaseGraceMs: 30_000 };
+    const s = applyEvent(start, hb(T + 15_000), T + 15_000, graced);
+    expect(nextSnapshotCheck(emitted, s, graced)).toBe(T + 45_000 + 30_000 - 15_000);
+    expect(effectiveStatusOfView(emitted, T + 60_000, graced)).toBe('Online');
+    expect(effectiveStatusOfView(emitted, T + 75_000, graced)).toBe('Offline');
+    expect(readView(emitted, T + 60_000, graced, 'self').devices).toHaveLength(1);
+    expect(readView(emitted, T + 75_000, graced, 'self')).toMatchObject({ status: 'Offline', statusSince: T + 75_000, devices: [] });
+    // The processor's own timer still ends the session at T + 45 s: the state and the new snapshot say Offline.
+    expect(nextDeadline(start, T, graced)).toBe(T + 45_000);
+    expect(userView(tick(start, T + 45_000, graced), T + 45_000, graced).status).toBe('Offline');
+  });
   it('an emitted Offline view needs no lease', () => {
     const off = userView(initialUserState(U), T, cfg);
     expect(nextSnapshotCheck(off, start, cfg)).toBeNull();

@@ -14,6 +14,8 @@ module.exports = {
       slowTestThreshold: 30,
     },
   ],
+  // Integration tests wait on conditions with their own deadlines; this only stops a hung test.
+  testTimeout: 120_000,
   coverageProvider: 'v8',
   collectCoverageFrom: ['services/core/**/*.ts', '!**/*.spec.ts'],
   coverageReporters: ['text-summary', 'text'],

@@ -44,8 +44,16 @@ export async function provisionTopics(admin: Admin, opts: ProvisionOptions): Pro
 }
 
 export async function partitionCounts(admin: Admin, topics: string[]): Promise<Record<string, number>> {
-  const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-  return Object.fromEntries(metadata.map((t) => [t.name, t.partitions.length]));
+  // Right after creation a broker may briefly not know the topic yet: retry that case only.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
+      return Object.fromEntries(metadata.map((t) => [t.name, t.partitions.length]));
+    } catch (e) {
+      if (attempt >= 20 || (e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
 
 /** The processor joins these topics by key within one partition number: counts must agree. */

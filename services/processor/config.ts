@@ -10,6 +10,8 @@ const processorEnv = kafkaEnv.extend({
   /** at-least-once (default) or exactly-once (Kafka transactions, one transactional id per partition). */
   PROCESSOR_GUARANTEE: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
   PROCESSOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9301),
+  /** How long a crashed member keeps its partitions before the group moves them (broker minimum 6 s). */
+  PROCESSOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   PROCESSOR_TIMER_RESOLUTION_MS: z.coerce.number().int().min(10).max(5_000).default(100),
   PRESENCE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().optional(),
   PRESENCE_OFFLINE_AFTER_MS: z.coerce.number().int().optional(),

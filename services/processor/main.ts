@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), env.TOPIC_PREFIX),
     store, cfg: presence, log, metrics,
     prefix: env.TOPIC_PREFIX, groupId: env.PROCESSOR_GROUP_ID, guarantee: env.PROCESSOR_GUARANTEE,
-    timerResolutionMs: env.PROCESSOR_TIMER_RESOLUTION_MS,
+    timerResolutionMs: env.PROCESSOR_TIMER_RESOLUTION_MS, sessionTimeoutMs: env.PROCESSOR_SESSION_TIMEOUT_MS,
   });
   const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: metrics.registry, ready: processor.ready });
   log.info({ guarantee: env.PROCESSOR_GUARANTEE, port: env.PROCESSOR_HTTP_PORT, presence }, 'processor started');

@@ -39,6 +39,8 @@ export interface ProcessorOptions {
   guarantee: Guarantee;
   /** How often due timers are checked; bounds how late an away/offline transition can be. */
   timerResolutionMs: number;
+  /** Group session timeout: how long a crashed member keeps its partitions. Default 30 s. */
+  sessionTimeoutMs?: number;
   clock?: () => number;
 }
 
@@ -82,7 +84,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
 
   const sharedProducer = guarantee === 'at-least-once' ? kafka.producer({ idempotent: true, maxInFlightRequests: 1 }) : null;
   await sharedProducer?.connect();
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, readUncommitted: false, sessionTimeout: 30_000, heartbeatInterval: 3_000 });
+  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, readUncommitted: false, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)) });
   const slots = new Map<number, TaskSlot>();
   let running = true;
 
@@ -282,11 +284,10 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
 
   // Timers: each task keeps one deadline per key in a heap; this loop only asks each task for its
   // earliest one, so a tick costs O(partitions + due keys).
-  let timerRunning = false;
+  let timerLoop: Promise<void> | null = null;
   const ticker = setInterval(() => {
-    if (timerRunning || !running) return;
-    timerRunning = true;
-    void (async () => {
+    if (timerLoop || !running) return;
+    timerLoop = (async () => {
       for (const slot of slots.values()) {
         if (!slot.isRestored || slot.dropped) continue;
         const next = slot.task.deadlines.next();
@@ -300,7 +301,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         }).catch((e: unknown) => log.error({ partition: slot.task.partition, err: String(e) }, 'timer flush failed; retried next tick'));
         timer();
       }
-    })().finally(() => (timerRunning = false));
+    })().finally(() => (timerLoop = null));
   }, opts.timerResolutionMs);
 
   return {
@@ -310,6 +311,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     async stop() {
       running = false;
       clearInterval(ticker);
+      await timerLoop;
       await consumer.disconnect();
       for (const slot of slots.values()) {
         await slot.lock;

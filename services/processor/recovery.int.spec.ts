@@ -1,0 +1,149 @@
+/**
+ * Crash recovery against the real broker: the same input is processed by an uninterrupted
+ * processor (in this process) and by a processor process that is killed with SIGKILL mid-stream and
+ * restarted, with its LevelDB store kept or deleted. Their final snapshots must be equal.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Consumer, Producer } from 'kafkajs';
+import { DEFAULT_CONFIG } from '../core';
+import type { PresenceHeartbeat, PresenceOverride, PresenceSnapshot, RoomEvent, RoomSnapshot } from '../contract/avro-types';
+import type { AvroSerde } from '../contract/serde';
+import { topicName } from '../contract/topics';
+import { createLogger } from '../platform/log';
+import { env, provisionPrefix, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { createProcessorMetrics } from './metrics';
+import { startProcessor, type Guarantee } from './processor';
+import { LevelPartitionStore } from './store';
+
+const ROOT = resolve(__dirname, '../..');
+type Input = { role: 'heartbeat'; value: PresenceHeartbeat } | { role: 'override'; value: PresenceOverride } | { role: 'room'; value: RoomEvent };
+
+/** A deterministic busy minute for `users` users: tabs, idle reports, overrides, disconnects, rooms. */
+function script(users: number, t0: number): Input[] {
+  const out: Input[] = [];
+  for (let round = 0; round < 4; round++) {
+    for (let u = 0; u < users; u++) {
+      const userId = `user-${u}`;
+      const at = t0 + round * 100 + u;
+      for (const tab of ['tab-a', 'tab-b']) {
+        out.push({ role: 'heartbeat', value: { kind: 'heartbeat', userId, deviceId: `${userId}-laptop`, sessionId: tab, platform: 'web', observedAt: at, idleMs: tab === 'tab-a' ? 0 : 40_000 * round, gatewayId: null } });
+      }
+      if (round === 1 && u % 5 === 0) {
+        out.push({ role: 'override', value: { kind: 'status', userId, eventId: `o-${u}`, setAt: at, status: u % 10 === 0 ? 'DoNotDisturb' : 'Busy', customText: `meeting ${u}`, expiresAt: null, visibility: null } });
+      }
+      if (round === 2 && u % 7 === 0) {
+        out.push({ role: 'override', value: { kind: 'visibility', userId, eventId: `v-${u}`, setAt: at, status: null, customText: null, expiresAt: null, visibility: 'nobody' } });
+      }
+      if (round === 3 && u % 3 === 0) {
+        out.push({ role: 'heartbeat', value: { kind: 'disconnect', userId, deviceId: `${userId}-laptop`, sessionId: 'tab-b', platform: 'web', observedAt: at + 50, idleMs: 0, gatewayId: null } });
+      }
+      if (u % 4 === 0) {
+        const kind = round === 3 && u % 8 === 0 ? 'leave' : round === 0 ? 'join' : 'heartbeat';
+        out.push({ role: 'room', value: { kind, roomKind: 'document', roomId: `doc-${u % 3}`, userId, sessionId: 'tab-a', observedAt: at, metadata: kind === 'join' ? { cursor: `c${u}` } : null } });
+      }
+    }
+  }
+  return out;
+}
+
+async function publish(producer: Producer, serde: AvroSerde, prefix: string, inputs: Input[]): Promise<void> {
+  const messages = await Promise.all(inputs.map(async (i) => ({
+    topic: topicName(i.role, prefix),
+    key: i.role === 'room' ? `${i.value.roomKind}/${i.value.roomId}` : i.value.userId,
+    value: i.role === 'heartbeat' ? await serde.encode('heartbeat', i.value) : i.role === 'override' ? await serde.encode('override', i.value) : await serde.encode('room', i.value),
+  })));
+  for (let i = 0; i < messages.length; i += 200) {
+    const chunk = messages.slice(i, i + 200);
+    const topics = [...new Set(chunk.map((m) => m.topic))];
+    await producer.sendBatch({ topicMessages: topics.map((topic) => ({ topic, messages: chunk.filter((m) => m.topic === topic).map(({ key, value }) => ({ key, value })) })) });
+  }
+}
+
+/** The latest snapshot per key, reduced to what a reader sees (not emittedAt or lease times). */
+async function watchFinal(prefix: string, serde: AvroSerde) {
+  const users = new Map<string, unknown>();
+  const rooms = new Map<string, unknown>();
+  const consumer: Consumer = testKafka().consumer({ groupId: `${prefix}watch`, maxWaitTimeInMs: 50 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topicName('snapshot', prefix), fromBeginning: true });
+  await consumer.subscribe({ topic: topicName('roomSnapshot', prefix), fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ topic, message }) => {
+      const key = message.key?.toString() ?? '';
+      if (topic === topicName('snapshot', prefix)) {
+        const s: PresenceSnapshot = await serde.decode('snapshot', message.value);
+        users.set(key, { status: s.status, override: s.override, visibility: s.visibility, devices: s.devices });
+      } else {
+        const r: RoomSnapshot | null = message.value ? await serde.decode('roomSnapshot', message.value) : null;
+        rooms.set(key, r && r.members.map((m) => [m.userId, m.sessionId, m.joinedAt, m.metadata]));
+      }
+    },
+  });
+  const view = () => ({ users: Object.fromEntries([...users].sort()), rooms: Object.fromEntries([...rooms].sort()) });
+  return { view, users, stop: () => consumer.disconnect() };
+}
+
+function spawnProcessor(prefix: string, dataDir: string, guarantee: Guarantee): ChildProcess {
+  return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/processor/main.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: {
+      ...process.env, TOPIC_PREFIX: prefix, PROCESSOR_DATA_DIR: dataDir, PROCESSOR_GROUP_ID: `${prefix}processor`,
+      PROCESSOR_GUARANTEE: guarantee, PROCESSOR_HTTP_PORT: '0', LOG_LEVEL: 'error', PROCESSOR_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_BROKERS: env.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
+    },
+  });
+}
+
+const killed = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
+
+describe.each<[Guarantee, 'kept' | 'deleted']>([
+  ['at-least-once', 'kept'], ['at-least-once', 'deleted'], ['exactly-once', 'kept'], ['exactly-once', 'deleted'],
+])('kill -9 and restart (%s, local store %s)', (guarantee, storeAfterCrash) => {
+  it('ends with the same snapshots as an uninterrupted run', async () => {
+    const reference = uniquePrefix('ref');
+    const crashed = uniquePrefix('crash');
+    const [{ serde: refSerde }, { serde }] = await Promise.all([provisionPrefix(reference, 2), provisionPrefix(crashed, 2)]);
+    const refDir = mkdtempSync(join(tmpdir(), 'presence-ref-'));
+    const dataDir = mkdtempSync(join(tmpdir(), 'presence-crash-'));
+    const producer = testKafka().producer();
+    await producer.connect();
+    const refWatch = await watchFinal(reference, refSerde);
+    const watch = await watchFinal(crashed, serde);
+    const refProcessor = await startProcessor({
+      kafka: testKafka('ref'), serde: refSerde, store: await LevelPartitionStore.open(refDir), cfg: DEFAULT_CONFIG,
+      log: createLogger('ref', 'silent'), metrics: createProcessorMetrics(), prefix: reference,
+      groupId: `${reference}processor`, guarantee, timerResolutionMs: 50,
+    });
+    let child = spawnProcessor(crashed, dataDir, guarantee);
+    try {
+      const inputs = script(120, Date.now());
+      const half = Math.floor(inputs.length / 2);
+      await publish(producer, refSerde, reference, inputs);
+      await publish(producer, serde, crashed, inputs.slice(0, half));
+      await waitFor(() => watch.users.size >= 20, 'the crashing processor to have written snapshots', 30_000);
+      child.kill('SIGKILL');
+      await killed(child);
+      await publish(producer, serde, crashed, inputs.slice(half));
+      if (storeAfterCrash === 'deleted') rmSync(dataDir, { recursive: true, force: true });
+      child = spawnProcessor(crashed, dataDir, guarantee);
+
+      await waitFor(() => refWatch.users.size === 120 && refWatch.view(), 'reference run to finish', 30_000);
+      const expected = JSON.stringify(refWatch.view());
+      await waitFor(() => JSON.stringify(watch.view()) === expected, 'crashed run to converge to the reference snapshots', 45_000)
+        .catch(() => expect(watch.view()).toEqual(refWatch.view()));
+      expect(watch.view()).toEqual(refWatch.view());
+      expect(Object.keys(watch.view().rooms).length).toBeGreaterThan(0);
+    } finally {
+      child.kill('SIGTERM');
+      await killed(child);
+      await refProcessor.stop();
+      await Promise.all([producer.disconnect(), refWatch.stop(), watch.stop()]);
+      rmSync(refDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

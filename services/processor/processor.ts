@@ -19,6 +19,7 @@ import { partitionCounts, checkCoPartitioning } from '../contract/provision';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import type { Logger } from '../platform/log';
+import { CoPartitionedAssigner } from './assigner';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
 import { restoreChangelog } from './restore';
@@ -84,7 +85,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
 
   const sharedProducer = guarantee === 'at-least-once' ? kafka.producer({ idempotent: true, maxInFlightRequests: 1 }) : null;
   await sharedProducer?.connect();
-  const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 50, readUncommitted: false, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)) });
+  const consumer: Consumer = kafka.consumer({ groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)) });
   const slots = new Map<number, TaskSlot>();
   let running = true;
 

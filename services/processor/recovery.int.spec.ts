@@ -147,3 +147,50 @@ describe.each<[Guarantee, 'kept' | 'deleted']>([
     }
   });
 });
+
+describe('two processors in one group', () => {
+  it('when one stops, the other takes its partitions, restores them and carries on', async () => {
+    const reference = uniquePrefix('ref2');
+    const shared = uniquePrefix('pair');
+    const [{ serde: refSerde }, { serde }] = await Promise.all([provisionPrefix(reference, 3), provisionPrefix(shared, 3)]);
+    const dirs = [mkdtempSync(join(tmpdir(), 'presence-a-')), mkdtempSync(join(tmpdir(), 'presence-b-')), mkdtempSync(join(tmpdir(), 'presence-r-'))];
+    const producer = testKafka().producer();
+    await producer.connect();
+    const refWatch = await watchFinal(reference, refSerde);
+    const watch = await watchFinal(shared, serde);
+    const start = async (prefix: string, s: AvroSerde, dir: string, name: string) => startProcessor({
+      kafka: testKafka(name), serde: s, store: await LevelPartitionStore.open(dir), cfg: DEFAULT_CONFIG,
+      log: createLogger(name, 'silent'), metrics: createProcessorMetrics(), prefix, groupId: `${prefix}processor`,
+      guarantee: 'at-least-once', timerResolutionMs: 50,
+    });
+    const ref = await start(reference, refSerde, dirs[2] as string, 'ref');
+    const a = await start(shared, serde, dirs[0] as string, 'a');
+    const b = await start(shared, serde, dirs[1] as string, 'b');
+    let aStopped = false;
+    try {
+      await waitFor(() => a.assigned().length + b.assigned().length === 3 && a.assigned().length > 0 && b.assigned().length > 0, 'both members to own partitions');
+      const inputs = script(90, Date.now());
+      const half = Math.floor(inputs.length / 2);
+      await publish(producer, refSerde, reference, inputs);
+      await publish(producer, serde, shared, inputs.slice(0, half));
+      await waitFor(() => watch.users.size === 90, 'first half processed by both members');
+      const movedPartitions = a.assigned();
+      await a.stop();
+      aStopped = true;
+      await waitFor(() => b.assigned().length === 3 && b.ready(), 'b to own and restore every partition');
+      expect(movedPartitions.every((p) => (b.task(p)?.size ?? 0) > 0)).toBe(true);
+      await publish(producer, serde, shared, inputs.slice(half));
+      await waitFor(() => refWatch.users.size === 90, 'reference run');
+      const expected = JSON.stringify(refWatch.view());
+      await waitFor(() => JSON.stringify(watch.view()) === expected, 'snapshots after failover to equal the reference')
+        .catch(() => expect(watch.view()).toEqual(refWatch.view()));
+      expect(watch.view()).toEqual(refWatch.view());
+    } finally {
+      if (!aStopped) await a.stop();
+      await b.stop();
+      await ref.stop();
+      await Promise.all([producer.disconnect(), refWatch.stop(), watch.stop()]);
+      for (const d of dirs) rmSync(d, { recursive: true, force: true });
+    }
+  });
+});

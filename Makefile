@@ -42,10 +42,13 @@ test: deps up typecheck ## Everything: type-check, unit tests with coverage, int
 demo: deps provision ## The main job (grows with the services): infrastructure up and topics provisioned
 	@echo "Kafka on $${KAFKA_BROKERS:-127.0.0.1:9092}, registry on $${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}"
 
+processor: provision ## Run the processor in the foreground (Ctrl-C stops it)
+	tsx services/processor/main.ts
+
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind
 	bash infra/check-lifecycle.sh
 
 clean: down ## Stop everything and delete broker data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
 
-.PHONY: help deps up down provision typecheck types unit int test demo check-lifecycle clean
+.PHONY: help deps up down provision processor typecheck types unit int test demo check-lifecycle clean

@@ -37,7 +37,7 @@ int: deps up ## Integration tests against the real broker and registry
 	INFRA_AUTOSTART=0 jest --selectProjects int
 
 test: deps up typecheck ## Everything: type-check, unit tests with coverage, integration tests
-	INFRA_AUTOSTART=0 jest --coverage
+	INFRA_AUTOSTART=0 jest --coverage --json --outputFile=.infra/jest-results.json
 
 demo: deps provision ## The main job (grows with the services): infrastructure up and topics provisioned
 	@echo "Kafka on $${KAFKA_BROKERS:-127.0.0.1:9092}, registry on $${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}"

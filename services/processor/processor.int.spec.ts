@@ -141,6 +141,32 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     await waitFor(() => last() !== undefined && last()?.value === null, 'room tombstone');
   });
 
+  it('an override past its expiry stops applying, and a silent room member expires, both by the clock', async () => {
+    const expiresAt = Date.now() + 800;
+    await heartbeat('fay', 's1', 0);
+    await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'fay', value: await serde.encode('override', {
+      kind: 'status', userId: 'fay', eventId: 'busy-1', setAt: Date.now(), status: 'Busy', customText: null, expiresAt, visibility: null,
+    }) }] });
+    await waitFor(() => latest('fay')?.status === 'Busy', 'fay busy');
+    // Keep fay's session alive so only the expiry can change the status.
+    const keepAlive = setInterval(() => void heartbeat('fay', 's1', 0), 250);
+    try {
+      await waitFor(() => latest('fay')?.status === 'Online', 'fay back to Online after the override expired', 5_000);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    expect(statusesOf('fay').slice(-2)).toEqual(['Busy', 'Online']);
+    expect(latest('fay')?.override).toBeNull();
+
+    const join: RoomEvent = { kind: 'join', roomKind: 'call', roomId: '7', userId: 'gus', sessionId: 'g1', observedAt: Date.now(), metadata: null };
+    await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'call/7', value: await serde.encode('room', join) }] });
+    const last = () => [...outputs.out.rooms].reverse().find((r) => r.key === 'call/7');
+    await waitFor(() => last()?.value?.members.length === 1, 'gus in the call');
+    const joinedAt = Date.now();
+    await waitFor(() => last() !== undefined && last()?.value === null, 'room tombstone after member expiry', 5_000);
+    expect(Date.now() - joinedAt).toBeGreaterThanOrEqual(cfg.roomMemberExpiryMs - 200);
+  });
+
   it('poison records go to the DLQ with a reason; later records are processed', async () => {
     const topic = topicName('heartbeat', prefix);
     const wrongSchema = await serde.encode('changes', { userId: 'x', from: 'Online', to: 'Away', at: 1, cause: 'event', version: 1 });

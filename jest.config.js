@@ -17,6 +17,6 @@ module.exports = {
   // Integration tests wait on conditions with their own deadlines; this only stops a hung test.
   testTimeout: 120_000,
   coverageProvider: 'v8',
-  collectCoverageFrom: ['services/core/**/*.ts', '!**/*.spec.ts'],
+  collectCoverageFrom: ['services/core/**/*.ts', '!**/*.spec.ts', '!**/*.fixture.ts'],
   coverageReporters: ['text-summary', 'text'],
 };

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { SHORT_THRESHOLDS } from './short-thresholds.fixture';
 import { DEFAULT_CONFIG } from './config';
 import type { PresenceConfig } from './config';
 import type { Metadata, RoomEvent, RoomEventType } from './events';
@@ -186,16 +187,7 @@ describe('room snapshots', () => {
 // ------------------------------------------------------------------------------------------------
 // Properties
 
-const base: PresenceConfig = {
-  ...DEFAULT_CONFIG,
-  heartbeatIntervalMs: 1_000,
-  offlineAfterMs: 3_000,
-  awayAfterMs: 5_000,
-  roomMemberExpiryMs: 4_000,
-  refreshLeadMs: 1_000,
-  sessionRetentionMs: 10_000,
-  maxMembersPerRoom: 1_000,
-};
+const base: PresenceConfig = SHORT_THRESHOLDS;
 const pcfg = base;
 const HORIZON = 20_000;
 const roomEvent: fc.Arbitrary<RoomEvent> = fc

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_CONFIG } from './config';
+import { SHORT_THRESHOLDS } from './short-thresholds.fixture';
 import type { PresenceConfig } from './config';
 import type { UserEvent } from './events';
 import { OVERRIDE_STATUSES, PLATFORMS } from './events';
@@ -19,18 +19,7 @@ import {
 } from './user';
 import type { UserState, UserView } from './user';
 
-// Small timescale so that sessions expire, users turn Away and overrides expire inside a run.
-const base: PresenceConfig = {
-  ...DEFAULT_CONFIG,
-  heartbeatIntervalMs: 1_000,
-  offlineAfterMs: 3_000,
-  awayAfterMs: 5_000,
-  roomMemberExpiryMs: 4_000,
-  refreshLeadMs: 1_000,
-  sessionRetentionMs: 10_000,
-  maxIdleMs: 20_000,
-  maxSessionsPerUser: 1_000,
-};
+const base: PresenceConfig = SHORT_THRESHOLDS;
 const cfg = base;
 const U = 'u';
 const HORIZON = 20_000;

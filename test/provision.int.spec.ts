@@ -1,6 +1,6 @@
 /** Topic provisioning is idempotent, configures compaction, and guards co-partitioning. */
 import { ConfigResourceTypes } from 'kafkajs';
-import { CoPartitioningError, provisionTopics } from '../services/contract/provision';
+import { CoPartitioningError, createTopicsAndWait, provisionTopics } from '../services/contract/provision';
 import { topicName } from '../services/contract/topics';
 import { uniquePrefix, withAdmin } from './helpers';
 
@@ -33,7 +33,7 @@ describe('topic provisioning', () => {
   it('refuses topics joined by key with different partition counts', async () => {
     const prefix = uniquePrefix('copart');
     await withAdmin(async (admin) => {
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic: topicName('override', prefix), numPartitions: 1 }] });
+      await createTopicsAndWait(admin, [{ topic: topicName('override', prefix), numPartitions: 1 }]);
       await expect(provisionTopics(admin, { prefix, partitions: 3, replicationFactor: 1 })).rejects.toThrow(CoPartitioningError);
       await expect(provisionTopics(admin, { prefix, partitions: 3, replicationFactor: 1 })).rejects.toThrow(
         new RegExp(`${topicName('override', prefix).replace(/\./g, '\\.')}=1`),

@@ -1,5 +1,5 @@
 /** Idempotent topic provisioning: creates what is missing, checks co-partitioning of what exists. */
-import type { Admin } from 'kafkajs';
+import type { Admin, ITopicConfig } from 'kafkajs';
 import { CO_PARTITIONED, TOPICS, topicName, type TopicRole } from './topics';
 
 export interface ProvisionOptions {
@@ -24,15 +24,15 @@ export async function provisionTopics(admin: Admin, opts: ProvisionOptions): Pro
   const existingNames = new Set(await admin.listTopics());
   const missing = wanted.filter((t) => !existingNames.has(t.name));
   if (missing.length > 0) {
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: missing.map(({ role, name }) => ({
+    await createTopicsAndWait(
+      admin,
+      missing.map(({ role, name }) => ({
         topic: name,
         numPartitions: opts.partitions,
         replicationFactor: opts.replicationFactor,
         configEntries: Object.entries(TOPICS[role].config).map(([k, v]) => ({ name: k, value: v })),
       })),
-    });
+    );
   }
   const partitions = await partitionCounts(admin, wanted.map((t) => t.name));
   checkCoPartitioning(partitions, prefix);
@@ -43,16 +43,35 @@ export async function provisionTopics(admin: Admin, opts: ProvisionOptions): Pro
   };
 }
 
+/**
+ * Creates topics and returns once every partition has a leader. kafkajs' own `waitForLeaders` gives
+ * up on UNKNOWN_TOPIC_OR_PARTITION, which a KRaft broker answers for a moment after creation.
+ */
+export async function createTopicsAndWait(admin: Admin, topics: ITopicConfig[]): Promise<void> {
+  await admin.createTopics({ waitForLeaders: false, topics });
+  await partitionCounts(admin, topics.map((t) => t.topic));
+}
+
+const TRANSIENT_METADATA_ERRORS = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Partition count of each topic, once every partition has a leader. Right after creation a broker
+ * may briefly not know the topic or have no leader yet: those cases are retried (for up to ~10 s).
+ */
 export async function partitionCounts(admin: Admin, topics: string[]): Promise<Record<string, number>> {
-  // Right after creation a broker may briefly not know the topic yet: retry that case only.
   for (let attempt = 0; ; attempt++) {
+    let transient: unknown;
     try {
       const { topics: metadata } = await admin.fetchTopicMetadata({ topics });
-      return Object.fromEntries(metadata.map((t) => [t.name, t.partitions.length]));
+      const leaderless = metadata.filter((t) => t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length === 0) return Object.fromEntries(metadata.map((t) => [t.name, t.partitions.length]));
+      transient = new Error(`topics without a leader yet: ${leaderless.map((t) => t.name).join(', ')}`);
     } catch (e) {
-      if (attempt >= 20 || (e as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw e;
-      await new Promise((r) => setTimeout(r, 100));
+      if (!TRANSIENT_METADATA_ERRORS.has((e as { type?: string }).type ?? '')) throw e;
+      transient = e;
     }
+    if (attempt >= 100) throw transient;
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import type { Consumer, Producer } from 'kafkajs';
 import { DEFAULT_CONFIG } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, PresenceSnapshot, RoomEvent, RoomSnapshot } from '../contract/avro-types';
+import { createTopicsAndWait } from '../contract/provision';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 import { createLogger } from '../platform/log';
@@ -229,7 +230,7 @@ describe('rebuild', () => {
       await withAdmin(async (admin) => {
         await admin.deleteTopics({ topics: [changelog] });
         await waitFor(async () => !(await admin.listTopics()).includes(changelog), 'changelog deleted');
-        await admin.createTopics({ waitForLeaders: true, topics: [{ topic: changelog, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }] });
+        await createTopicsAndWait(admin, [{ topic: changelog, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
       });
       watch.users.clear();
       watch.rooms.clear();

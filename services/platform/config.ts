@@ -3,6 +3,7 @@
  * start with the variable's name. Each service extends `kafkaEnv` with its own fields.
  */
 import { z } from 'zod';
+import { formatConfigIssues, validateConfig, type PresenceConfig } from '../core';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -32,4 +33,31 @@ export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessE
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }
   return result.data;
+}
+
+/** Presence thresholds over the core's defaults; every service that reads or decides status uses them. */
+export const presenceEnv = z.object({
+  PRESENCE_HEARTBEAT_INTERVAL_MS: z.coerce.number().int().optional(),
+  PRESENCE_OFFLINE_AFTER_MS: z.coerce.number().int().optional(),
+  PRESENCE_AWAY_AFTER_MS: z.coerce.number().int().optional(),
+  PRESENCE_ROOM_MEMBER_EXPIRY_MS: z.coerce.number().int().optional(),
+  PRESENCE_REFRESH_LEAD_MS: z.coerce.number().int().optional(),
+  PRESENCE_SESSION_RETENTION_MS: z.coerce.number().int().optional(),
+});
+
+/** Thresholds from PRESENCE_* variables over the core's defaults, validated by the core. */
+export function presenceConfigFromEnv(e: Partial<Record<string, unknown>>): PresenceConfig {
+  const overrides = Object.fromEntries(
+    Object.entries({
+      heartbeatIntervalMs: e['PRESENCE_HEARTBEAT_INTERVAL_MS'],
+      offlineAfterMs: e['PRESENCE_OFFLINE_AFTER_MS'],
+      awayAfterMs: e['PRESENCE_AWAY_AFTER_MS'],
+      roomMemberExpiryMs: e['PRESENCE_ROOM_MEMBER_EXPIRY_MS'],
+      refreshLeadMs: e['PRESENCE_REFRESH_LEAD_MS'],
+      sessionRetentionMs: e['PRESENCE_SESSION_RETENTION_MS'],
+    }).filter(([, v]) => v !== undefined),
+  );
+  const result = validateConfig(overrides);
+  if (!result.ok) throw new ConfigError([formatConfigIssues(result.issues)]);
+  return result.config;
 }

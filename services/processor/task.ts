@@ -15,6 +15,7 @@ import {
   type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type UserEvent, type UserState, type UserView,
 } from '../core';
 import type { PresenceChange, PresenceSnapshot, RoomSnapshot } from '../contract/avro-types';
+import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
 import { DeadlineQueue } from './deadlines';
 
 interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
@@ -199,29 +200,4 @@ export class PresenceTask {
     // A check already due (e.g. a lease that lapsed during downtime) fires on the next tick.
     this.deadlines.schedule(key, at === null ? null : Math.max(at, now));
   }
-}
-
-function toSnapshot(view: UserView, now: number): PresenceSnapshot {
-  return {
-    userId: view.userId,
-    status: view.status,
-    statusSince: view.statusSince,
-    lastSeen: view.lastSeen,
-    lastActive: view.lastActive,
-    override: view.override && { status: view.override.status, customText: view.override.customText, expiresAt: view.override.expiresAt },
-    visibility: view.visibility,
-    devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
-    version: view.version,
-    emittedAt: now,
-  };
-}
-
-function toRoomSnapshot(view: RoomView, now: number): RoomSnapshot {
-  return {
-    roomKind: view.roomKind,
-    roomId: view.roomId,
-    members: view.members.map((m) => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: { ...(m.metadata ?? {}) } })),
-    version: view.version,
-    emittedAt: now,
-  };
 }

@@ -1,0 +1,56 @@
+/**
+ * The one mapping between the core's views and the snapshot records on the wire: the processor
+ * writes with `toSnapshot`, every reader (query, gate) reads with `viewFromSnapshot`.
+ */
+import type { MemberView, RoomView, UserView } from '../core';
+import type { PresenceSnapshot, RoomSnapshot } from './avro-types';
+
+export function toSnapshot(view: UserView, now: number): PresenceSnapshot {
+  return {
+    userId: view.userId,
+    status: view.status,
+    statusSince: view.statusSince,
+    lastSeen: view.lastSeen,
+    lastActive: view.lastActive,
+    override: view.override && { status: view.override.status, customText: view.override.customText, expiresAt: view.override.expiresAt },
+    visibility: view.visibility,
+    devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
+    version: view.version,
+    emittedAt: now,
+  };
+}
+
+export function toRoomSnapshot(view: RoomView, now: number): RoomSnapshot {
+  return {
+    roomKind: view.roomKind,
+    roomId: view.roomId,
+    members: view.members.map((m) => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: { ...(m.metadata ?? {}) } })),
+    version: view.version,
+    emittedAt: now,
+  };
+}
+
+export function viewFromSnapshot(s: PresenceSnapshot): UserView {
+  return {
+    userId: s.userId,
+    status: s.status,
+    statusSince: s.statusSince,
+    lastSeen: s.lastSeen,
+    lastActive: s.lastActive,
+    override: s.override && { status: s.override.status, customText: s.override.customText, expiresAt: s.override.expiresAt },
+    visibility: s.visibility,
+    devices: s.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
+    version: s.version,
+    emittedAt: s.emittedAt,
+  };
+}
+
+export function roomViewFromSnapshot(s: RoomSnapshot): RoomView {
+  return {
+    roomKind: s.roomKind,
+    roomId: s.roomId,
+    members: s.members.map((m): MemberView => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: m.metadata })),
+    version: s.version,
+    emittedAt: s.emittedAt,
+  };
+}

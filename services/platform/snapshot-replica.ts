@@ -1,0 +1,149 @@
+/**
+ * A full local replica of the compacted snapshot topics, for readers (query service, notification
+ * gate). kafkajs has no manual assignment, so a throwaway consumer group (random id, never
+ * committed) reads every partition from the earliest offset; compaction keeps that small.
+ *
+ * Ready means caught up: every partition's fetch position reached the high watermark read at
+ * start. A transactional topic ends with a commit marker that kafkajs never hands to eachBatch; it
+ * reports the position through END_BATCH_PROCESS, so both feed the position.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Consumer, Kafka } from 'kafkajs';
+import type { RoomView, UserView } from '../core';
+import type { AvroSerde } from '../contract/serde';
+import { roomViewFromSnapshot, viewFromSnapshot } from '../contract/snapshot-codec';
+import { topicName } from '../contract/topics';
+import type { Logger } from './log';
+
+export interface ReplicaUpdate {
+  readonly kind: 'user' | 'room';
+  /** userId, or "<roomKind>/<roomId>". */
+  readonly key: string;
+  readonly previous: UserView | RoomView | null;
+  readonly next: UserView | RoomView | null;
+}
+
+export interface SnapshotReplicaOptions {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly prefix: string;
+  /** Replicate room snapshots too (the query service does; the gate does not). */
+  readonly rooms: boolean;
+  readonly log: Logger;
+  readonly groupIdBase: string;
+  /** Called for every applied record, in log order per key. */
+  readonly onUpdate?: (u: ReplicaUpdate) => void;
+  /** Called for a record that cannot be decoded (it is skipped). */
+  readonly onUndecodable?: (topic: string, partition: number, offset: string, error: unknown) => void;
+}
+
+export class SnapshotReplica {
+  readonly users = new Map<string, UserView>();
+  readonly rooms = new Map<string, RoomView>();
+  private readonly positions = new Map<string, bigint>();
+  private readonly startEnds = new Map<string, bigint>();
+  private readonly lags = new Map<string, number>();
+  private consumer: Consumer | null = null;
+  private groupId = '';
+  private caughtUp = false;
+  private resolveReady!: () => void;
+  /** Resolves once the replica has caught up to the high watermarks read at start. */
+  readonly whenReady = new Promise<void>((r) => (this.resolveReady = r));
+
+  constructor(private readonly opts: SnapshotReplicaOptions) {}
+
+  ready(): boolean {
+    return this.caughtUp;
+  }
+
+  /** Records behind the latest high watermark the consumer has seen, summed over partitions. */
+  lag(): number {
+    let total = 0;
+    for (const l of this.lags.values()) total += l;
+    return total;
+  }
+
+  async start(): Promise<void> {
+    const { kafka, prefix, log } = this.opts;
+    const topics = [topicName('snapshot', prefix), ...(this.opts.rooms ? [topicName('roomSnapshot', prefix)] : [])];
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      for (const topic of topics) {
+        for (const o of await admin.fetchTopicOffsets(topic)) {
+          this.startEnds.set(`${topic}:${o.partition}`, BigInt(o.high));
+          this.positions.set(`${topic}:${o.partition}`, BigInt(o.low));
+          this.lags.set(`${topic}:${o.partition}`, Number(BigInt(o.high) - BigInt(o.low)));
+        }
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    this.groupId = `${this.opts.groupIdBase}-replica-${randomBytes(4).toString('hex')}`;
+    const consumer = kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, readUncommitted: false, maxBytesPerPartition: 4 * 1024 * 1024 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      this.lags.set(`${payload.topic}:${payload.partition}`, Number(payload.offsetLag));
+      if (payload.batchSize === 0) this.advance(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => log.error({ err: String(payload.error) }, 'replica consumer crashed'));
+    await consumer.connect();
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) await this.apply(batch.topic, batch.partition, m.offset, m.key, m.value);
+        this.advance(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
+      },
+    });
+    this.checkReady();
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    if (!consumer) return;
+    await consumer.disconnect();
+    const admin = this.opts.kafka.admin();
+    await admin.connect();
+    await admin.deleteGroups([this.groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+
+  private async apply(topic: string, partition: number, offset: string, key: Buffer | null, value: Buffer | null): Promise<void> {
+    const isRoom = topic === topicName('roomSnapshot', this.opts.prefix);
+    const k = key?.toString() ?? '';
+    try {
+      if (isRoom) {
+        const next = value === null ? null : roomViewFromSnapshot(await this.opts.serde.decode('roomSnapshot', value));
+        const previous = this.rooms.get(k) ?? null;
+        if (next === null) this.rooms.delete(k);
+        else this.rooms.set(k, next);
+        this.opts.onUpdate?.({ kind: 'room', key: k, previous, next });
+      } else {
+        const next = value === null ? null : viewFromSnapshot(await this.opts.serde.decode('snapshot', value));
+        const previous = this.users.get(k) ?? null;
+        if (next === null) this.users.delete(k);
+        else this.users.set(k, next);
+        this.opts.onUpdate?.({ kind: 'user', key: k, previous, next });
+      }
+    } catch (e) {
+      this.opts.log.warn({ topic, partition, offset, err: String(e) }, 'skipping an undecodable snapshot');
+      this.opts.onUndecodable?.(topic, partition, offset, e);
+    }
+  }
+
+  private advance(topic: string, partition: number, next: bigint): void {
+    const id = `${topic}:${partition}`;
+    if (next > (this.positions.get(id) ?? 0n)) this.positions.set(id, next);
+    if (!this.caughtUp) this.checkReady();
+  }
+
+  private checkReady(): void {
+    for (const [id, end] of this.startEnds) if ((this.positions.get(id) ?? 0n) < end) return;
+    this.caughtUp = true;
+    this.opts.log.info({ users: this.users.size, rooms: this.rooms.size }, 'snapshot replica caught up');
+    this.resolveReady();
+  }
+}

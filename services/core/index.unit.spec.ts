@@ -5,8 +5,8 @@ describe('public API', () => {
     for (const name of [
       'validateConfig', 'DEFAULT_CONFIG', 'checkUserEvent', 'checkRoomEvent', 'roomKey',
       'initialUserState', 'evolve', 'applyEvent', 'tick', 'effectiveStatus', 'nextDeadline',
-      'userView', 'effectiveStatusOfView', 'readView', 'viewChanged', 'snapshotDecision', 'nextSnapshotCheck', 'statusTransition',
-      'initialRoomState', 'roomEvolve', 'applyRoomEvent', 'roomTick', 'roomNextDeadline', 'roomView', 'readRoomView',
+      'userView', 'effectiveStatusOfView', 'readView', 'readViewNextChange', 'viewChanged', 'snapshotDecision', 'nextSnapshotCheck', 'statusTransition',
+      'initialRoomState', 'roomEvolve', 'applyRoomEvent', 'roomTick', 'roomNextDeadline', 'roomView', 'readRoomView', 'readRoomViewNextChange',
       'roomViewChanged', 'roomSnapshotDecision', 'roomNextSnapshotCheck', 'roomIsGone',
       'gateDecision', 'validateChannelClasses', 'DEFAULT_CHANNEL_CLASSES',
     ]) {

@@ -290,6 +290,13 @@ export function readRoomView(view: RoomView | null, now: number, cfg: PresenceCo
   return members.length === 0 ? null : { ...view, members };
 }
 
+/** The first instant after `now` at which readRoomView drops a member by the clock alone, or null. */
+export function readRoomViewNextChange(view: RoomView | null, now: number, cfg: PresenceConfig): number | null {
+  let t: number | null = null;
+  if (view !== null) for (const m of view.members) t = earliestAfter(t, m.lastSeen + cfg.roomMemberExpiryMs + cfg.leaseGraceMs, now);
+  return t;
+}
+
 function sameMember(a: MemberView, m: { userId: string; sessionId: string; joinedAt: number; metadata: Metadata }): boolean {
   return a.userId === m.userId && a.sessionId === m.sessionId && a.joinedAt === m.joinedAt && metadataEqual(a.metadata, m.metadata);
 }

@@ -10,6 +10,7 @@ import {
   isPresent,
   metadataEqual,
   readRoomView,
+  readRoomViewNextChange,
   roomEvolve,
   roomIsGone,
   roomNextDeadline,
@@ -153,6 +154,13 @@ describe('room snapshots', () => {
     expect(roomViewChanged(view, { ...view, members: [{ ...a, joinedAt: 0 }, b] })).toBe(true);
     expect(roomViewChanged(view, { ...view, members: [a, { ...b, sessionId: 'x' }] })).toBe(true);
     expect(roomViewChanged(view, { ...view, members: [a, { ...b, userId: 'x' }] })).toBe(true);
+  });
+  it('readRoomViewNextChange is the next member lease end after now, null when none remains', () => {
+    expect(readRoomViewNextChange(null, T, cfg)).toBeNull();
+    expect(readRoomViewNextChange(view, T, cfg)).toBe(T + 60_000);
+    expect(readRoomViewNextChange(view, T + 60_000, cfg)).toBe(T + 60_010);
+    expect(readRoomViewNextChange(view, T + 60_010, cfg)).toBeNull();
+    expect(readRoomViewNextChange(view, T, { ...cfg, leaseGraceMs: 30_000 })).toBe(T + 90_000);
   });
   it('readRoomView drops members whose lease ran out and returns the same view when none did', () => {
     expect(readRoomView(null, T, cfg)).toBeNull();

@@ -11,6 +11,8 @@ import {
   initialUserState,
   nextDeadline,
   nextSnapshotCheck,
+  readView,
+  readViewNextChange,
   snapshotDecision,
   tick,
   userView,
@@ -167,6 +169,31 @@ describe('nextDeadline (property)', () => {
         }
         if (d !== null) expect(d).toBeGreaterThan(now);
       }),
+      RUNS,
+    );
+  });
+});
+
+describe('readViewNextChange (property)', () => {
+  it('no reader-visible change happens before it, for either viewer, and it is after now', () => {
+    fc.assert(
+      fc.property(
+        events, fc.integer({ min: 0, max: HORIZON }), fc.integer({ min: 0, max: 20_000 }),
+        fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 10 }), fc.constantFrom(0, 2_000),
+        (es, emittedAt, readDelay, offsets, leaseGraceMs) => {
+          const c: PresenceConfig = { ...cfg, leaseGraceMs };
+          const view = userView(tick(fold(es), emittedAt, c), emittedAt, c);
+          const now = emittedAt + readDelay;
+          const d = readViewNextChange(view, now, c);
+          const until = d ?? now + 60_000;
+          const samples = [...offsets.map((o) => now + o), until - 1].filter((t) => t > now && t < until);
+          for (const viewer of ['self', 'others'] as const) {
+            const at = readView(view, now, c, viewer);
+            for (const t of samples) expect(viewChanged(at, readView(view, t, c, viewer))).toBe(false);
+          }
+          if (d !== null) expect(d).toBeGreaterThan(now);
+        },
+      ),
       RUNS,
     );
   });

@@ -484,6 +484,19 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
   return { ...view, status, statusSince, override, devices };
 }
 
+/**
+ * The first instant after `now` at which a reader's view of this snapshot may change by the clock
+ * alone (override expiry, the lastSeen lease, the away threshold), or null when none will: a
+ * reader (an SSE stream) sets its timer for exactly then instead of polling.
+ */
+export function readViewNextChange(view: UserView, now: number, cfg: PresenceConfig): number | null {
+  let t: number | null = null;
+  if (view.override !== null && view.override.expiresAt !== null) t = earliestAfter(t, view.override.expiresAt, now);
+  if (view.lastSeen !== null) t = earliestAfter(t, view.lastSeen + readerOfflineAfter(cfg), now);
+  if (view.lastActive !== null) t = earliestAfter(t, view.lastActive + cfg.awayAfterMs, now);
+  return t;
+}
+
 function sameOverride(a: OverrideView | null, b: OverrideView | null): boolean {
   if (a === null || b === null) return a === b;
   return a.status === b.status && a.customText === b.customText && a.expiresAt === b.expiresAt;

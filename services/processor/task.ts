@@ -16,7 +16,7 @@ import {
 } from '../core';
 import type { PresenceChange, PresenceSnapshot, RoomSnapshot } from '../contract/avro-types';
 import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
-import { DeadlineQueue } from './deadlines';
+import { DeadlineQueue } from '../platform/deadline-queue';
 
 interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }

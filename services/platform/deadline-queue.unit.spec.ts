@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DeadlineQueue } from './deadlines';
+import { DeadlineQueue } from './deadline-queue';
 
 describe('DeadlineQueue', () => {
   it('returns due keys earliest first and keeps later ones', () => {

@@ -107,10 +107,15 @@ export function bearerToken(header: string | undefined): string | null {
   return m ? (m[1] as string) : null;
 }
 
-/** Express middleware: 401 `{ error, field: "authorization" }` unless a valid bearer token; sets res.locals.caller. */
-export function requireCaller(auth: Authenticator) {
+/**
+ * Express middleware: 401 `{ error, field: "authorization" }` unless a valid bearer token; sets
+ * res.locals.caller. With `allowQueryToken`, an `access_token` query parameter is accepted too, for
+ * clients that cannot set headers (browser EventSource and WebSocket); such URLs must not be logged.
+ */
+export function requireCaller(auth: Authenticator, opts: { allowQueryToken?: boolean } = {}) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const token = bearerToken(req.headers.authorization);
+    const fromQuery = opts.allowQueryToken && typeof req.query['access_token'] === 'string' ? req.query['access_token'] : null;
+    const token = bearerToken(req.headers.authorization) ?? fromQuery;
     if (token === null) {
       res.status(401).json({ error: 'missing bearer token', field: 'authorization' });
       return;

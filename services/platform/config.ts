@@ -3,7 +3,7 @@
  * start with the variable's name. Each service extends `kafkaEnv` with its own fields.
  */
 import { z } from 'zod';
-import { formatConfigIssues, validateConfig, type PresenceConfig } from '../core';
+import { DEFAULT_CHANNEL_CLASSES, formatConfigIssues, validateChannelClasses, validateConfig, type ChannelClasses, type PresenceConfig } from '../core';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -60,4 +60,24 @@ export function presenceConfigFromEnv(e: Partial<Record<string, unknown>>): Pres
   const result = validateConfig(overrides);
   if (!result.ok) throw new ConfigError([formatConfigIssues(result.issues)]);
   return result.config;
+}
+
+/** Which notification channels are push (presence-gated) and which store-and-forward. */
+export const channelClassesEnv = z.object({
+  /** JSON {"push":[...],"storeAndForward":[...]}; empty: the core's default classes. */
+  GATE_CHANNEL_CLASSES: z.string().default(''),
+});
+
+/** GATE_CHANNEL_CLASSES as JSON, validated by the core; empty means the defaults. */
+export function channelClassesFromEnv(raw: string): ChannelClasses {
+  if (raw.trim() === '') return DEFAULT_CHANNEL_CLASSES;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch (e) {
+    throw new ConfigError([`GATE_CHANNEL_CLASSES: not JSON (${(e as Error).message})`]);
+  }
+  const result = validateChannelClasses(json);
+  if (!result.ok) throw new ConfigError(result.issues.map((i) => `GATE_CHANNEL_CLASSES.${i.field}: ${i.reason}`));
+  return result.classes;
 }

@@ -1,0 +1,172 @@
+/**
+ * The query service's HTTP API (express): presence, batch presence, rooms, the gate check and the
+ * SSE stream, all under /v1 with bearer-JWT auth; /healthz, /readyz and /metrics without. Bad input
+ * is a 4xx `{ error, field }`; no stack trace ever reaches a response.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { roomKey, type ChannelClasses, type PresenceConfig, type RoomView, type UserView } from '../core';
+import { callerOf, requireCaller, type Authenticator } from '../platform/auth';
+import type { Logger } from '../platform/log';
+import type { QueryMetrics } from './metrics';
+import type { PresenceStreams } from './presence-streams';
+import { gateAnswer, presenceBody, roomBody } from './read-model';
+
+export interface QueryAppDeps {
+  readonly users: ReadonlyMap<string, UserView>;
+  readonly rooms: ReadonlyMap<string, RoomView>;
+  readonly ready: () => boolean;
+  readonly streams: PresenceStreams;
+  readonly auth: Authenticator;
+  readonly cfg: PresenceConfig;
+  readonly classes: ChannelClasses;
+  readonly batchLimit: number;
+  /** Callers allowed to use /v1/gate; empty: any authenticated caller. */
+  readonly gateCallers: readonly string[];
+  readonly keepAliveMs: number;
+  readonly clock: () => number;
+  readonly metrics: QueryMetrics;
+  readonly log: Logger;
+  /** Serve the demo page (and its config) at /. */
+  readonly demoPage?: { readonly users: readonly string[]; readonly rooms: readonly string[]; readonly gatewayUrl: string | null } | null;
+}
+
+/** A 4xx with `{ error, field }`. */
+class BadRequest extends Error {
+  constructor(readonly status: number, message: string, readonly field: string) {
+    super(message);
+  }
+}
+
+export function createQueryApp(d: QueryAppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  const id = (field: string) =>
+    z.string({ required_error: `${field} is required`, invalid_type_error: `${field} must be a string` })
+      .min(1, `${field} must not be empty`)
+      .max(d.cfg.maxIdLength, `${field} must be at most ${d.cfg.maxIdLength} characters`);
+  const parse = <T>(schema: z.ZodType<T>, value: unknown, field: string): T => {
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    const issue = r.error.issues[0];
+    const path = issue?.path.length ? `${field}[${issue.path.join('.')}]` : field;
+    throw new BadRequest(400, issue?.message ?? `invalid ${field}`, path);
+  };
+  const idList = (raw: unknown, field: string): string[] => {
+    const ids = parse(z.array(id(field)).min(1, `${field} must list at least one id`), raw, field);
+    if (ids.length > d.batchLimit) throw new BadRequest(400, `${field} lists ${ids.length} ids; at most ${d.batchLimit}`, field);
+    return ids;
+  };
+  const viewer = (res: Response, userId: string) => (callerOf(res).userId === userId ? 'self' : 'others');
+
+  // Request counts and latency by route pattern (not by raw path: ids must not explode the labels).
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const path = req.route?.path as string | undefined;
+      const route = path === undefined ? 'unrouted' : `${req.baseUrl}${path}`;
+      d.metrics.requests.inc({ route, code: String(res.statusCode) });
+      if (!route.endsWith('/stream')) d.metrics.latency.observe({ route }, Number(process.hrtime.bigint() - started) / 1e9);
+    });
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', (_req, res) => void res.status(d.ready() ? 200 : 503).json({ ready: d.ready() }));
+  app.get('/metrics', async (_req, res) => {
+    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
+  });
+
+  if (d.demoPage) {
+    const page = readFileSync(join(__dirname, 'public', 'index.html'), 'utf8');
+    const demo = d.demoPage;
+    app.get('/', (_req, res) => void res.type('html').send(page));
+    app.get('/demo/config.json', (_req, res) => void res.json(demo));
+  }
+
+  const v1 = express.Router();
+  // EventSource cannot set headers: the stream route also takes ?access_token=.
+  const headerAuth = requireCaller(d.auth);
+  const streamAuth = requireCaller(d.auth, { allowQueryToken: true });
+  v1.use((req, res, next) => (req.path === '/presence/stream' ? streamAuth : headerAuth)(req, res, next));
+  v1.use(express.json({ limit: '256kb' }));
+
+  v1.get('/users/:userId/presence', (req, res) => {
+    const userId = parse(id('userId'), req.params['userId'], 'userId');
+    res.json(presenceBody(userId, d.users.get(userId), d.clock(), d.cfg, viewer(res, userId)));
+  });
+
+  // One pass over the in-memory replica; the limit bounds the work of one request.
+  v1.post('/presence\\:batchGet', (req, res) => {
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'body must be a JSON object', 'body');
+    const userIds = idList((body as Record<string, unknown>)['userIds'], 'userIds');
+    const now = d.clock();
+    res.json({ presences: userIds.map((u) => presenceBody(u, d.users.get(u), now, d.cfg, viewer(res, u))) });
+  });
+
+  v1.get('/rooms/:kind/:id', (req, res) => {
+    const kind = parse(id('kind'), req.params['kind'], 'kind');
+    const roomId = parse(id('id'), req.params['id'], 'id');
+    res.json(roomBody(kind, roomId, d.rooms.get(roomKey(kind, roomId)), d.clock(), d.cfg));
+  });
+
+  v1.get('/gate', (req, res) => {
+    if (d.gateCallers.length > 0 && !d.gateCallers.includes(callerOf(res).userId)) {
+      throw new BadRequest(403, 'this caller may not use the gate check', 'authorization');
+    }
+    const userId = parse(id('userId'), req.query['userId'], 'userId');
+    const channel = parse(id('channel'), req.query['channel'], 'channel');
+    const bypass = parse(z.enum(['true', 'false', '1', '0'], { errorMap: () => ({ message: 'bypassDoNotDisturb must be true or false' }) }).optional(),
+      req.query['bypassDoNotDisturb'], 'bypassDoNotDisturb');
+    const answer = gateAnswer({ userId, channel, bypassDoNotDisturb: bypass === 'true' || bypass === '1' }, d.users.get(userId), d.clock(), d.cfg, d.classes);
+    if (!answer.ok) throw new BadRequest(400, answer.error, answer.field);
+    res.json(answer.body);
+  });
+
+  v1.get('/presence/stream', (req, res) => {
+    const raw = req.query['userIds'];
+    const userIds = idList(typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw, 'userIds');
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache, no-transform',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.flushHeaders();
+    res.write(`retry: 2000\n\n`);
+    const unsubscribe = d.streams.subscribe(callerOf(res).userId, userIds, {
+      send: (body) => void res.write(`event: presence\ndata: ${JSON.stringify(body)}\n\n`),
+    });
+    // Comments keep proxies and the client from timing the connection out.
+    const keepAlive = setInterval(() => res.write(`: keep-alive ${d.clock()}\n\n`), d.keepAliveMs);
+    req.on('close', () => {
+      clearInterval(keepAlive);
+      unsubscribe();
+    });
+  });
+
+  app.use('/v1', v1);
+
+  app.use((_req, res) => void res.status(404).json({ error: 'not found', field: 'path' }));
+  // Errors thrown by handlers and by the JSON body parser; never a stack trace in the response.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    if (err instanceof BadRequest) {
+      res.status(err.status).json({ error: err.message, field: err.field });
+      return;
+    }
+    const status = (err as { status?: number; type?: string }).status;
+    if (status !== undefined && status >= 400 && status < 500) {
+      const tooLarge = (err as { type?: string }).type === 'entity.too.large';
+      res.status(status).json({ error: tooLarge ? 'request body too large' : 'malformed JSON body', field: 'body' });
+      return;
+    }
+    d.log.error({ err: String(err), path: req.path }, 'request failed');
+    res.status(500).json({ error: 'internal error', field: null });
+  });
+  return app;
+}

@@ -1,0 +1,74 @@
+/**
+ * What the query service answers, computed from the replica's snapshot views with the presence core
+ * and the current clock (pure: the view, `now` and the viewer are arguments). A stale Online is
+ * never served: status is recomputed at read time, so a user whose lease ran out reads Offline even
+ * when the processor is down.
+ */
+import {
+  effectiveStatusOfView, gateDecision, readRoomView, readView,
+  type ChannelClasses, type EffectiveStatus, type GateReason, type PresenceConfig, type RoomView, type UserView, type Viewer,
+} from '../core';
+
+export interface PresenceBody {
+  readonly userId: string;
+  readonly status: EffectiveStatus;
+  readonly statusSince: number | null;
+  readonly lastSeen: number | null;
+  readonly lastActive: number | null;
+  readonly override: { readonly status: string; readonly customText: string | null; readonly expiresAt: number | null } | null;
+  /** Only in the user's own presence. */
+  readonly visibility?: 'everyone' | 'nobody';
+  readonly devices: readonly { readonly deviceId: string; readonly sessionId: string; readonly platform: string }[];
+}
+
+/** Unknown users read as Offline with nothing else: the service does not reveal whether an account exists. */
+export function presenceBody(userId: string, view: UserView | undefined, now: number, cfg: PresenceConfig, viewer: Viewer): PresenceBody {
+  if (view === undefined) {
+    return { userId, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: [] };
+  }
+  const v = readView(view, now, cfg, viewer);
+  const body: PresenceBody = {
+    userId, status: v.status, statusSince: v.statusSince, lastSeen: v.lastSeen, lastActive: v.lastActive,
+    override: v.override && { status: v.override.status, customText: v.override.customText, expiresAt: v.override.expiresAt },
+    devices: v.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
+  };
+  return viewer === 'self' ? { ...body, visibility: v.visibility } : body;
+}
+
+/** Two bodies are the same to a reader (an SSE stream sends only when this is false). */
+export function samePresence(a: PresenceBody, b: PresenceBody): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export interface RoomBody {
+  readonly roomKind: string;
+  readonly roomId: string;
+  readonly members: readonly { readonly userId: string; readonly sessionId: string; readonly joinedAt: number; readonly lastSeen: number; readonly metadata: Readonly<Record<string, string>> }[];
+}
+
+/** An empty or unknown room is an empty member list (a room exists only while someone is in it). */
+export function roomBody(roomKind: string, roomId: string, view: RoomView | undefined, now: number, cfg: PresenceConfig): RoomBody {
+  const v = readRoomView(view ?? null, now, cfg);
+  return {
+    roomKind, roomId,
+    members: (v?.members ?? []).map((m) => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: m.metadata })),
+  };
+}
+
+export type GateAnswer =
+  | { readonly ok: true; readonly body: { readonly deliver: boolean; readonly reason: GateReason; readonly status: EffectiveStatus; readonly userKnown: boolean } }
+  | { readonly ok: false; readonly field: 'channel'; readonly error: string };
+
+/**
+ * The gate check, with the same core rule as the notification-gate consumer: decided on the real
+ * effective status (an invisible user still gets pushes when online).
+ */
+export function gateAnswer(
+  q: { readonly userId: string; readonly channel: string; readonly bypassDoNotDisturb: boolean },
+  view: UserView | undefined, now: number, cfg: PresenceConfig, classes: ChannelClasses,
+): GateAnswer {
+  const status: EffectiveStatus = view === undefined ? 'Offline' : effectiveStatusOfView(view, now, cfg);
+  const result = gateDecision({ status, channel: q.channel, bypassDoNotDisturb: q.bypassDoNotDisturb, known: view !== undefined }, classes);
+  if (!result.ok) return { ok: false, field: 'channel', error: result.rejection.reason };
+  return { ok: true, body: { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined } };
+}

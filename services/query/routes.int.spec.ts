@@ -1,0 +1,241 @@
+/**
+ * The HTTP edge of the query service over a fixed replica (no broker needed): every 400/401/403
+ * case, unknown users, masking for others, the gate rule, the SSE stream and its clock-driven
+ * changes. The pipeline itself is tested in query.int.spec.ts.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { DEFAULT_CONFIG, DEFAULT_CHANNEL_CLASSES, roomKey, type PresenceConfig, type RoomView, type UserView } from '../core';
+import { authEnv, createAuthenticator, mintToken } from '../platform/auth';
+import { createLogger } from '../platform/log';
+import { createQueryApp } from './app';
+import { createQueryMetrics } from './metrics';
+import { PresenceStreams } from './presence-streams';
+
+const SECRET = 'routes-test-secret-0123456789-abcdefghij';
+const T = 1_800_000_000_000;
+const cfg: PresenceConfig = { ...DEFAULT_CONFIG, offlineAfterMs: 3_000, awayAfterMs: 2_000, heartbeatIntervalMs: 1_000, refreshLeadMs: 1_000, roomMemberExpiryMs: 3_000 };
+
+const view = (userId: string, over: Partial<UserView> = {}): UserView => ({
+  userId, status: 'Online', statusSince: T - 1_000, lastSeen: T, lastActive: T, override: null, visibility: 'everyone',
+  devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: T, ...over,
+});
+
+describe('query routes', () => {
+  let now = T;
+  const users = new Map<string, UserView>();
+  const rooms = new Map<string, RoomView>();
+  let server: Server;
+  let base: string;
+  let ready = true;
+  const streams = new PresenceStreams({ users, cfg, clock: () => now });
+  const tokens: Record<string, string> = {};
+  const get = (path: string, as: string | null = 'alice', init: RequestInit = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}), ...(init.headers ?? {}) } });
+  const post = (path: string, body: string, as = 'alice') =>
+    get(path, as, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+
+  beforeAll(async () => {
+    for (const u of ['alice', 'bob', 'gatekeeper']) tokens[u] = await mintToken(SECRET, u);
+    users.set('alice', view('alice'));
+    users.set('dnd', view('dnd', { status: 'DoNotDisturb', override: { status: 'DoNotDisturb', customText: 'focus', expiresAt: null } }));
+    users.set('ghost', view('ghost', { visibility: 'nobody' }));
+    rooms.set(roomKey('doc', '42'), { roomKind: 'doc', roomId: '42', version: 1, emittedAt: T,
+      members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }] });
+    const app = createQueryApp({
+      users, rooms, ready: () => ready, streams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
+      classes: DEFAULT_CHANNEL_CLASSES, batchLimit: 5, gateCallers: [], keepAliveMs: 60_000, clock: () => now,
+      metrics: createQueryMetrics({ lag: () => 0, ready: () => ready, streams: () => streams.size, users: () => users.size, rooms: () => rooms.size }),
+      log: createLogger('query-test', 'silent'),
+    });
+    server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    streams.close();
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+  beforeEach(() => {
+    now = T;
+    ready = true;
+  });
+
+  it('answers a known user with status, times, override and devices', async () => {
+    const res = await get('/v1/users/dnd/presence');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      userId: 'dnd', status: 'DoNotDisturb', statusSince: T - 1_000, lastSeen: T, lastActive: T,
+      override: { status: 'DoNotDisturb', customText: 'focus', expiresAt: null }, devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }],
+    });
+  });
+
+  it('recomputes status with the clock: Away after the away threshold, Offline after the offline threshold', async () => {
+    now = T + 2_000;
+    expect((await (await get('/v1/users/alice/presence')).json()).status).toBe('Away');
+    now = T + 3_000;
+    expect(await (await get('/v1/users/alice/presence')).json()).toMatchObject({ status: 'Offline', devices: [], statusSince: T + 3_000 });
+  });
+
+  it('does not reveal whether an account exists: unknown users read Offline with no last seen', async () => {
+    expect(await (await get('/v1/users/nobody-here/presence')).json()).toEqual({
+      userId: 'nobody-here', status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: [],
+    });
+  });
+
+  it('an invisible user reads Offline to others and fully to themselves', async () => {
+    expect(await (await get('/v1/users/ghost/presence', 'alice')).json()).toMatchObject({ status: 'Offline', lastSeen: null, devices: [] });
+    tokens['ghost'] = await mintToken(SECRET, 'ghost');
+    expect(await (await get('/v1/users/ghost/presence', 'ghost')).json()).toMatchObject({ status: 'Online', visibility: 'nobody', lastSeen: T });
+  });
+
+  it('batchGet answers every id in order', async () => {
+    const res = await post('/v1/presence:batchGet', JSON.stringify({ userIds: ['dnd', 'alice', 'unknown'] }));
+    expect(res.status).toBe(200);
+    expect((await res.json()).presences.map((p: { userId: string; status: string }) => `${p.userId}:${p.status}`)).toEqual(['dnd:DoNotDisturb', 'alice:Online', 'unknown:Offline']);
+  });
+
+  it('rooms list present members; an empty or unknown room is an empty list', async () => {
+    expect(await (await get('/v1/rooms/doc/42')).json()).toEqual({
+      roomKind: 'doc', roomId: '42', members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }],
+    });
+    now = T + 3_000;
+    expect((await (await get('/v1/rooms/doc/42')).json()).members).toEqual([]);
+    expect(await (await get('/v1/rooms/doc/none')).json()).toEqual({ roomKind: 'doc', roomId: 'none', members: [] });
+  });
+
+  it.each([
+    ['dnd', 'mobile-push', 'false', { deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true }],
+    ['dnd', 'email', 'false', { deliver: true, reason: 'store-and-forward', status: 'DoNotDisturb', userKnown: true }],
+    ['dnd', 'mobile-push', 'true', { deliver: true, reason: 'bypassed-dnd', status: 'DoNotDisturb', userKnown: true }],
+    ['alice', 'websocket', 'false', { deliver: true, reason: 'online', status: 'Online', userKnown: true }],
+    ['stranger', 'web-push', 'false', { deliver: false, reason: 'unknown-user-offline', status: 'Offline', userKnown: false }],
+  ])('gate: %s on %s (bypass %s)', async (userId, channel, bypass, expected) => {
+    const res = await get(`/v1/gate?userId=${userId}&channel=${channel}&bypassDoNotDisturb=${bypass}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(expected);
+  });
+
+  const long = 'x'.repeat(cfg.maxIdLength + 1);
+  it.each([
+    ['GET', `/v1/users/${long}/presence`, null, 'userId'],
+    ['POST', '/v1/presence:batchGet', '{"userIds":[]}', 'userIds'],
+    ['POST', '/v1/presence:batchGet', '{"userIds":["a","b","c","d","e","f"]}', 'userIds'],
+    ['POST', '/v1/presence:batchGet', '{"userIds":["a",""]}', 'userIds[1]'],
+    ['POST', '/v1/presence:batchGet', '{"userIds":"a"}', 'userIds'],
+    ['POST', '/v1/presence:batchGet', '{}', 'userIds'],
+    ['POST', '/v1/presence:batchGet', '[1]', 'body'],
+    ['POST', '/v1/presence:batchGet', '{"userIds":', 'body'],
+    ['GET', `/v1/rooms/doc/${long}`, null, 'id'],
+    ['GET', `/v1/rooms/${long}/1`, null, 'kind'],
+    ['GET', '/v1/gate?channel=email', null, 'userId'],
+    ['GET', '/v1/gate?userId=a', null, 'channel'],
+    ['GET', '/v1/gate?userId=a&channel=carrier-pigeon', null, 'channel'],
+    ['GET', '/v1/gate?userId=a&channel=email&bypassDoNotDisturb=maybe', null, 'bypassDoNotDisturb'],
+    ['GET', '/v1/presence/stream', null, 'userIds'],
+    ['GET', '/v1/presence/stream?userIds=a,b,c,d,e,f', null, 'userIds'],
+    ['GET', '/v1/presence/stream?userIds=a,,b', null, 'userIds[1]'],
+  ])('%s %s %s → 400 naming %s', async (method, path, body, field) => {
+    const res = method === 'GET' ? await get(path) : await post(path, body as string);
+    expect(res.status).toBe(400);
+    const json = await res.json();
+    expect(json.field).toBe(field);
+    expect(typeof json.error).toBe('string');
+    expect(JSON.stringify(json)).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it.each([
+    ['no header', undefined],
+    ['not bearer', 'Basic abc'],
+    ['garbage token', 'Bearer abc.def'],
+    ['wrong secret', 'WRONG'],
+    ['expired', 'EXPIRED'],
+  ])('every /v1 route answers 401 naming authorization: %s', async (_name, header) => {
+    const auth = header === 'WRONG' ? `Bearer ${await mintToken(`${SECRET}-x`, 'alice')}`
+      : header === 'EXPIRED' ? `Bearer ${await mintToken(SECRET, 'alice', -60)}` : header;
+    for (const [method, path] of [
+      ['GET', '/v1/users/alice/presence'], ['POST', '/v1/presence:batchGet'], ['GET', '/v1/rooms/doc/42'],
+      ['GET', '/v1/gate?userId=alice&channel=email'], ['GET', '/v1/presence/stream?userIds=alice'],
+    ] as const) {
+      const res = await fetch(`${base}${path}`, { method, headers: auth ? { authorization: auth } : {} });
+      expect(res.status).toBe(401);
+      expect((await res.json()).field).toBe('authorization');
+    }
+  });
+
+  it('the stream accepts ?access_token= (EventSource cannot set headers); other routes do not', async () => {
+    expect((await fetch(`${base}/v1/users/alice/presence?access_token=${tokens['alice']}`)).status).toBe(401);
+    const ctrl = new AbortController();
+    const res = await fetch(`${base}/v1/presence/stream?userIds=alice&access_token=${tokens['alice']}`, { signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    ctrl.abort();
+  });
+
+  it('readyz follows the replica; healthz and metrics need no token', async () => {
+    ready = false;
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    ready = true;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/presence_query_requests_total\{route="\/v1\/users\/:userId\/presence",code="200"\}/);
+    expect(metrics).toMatch(/presence_query_sse_clients /);
+  });
+
+  it('the stream sends current state first, then changes from new snapshots; a client that disconnects is cleaned up', async () => {
+    const ctrl = new AbortController();
+    const res = await get('/v1/presence/stream?userIds=alice,dnd,newcomer', 'bob', { signal: ctrl.signal });
+    const events = sseEvents(res);
+    const first = [await events.next(), await events.next(), await events.next()].map((e) => `${e.userId}:${e.status}`);
+    expect(first.sort()).toEqual(['alice:Online', 'dnd:DoNotDisturb', 'newcomer:Offline']);
+    expect(streams.size).toBe(1);
+    users.set('newcomer', view('newcomer'));
+    streams.updated('newcomer');
+    expect(await events.next()).toMatchObject({ userId: 'newcomer', status: 'Online' });
+    users.set('alice', view('alice', { version: 4 })); // nothing a reader sees changed: no event
+    streams.updated('alice');
+    users.set('alice', view('alice', { override: { status: 'Busy', customText: null, expiresAt: null }, status: 'Busy' }));
+    streams.updated('alice');
+    expect(await events.next()).toMatchObject({ userId: 'alice', status: 'Busy' });
+    ctrl.abort();
+    await waitUntil(() => streams.size === 0);
+    users.set('alice', view('alice'));
+  });
+
+  it('unknown paths are 404 JSON', async () => {
+    const res = await get('/v2/anything');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: 'not found', field: 'path' });
+  });
+});
+
+/** Parses `event: presence` records from an SSE response body, one at a time. */
+function sseEvents(res: Response): { next: () => Promise<{ userId: string; status: string }> } {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  return {
+    async next() {
+      for (;;) {
+        const end = buffer.indexOf('\n\n');
+        if (end >= 0) {
+          const record = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const data = record.split('\n').find((l) => l.startsWith('data: '));
+          if (record.includes('event: presence') && data) return JSON.parse(data.slice(6));
+          continue;
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buffer += decoder.decode(value, { stream: true });
+      }
+    },
+  };
+}
+
+async function waitUntil(probe: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 10));
+  expect(probe()).toBe(true);
+}

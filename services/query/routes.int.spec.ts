@@ -65,7 +65,7 @@ describe('query routes', () => {
   it('answers a known user with status, times, override and devices', async () => {
     const res = await get('/v1/users/dnd/presence');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({
+    expect(await jsonOf(res)).toEqual({
       userId: 'dnd', status: 'DoNotDisturb', statusSince: T - 1_000, lastSeen: T, lastActive: T,
       override: { status: 'DoNotDisturb', customText: 'focus', expiresAt: null }, devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }],
     });
@@ -73,36 +73,36 @@ describe('query routes', () => {
 
   it('recomputes status with the clock: Away after the away threshold, Offline after the offline threshold', async () => {
     now = T + 2_000;
-    expect((await (await get('/v1/users/alice/presence')).json()).status).toBe('Away');
+    expect((await jsonOf(await get('/v1/users/alice/presence'))).status).toBe('Away');
     now = T + 3_000;
-    expect(await (await get('/v1/users/alice/presence')).json()).toMatchObject({ status: 'Offline', devices: [], statusSince: T + 3_000 });
+    expect(await jsonOf(await get('/v1/users/alice/presence'))).toMatchObject({ status: 'Offline', devices: [], statusSince: T + 3_000 });
   });
 
   it('does not reveal whether an account exists: unknown users read Offline with no last seen', async () => {
-    expect(await (await get('/v1/users/nobody-here/presence')).json()).toEqual({
+    expect(await jsonOf(await get('/v1/users/nobody-here/presence'))).toEqual({
       userId: 'nobody-here', status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: [],
     });
   });
 
   it('an invisible user reads Offline to others and fully to themselves', async () => {
-    expect(await (await get('/v1/users/ghost/presence', 'alice')).json()).toMatchObject({ status: 'Offline', lastSeen: null, devices: [] });
+    expect(await jsonOf(await get('/v1/users/ghost/presence', 'alice'))).toMatchObject({ status: 'Offline', lastSeen: null, devices: [] });
     tokens['ghost'] = await mintToken(SECRET, 'ghost');
-    expect(await (await get('/v1/users/ghost/presence', 'ghost')).json()).toMatchObject({ status: 'Online', visibility: 'nobody', lastSeen: T });
+    expect(await jsonOf(await get('/v1/users/ghost/presence', 'ghost'))).toMatchObject({ status: 'Online', visibility: 'nobody', lastSeen: T });
   });
 
   it('batchGet answers every id in order', async () => {
     const res = await post('/v1/presence:batchGet', JSON.stringify({ userIds: ['dnd', 'alice', 'unknown'] }));
     expect(res.status).toBe(200);
-    expect((await res.json()).presences.map((p: { userId: string; status: string }) => `${p.userId}:${p.status}`)).toEqual(['dnd:DoNotDisturb', 'alice:Online', 'unknown:Offline']);
+    expect((await jsonOf(res)).presences.map((p: { userId: string; status: string }) => `${p.userId}:${p.status}`)).toEqual(['dnd:DoNotDisturb', 'alice:Online', 'unknown:Offline']);
   });
 
   it('rooms list present members; an empty or unknown room is an empty list', async () => {
-    expect(await (await get('/v1/rooms/doc/42')).json()).toEqual({
+    expect(await jsonOf(await get('/v1/rooms/doc/42'))).toEqual({
       roomKind: 'doc', roomId: '42', members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }],
     });
     now = T + 3_000;
-    expect((await (await get('/v1/rooms/doc/42')).json()).members).toEqual([]);
-    expect(await (await get('/v1/rooms/doc/none')).json()).toEqual({ roomKind: 'doc', roomId: 'none', members: [] });
+    expect((await jsonOf(await get('/v1/rooms/doc/42'))).members).toEqual([]);
+    expect(await jsonOf(await get('/v1/rooms/doc/none'))).toEqual({ roomKind: 'doc', roomId: 'none', members: [] });
   });
 
   it.each([
@@ -114,7 +114,7 @@ describe('query routes', () => {
   ])('gate: %s on %s (bypass %s)', async (userId, channel, bypass, expected) => {
     const res = await get(`/v1/gate?userId=${userId}&channel=${channel}&bypassDoNotDisturb=${bypass}`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual(expected);
+    expect(await jsonOf(res)).toEqual(expected);
   });
 
   const long = 'x'.repeat(cfg.maxIdLength + 1);
@@ -139,7 +139,7 @@ describe('query routes', () => {
   ])('%s %s %s → 400 naming %s', async (method, path, body, field) => {
     const res = method === 'GET' ? await get(path) : await post(path, body as string);
     expect(res.status).toBe(400);
-    const json = await res.json();
+    const json = await jsonOf(res);
     expect(json.field).toBe(field);
     expect(typeof json.error).toBe('string');
     expect(JSON.stringify(json)).not.toMatch(/at .*\.ts:\d+/);
@@ -160,7 +160,7 @@ describe('query routes', () => {
     ] as const) {
       const res = await fetch(`${base}${path}`, { method, headers: auth ? { authorization: auth } : {} });
       expect(res.status).toBe(401);
-      expect((await res.json()).field).toBe('authorization');
+      expect((await jsonOf(res)).field).toBe('authorization');
     }
   });
 
@@ -207,7 +207,7 @@ describe('query routes', () => {
   it('unknown paths are 404 JSON', async () => {
     const res = await get('/v2/anything');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: 'not found', field: 'path' });
+    expect(await jsonOf(res)).toEqual({ error: 'not found', field: 'path' });
   });
 });
 
@@ -239,3 +239,6 @@ async function waitUntil(probe: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 10));
   expect(probe()).toBe(true);
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const jsonOf = async (res: Response): Promise<any> => res.json();

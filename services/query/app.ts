@@ -30,7 +30,7 @@ export interface QueryAppDeps {
   readonly metrics: QueryMetrics;
   readonly log: Logger;
   /** Serve the demo page (and its config) at /. */
-  readonly demoPage?: { readonly users: readonly string[]; readonly rooms: readonly string[]; readonly gatewayUrl: string | null } | null;
+  readonly demoPage?: { readonly users: readonly string[]; readonly rooms: readonly string[]; readonly gatewayUrl: string | null; readonly token: string | null } | null;
 }
 
 /** A 4xx with `{ error, field }`. */

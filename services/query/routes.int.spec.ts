@@ -11,6 +11,7 @@ import { createLogger } from '../platform/log';
 import { createQueryApp } from './app';
 import { createQueryMetrics } from './metrics';
 import { PresenceStreams } from './presence-streams';
+import { sseEvents } from '../../test/sse';
 
 const SECRET = 'routes-test-secret-0123456789-abcdefghij';
 const T = 1_800_000_000_000;
@@ -210,30 +211,6 @@ describe('query routes', () => {
     expect(await jsonOf(res)).toEqual({ error: 'not found', field: 'path' });
   });
 });
-
-/** Parses `event: presence` records from an SSE response body, one at a time. */
-function sseEvents(res: Response): { next: () => Promise<{ userId: string; status: string }> } {
-  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  return {
-    async next() {
-      for (;;) {
-        const end = buffer.indexOf('\n\n');
-        if (end >= 0) {
-          const record = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          const data = record.split('\n').find((l) => l.startsWith('data: '));
-          if (record.includes('event: presence') && data) return JSON.parse(data.slice(6));
-          continue;
-        }
-        const { value, done } = await reader.read();
-        if (done) throw new Error('stream ended');
-        buffer += decoder.decode(value, { stream: true });
-      }
-    },
-  };
-}
 
 async function waitUntil(probe: () => boolean): Promise<void> {
   for (let i = 0; i < 200 && !probe(); i++) await new Promise((r) => setTimeout(r, 10));

@@ -1,0 +1,92 @@
+/**
+ * The query service assembled: snapshot replica → SSE streams → HTTP API on a port. main.ts calls
+ * it with config; tests call it with their own prefix, clock and key. The HTTP server listens
+ * before the replica starts, so /readyz answers 503 while it catches up.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kafka } from 'kafkajs';
+import type { ChannelClasses, PresenceConfig } from '../core';
+import type { AvroSerde } from '../contract/serde';
+import type { Authenticator } from '../platform/auth';
+import type { Logger } from '../platform/log';
+import { SnapshotReplica } from '../platform/snapshot-replica';
+import { createQueryApp, type QueryAppDeps } from './app';
+import { createQueryMetrics } from './metrics';
+import { PresenceStreams } from './presence-streams';
+
+export interface QueryServiceOptions {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly prefix: string;
+  readonly groupIdBase: string;
+  readonly cfg: PresenceConfig;
+  readonly classes: ChannelClasses;
+  readonly auth: Authenticator;
+  readonly log: Logger;
+  readonly host: string;
+  readonly port: number;
+  readonly batchLimit: number;
+  readonly gateCallers: readonly string[];
+  readonly keepAliveMs: number;
+  readonly clock?: () => number;
+  readonly demoPage?: QueryAppDeps['demoPage'];
+}
+
+export interface QueryService {
+  readonly url: string;
+  readonly replica: SnapshotReplica;
+  readonly streams: PresenceStreams;
+  /** Starts the replica; resolves when it has caught up (ready). */
+  startReplica(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startQueryService(o: QueryServiceOptions): Promise<QueryService> {
+  const clock = o.clock ?? Date.now;
+  let streams: PresenceStreams | null = null;
+  let undecodable = () => {};
+  const replica = new SnapshotReplica({
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, rooms: true, log: o.log, groupIdBase: o.groupIdBase,
+    onUpdate: (u) => {
+      if (u.kind === 'user') streams?.updated(u.key);
+    },
+    onUndecodable: () => undecodable(),
+  });
+  streams = new PresenceStreams({ users: replica.users, cfg: o.cfg, clock });
+  const s = streams;
+  const metrics = createQueryMetrics({
+    lag: () => replica.lag(), ready: () => replica.ready(), streams: () => s.size,
+    users: () => replica.users.size, rooms: () => replica.rooms.size,
+  });
+  undecodable = () => metrics.undecodable.inc();
+  const app = createQueryApp({
+    users: replica.users, rooms: replica.rooms, ready: () => replica.ready(), streams: s, auth: o.auth, cfg: o.cfg,
+    classes: o.classes, batchLimit: o.batchLimit, gateCallers: o.gateCallers, keepAliveMs: o.keepAliveMs, clock, metrics,
+    log: o.log, demoPage: o.demoPage ?? null,
+  });
+  const server: Server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port, o.host, resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  let stopped = false;
+  return {
+    url: `http://${o.host}:${port}`,
+    replica,
+    streams: s,
+    startReplica: async () => {
+      await replica.start();
+      await replica.whenReady;
+    },
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      s.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await replica.stop();
+    },
+  };
+}

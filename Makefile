@@ -13,7 +13,10 @@ node_modules/.installed: package.json package-lock.json
 .infra/pyclient/.complete: infra/pyclient.sh
 	bash infra/pyclient.sh
 
-deps: node_modules/.installed .infra/pyclient/.complete ## Install npm packages and the independent test client
+chromium: ## Install Debian's chromium if missing (headless demo-page test)
+	bash infra/chromium.sh
+
+deps: node_modules/.installed .infra/pyclient/.complete chromium ## Install npm packages, the independent test client and chromium
 
 up: ## Fetch (first time) and start Kafka and the schema registry on 127.0.0.1; idempotent
 	bash infra/up.sh
@@ -45,10 +48,13 @@ demo: deps provision ## The main job (grows with the services): infrastructure u
 processor: provision ## Run the processor in the foreground (Ctrl-C stops it)
 	tsx services/processor/main.ts
 
+query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
+	tsx services/query/main.ts
+
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind
 	bash infra/check-lifecycle.sh
 
 clean: down ## Stop everything and delete broker data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
 
-.PHONY: help deps up down provision processor typecheck types unit int test demo check-lifecycle clean
+.PHONY: help chromium deps up down provision processor query typecheck types unit int test demo check-lifecycle clean

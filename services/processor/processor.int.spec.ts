@@ -167,6 +167,61 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     expect(Date.now() - joinedAt).toBeGreaterThanOrEqual(cfg.roomMemberExpiryMs - 200);
   });
 
+  it('a scripted day for one user gives exactly the expected sequences of snapshots and changes', async () => {
+    const U = 'gil';
+    const beat = (sessionId: string, idleMs: number, observedAt = Date.now()) => {
+      const v: PresenceHeartbeat = { kind: 'heartbeat', userId: U, deviceId: `${U}-${sessionId}`, sessionId, platform: 'web', observedAt, idleMs, gatewayId: null };
+      return serde.encode('heartbeat', v).then((value) => producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: U, value }] }));
+    };
+    const bye = async (sessionId: string) => {
+      const v: PresenceHeartbeat = { kind: 'disconnect', userId: U, deviceId: `${U}-${sessionId}`, sessionId, platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
+      await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: U, value: await serde.encode('heartbeat', v) }] });
+    };
+    // Both tabs keep beating every 250 ms (offline is at 1.5 s); `activeAt` is the user's last activity.
+    let activeAt = Date.now();
+    const keepAlive = setInterval(() => {
+      const now = Date.now();
+      void beat('tab1', now - activeAt);
+      void beat('tab2', now - activeAt + 40_000);
+    }, 250);
+    try {
+      await beat('tab1', 0); // morning: Online
+      await waitFor(() => latest(U)?.status === 'Online', 'gil online');
+      await beat('tab2', 40_000); // a background tab: a second device, still Online
+      await waitFor(() => latest(U)?.devices.length === 2, 'gil on two tabs');
+      await producer.send({ topic: topicName('override', prefix), messages: [{ key: U, value: await serde.encode('override', {
+        kind: 'status', userId: U, eventId: 'dnd-1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'standup', expiresAt: Date.now() + 1_000, visibility: null,
+      }) }] });
+      await waitFor(() => latest(U)?.status === 'DoNotDisturb', 'gil in DND');
+      activeAt = Date.now(); // still working through the meeting
+      await waitFor(() => latest(U)?.status === 'Online', 'DND expired by the clock', 5_000);
+      activeAt = Date.now(); // then idle: tabs keep beating with growing idle time
+      await waitFor(() => latest(U)?.status === 'Away', 'gil away by the clock', 8_000);
+      activeAt = Date.now(); // back at the keyboard
+      await waitFor(() => latest(U)?.status === 'Online', 'gil back online');
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await bye('tab1');
+    await waitFor(() => latest(U)?.devices.length === 1, 'gil on one tab');
+    await bye('tab2');
+    await waitFor(() => latest(U)?.status === 'Offline', 'gil offline at once after the last disconnect');
+
+    const changes = outputs.out.changes.filter((c) => c.userId === U);
+    expect(changes.map((c) => `${c.from}→${c.to}:${c.cause}`)).toEqual([
+      'Offline→Online:event', 'Online→DoNotDisturb:event', 'DoNotDisturb→Online:clock', 'Online→Away:clock', 'Away→Online:event', 'Online→Offline:event',
+    ]);
+    // Snapshots: what a reader sees, with lease refreshes (same visible fields, later lastSeen) folded.
+    const snapshots = outputs.out.snapshots.filter((x) => x.key === U).map((x) => x.value);
+    const visible = snapshots.map((v) => `${v.status}/${v.devices.length}/${v.override?.status ?? '-'}`);
+    expect(visible.filter((x, i) => x !== visible[i - 1])).toEqual([
+      'Online/1/-', 'Online/2/-', 'DoNotDisturb/2/DoNotDisturb', 'Online/2/-', 'Away/2/-', 'Online/2/-', 'Online/1/-', 'Offline/0/-',
+    ]);
+    const versions = snapshots.map((v) => v.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(changes.map((c) => c.version)).size).toBe(changes.length);
+  });
+
   it('poison records go to the DLQ with a reason; later records are processed', async () => {
     const topic = topicName('heartbeat', prefix);
     const wrongSchema = await serde.encode('changes', { userId: 'x', from: 'Online', to: 'Away', at: 1, cause: 'event', version: 1 });

@@ -1,0 +1,91 @@
+/**
+ * The notification gate's decision, pure: a decoded request, the replica's view of the recipient
+ * (or none), the clock and the channel classes give either the decision record to write or the
+ * reason the request goes to the dead-letter topic. The rule itself is the core's `gateDecision`,
+ * the same one the query service's /v1/gate uses; this module only checks the request and builds
+ * the records.
+ */
+import {
+  effectiveStatusOfView, gateDecision,
+  type ChannelClasses, type EffectiveStatus, type PresenceConfig, type UserView,
+} from '../core';
+import type { DeadLetter, NotificationDecision, NotificationRequest } from '../contract/avro-types';
+
+/** The service name written into dead letters. */
+export const SERVICE = 'notification-gate';
+
+/** Why a request could not be decided: the DLQ record's errorCode, field and reason. */
+export interface GateRejection {
+  /** A serde code (undecodable, unknown-schema, wrong-schema, unencodable) or `rejected`. */
+  readonly code: string;
+  readonly field: string | null;
+  readonly reason: string;
+}
+
+export type RequestOutcome =
+  | { readonly ok: true; readonly decision: NotificationDecision }
+  | { readonly ok: false; readonly rejection: GateRejection };
+
+// C0 and C1 control characters, DEL: the same set the core's hygiene refuses in ids.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+const rejected = (field: string, code: string, reason: string): RequestOutcome => ({
+  ok: false,
+  rejection: { code: 'rejected', field, reason: `${code}: ${reason}` },
+});
+
+/** The core's id rule (non-blank, at most maxIdLength UTF-16 units, no control characters). */
+function checkId(field: string, value: string, cfg: PresenceConfig): RequestOutcome | null {
+  if (value.trim().length === 0) return rejected(field, 'empty', 'must not be empty or blank');
+  if (value.length > cfg.maxIdLength) return rejected(field, 'too-long', `must be at most ${cfg.maxIdLength} characters`);
+  if (CONTROL.test(value)) return rejected(field, 'invalid-character', 'must not contain control characters');
+  return null;
+}
+
+/**
+ * Decides one request. The recipient's status is recomputed from the snapshot view with `now`
+ * (never the status stored in it), the true status rather than the one others see. Without a view
+ * the status is Offline and `userKnown` is false. Ids and the channel are checked first; an unknown
+ * channel is a rejection, not a suppression.
+ */
+export function decideRequest(
+  req: NotificationRequest,
+  view: UserView | undefined,
+  now: number,
+  cfg: PresenceConfig,
+  classes: ChannelClasses,
+): RequestOutcome {
+  const bad = checkId('requestId', req.requestId, cfg) ?? checkId('userId', req.userId, cfg) ?? checkId('channel', req.channel, cfg);
+  if (bad) return bad;
+  const known = view !== undefined;
+  const status: EffectiveStatus = known ? effectiveStatusOfView(view, now, cfg) : 'Offline';
+  const result = gateDecision({ status, channel: req.channel, bypassDoNotDisturb: req.bypassDoNotDisturb, known }, classes);
+  if (!result.ok) return rejected(result.rejection.field, result.rejection.code, result.rejection.reason);
+  return {
+    ok: true,
+    decision: {
+      requestId: req.requestId, userId: req.userId, channel: req.channel,
+      deliver: result.decision.deliver, reason: result.decision.reason,
+      status, userKnown: known, decidedAt: now,
+    },
+  };
+}
+
+/** Where a dead-lettered record came from. */
+export interface SourceRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+}
+
+/** The DLQ record for `source`, with the same field meanings as the processor's. */
+export function deadLetter(source: SourceRecord, rejection: GateRejection, now: number): DeadLetter {
+  return {
+    sourceTopic: source.topic, sourcePartition: source.partition, sourceOffset: Number(source.offset),
+    key: source.key ? Buffer.from(source.key) : null, value: source.value ? Buffer.from(source.value) : null,
+    errorCode: rejection.code, field: rejection.field, reason: rejection.reason, service: SERVICE, failedAt: now,
+  };
+}

@@ -1,0 +1,158 @@
+import { DEFAULT_CHANNEL_CLASSES, DEFAULT_CONFIG, type ChannelClasses, type EffectiveStatus, type UserView } from '../core';
+import type { NotificationRequest } from '../contract/avro-types';
+import { deadLetter, decideRequest, SERVICE } from './decide';
+
+const cfg = DEFAULT_CONFIG;
+const NOW = 1_700_000_000_000;
+
+/** A snapshot view as the processor would have emitted it some time before NOW. */
+function view(p: Partial<UserView> = {}): UserView {
+  return {
+    userId: 'u1', status: 'Online', statusSince: NOW - 60_000, lastSeen: NOW - 1_000, lastActive: NOW - 1_000,
+    override: null, visibility: 'everyone',
+    devices: [{ deviceId: 'd1', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: NOW - 1_000,
+    ...p,
+  };
+}
+const dnd = (expiresAt: number | null = null) => ({ status: 'DoNotDisturb' as const, customText: null, expiresAt });
+
+const VIEWS: Record<string, UserView | undefined> = {
+  online: view(),
+  away: view({ lastActive: NOW - cfg.awayAfterMs }),
+  busy: view({ override: { status: 'Busy', customText: 'meeting', expiresAt: null } }),
+  dnd: view({ status: 'DoNotDisturb', override: dnd() }),
+  'dnd without devices': view({ status: 'DoNotDisturb', override: dnd(), devices: [] }),
+  'dnd expired': view({ status: 'DoNotDisturb', override: dnd(NOW) }),
+  'appear offline': view({ override: { status: 'AppearOffline', customText: null, expiresAt: null } }),
+  'invisible but online': view({ visibility: 'nobody' }),
+  // The snapshot still says Online, but its lease ran out: the gate recomputes Offline.
+  'stale online': view({ lastSeen: NOW - cfg.offlineAfterMs, lastActive: NOW - cfg.offlineAfterMs }),
+  'no devices': view({ status: 'Offline', devices: [] }),
+  unknown: undefined,
+};
+
+const request = (p: Partial<NotificationRequest> = {}): NotificationRequest => ({
+  requestId: 'r1', userId: 'u1', channel: 'mobile-push', bypassDoNotDisturb: false, requestedAt: NOW - 5, ...p,
+});
+
+describe('decideRequest: push channels', () => {
+  const table: readonly [string, boolean, EffectiveStatus, boolean, string][] = [
+    // view, bypassDoNotDisturb → status seen, deliver, reason
+    ['online', false, 'Online', true, 'online'],
+    ['away', false, 'Away', true, 'away'],
+    ['busy', false, 'Busy', true, 'busy'],
+    ['dnd', false, 'DoNotDisturb', false, 'suppressed-dnd'],
+    ['dnd', true, 'DoNotDisturb', true, 'bypassed-dnd'],
+    ['dnd without devices', false, 'DoNotDisturb', false, 'suppressed-dnd'],
+    ['dnd without devices', true, 'DoNotDisturb', true, 'bypassed-dnd'],
+    ['dnd expired', false, 'Online', true, 'online'],
+    ['appear offline', false, 'Offline', false, 'suppressed-offline'],
+    ['appear offline', true, 'Offline', false, 'suppressed-offline'],
+    ['invisible but online', false, 'Online', true, 'online'],
+    ['stale online', false, 'Offline', false, 'suppressed-offline'],
+    ['no devices', true, 'Offline', false, 'suppressed-offline'],
+    ['unknown', false, 'Offline', false, 'unknown-user-offline'],
+    ['unknown', true, 'Offline', false, 'unknown-user-offline'],
+  ];
+  for (const channel of DEFAULT_CHANNEL_CLASSES.push) {
+    it.each(table)(`${channel}, %s, bypass=%s → %s, deliver=%s (%s)`, (name, bypassDoNotDisturb, status, deliver, reason) => {
+      const req = request({ channel, bypassDoNotDisturb });
+      expect(decideRequest(req, VIEWS[name], NOW, cfg, DEFAULT_CHANNEL_CLASSES)).toEqual({
+        ok: true,
+        decision: {
+          requestId: 'r1', userId: 'u1', channel, deliver, reason, status,
+          userKnown: name !== 'unknown', decidedAt: NOW,
+        },
+      });
+    });
+  }
+});
+
+describe('decideRequest: store-and-forward channels always deliver, with the status seen', () => {
+  const table: readonly [string, EffectiveStatus][] = [
+    ['online', 'Online'], ['dnd', 'DoNotDisturb'], ['appear offline', 'Offline'], ['stale online', 'Offline'], ['unknown', 'Offline'],
+  ];
+  for (const channel of DEFAULT_CHANNEL_CLASSES.storeAndForward) {
+    it.each(table)(`${channel}, %s → %s`, (name, status) => {
+      const outcome = decideRequest(request({ channel }), VIEWS[name], NOW, cfg, DEFAULT_CHANNEL_CLASSES);
+      expect(outcome).toEqual({
+        ok: true,
+        decision: expect.objectContaining({ deliver: true, reason: 'store-and-forward', status, userKnown: name !== 'unknown' }),
+      });
+    });
+  }
+});
+
+describe('decideRequest: bad requests are rejections for the DLQ', () => {
+  const long = 'x'.repeat(cfg.maxIdLength + 1);
+  const table: readonly [string, Partial<NotificationRequest>, string, string][] = [
+    // what, request fields → field, reason
+    ['empty requestId', { requestId: '' }, 'requestId', 'empty: must not be empty or blank'],
+    ['blank userId', { userId: '  ' }, 'userId', 'empty: must not be empty or blank'],
+    ['oversize requestId', { requestId: long }, 'requestId', `too-long: must be at most ${cfg.maxIdLength} characters`],
+    ['oversize userId', { userId: long }, 'userId', `too-long: must be at most ${cfg.maxIdLength} characters`],
+    ['control character in userId', { userId: 'u\u0000' }, 'userId', 'invalid-character: must not contain control characters'],
+    ['empty channel', { channel: '' }, 'channel', 'empty: must not be empty or blank'],
+    ['oversize channel', { channel: long }, 'channel', `too-long: must be at most ${cfg.maxIdLength} characters`],
+    ['unknown channel', { channel: 'pigeon' }, 'channel', "unknown-channel: unknown channel 'pigeon'"],
+    ['channel in the wrong case', { channel: 'Email' }, 'channel', "unknown-channel: unknown channel 'Email'"],
+    ['unknown channel with bypass', { channel: 'pigeon', bypassDoNotDisturb: true }, 'channel', "unknown-channel: unknown channel 'pigeon'"],
+  ];
+  it.each(table)('%s', (_what, fields, field, reason) => {
+    for (const v of [VIEWS['online'], undefined]) {
+      expect(decideRequest(request(fields), v, NOW, cfg, DEFAULT_CHANNEL_CLASSES)).toEqual({ ok: false, rejection: { code: 'rejected', field, reason } });
+    }
+  });
+
+  it('ids exactly at the limit are accepted', () => {
+    const id = 'y'.repeat(cfg.maxIdLength);
+    expect(decideRequest(request({ requestId: id, userId: id }), undefined, NOW, cfg, DEFAULT_CHANNEL_CLASSES).ok).toBe(true);
+  });
+});
+
+describe('decideRequest: configured channel classes', () => {
+  const classes: ChannelClasses = { push: ['pager-push'], storeAndForward: ['letter'] };
+  it.each([
+    ['pager-push', true, 'suppressed-dnd'],
+    ['letter', true, 'store-and-forward'],
+    ['mobile-push', false, "unknown-channel: unknown channel 'mobile-push'"],
+    ['email', false, "unknown-channel: unknown channel 'email'"],
+  ] as const)('%s under custom classes', (channel, ok, reason) => {
+    const outcome = decideRequest(request({ channel }), VIEWS['dnd'], NOW, cfg, classes);
+    if (ok) expect(outcome).toEqual({ ok: true, decision: expect.objectContaining({ reason }) });
+    else expect(outcome).toEqual({ ok: false, rejection: { code: 'rejected', field: 'channel', reason } });
+  });
+});
+
+describe('decideRequest is pure', () => {
+  it('the same inputs give the same outcome and the inputs are not changed', () => {
+    const v = VIEWS['dnd'] as UserView;
+    const before = JSON.stringify(v);
+    const a = decideRequest(request(), v, NOW, cfg, DEFAULT_CHANNEL_CLASSES);
+    const b = decideRequest(request(), v, NOW, cfg, DEFAULT_CHANNEL_CLASSES);
+    expect(a).toEqual(b);
+    expect(JSON.stringify(v)).toBe(before);
+  });
+  it('decides with the clock it is given, not the time of the request', () => {
+    const v = view({ override: dnd(NOW + 10) });
+    expect(decideRequest(request(), v, NOW + 9, cfg, DEFAULT_CHANNEL_CLASSES)).toMatchObject({ decision: { reason: 'suppressed-dnd', decidedAt: NOW + 9 } });
+    expect(decideRequest(request(), v, NOW + 10, cfg, DEFAULT_CHANNEL_CLASSES)).toMatchObject({ decision: { reason: 'online', decidedAt: NOW + 10 } });
+  });
+});
+
+describe('deadLetter', () => {
+  it('keeps where the record came from, its bytes and the reason, like the processor', () => {
+    const key = Buffer.from('u1');
+    const value = Buffer.from([1, 2, 3]);
+    const d = deadLetter({ topic: 'notification.request.v1', partition: 2, offset: '41', key, value }, { code: 'undecodable', field: null, reason: 'not framed' }, NOW);
+    expect(d).toEqual({
+      sourceTopic: 'notification.request.v1', sourcePartition: 2, sourceOffset: 41, key, value,
+      errorCode: 'undecodable', field: null, reason: 'not framed', service: SERVICE, failedAt: NOW,
+    });
+    expect(d.value).not.toBe(value); // a copy: kafkajs may reuse the fetch buffer
+  });
+  it('a record without key or value keeps nulls', () => {
+    const d = deadLetter({ topic: 't', partition: 0, offset: '0', key: null, value: null }, { code: 'rejected', field: 'channel', reason: 'x' }, NOW);
+    expect([d.key, d.value, d.field]).toEqual([null, null, 'channel']);
+  });
+});

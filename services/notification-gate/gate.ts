@@ -32,13 +32,18 @@ export interface NotificationGateOptions {
   readonly cfg: PresenceConfig;
   readonly classes: ChannelClasses;
   readonly log: Logger;
+  /** A replica to use instead of building one (tests hold its readiness); the gate starts and stops it. */
+  readonly replica?: GateReplica;
   /** Group session timeout: how long a crashed member keeps its partitions. Default 30 s. */
   readonly sessionTimeoutMs?: number;
   readonly clock?: () => number;
 }
 
+/** What the gate needs of its snapshot replica (a SnapshotReplica). */
+export type GateReplica = Pick<SnapshotReplica, 'users' | 'whenReady' | 'ready' | 'lag' | 'start' | 'stop'>;
+
 export interface NotificationGate {
-  readonly replica: SnapshotReplica;
+  readonly replica: GateReplica;
   readonly metrics: GateMetrics;
   /** True once the replica caught up and requests are being consumed (and until stop). */
   ready(): boolean;
@@ -56,7 +61,7 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
   const topics = { request: topicName('notificationRequest', prefix), decision: topicName('notificationDecision', prefix), dlq: topicName('dlq', prefix) };
 
   let metrics: GateMetrics | null = null;
-  const replica = new SnapshotReplica({
+  const replica: GateReplica = o.replica ?? new SnapshotReplica({
     kafka, serde, prefix, rooms: false, log: log.child({ component: 'replica' }), groupIdBase: groupId,
     onUndecodable: () => metrics?.undecodableSnapshots.inc(),
   });

@@ -274,6 +274,19 @@ describe('notification gate without presence', () => {
     expect(t.seen.decisionOf('r-waiting')?.value).toMatchObject({ deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true });
   });
 
+  it('a burst larger than one produce slice is decided once per request', async () => {
+    w = await world('gate-burst', false);
+    const t = w;
+    const ids = Array.from({ length: 1_500 }, (_, i) => `burst-${i}`);
+    const records = await Promise.all(ids.map((id, i) => encoded(t, request(id, `user-${i % 7}`, i % 2 === 0 ? 'mobile-push' : 'in-app'))));
+    await send(t, records); // waiting before the gate starts, so fetches return large batches
+    const g = gate(t);
+    await g.start();
+    await waitFor(() => t.seen.out.decisions.length >= ids.length, `${ids.length} decisions`, 60_000);
+    expect(t.seen.out.decisions.map((d) => d.value.requestId).sort()).toEqual([...ids].sort());
+    expect(t.seen.out.decisions.filter((d) => d.value.deliver)).toHaveLength(ids.length / 2);
+  });
+
   it('a restart in the same group resumes after the committed offsets: a graceful stop decides nothing twice', async () => {
     w = await world('gate-restart', false);
     const t = w;

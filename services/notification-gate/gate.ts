@@ -53,20 +53,23 @@ export interface NotificationGate {
   stop(): Promise<void>;
 }
 
-type Outcome = { readonly ok: true; readonly decision: NotificationDecision; readonly value: Buffer } | { readonly ok: false; readonly rejection: GateRejection };
+type Outcome =
+  | { readonly ok: true; readonly decision: NotificationDecision; readonly requestedAt: number; readonly value: Buffer }
+  | { readonly ok: false; readonly rejection: GateRejection };
+
+/** Records per produce request (decisions are ~100 bytes; dead letters carry the original record). */
+const SEND_SLICE = 500;
 
 export function createNotificationGate(o: NotificationGateOptions): NotificationGate {
   const { kafka, serde, prefix, groupId, cfg, classes, log } = o;
   const clock = o.clock ?? Date.now;
   const topics = { request: topicName('notificationRequest', prefix), decision: topicName('notificationDecision', prefix), dlq: topicName('dlq', prefix) };
 
-  let metrics: GateMetrics | null = null;
   const replica: GateReplica = o.replica ?? new SnapshotReplica({
     kafka, serde, prefix, rooms: false, log: log.child({ component: 'replica' }), groupIdBase: groupId,
-    onUndecodable: () => metrics?.undecodableSnapshots.inc(),
+    onUndecodable: () => m.undecodableSnapshots.inc(),
   });
-  const m = createGateMetrics({ lag: () => replica.lag(), ready: () => replica.ready(), users: () => replica.users.size });
-  metrics = m;
+  const m: GateMetrics = createGateMetrics({ lag: () => replica.lag(), ready: () => replica.ready(), users: () => replica.users.size });
 
   const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const sessionTimeout = o.sessionTimeoutMs ?? 30_000;
@@ -86,7 +89,7 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
       const req = await serde.decode('notificationRequest', source.value);
       const decided = decideRequest(req, replica.users.get(req.userId), clock(), cfg, classes);
       if (!decided.ok) return decided;
-      return { ok: true, decision: decided.decision, value: await serde.encode('notificationDecision', decided.decision) };
+      return { ok: true, decision: decided.decision, requestedAt: req.requestedAt, value: await serde.encode('notificationDecision', decided.decision) };
     } catch (e) {
       if (!(e instanceof SerdeError)) throw e;
       return { ok: false, rejection: { code: e.code, field: null, reason: e.message } };
@@ -96,13 +99,13 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
   async function handleBatch({ batch, resolveOffset, heartbeat, isStale }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0 || isStale()) return;
     const timer = m.batchSeconds.startTimer();
-    const decisions: Array<{ decision: NotificationDecision; message: Message }> = [];
+    const decisions: Array<{ decision: NotificationDecision; requestedAt: number; message: Message }> = [];
     const dead: DeadLetter[] = [];
     for (const msg of batch.messages) {
       const source: SourceRecord = { topic: batch.topic, partition: batch.partition, offset: msg.offset, key: msg.key, value: msg.value };
       const outcome = await outcomeOf(source);
       if (outcome.ok) {
-        decisions.push({ decision: outcome.decision, message: { key: outcome.decision.userId, value: outcome.value } });
+        decisions.push({ decision: outcome.decision, requestedAt: outcome.requestedAt, message: { key: outcome.decision.userId, value: outcome.value } });
       } else {
         const { code, field, reason } = outcome.rejection;
         log.warn({ topic: batch.topic, partition: batch.partition, offset: msg.offset, code, field, reason }, 'dead-lettered');
@@ -111,15 +114,28 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
     }
     if (isStale()) return; // revoked meanwhile: the new owner decides these requests
     const dlqMessages = await Promise.all(dead.map(async (d) => ({ key: null, value: await serde.encode('dlq', d) })));
-    const topicMessages = [
-      ...(decisions.length ? [{ topic: topics.decision, messages: decisions.map((d) => d.message) }] : []),
-      ...(dlqMessages.length ? [{ topic: topics.dlq, messages: dlqMessages }] : []),
+    // In slices, so one produce request stays far below the broker's message.max.bytes however
+    // large the fetched batch was; all are acknowledged before the commit.
+    const outputs = [
+      ...decisions.map((d) => ({ topic: topics.decision, message: d.message })),
+      ...dlqMessages.map((message) => ({ topic: topics.dlq, message })),
     ];
-    await producer.sendBatch({ topicMessages, acks: -1 });
+    for (let i = 0; i < outputs.length; i += SEND_SLICE) {
+      const byTopic = new Map<string, Message[]>();
+      for (const { topic, message } of outputs.slice(i, i + SEND_SLICE)) {
+        const list = byTopic.get(topic) ?? [];
+        list.push(message);
+        byTopic.set(topic, list);
+      }
+      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+    }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
     resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit was ours
-    for (const { decision } of decisions) m.decisions.inc({ reason: decision.reason, deliver: String(decision.deliver) });
+    for (const { decision, requestedAt } of decisions) {
+      m.decisions.inc({ reason: decision.reason, deliver: String(decision.deliver) });
+      m.requestAge.observe(Math.max(0, decision.decidedAt - requestedAt) / 1000);
+    }
     for (const d of dead) m.dlq.inc({ code: d.errorCode });
     timer();
     await heartbeat();

@@ -14,6 +14,10 @@ export function createGateMetrics(probe: { lag: () => number; ready: () => boole
     decisions: new Counter({ name: 'presence_gate_decisions_total', help: 'Decisions written, by reason and outcome', labelNames: ['reason', 'deliver'], registers: [registry] }),
     dlq: new Counter({ name: 'presence_gate_dlq_total', help: 'Requests dead-lettered, by error code', labelNames: ['code'], registers: [registry] }),
     undecodableSnapshots: new Counter({ name: 'presence_gate_replica_undecodable_total', help: 'Snapshot records skipped by the replica as undecodable', registers: [registry] }),
+    requestAge: new Histogram({
+      name: 'presence_gate_request_age_seconds', help: 'From requestedAt to the decision (includes producer clock skew; negative counts as 0)',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: [registry],
+    }),
     batchSeconds: new Histogram({
       name: 'presence_gate_batch_seconds', help: 'Time to decide, write and commit one batch of requests',
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],

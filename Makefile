@@ -42,11 +42,14 @@ int: deps up ## Integration tests against the real broker and registry
 test: deps up typecheck ## Everything: type-check, unit tests with coverage, integration tests
 	INFRA_AUTOSTART=0 jest --coverage --json --outputFile=.infra/jest-results.json
 
-demo: deps provision ## The main job (grows with the services): infrastructure up and topics provisioned
-	@echo "Kafka on $${KAFKA_BROKERS:-127.0.0.1:9092}, registry on $${SCHEMA_REGISTRY_URL:-http://127.0.0.1:8081/apis/ccompat/v7}"
+demo: deps provision ## The main job: processor, query, gate and a simulated population; live page; Ctrl-C stops
+	tsx services/demo/main.ts
 
 processor: provision ## Run the processor in the foreground (Ctrl-C stops it)
 	tsx services/processor/main.ts
+
+gate: provision ## Run the notification gate in the foreground (Ctrl-C stops it)
+	tsx services/notification-gate/main.ts
 
 query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	tsx services/query/main.ts
@@ -57,4 +60,4 @@ check-lifecycle: ## make up twice then down twice leaves no process of ours behi
 clean: down ## Stop everything and delete broker data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
 
-.PHONY: help chromium deps up down provision processor query typecheck types unit int test demo check-lifecycle clean
+.PHONY: help chromium deps up down provision processor query gate typecheck types unit int test demo check-lifecycle clean

@@ -1,0 +1,159 @@
+/**
+ * The typed publisher any gateway can embed: heartbeat, disconnect, setOverride (and visibility),
+ * joinRoom, leaveRoom, roomHeartbeat, Avro through the registry and keyed as the processor joins
+ * them (user events by userId, room events by "<kind>/<id>"). Calls are collected for `lingerMs`
+ * (or `maxBatch` records) and sent as one batch; every call resolves when its batch is
+ * acknowledged, or rejects with a PublishError (a broker that is down fails within `timeoutMs`
+ * instead of hanging).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Message, Producer } from 'kafkajs';
+import { roomKey, type OverrideStatus, type Platform, type Visibility } from '../core';
+import type { PresenceHeartbeat, PresenceOverride, RoomEvent } from '../contract/avro-types';
+import type { AvroSerde } from '../contract/serde';
+import { topicName } from '../contract/topics';
+
+export class PublishError extends Error {
+  readonly code = 'PUBLISH_FAILED';
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
+export interface SessionRef {
+  readonly userId: string;
+  readonly deviceId: string;
+  readonly sessionId: string;
+  readonly platform: Platform;
+}
+
+interface Pending {
+  readonly topic: string;
+  readonly message: Message;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+export interface PublisherOptions {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly prefix: string;
+  readonly gatewayId?: string;
+  /** How long calls are collected into one batch. Default 5 ms. */
+  readonly lingerMs?: number;
+  readonly maxBatch?: number;
+  /** Bound on connecting and on each send. Default 10 s. */
+  readonly timeoutMs?: number;
+  readonly clock?: () => number;
+}
+
+export class PresencePublisher {
+  private readonly producer: Producer;
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private connected = false;
+  private readonly clock: () => number;
+  private readonly timeoutMs: number;
+
+  private constructor(private readonly o: PublisherOptions) {
+    this.clock = o.clock ?? Date.now;
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    // Few retries: the caller is told quickly and decides; the timeout bounds everything.
+    this.producer = o.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2, maxRetryTime: this.timeoutMs } });
+  }
+
+  static async connect(o: PublisherOptions): Promise<PresencePublisher> {
+    const p = new PresencePublisher(o);
+    await withTimeout(p.producer.connect(), p.timeoutMs, 'connecting the publisher to Kafka');
+    p.connected = true;
+    return p;
+  }
+
+  heartbeat(s: SessionRef, idleMs: number, observedAt = this.clock()): Promise<void> {
+    return this.sendHeartbeat({ kind: 'heartbeat', ...s, observedAt, idleMs, gatewayId: this.o.gatewayId ?? null });
+  }
+
+  disconnect(s: SessionRef, observedAt = this.clock()): Promise<void> {
+    return this.sendHeartbeat({ kind: 'disconnect', ...s, observedAt, idleMs: 0, gatewayId: this.o.gatewayId ?? null });
+  }
+
+  setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null }, setAt = this.clock()): Promise<void> {
+    const v: PresenceOverride = { kind: 'status', userId, eventId: randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null };
+    return this.encodeAndQueue('override', userId, v);
+  }
+
+  setVisibility(userId: string, visibility: Visibility, setAt = this.clock()): Promise<void> {
+    const v: PresenceOverride = { kind: 'visibility', userId, eventId: randomUUID(), setAt, status: null, customText: null, expiresAt: null, visibility };
+    return this.encodeAndQueue('override', userId, v);
+  }
+
+  joinRoom(r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt = this.clock()): Promise<void> {
+    return this.room('join', r, observedAt);
+  }
+
+  leaveRoom(r: { roomKind: string; roomId: string; userId: string; sessionId: string }, observedAt = this.clock()): Promise<void> {
+    return this.room('leave', r, observedAt);
+  }
+
+  roomHeartbeat(r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt = this.clock()): Promise<void> {
+    return this.room('heartbeat', r, observedAt);
+  }
+
+  /** Sends what is queued, then disconnects. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.connected = false;
+    await this.producer.disconnect();
+  }
+
+  private room(kind: RoomEvent['kind'], r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt: number): Promise<void> {
+    const v: RoomEvent = { kind, roomKind: r.roomKind, roomId: r.roomId, userId: r.userId, sessionId: r.sessionId, observedAt, metadata: r.metadata ?? null };
+    return this.encodeAndQueue('room', roomKey(r.roomKind, r.roomId), v);
+  }
+
+  private sendHeartbeat(v: PresenceHeartbeat): Promise<void> {
+    return this.encodeAndQueue('heartbeat', v.userId, v);
+  }
+
+  private async encodeAndQueue<R extends 'heartbeat' | 'override' | 'room'>(role: R, key: string, value: Parameters<AvroSerde['encode']>[1] & object): Promise<void> {
+    if (!this.connected) throw new PublishError('publisher is closed');
+    const encoded = await this.o.serde.encode(role, value as never);
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic: topicName(role, this.o.prefix), message: { key, value: encoded }, resolve, reject });
+      if (this.queue.length >= (this.o.maxBatch ?? 1_000)) void this.flush();
+      else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.o.lingerMs ?? 5);
+    });
+  }
+
+  private async flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const byTopic = new Map<string, Message[]>();
+    for (const p of batch) {
+      const list = byTopic.get(p.topic) ?? [];
+      list.push(p.message);
+      byTopic.set(p.topic, list);
+    }
+    try {
+      await withTimeout(
+        this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }),
+        this.timeoutMs, `publishing ${batch.length} presence events`,
+      );
+      for (const p of batch) p.resolve();
+    } catch (e) {
+      const err = e instanceof PublishError ? e : new PublishError(`publishing ${batch.length} presence events failed: ${(e as Error).message}`, e);
+      for (const p of batch) p.reject(err);
+    }
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PublishError(`${what}: no answer from Kafka within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,5 +1,5 @@
 /** The typed publisher against the real broker and registry: keys, values, batching, a dead broker. */
-import { createKafka } from '../platform/kafka';
+import { Kafka, logLevel } from 'kafkajs';
 import { topicName } from '../contract/topics';
 import { consumeMessages, provisionPrefix, testKafka, uniquePrefix } from '../../test/helpers';
 import { PresencePublisher, PublishError } from './publisher';
@@ -42,7 +42,7 @@ describe('PresencePublisher', () => {
   it('a broker that cannot be reached is a clear error within the timeout, not a hang', async () => {
     const prefix = uniquePrefix('pubdead');
     const { serde } = await provisionPrefix(prefix, 1);
-    const kafka = createKafka({ brokers: ['127.0.0.1:1'], clientId: 'dead' });
+    const kafka = new Kafka({ brokers: ['127.0.0.1:1'], clientId: 'dead', logLevel: logLevel.NOTHING, connectionTimeout: 500, retry: { retries: 1, initialRetryTime: 100 } });
     const started = Date.now();
     await expect(PresencePublisher.connect({ kafka, serde, prefix, timeoutMs: 2_000 })).rejects.toThrow(PublishError);
     expect(Date.now() - started).toBeLessThan(15_000);

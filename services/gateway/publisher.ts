@@ -64,7 +64,12 @@ export class PresencePublisher {
 
   static async connect(o: PublisherOptions): Promise<PresencePublisher> {
     const p = new PresencePublisher(o);
-    await withTimeout(p.producer.connect(), p.timeoutMs, 'connecting the publisher to Kafka');
+    try {
+      await withTimeout(p.producer.connect(), p.timeoutMs, 'connecting the publisher to Kafka');
+    } catch (e) {
+      await p.producer.disconnect().catch(() => undefined); // stop kafkajs retrying in the background
+      throw e instanceof PublishError ? e : new PublishError(`connecting the publisher to Kafka failed: ${(e as Error).message}`, e);
+    }
     p.connected = true;
     return p;
   }

@@ -54,10 +54,13 @@ gate: provision ## Run the notification gate in the foreground (Ctrl-C stops it)
 query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	tsx services/query/main.ts
 
+bench: deps up ## Measure processor throughput (both modes) vs a bare consumer, and memory; writes .infra/bench/results.json
+	tsx test/bench/run.ts
+
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind
 	bash infra/check-lifecycle.sh
 
 clean: down ## Stop everything and delete broker data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
 
-.PHONY: help chromium deps up down provision processor query gate typecheck types unit int test demo check-lifecycle clean
+.PHONY: help chromium deps up down provision processor query gate bench typecheck types unit int test demo check-lifecycle clean

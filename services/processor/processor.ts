@@ -65,6 +65,9 @@ interface TaskSlot {
 
 const INPUT_ROLES: readonly TopicRole[] = ['heartbeat', 'override', 'room'];
 
+/** Bytes of records per produce request, well under the broker's default message.max.bytes. */
+const SLICE_BYTES = 512 * 1024;
+
 export async function startProcessor(opts: ProcessorOptions): Promise<Processor> {
   const { kafka, serde, store, cfg, log, metrics, prefix, groupId, guarantee } = opts;
   const clock = opts.clock ?? Date.now;
@@ -198,23 +201,38 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     // The changelog partition is the input partition: a task's state lives beside its input.
     const changelog = flush.changelog.map((c) => ({ topic: topics.changelog, key: c.key, value: c.value === null ? null : Buffer.from(c.value), partition }));
     let changelogEnd: string | null = null;
-    const endOf = (meta: Array<{ topicName: string; partition: number; baseOffset?: string }>) => {
-      const m = meta.find((x) => x.topicName === topics.changelog && x.partition === partition);
-      if (m?.baseOffset !== undefined) changelogEnd = (BigInt(m.baseOffset) + BigInt(changelog.length)).toString();
+    type Rec = { topic: string; key: string | null; value: Buffer | null; partition?: number };
+    // A produce request's record batch must stay under the broker's message.max.bytes (1 MiB by
+    // default): a large flush goes out in slices, in order; the changelog end is that of the last.
+    const sendSliced = async (records: Rec[], send: (b: { topicMessages: ReturnType<typeof byTopic>; acks: number }) => Promise<Array<{ topicName: string; partition: number; baseOffset?: string }>>) => {
+      for (let i = 0; i < records.length;) {
+        let bytes = 0;
+        let j = i;
+        while (j < records.length && (j === i || bytes < SLICE_BYTES)) {
+          const r = records[j] as Rec;
+          bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
+          j++;
+        }
+        const slice = records.slice(i, j);
+        const meta = await send({ topicMessages: byTopic(slice), acks: -1 });
+        const inSlice = slice.filter((r) => r.topic === topics.changelog).length;
+        const m = meta.find((x) => x.topicName === topics.changelog && x.partition === partition);
+        if (inSlice > 0 && m?.baseOffset !== undefined) changelogEnd = (BigInt(m.baseOffset) + BigInt(inSlice)).toString();
+        i = j;
+      }
     };
 
     if (guarantee === 'at-least-once') {
       const producer = sharedProducer as Producer;
-      if (outputs.length) await producer.sendBatch({ topicMessages: byTopic(outputs), acks: -1 });
-      if (changelog.length) endOf(await producer.sendBatch({ topicMessages: byTopic(changelog), acks: -1 }));
+      await sendSliced(outputs, (b) => producer.sendBatch(b));
+      await sendSliced(changelog, (b) => producer.sendBatch(b));
       if (changelogEnd !== null) await store.write(partition, flush.changelog.map((c) => [c.key, c.value] as const), changelogEnd);
       if (offsets) await consumer.commitOffsets([{ topic: offsets.topic, partition, offset: offsets.offset }]);
     } else {
       const producer = slot.producer as Producer;
       const tx = await producer.transaction();
       try {
-        const all = [...outputs, ...changelog];
-        if (all.length) endOf(await tx.sendBatch({ topicMessages: byTopic(all), acks: -1 }));
+        await sendSliced([...outputs, ...changelog], (b) => tx.sendBatch(b));
         if (offsets) await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: offsets.topic, partitions: [{ partition, offset: offsets.offset }] }] });
         await tx.commit();
       } catch (e) {

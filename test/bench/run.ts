@@ -99,7 +99,7 @@ async function processorRun(guarantee: 'at-least-once' | 'exactly-once', port: n
   rmSync(dataDir, { recursive: true, force: true });
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'services/processor/main.ts'], {
-    cwd: root, stdio: 'ignore',
+    cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, TOPIC_PREFIX: prefix, PROCESSOR_GROUP_ID: groupId, PROCESSOR_GUARANTEE: guarantee, PROCESSOR_DATA_DIR: dataDir, PROCESSOR_HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
   });
   const admin = kafka.admin();

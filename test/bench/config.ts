@@ -1,0 +1,88 @@
+/**
+ * The bench's knobs, all from the environment so `make bench` runs the full size by default and a
+ * developer can run a small one (e.g. BENCH_HEARTBEATS=50000 BENCH_USERS=10000) while others share
+ * the machine.
+ */
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { kafkaEnv, parseEnv, type KafkaEnv } from '../../services/platform/config';
+
+export const PHASES = ['throughput', 'restore', 'offline', 'latency'] as const;
+export type Phase = (typeof PHASES)[number];
+
+const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
+
+const benchEnv = z.object({
+  /** Heartbeats pre-filled into the input topic for the throughput runs. */
+  BENCH_HEARTBEATS: int(2_000_000),
+  /** Distinct users among them (each with 2–4 devices). */
+  BENCH_USERS: int(500_000),
+  /** Partitions of the bench's topics (the product default is TOPIC_PARTITIONS, 6). */
+  BENCH_PARTITIONS: z.coerce.number().int().min(1).max(64).optional(),
+  /** Steady live load during the latency phase, heartbeats per second. */
+  BENCH_LIVE_RATE: int(20_000),
+  /** Length of the latency measurement window, and the probes sent per second in it. */
+  BENCH_LATENCY_SECONDS: int(60),
+  BENCH_PROBES_PER_SECOND: int(10),
+  /** Users whose offline detection is timed (idle, then again under the live load). */
+  BENCH_OFFLINE_USERS: int(300),
+  /** Comma-separated subset of throughput,restore,offline,latency (restore needs throughput). */
+  BENCH_PHASES: z.string().default(PHASES.join(',')),
+  /** Longest a processor run may take to catch up before the bench gives up on that figure. */
+  BENCH_RUN_TIMEOUT_S: int(420),
+  /** The java used for Kafka's ConsumerPerformance (Kafka 3.9 tools run on 11+). */
+  BENCH_JAVA: z.string().default(process.env['JAVA_HOME'] ? `${process.env['JAVA_HOME']}/bin/java` : 'java'),
+  /** Keep the bench's topics and data dirs afterwards (debugging); default: delete them. */
+  BENCH_KEEP: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
+});
+
+export interface BenchConfig {
+  readonly kafka: KafkaEnv;
+  readonly heartbeats: number;
+  readonly users: number;
+  readonly partitions: number;
+  readonly liveRate: number;
+  readonly latencySeconds: number;
+  readonly probesPerSecond: number;
+  readonly offlineUsers: number;
+  readonly phases: ReadonlySet<Phase>;
+  readonly runTimeoutMs: number;
+  readonly java: string;
+  readonly keep: boolean;
+  /** Repository root: children run from here. */
+  readonly root: string;
+  /** Unique per run: prefixes topics, subjects, groups and the work folder, so runs never collide. */
+  readonly runId: string;
+  /** .infra/bench/<runId>: data dirs and child logs of this run. */
+  readonly workDir: string;
+  readonly resultsFile: string;
+}
+
+export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  const kafka = parseEnv(kafkaEnv, env);
+  const b = parseEnv(benchEnv, env);
+  const phases = new Set(b.BENCH_PHASES.split(',').map((s) => s.trim()).filter(Boolean));
+  for (const p of phases) if (!(PHASES as readonly string[]).includes(p)) throw new Error(`BENCH_PHASES: unknown phase ${p} (known: ${PHASES.join(', ')})`);
+  if (phases.has('restore') && !phases.has('throughput')) throw new Error('BENCH_PHASES: restore restores the throughput run\'s state; add throughput');
+  const root = resolve(__dirname, '../..');
+  const runId = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
+  return {
+    kafka,
+    heartbeats: b.BENCH_HEARTBEATS,
+    users: Math.min(b.BENCH_USERS, b.BENCH_HEARTBEATS),
+    partitions: b.BENCH_PARTITIONS ?? kafka.TOPIC_PARTITIONS,
+    liveRate: b.BENCH_LIVE_RATE,
+    latencySeconds: b.BENCH_LATENCY_SECONDS,
+    probesPerSecond: b.BENCH_PROBES_PER_SECOND,
+    offlineUsers: b.BENCH_OFFLINE_USERS,
+    phases: phases as Set<Phase>,
+    runTimeoutMs: b.BENCH_RUN_TIMEOUT_S * 1000,
+    java: b.BENCH_JAVA,
+    keep: b.BENCH_KEEP,
+    root,
+    runId,
+    workDir: resolve(root, '.infra/bench', runId),
+    resultsFile: resolve(root, '.infra/bench/results.json'),
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * Restore timing: the processor restarted with the same group (so it owns the same partitions and
+ * has no input left to read), either with its data dir kept (local store plus the changelog delta
+ * since the stored position) or with it deleted (the whole changelog). The processor logs
+ * 'assignment' when the group hands it partitions and 'partition restored' per partition; the
+ * span between them is the restore itself, without node's start-up.
+ */
+import { MiB, cpuSeconds, load1 } from './measure';
+import type { BenchConfig } from './config';
+import { processorMetrics } from './throughput';
+import { startProcessorChild, type Guarantee, type Thresholds } from './services';
+
+export interface RestoreResult {
+  readonly source: 'local store + changelog delta' | 'changelog alone';
+  readonly partitions: number;
+  /** Keys (users) loaded into memory. */
+  readonly keys: number;
+  /** Changelog records replayed. */
+  readonly changelogRecords: number;
+  /** Assignment to the last partition restored (from the processor's log timestamps). */
+  readonly restoreSeconds: number;
+  /** Spawn to /readyz 200: what an operator waits for. */
+  readonly readySeconds: number;
+  readonly keysPerSecond: number;
+  readonly cpuSeconds: number;
+  /** RSS once restored: the state alone, without the garbage of processing it. */
+  readonly rssMiB: number;
+  readonly heapUsedBytes: number | null;
+  readonly loadAverage: number;
+}
+
+export async function restoreRun(cfg: BenchConfig, o: {
+  source: RestoreResult['source']; prefix: string; groupId: string; guarantee: Guarantee; dataDir: string; thresholds: Thresholds;
+}): Promise<RestoreResult> {
+  const p = await startProcessorChild(cfg, { name: `restore-${o.source === 'changelog alone' ? 'changelog' : 'local'}`, ...o });
+  try {
+    const timeout = cfg.runTimeoutMs;
+    const assignment = await p.child.waitLog((l) => l.msg === 'assignment', 60_000, 'assignment');
+    const partitions = (assignment['partitions'] as number[] | undefined) ?? [];
+    const restored = await Promise.all(partitions.map((partition) =>
+      p.child.waitLog((l) => l.msg === 'partition restored' && l['partition'] === partition, timeout, `partition ${partition} restored`)));
+    await p.child.waitHttpOk(`${p.url}/readyz`, timeout);
+    const readySeconds = (Date.now() - p.child.spawnedAt) / 1000;
+    const last = Math.max(...restored.map((l) => l.time ?? 0));
+    const restoreSeconds = (last - (assignment.time ?? last)) / 1000;
+    const keys = restored.reduce((n, l) => n + Number(l['keys'] ?? 0), 0);
+    const changelogRecords = p.child.lines.filter((l) => l.msg === 'changelog restored').reduce((n, l) => n + Number(l['records'] ?? 0), 0);
+    const metrics = await processorMetrics(p.url);
+    return {
+      source: o.source, partitions: partitions.length, keys, changelogRecords, restoreSeconds, readySeconds,
+      keysPerSecond: Math.round(keys / Math.max(0.001, restoreSeconds)),
+      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(p.child.rssKiB()), heapUsedBytes: metrics.heapUsedBytes, loadAverage: load1(),
+    };
+  } finally {
+    await p.child.stop();
+  }
+}

@@ -1,0 +1,53 @@
+/** Starting the product's processor and query service as children with the bench's settings. */
+import { join } from 'node:path';
+import type { BenchConfig } from './config';
+import { Child, freePort } from './child';
+
+export type Guarantee = 'at-least-once' | 'exactly-once';
+
+/** PRESENCE_* thresholds, as the services read them. */
+export type Thresholds = Readonly<Record<string, string>>;
+
+export interface ProcessorChild {
+  readonly child: Child;
+  readonly url: string;
+}
+
+export async function startProcessorChild(cfg: BenchConfig, o: {
+  name: string; prefix: string; groupId: string; guarantee: Guarantee; dataDir: string; thresholds: Thresholds;
+}): Promise<ProcessorChild> {
+  const port = await freePort();
+  const child = new Child(o.name, cfg.root, 'services/processor/main.ts', {
+    KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','),
+    SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL,
+    TOPIC_PREFIX: o.prefix,
+    PROCESSOR_DATA_DIR: o.dataDir,
+    PROCESSOR_GROUP_ID: o.groupId,
+    PROCESSOR_GUARANTEE: o.guarantee,
+    PROCESSOR_HTTP_PORT: String(port),
+    // info: the restore and assignment lines are the only source of restore timing; nothing is logged per batch.
+    LOG_LEVEL: 'info',
+    ...o.thresholds,
+  }, join(cfg.workDir, `${o.name}.log`));
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+export interface QueryChild {
+  readonly child: Child;
+  readonly url: string;
+}
+
+export async function startQueryChild(cfg: BenchConfig, o: { prefix: string; secret: string; thresholds: Thresholds }): Promise<QueryChild> {
+  const port = await freePort();
+  const child = new Child('query', cfg.root, 'services/query/main.ts', {
+    KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','),
+    SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL,
+    TOPIC_PREFIX: o.prefix,
+    KAFKA_CLIENT_ID: `${cfg.runId}-query`,
+    AUTH_JWT_SECRET: o.secret,
+    QUERY_PORT: String(port),
+    LOG_LEVEL: 'info',
+    ...o.thresholds,
+  }, join(cfg.workDir, 'query.log'));
+  return { child, url: `http://127.0.0.1:${port}` };
+}

@@ -1,0 +1,117 @@
+/**
+ * Processor throughput: a processor child with an empty store and its own group reads the
+ * pre-filled topic from the start; caught up = the group's committed offsets reach the end. In both
+ * guarantee modes an input offset is committed only after the batch's outputs, changelog and store
+ * write, so "committed = end" means every record was fully processed.
+ */
+import type { Admin } from 'kafkajs';
+import { metricValue, scrape } from './child';
+import type { BenchConfig } from './config';
+import { committedTotal } from './kafka-admin';
+import { cpuSeconds, load1, MiB, peakRssKiB, sleep } from './measure';
+import { startProcessorChild, type Guarantee, type Thresholds } from './services';
+
+export interface ProcessorMetricsSample {
+  readonly events: number | null;
+  readonly snapshots: number | null;
+  readonly transitions: number | null;
+  readonly dlq: number | null;
+  readonly keys: number | null;
+  readonly heapUsedBytes: number | null;
+}
+
+export async function processorMetrics(url: string): Promise<ProcessorMetricsSample> {
+  const text = await scrape(`${url}/metrics`);
+  return {
+    events: metricValue(text, 'presence_processor_events_total'),
+    snapshots: metricValue(text, 'presence_processor_snapshots_total'),
+    transitions: metricValue(text, 'presence_processor_transitions_total'),
+    dlq: metricValue(text, 'presence_processor_dlq_total'),
+    keys: metricValue(text, 'presence_processor_keys'),
+    heapUsedBytes: metricValue(text, 'presence_processor_nodejs_heap_size_used_bytes'),
+  };
+}
+
+export interface ThroughputResult {
+  readonly guarantee: Guarantee;
+  readonly records: number;
+  /** Spawn to caught up: node start, group join, restore of an empty store, processing. */
+  readonly seconds: number;
+  readonly eventsPerSecond: number;
+  /** Spawn to the first committed batch. */
+  readonly startSeconds: number;
+  /** First committed batch to caught up: the processing rate alone. */
+  readonly steadyEventsPerSecond: number;
+  /** CPU the processor used, per million records: comparable even when others load the machine. */
+  readonly cpuSecondsPerMillion: number;
+  readonly rssMiBAtCatchUp: number;
+  readonly peakRssMiB: number;
+  readonly metrics: ProcessorMetricsSample;
+  readonly loadAverage: number;
+  readonly timedOut: boolean;
+}
+
+export async function throughputRun(cfg: BenchConfig, admin: Admin, o: {
+  prefix: string; topic: string; groupId: string; guarantee: Guarantee; dataDir: string; thresholds: Thresholds; expected: number;
+}): Promise<ThroughputResult> {
+  const p = await startProcessorChild(cfg, { name: `processor-${o.guarantee}`, ...o });
+  const started = p.child.spawnedAt;
+  let firstAt = 0;
+  let firstDone = 0;
+  let done = 0;
+  let timedOut = false;
+  try {
+    for (;;) {
+      await sleep(250);
+      if (!p.child.alive) throw new Error(`processor (${o.guarantee}) exited; see ${p.child.logFile}`);
+      done = await committedTotal(admin, o.groupId, o.topic);
+      if (done > 0 && firstAt === 0) {
+        firstAt = Date.now();
+        firstDone = done;
+      }
+      if (done >= o.expected) break;
+      if (Date.now() - started > cfg.runTimeoutMs) {
+        timedOut = true;
+        break;
+      }
+    }
+    const end = Date.now();
+    const cpu = cpuSeconds(p.child.pid);
+    const rss = p.child.rssKiB();
+    const metrics = await processorMetrics(p.url);
+    const seconds = (end - started) / 1000;
+    return {
+      guarantee: o.guarantee, records: done, seconds, timedOut,
+      eventsPerSecond: Math.round(done / seconds),
+      startSeconds: firstAt ? (firstAt - started) / 1000 : seconds,
+      steadyEventsPerSecond: firstAt && end > firstAt ? Math.round((done - firstDone) / ((end - firstAt) / 1000)) : 0,
+      cpuSecondsPerMillion: Math.round((cpu / Math.max(1, done)) * 1e6 * 10) / 10,
+      rssMiBAtCatchUp: MiB(rss), peakRssMiB: MiB(peakRssKiB(p.child.pid)), metrics,
+      loadAverage: load1(),
+    };
+  } finally {
+    await p.child.stop();
+  }
+}
+
+export interface IdleBaseline {
+  readonly rssMiB: number;
+  readonly rssKiB: number;
+  readonly heapUsedBytes: number | null;
+  /** Spawn to /readyz with nothing to restore: the fixed start cost inside every restore figure. */
+  readonly readySeconds: number;
+}
+
+/** RSS of a processor that holds no state: started on empty topics, ready, left alone for a moment. */
+export async function idleBaseline(cfg: BenchConfig, o: { prefix: string; groupId: string; dataDir: string; thresholds: Thresholds }): Promise<IdleBaseline> {
+  const p = await startProcessorChild(cfg, { name: 'processor-idle', guarantee: 'at-least-once', ...o });
+  try {
+    await p.child.waitHttpOk(`${p.url}/readyz`, 60_000);
+    const readySeconds = (Date.now() - p.child.spawnedAt) / 1000;
+    await sleep(3_000);
+    const rss = p.child.rssKiB();
+    return { rssKiB: rss, rssMiB: MiB(rss), heapUsedBytes: (await processorMetrics(p.url)).heapUsedBytes, readySeconds };
+  } finally {
+    await p.child.stop();
+  }
+}

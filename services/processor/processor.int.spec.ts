@@ -90,6 +90,8 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     await waitFor(() => latest('alice')?.devices.length === 2 && latest('alice'), 'alice with two devices');
     expect(latest('alice')?.status).toBe('Online');
     await waitFor(() => latest('alice')?.status === 'Offline', 'alice offline by the clock', 10_000);
+    // Snapshots and changes are separate topics, read by separate fetches: wait for both.
+    await waitFor(() => statusesOf('alice').length >= 2, 'alice offline on the changes topic');
     expect(statusesOf('alice')).toEqual(['Online', 'Offline']);
     const offline = outputs.out.changes.find((c) => c.userId === 'alice' && c.to === 'Offline');
     expect(offline?.cause).toBe('clock');
@@ -155,6 +157,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     } finally {
       clearInterval(keepAlive);
     }
+    await waitFor(() => statusesOf('fay').at(-1) === 'Online', 'fay back to Online on the changes topic');
     expect(statusesOf('fay').slice(-2)).toEqual(['Busy', 'Online']);
     expect(latest('fay')?.override).toBeNull();
 
@@ -207,6 +210,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     await bye('tab2');
     await waitFor(() => latest(U)?.status === 'Offline', 'gil offline at once after the last disconnect');
 
+    await waitFor(() => statusesOf(U).length >= 6, 'every change of the day on the changes topic');
     const changes = outputs.out.changes.filter((c) => c.userId === U);
     expect(changes.map((c) => `${c.from}→${c.to}:${c.cause}`)).toEqual([
       'Offline→Online:event', 'Online→DoNotDisturb:event', 'DoNotDisturb→Online:clock', 'Online→Away:clock', 'Away→Online:event', 'Online→Offline:event',

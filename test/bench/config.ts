@@ -30,7 +30,7 @@ const benchEnv = z.object({
   /** Comma-separated subset of throughput,restore,offline,latency (restore needs throughput). */
   BENCH_PHASES: z.string().default(PHASES.join(',')),
   /** Longest a processor run may take to catch up before the bench gives up on that figure. */
-  BENCH_RUN_TIMEOUT_S: int(420),
+  BENCH_RUN_TIMEOUT_S: int(300),
   /** The java used for Kafka's ConsumerPerformance (Kafka 3.9 tools run on 11+). */
   BENCH_JAVA: z.string().default(process.env['JAVA_HOME'] ? `${process.env['JAVA_HOME']}/bin/java` : 'java'),
   /** Keep the bench's topics and data dirs afterwards (debugging); default: delete them. */

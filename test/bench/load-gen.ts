@@ -77,8 +77,9 @@ async function main(): Promise<void> {
   const stop = async () => {
     clearInterval(ticker);
     clearInterval(reporter);
-    await Promise.all(inFlight);
-    await producer.disconnect();
+    // Bounded: with the broker gone, kafkajs would retry the sends in flight for a long time.
+    await Promise.race([Promise.all(inFlight), new Promise((r) => setTimeout(r, 5_000))]);
+    await Promise.race([producer.disconnect(), new Promise((r) => setTimeout(r, 2_000))]);
     const seconds = (Date.now() - started) / 1000;
     console.log(JSON.stringify({ msg: 'load stopped', acked, behind, failed, seconds, rate: Math.round(acked / seconds) }));
     process.exit(0);

@@ -5,11 +5,17 @@
  * emittedAt, when the processor's timer decided it.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import type { AvroSerde } from '../../services/contract/serde';
 import { topicName } from '../../services/contract/topics';
+import type { BenchConfig } from './config';
 import { distribution, sleep, type Distribution } from './measure';
-import type { Population } from './population';
+import { Population } from './population';
+import { startProcessorChild, type Thresholds } from './services';
+
+/** Shortened thresholds for the idle offline-detection run (the demo uses 15 s offline, 30 s away). */
+export const OFFLINE_THRESHOLDS: Thresholds = { PRESENCE_HEARTBEAT_INTERVAL_MS: '2000', PRESENCE_OFFLINE_AFTER_MS: '6000', PRESENCE_AWAY_AFTER_MS: '30000' };
 
 export interface OfflineResult {
   readonly users: number;
@@ -85,4 +91,21 @@ export async function offlineDetection(o: {
     users: population.users, offlineAfterMs: o.offlineAfterMs,
     visibleDelayMs: distribution(visible), emittedDelayMs: distribution(emitted), missing: deadlineOf.size,
   };
+}
+
+/** Offline detection on a processor with shortened thresholds and nothing else to do. */
+export async function offlineIdlePhase(cfg: BenchConfig, kafka: Kafka, serde: AvroSerde, prefix: string): Promise<OfflineResult> {
+  const p = await startProcessorChild(cfg, {
+    name: 'processor-offline', prefix, groupId: `${cfg.runId}-offline`, guarantee: 'at-least-once',
+    dataDir: join(cfg.workDir, 'store-offline'), thresholds: OFFLINE_THRESHOLDS,
+  });
+  try {
+    await p.child.waitHttpOk(`${p.url}/readyz`, 60_000);
+    return await offlineDetection({
+      kafka, serde, prefix, groupId: `${cfg.runId}-offline-watch`, population: new Population(cfg.offlineUsers, `${cfg.runId}-idle-silent`),
+      offlineAfterMs: Number(OFFLINE_THRESHOLDS['PRESENCE_OFFLINE_AFTER_MS']), staggerMs: 2_000, timeoutMs: 15_000,
+    });
+  } finally {
+    await p.child.stop();
+  }
 }

@@ -25,6 +25,7 @@ export interface RestoreResult {
   readonly cpuSeconds: number;
   /** RSS once restored: the state alone, without the garbage of processing it. */
   readonly rssMiB: number;
+  readonly rssKiB: number;
   readonly heapUsedBytes: number | null;
   readonly loadAverage: number;
 }
@@ -46,10 +47,11 @@ export async function restoreRun(cfg: BenchConfig, o: {
     const keys = restored.reduce((n, l) => n + Number(l['keys'] ?? 0), 0);
     const changelogRecords = p.child.lines.filter((l) => l.msg === 'changelog restored').reduce((n, l) => n + Number(l['records'] ?? 0), 0);
     const metrics = await processorMetrics(p.url);
+    const rss = p.child.rssKiB();
     return {
       source: o.source, partitions: partitions.length, keys, changelogRecords, restoreSeconds, readySeconds,
       keysPerSecond: Math.round(keys / Math.max(0.001, restoreSeconds)),
-      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(p.child.rssKiB()), heapUsedBytes: metrics.heapUsedBytes, loadAverage: load1(),
+      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(rss), rssKiB: rss, heapUsedBytes: metrics.heapUsedBytes, loadAverage: load1(),
     };
   } finally {
     await p.child.stop();

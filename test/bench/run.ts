@@ -1,174 +1,122 @@
 /**
- * `make bench` (first part): processor throughput in both guarantee modes against a bare kafkajs
- * consumer on the same pre-filled topic, plus the processor's resident memory per tracked user.
- * Measured, never asserted. Writes .infra/bench/results.json and prints a table.
+ * `make bench`: measures, never asserts. Writes .infra/bench/results.json and prints a table.
  *
- * Not measured yet (see the issue): Kafka's consumer performance tool, SSE latency under load,
- * offline detection delay, restore times.
+ *  1. throughput: pre-fill the heartbeat topic; the ceiling on that topic (a bare kafkajs consumer
+ *     and Kafka's ConsumerPerformance); the processor from start to caught up in both guarantee
+ *     modes (each with its own group, an empty store and empty output topics); memory per user.
+ *  2. restore: the at-least-once processor restarted from its local store + changelog delta, and
+ *     from the changelog alone.
+ *  3. offline: detection delay with shortened thresholds, on an otherwise idle processor.
+ *  4. latency: with the default thresholds under a steady live load, SSE latency of status changes
+ *     and offline detection delay (needs services/query).
+ *
+ * Scale and phases come from BENCH_* variables (config.ts). Everything the run creates (topics,
+ * groups, subjects, data dirs) carries a unique run id and is deleted at the end.
  */
-import { spawn } from 'node:child_process';
-import { execSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
-import { resolve } from 'node:path';
-import type { Kafka, Message } from 'kafkajs';
-import type { PresenceHeartbeat } from '../../services/contract/avro-types';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { provisionTopics } from '../../services/contract/provision';
 import { AvroSerde, createRegistry } from '../../services/contract/serde';
-import { topicName } from '../../services/contract/topics';
-import { kafkaEnv, parseEnv } from '../../services/platform/config';
 import { createKafka } from '../../services/platform/kafka';
+import { loadBenchConfig } from './config';
+import { deleteRunArtifacts, deleteSubjects } from './kafka-admin';
+import { livePhase } from './live';
+import { load1, machine } from './measure';
+import { OFFLINE_THRESHOLDS, offlineIdlePhase } from './offline';
+import { processorPhases, THROUGHPUT_THRESHOLDS } from './processor-phases';
+import { table, writeResults, type BenchResults, type PhaseRunner } from './report';
 
-const env = parseEnv(kafkaEnv);
-const N = Number(process.env['BENCH_HEARTBEATS'] ?? 2_000_000);
-const USERS = Number(process.env['BENCH_USERS'] ?? 500_000);
-const PARTITIONS = 6;
-const root = resolve(__dirname, '../..');
-const prefix = `bench-${Date.now().toString(36)}.`;
-const kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'presence-bench' });
+const log = (s: string) => console.log(`[bench] ${s}`);
 
-/** A realistic idle mix: most sessions idle under a minute, some minutes, a few hours. */
-function idleFor(i: number): number {
-  const r = (i * 2654435761) % 1000;
-  if (r < 700) return r * 85; // 0–60 s
-  if (r < 950) return 60_000 + (r - 700) * 4_800; // 1–21 min
-  return 3_600_000 + (r - 950) * 60_000; // 1–4 h
-}
-
-async function prefill(serde: AvroSerde): Promise<number> {
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
-  const topic = topicName('heartbeat', prefix);
-  const started = Date.now();
-  const BATCH = 5_000;
-  const platforms = ['web', 'desktop', 'ios', 'android'] as const;
-  let inFlight: Promise<unknown>[] = [];
-  for (let base = 0; base < N; base += BATCH) {
-    const messages: Message[] = [];
-    const now = Date.now();
-    for (let i = base; i < Math.min(N, base + BATCH); i++) {
-      const user = i % USERS;
-      const device = Math.floor(i / USERS) % 4;
-      const v: PresenceHeartbeat = {
-        kind: 'heartbeat', userId: `u${user}`, deviceId: `d${device}`, sessionId: `s${device}`, platform: platforms[device] ?? 'web',
-        observedAt: now, idleMs: idleFor(i), gatewayId: null,
-      };
-      messages.push({ key: v.userId, value: await serde.encode('heartbeat', v) });
-    }
-    inFlight.push(producer.send({ topic, messages, acks: 1 }));
-    if (inFlight.length >= 8) {
-      await Promise.all(inFlight);
-      inFlight = [];
-    }
-  }
-  await Promise.all(inFlight);
-  await producer.disconnect();
-  return (N * 1000) / (Date.now() - started);
-}
-
-/** A consumer that decodes nothing and does nothing: the ceiling for a kafkajs consumer. */
-async function bareConsumer(k: Kafka): Promise<number> {
-  const consumer = k.consumer({ groupId: `${prefix}bare`, maxBytesPerPartition: 4 * 1024 * 1024 });
-  let count = 0;
-  const started = Date.now();
-  await consumer.connect();
-  await consumer.subscribe({ topic: topicName('heartbeat', prefix), fromBeginning: true });
-  await new Promise<void>((done) => {
-    void consumer.run({
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
-        count += batch.messages.length;
-        if (count >= N) done();
-      },
-    });
-  });
-  const rate = (N * 1000) / (Date.now() - started);
-  await consumer.disconnect();
-  return rate;
-}
-
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-
-/** Starts the processor as a child process and times it from spawn to its group's lag reaching 0. */
-async function processorRun(guarantee: 'at-least-once' | 'exactly-once', port: number) {
-  const groupId = `${prefix}processor-${guarantee}`;
-  const dataDir = resolve(root, `.infra/bench/store-${guarantee}`);
-  rmSync(dataDir, { recursive: true, force: true });
-  const started = Date.now();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/processor/main.ts'], {
-    cwd: root, stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, TOPIC_PREFIX: prefix, PROCESSOR_GROUP_ID: groupId, PROCESSOR_GUARANTEE: guarantee, PROCESSOR_DATA_DIR: dataDir, PROCESSOR_HTTP_PORT: String(port), LOG_LEVEL: 'warn' },
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  let idleRss = 0;
-  try {
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 500));
-      if (child.exitCode !== null) throw new Error(`processor (${guarantee}) exited with ${child.exitCode}`);
-      if (idleRss === 0 && child.pid) idleRss = rssKiB(child.pid);
-      const offsets = await admin.fetchOffsets({ groupId, topics: [topicName('heartbeat', prefix)] });
-      const done = offsets.flatMap((t) => t.partitions).reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-      if (done >= N) break;
-    }
-    const seconds = (Date.now() - started) / 1000;
-    const rss = child.pid ? rssKiB(child.pid) : 0;
-    return { guarantee, seconds, eventsPerSecond: Math.round(N / seconds), rssMiB: Math.round(rss / 1024), rssBytesPerUser: Math.round(((rss - idleRss) * 1024) / USERS), firstRssMiB: Math.round(idleRss / 1024) };
-  } finally {
-    await admin.disconnect();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
-  }
-}
-
-async function main(): Promise<void> {
+async function main(): Promise<boolean> {
+  const cfg = loadBenchConfig();
   const wallStart = Date.now();
+  mkdirSync(cfg.workDir, { recursive: true });
+  const kafka = createKafka({ brokers: cfg.kafka.KAFKA_BROKERS, clientId: `${cfg.runId}-bench` });
   const admin = kafka.admin();
   await admin.connect();
-  await provisionTopics(admin, { prefix, partitions: PARTITIONS, replicationFactor: 1 });
-  const serde = await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), prefix);
-  console.log(`[bench] pre-filling ${N} heartbeats over ${USERS} users (${PARTITIONS} partitions)…`);
-  const produceRate = await prefill(serde);
-  console.log('[bench] bare kafkajs consumer…');
-  const bare = await bareConsumer(kafka);
-  const runs = [];
-  for (const [g, port] of [['at-least-once', 9391], ['exactly-once', 9392]] as const) {
-    console.log(`[bench] processor, ${g}…`);
-    runs.push(await processorRun(g, port));
-  }
-  const cpu = cpus()[0]?.model ?? 'unknown';
-  const results = {
-    at: new Date().toISOString(),
-    commit: execSync('git rev-parse --short HEAD', { cwd: root }).toString().trim(),
-    machine: { cores: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30), cpu },
-    heartbeats: N, users: USERS, partitions: PARTITIONS,
-    produceEventsPerSecond: Math.round(produceRate),
-    bareKafkajsConsumerEventsPerSecond: Math.round(bare),
-    processor: runs.map((r) => ({ ...r, ratioToBareConsumer: Number((r.eventsPerSecond / bare).toFixed(3)) })),
-    notMeasured: ['kafka ConsumerPerformance ceiling', 'SSE latency under live load', 'offline detection delay', 'restore times'],
-    wallSeconds: Math.round((Date.now() - wallStart) / 1000),
+  const registry = createRegistry(cfg.kafka.SCHEMA_REGISTRY_URL);
+  const prefixes = { main: `${cfg.runId}.`, offline: `${cfg.runId}-offline.`, live: `${cfg.runId}-live.` };
+  const results: BenchResults = {
+    format: 1, at: new Date().toISOString(), runId: cfg.runId, machine: machine(cfg.root),
+    scale: {
+      heartbeats: cfg.heartbeats, users: cfg.users, partitions: cfg.partitions, liveRate: cfg.liveRate,
+      latencySeconds: cfg.latencySeconds, probesPerSecond: cfg.probesPerSecond, offlineUsers: cfg.offlineUsers, phases: [...cfg.phases].join(','),
+    },
+    settings: { throughputThresholds: THROUGHPUT_THRESHOLDS, offlineThresholds: OFFLINE_THRESHOLDS, liveThresholds: 'defaults' },
+    loadAverage: { start: load1() },
+    errors: [],
   };
-  mkdirSync(resolve(root, '.infra/bench'), { recursive: true });
-  writeFileSync(resolve(root, '.infra/bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
-  await admin.deleteTopics({ topics: (await admin.listTopics()).filter((t) => t.startsWith(prefix)) }).catch(() => undefined);
-  await admin.disconnect();
-  console.log(`
-machine: ${results.machine.cores} cores, ${results.machine.memoryGiB} GiB, ${cpu}; commit ${results.commit}
-| measure | value |
-|---|---|
-| heartbeats / users | ${N} / ${USERS} |
-| produce (pre-fill) | ${results.produceEventsPerSecond} events/s |
-| bare kafkajs consumer | ${results.bareKafkajsConsumerEventsPerSecond} events/s |
-${results.processor.map((r) => `| processor ${r.guarantee} | ${r.eventsPerSecond} events/s (${r.seconds.toFixed(1)} s incl. start; ${r.ratioToBareConsumer} of bare) |
-| processor ${r.guarantee} RSS | ${r.rssMiB} MiB at ${USERS} users (${r.rssBytesPerUser} B/user above start) |`).join('\n')}
-results: .infra/bench/results.json (wall ${results.wallSeconds} s)`);
+  const phase: PhaseRunner = async (name, fn) => {
+    const t = Date.now();
+    try {
+      await fn();
+      return true;
+    } catch (e) {
+      results.errors.push({ phase: name, error: e instanceof Error ? `${e.message}` : String(e) });
+      console.error(`[bench] ${name} failed:`, e);
+      return false;
+    } finally {
+      log(`  (${name}: ${((Date.now() - t) / 1000).toFixed(1)} s)`);
+      writeResults(cfg.resultsFile, results); // partial results survive a later failure
+    }
+  };
+
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    if (cfg.keep) return log(`kept topics, groups and ${cfg.workDir} (BENCH_KEEP=1)`);
+    const gone = await deleteRunArtifacts(admin, cfg.runId).catch(() => ({ topics: 0, groups: 0 }));
+    const subjects = await deleteSubjects(cfg.kafka.SCHEMA_REGISTRY_URL, cfg.runId).catch(() => 0);
+    // Logs stay when something failed: they are the only account of what the children did.
+    if (results.errors.length === 0) rmSync(cfg.workDir, { recursive: true, force: true });
+    else for (const d of ['store-alo', 'store-eos', 'store-idle', 'store-offline', 'store-live']) rmSync(join(cfg.workDir, d), { recursive: true, force: true });
+    log(`deleted ${gone.topics} topics, ${gone.groups} groups, ${subjects} subjects${results.errors.length ? `; logs kept in ${cfg.workDir}` : ''}`);
+  };
+  process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
+
+  try {
+    log(`run ${cfg.runId}: ${[...cfg.phases].join(', ')}; ${cfg.heartbeats} heartbeats over ${cfg.users} users, ${cfg.partitions} partitions`);
+    for (const p of Object.values(prefixes)) await provisionTopics(admin, { prefix: p, partitions: cfg.partitions, replicationFactor: 1 });
+    if (cfg.phases.has('throughput')) await processorPhases(cfg, admin, kafka, registry, prefixes, results, phase);
+    if (cfg.phases.has('offline')) {
+      await phase('offline detection (idle)', async () => {
+        log('offline detection with shortened thresholds, idle processor…');
+        const idle = await offlineIdlePhase(cfg, kafka, await AvroSerde.create(registry, prefixes.offline), prefixes.offline);
+        results.offlineDetection = { ...results.offlineDetection, idle: { ...idle, thresholds: OFFLINE_THRESHOLDS } };
+      });
+    }
+    if (cfg.phases.has('latency')) {
+      if (!existsSync(resolve(cfg.root, 'services/query/main.ts'))) {
+        results.live = { skipped: 'query service not present (services/query/main.ts)' };
+        log('latency skipped: query service not present');
+      } else {
+        await phase('live load: SSE latency and offline detection', async () => {
+          log(`live load ${cfg.liveRate}/s with default thresholds: SSE latency and offline detection for ${cfg.latencySeconds} s…`);
+          const serde = await AvroSerde.create(registry, prefixes.live);
+          const live = await livePhase(cfg, admin, kafka, serde, prefixes.live);
+          results.live = live;
+          results.offlineDetection = { ...results.offlineDetection, underLoad: live.offlineUnderLoad };
+        });
+      }
+    }
+  } finally {
+    results.loadAverage.end = load1();
+    await cleanup();
+    await admin.disconnect();
+    results.wallSeconds = Math.round((Date.now() - wallStart) / 1000);
+    writeResults(cfg.resultsFile, results);
+  }
+  console.log(`\n${table(results)}\nresults: ${cfg.resultsFile}`);
+  return results.errors.length === 0;
 }
 
-main().catch((e: unknown) => {
-  console.error(e);
-  process.exit(1);
-});
+// Exit explicitly: a phase that failed half-way may leave a kafkajs client retrying in the background.
+main().then(
+  (ok) => process.exit(ok ? 0 : 1),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -45,6 +45,7 @@ export interface ThroughputResult {
   /** CPU the processor used, per million records: comparable even when others load the machine. */
   readonly cpuSecondsPerMillion: number;
   readonly rssMiBAtCatchUp: number;
+  readonly rssKiBAtCatchUp: number;
   readonly peakRssMiB: number;
   readonly metrics: ProcessorMetricsSample;
   readonly loadAverage: number;
@@ -86,7 +87,7 @@ export async function throughputRun(cfg: BenchConfig, admin: Admin, o: {
       startSeconds: firstAt ? (firstAt - started) / 1000 : seconds,
       steadyEventsPerSecond: firstAt && end > firstAt ? Math.round((done - firstDone) / ((end - firstAt) / 1000)) : 0,
       cpuSecondsPerMillion: Math.round((cpu / Math.max(1, done)) * 1e6 * 10) / 10,
-      rssMiBAtCatchUp: MiB(rss), peakRssMiB: MiB(peakRssKiB(p.child.pid)), metrics,
+      rssMiBAtCatchUp: MiB(rss), rssKiBAtCatchUp: rss, peakRssMiB: MiB(peakRssKiB(p.child.pid)), metrics,
       loadAverage: load1(),
     };
   } finally {

@@ -1,0 +1,99 @@
+/** The results file (.infra/bench/results.json) and the short table printed at the end. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CeilingResult, KafkaPerfResult } from './ceiling';
+import type { LiveResult } from './live';
+import type { machine, Distribution } from './measure';
+import type { OfflineResult } from './offline';
+import type { PrefillResult } from './prefill';
+import type { RestoreResult } from './restore';
+import type { IdleBaseline, ThroughputResult } from './throughput';
+
+export interface BenchResults {
+  /** Bumped when a field changes meaning, so stored results stay comparable. */
+  readonly format: 1;
+  readonly at: string;
+  readonly runId: string;
+  machine: ReturnType<typeof machine>;
+  scale: Record<string, number | string>;
+  /** Thresholds and settings each phase ran with (they differ on purpose; see run.ts). */
+  settings: Record<string, unknown>;
+  wallSeconds?: number;
+  loadAverage: { start: number; end?: number };
+  prefill?: PrefillResult;
+  ceiling?: { kafkajsBareConsumer?: CeilingResult; kafkaConsumerPerformance?: KafkaPerfResult };
+  processor?: Array<ThroughputResult & {
+    /** Start-to-caught-up rate over the ceiling's whole-run rate. */
+    ratioToKafkajsBare: number | null;
+    ratioToKafkaConsumerPerformance: number | null;
+    /** Steady processing rate over the ceiling's fetch-only rate (start-up and group join excluded on both sides). */
+    steadyRatioToKafkajsBareFetch: number | null;
+    steadyRatioToKafkaConsumerPerformanceFetch: number | null;
+  }>;
+  memory?: {
+    idle: IdleBaseline;
+    users: number;
+    perMode: Array<{ guarantee: string; rssMiBAtCatchUp: number; bytesPerUserRss: number; bytesPerUserHeap: number | null }>;
+    afterRestore?: { rssMiB: number; bytesPerUserRss: number; bytesPerUserHeap: number | null };
+  };
+  restore?: RestoreResult[];
+  offlineDetection?: { idle?: OfflineResult & { thresholds: Record<string, string> }; underLoad?: OfflineResult };
+  live?: LiveResult | { skipped: string };
+  /** Phases that failed, with the error: the other figures are still valid. */
+  errors: Array<{ phase: string; error: string }>;
+}
+
+/** Runs one named phase: a failure is recorded in the results and the bench goes on. */
+export type PhaseRunner = (name: string, fn: () => Promise<void>) => Promise<boolean>;
+
+export function writeResults(file: string, results: BenchResults): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
+}
+
+const n = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : Math.round(x).toLocaleString('en-US'));
+const ms = (d: Distribution | undefined) => (d && d.count ? `p50 ${n(d.p50)} ms, p99 ${n(d.p99)} ms, max ${n(d.max)} ms (n=${d.count})` : '–');
+
+export function table(r: BenchResults): string {
+  const rows: Array<[string, string]> = [];
+  const m = r.machine;
+  if (r.prefill) rows.push(['scale', `${n(Number(r.scale['heartbeats']))} heartbeats, ${n(Number(r.scale['users']))} users, ${r.scale['partitions']} partitions`]);
+  if (r.prefill) rows.push(['pre-fill (kafkajs producer)', `${n(r.prefill.eventsPerSecond)} events/s`]);
+  const c = r.ceiling;
+  if (c?.kafkajsBareConsumer) rows.push(['bare kafkajs consumer', `${n(c.kafkajsBareConsumer.eventsPerSecond)} events/s (fetch only ${n(c.kafkajsBareConsumer.fetchEventsPerSecond)})`]);
+  if (c?.kafkaConsumerPerformance) rows.push(['Kafka ConsumerPerformance', `${n(c.kafkaConsumerPerformance.eventsPerSecond)} events/s (fetch only ${n(c.kafkaConsumerPerformance.fetchEventsPerSecond)})`]);
+  for (const p of r.processor ?? []) {
+    rows.push([`processor ${p.guarantee}`, `${n(p.eventsPerSecond)} events/s incl. ${p.startSeconds.toFixed(1)} s start (steady ${n(p.steadyEventsPerSecond)}); ` +
+      `${p.ratioToKafkajsBare ?? '–'} of kafkajs, ${p.ratioToKafkaConsumerPerformance ?? '–'} of Kafka tool; ${p.cpuSecondsPerMillion} CPU-s/M${p.timedOut ? ' (TIMED OUT)' : ''}`]);
+  }
+  if (r.memory) {
+    rows.push(['processor RSS idle', `${n(r.memory.idle.rssMiB)} MiB`]);
+    for (const p of r.memory.perMode) {
+      rows.push([`RSS at ${n(r.memory.users)} users (${p.guarantee})`, `${n(p.rssMiBAtCatchUp)} MiB: ${n(p.bytesPerUserRss)} B/user RSS, ${n(p.bytesPerUserHeap)} B/user heap`]);
+    }
+    const a = r.memory.afterRestore;
+    if (a) rows.push(['RSS after restore', `${n(a.rssMiB)} MiB: ${n(a.bytesPerUserRss)} B/user RSS, ${n(a.bytesPerUserHeap)} B/user heap`]);
+  }
+  for (const s of r.restore ?? []) {
+    rows.push([`restore: ${s.source}`, `${s.restoreSeconds.toFixed(1)} s for ${n(s.keys)} users, ${n(s.changelogRecords)} changelog records (ready ${s.readySeconds.toFixed(1)} s after spawn)`]);
+  }
+  const o = r.offlineDetection;
+  if (o?.idle) rows.push([`offline detection, idle (offline ${n(o.idle.offlineAfterMs)} ms)`, `${ms(o.idle.visibleDelayMs)}${o.idle.missing ? `, ${o.idle.missing} missing` : ''}`]);
+  if (o?.underLoad) rows.push([`offline detection, under load (${n(o.underLoad.offlineAfterMs)} ms)`, `${ms(o.underLoad.visibleDelayMs)}${o.underLoad.missing ? `, ${o.underLoad.missing} missing` : ''}`]);
+  if (r.live && 'skipped' in r.live) rows.push(['SSE latency', `skipped: ${r.live.skipped}`]);
+  else if (r.live) {
+    const l = r.live;
+    rows.push(['live load', `${n(l.load.achievedRate)}/s of ${n(l.load.targetRate)}/s target; processor lag at start ${n(l.processorLag.atStart)}, p50 ${n(l.processorLag.p50)}, max ${n(l.processorLag.max)}, end ${n(l.processorLag.atEnd)}`]);
+    rows.push(['  cores used', Object.entries(l.coresUsed).map(([k, v]) => `${k} ${v}`).join(', ')]);
+    rows.push(['SSE latency (all)', `${ms(l.latency.all)}${l.latency.lost ? `, ${l.latency.lost} lost` : ''}`]);
+    rows.push(['  heartbeat Offline→Online', ms(l.latency.byKind.heartbeat)]);
+    rows.push(['  override DND↔Busy', ms(l.latency.byKind.override)]);
+  }
+  for (const e of r.errors) rows.push([`FAILED: ${e.phase}`, e.error.split('\n')[0] ?? '']);
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return [
+    `machine: ${m.cores} cores, ${m.memoryGiB} GiB, ${m.cpu}; node ${m.node}; commit ${m.commit.slice(0, 10)}${m.dirty ? ' (dirty)' : ''}; load ${r.loadAverage.start}→${r.loadAverage.end ?? '?'}`,
+    ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
+    `wall ${n(r.wallSeconds)} s`,
+  ].join('\n');
+}

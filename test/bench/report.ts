@@ -64,7 +64,9 @@ export function table(r: BenchResults): string {
   if (c?.kafkaConsumerPerformance) rows.push(['Kafka ConsumerPerformance', `${n(c.kafkaConsumerPerformance.eventsPerSecond)} events/s (fetch only ${n(c.kafkaConsumerPerformance.fetchEventsPerSecond)})`]);
   for (const p of r.processor ?? []) {
     rows.push([`processor ${p.guarantee}`, `${n(p.eventsPerSecond)} events/s incl. ${p.startSeconds.toFixed(1)} s start (steady ${n(p.steadyEventsPerSecond)}); ` +
-      `${p.ratioToKafkajsBare ?? '–'} of kafkajs, ${p.ratioToKafkaConsumerPerformance ?? '–'} of Kafka tool; ${p.cpuSecondsPerMillion} CPU-s/M${p.timedOut ? ' (TIMED OUT)' : ''}`]);
+      `${p.ratioToKafkajsBare ?? '–'} of kafkajs, ${p.ratioToKafkaConsumerPerformance ?? '–'} of Kafka tool; ${p.cpuSecondsPerMillion} CPU-s/M` +
+      // Every pre-filled record must be applied, none dead-lettered, or the rate is not the processor's.
+      `${p.metrics.events !== p.records ? `; ${n(p.metrics.events)} applied` : ''}${p.metrics.dlq ? `; ${n(p.metrics.dlq)} DEAD-LETTERED` : ''}${p.timedOut ? ' (TIMED OUT)' : ''}`]);
   }
   if (r.memory) {
     rows.push(['processor RSS idle', `${n(r.memory.idle.rssMiB)} MiB`]);

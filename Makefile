@@ -54,7 +54,7 @@ gate: provision ## Run the notification gate in the foreground (Ctrl-C stops it)
 query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	tsx services/query/main.ts
 
-bench: deps up ## Measure processor throughput (both modes) vs a bare consumer, and memory; writes .infra/bench/results.json
+bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency; ~11 min; .infra/bench/results.json
 	tsx test/bench/run.ts
 
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind

@@ -2,6 +2,7 @@
 import { AvroSerde, createRegistry } from '../contract/serde';
 import { startOpsServer } from '../platform/http';
 import { createKafka } from '../platform/kafka';
+import { exitOnStartFailure, stopOnSignals } from '../platform/lifecycle';
 import { createLogger } from '../platform/log';
 import { loadGateConfig } from './config';
 import { createNotificationGate } from './gate';
@@ -18,24 +19,12 @@ async function main(): Promise<void> {
   const http = await startOpsServer({ port: env.GATE_HTTP_PORT, registry: gate.metrics.registry, ready: gate.ready });
   log.info({ port: env.GATE_HTTP_PORT, groupId: env.GATE_GROUP_ID, classes, presence }, 'notification gate started; /readyz answers 503 until the replica caught up');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: finishing the batch, committing, leaving the group');
+  const stopping = stopOnSignals(log, 'finishing the batch, committing, leaving the group', async () => {
     http.close();
-    gate.stop().then(
-      () => process.exit(0),
-      (e: unknown) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+    await gate.stop();
+  });
   await gate.start();
-  if (!stopping) log.info({ users: gate.replica.users.size }, 'ready');
+  if (!stopping()) log.info({ users: gate.replica.users.size }, 'ready');
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
-  process.exit(1);
-});
+main().catch(exitOnStartFailure);

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { AvroSerde, createRegistry } from '../contract/serde';
 import { startOpsServer } from '../platform/http';
 import { createKafka } from '../platform/kafka';
+import { exitOnStartFailure, stopOnSignals } from '../platform/lifecycle';
 import { createLogger } from '../platform/log';
 import { loadProcessorConfig } from './config';
 import { createProcessorMetrics } from './metrics';
@@ -26,22 +27,10 @@ async function main(): Promise<void> {
   const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: metrics.registry, ready: processor.ready });
   log.info({ guarantee: env.PROCESSOR_GUARANTEE, port: env.PROCESSOR_HTTP_PORT, presence }, 'processor started');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping: finishing the batch, committing, closing the store');
+  stopOnSignals(log, 'finishing the batch, committing, closing the store', async () => {
     http.close();
-    processor.stop().then(
-      () => process.exit(0),
-      (e: unknown) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+    await processor.stop();
+  });
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
-  process.exit(1);
-});
+main().catch(exitOnStartFailure);

@@ -2,6 +2,7 @@
 import { AvroSerde, createRegistry } from '../contract/serde';
 import { createAuthenticator } from '../platform/auth';
 import { createKafka } from '../platform/kafka';
+import { exitOnStartFailure, stopOnSignals } from '../platform/lifecycle';
 import { createLogger } from '../platform/log';
 import { loadQueryConfig } from './config';
 import { startQueryService } from './service';
@@ -23,20 +24,9 @@ async function main(): Promise<void> {
   });
   log.info({ url: service.url, auth: auth.mode }, 'query service listening; /readyz answers 503 until the replica caught up');
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    service.stop().then(() => process.exit(0), (e: unknown) => { log.error({ err: String(e) }, 'unclean stop'); process.exit(1); });
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  stopOnSignals(log, 'closing streams and connections, leaving the replica group', () => service.stop());
   await service.startReplica();
   log.info({ users: service.replica.users.size, rooms: service.replica.rooms.size }, 'ready');
 }
 
-main().catch((e: unknown) => {
-  console.error(e instanceof Error ? `${e.name}: ${e.message}` : e);
-  process.exit(1);
-});
+main().catch(exitOnStartFailure);

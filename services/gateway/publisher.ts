@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message, Producer } from 'kafkajs';
-import { roomKey, type OverrideStatus, type Platform, type Visibility } from '../core';
-import type { PresenceHeartbeat, PresenceOverride, RoomEvent } from '../contract/avro-types';
+import { roomKey, unreachable, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
+import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 
@@ -29,7 +29,8 @@ export interface SessionRef {
 
 interface Pending {
   readonly topic: string;
-  readonly message: Message;
+  readonly key: string;
+  readonly encoded: Promise<Buffer>;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -50,6 +51,7 @@ export interface PublisherOptions {
 export class PresencePublisher {
   private readonly producer: Producer;
   private queue: Pending[] = [];
+  private readonly inflight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private connected = false;
   private readonly clock: () => number;
@@ -82,13 +84,13 @@ export class PresencePublisher {
     return this.sendHeartbeat({ kind: 'disconnect', ...s, observedAt, idleMs: 0, gatewayId: this.o.gatewayId ?? null });
   }
 
-  setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null }, setAt = this.clock()): Promise<void> {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null };
+  setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null; eventId?: string }, setAt = this.clock()): Promise<void> {
+    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null };
     return this.encodeAndQueue('override', userId, v);
   }
 
-  setVisibility(userId: string, visibility: Visibility, setAt = this.clock()): Promise<void> {
-    const v: PresenceOverride = { kind: 'visibility', userId, eventId: randomUUID(), setAt, status: null, customText: null, expiresAt: null, visibility };
+  setVisibility(userId: string, visibility: Visibility, setAt = this.clock(), eventId: string = randomUUID()): Promise<void> {
+    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility };
     return this.encodeAndQueue('override', userId, v);
   }
 
@@ -104,15 +106,37 @@ export class PresencePublisher {
     return this.room('heartbeat', r, observedAt);
   }
 
+  /** The session itself is gone (its socket closed): it leaves the room. */
+  endRoomSession(r: { roomKind: string; roomId: string; userId: string; sessionId: string }, observedAt = this.clock()): Promise<void> {
+    return this.room('sessionEnded', r, observedAt);
+  }
+
+  /** Publishes an event already checked by the core (the gateway's path), with its own timestamps. */
+  publish(e: UserEvent | RoomEvent): Promise<void> {
+    switch (e.type) {
+      case 'heartbeat': return this.heartbeat(e, e.idleMs, e.observedAt);
+      case 'disconnect': return this.disconnect(e, e.observedAt);
+      case 'override': return this.setOverride(e.userId, e, e.setAt);
+      case 'visibility': return this.setVisibility(e.userId, e.visibility, e.setAt, e.eventId);
+      case 'join': return this.joinRoom(e, e.observedAt);
+      case 'leave': return this.leaveRoom(e, e.observedAt);
+      case 'roomHeartbeat': return this.roomHeartbeat(e, e.observedAt);
+      case 'sessionEnded': return this.endRoomSession(e, e.observedAt);
+      default: return unreachable(e);
+    }
+  }
+
   /** Sends what is queued, then disconnects. */
   async close(): Promise<void> {
-    await this.flush();
+    if (!this.connected) return;
     this.connected = false;
+    void this.flush();
+    await Promise.allSettled([...this.inflight]);
     await this.producer.disconnect();
   }
 
-  private room(kind: RoomEvent['kind'], r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt: number): Promise<void> {
-    const v: RoomEvent = { kind, roomKind: r.roomKind, roomId: r.roomId, userId: r.userId, sessionId: r.sessionId, observedAt, metadata: r.metadata ?? null };
+  private room(kind: WireRoomEvent['kind'], r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt: number): Promise<void> {
+    const v: WireRoomEvent = { kind, roomKind: r.roomKind, roomId: r.roomId, userId: r.userId, sessionId: r.sessionId, observedAt, metadata: r.metadata ?? null };
     return this.encodeAndQueue('room', roomKey(r.roomKind, r.roomId), v);
   }
 
@@ -120,26 +144,46 @@ export class PresencePublisher {
     return this.encodeAndQueue('heartbeat', v.userId, v);
   }
 
-  private async encodeAndQueue<R extends 'heartbeat' | 'override' | 'room'>(role: R, key: string, value: Parameters<AvroSerde['encode']>[1] & object): Promise<void> {
-    if (!this.connected) throw new PublishError('publisher is closed');
-    const encoded = await this.o.serde.encode(role, value as never);
+  /**
+   * Queues in call order: the encoding is awaited at flush, not before queueing, so two calls for one
+   * key (a join, then a leave) reach the partition in the order they were made.
+   */
+  private encodeAndQueue<R extends 'heartbeat' | 'override' | 'room'>(role: R, key: string, value: Parameters<AvroSerde['encode']>[1] & object): Promise<void> {
+    if (!this.connected) return Promise.reject(new PublishError('publisher is closed'));
+    const encoded = this.o.serde.encode(role, value as never);
+    encoded.catch(() => undefined); // reported through this call's promise at flush
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic: topicName(role, this.o.prefix), message: { key, value: encoded }, resolve, reject });
+      this.queue.push({ topic: topicName(role, this.o.prefix), key, encoded, resolve, reject });
       if (this.queue.length >= (this.o.maxBatch ?? 1_000)) void this.flush();
       else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.o.lingerMs ?? 5);
     });
   }
 
-  private async flush(): Promise<void> {
+  private flush(): Promise<void> {
+    const sending = this.send().finally(() => this.inflight.delete(sending));
+    this.inflight.add(sending);
+    return sending;
+  }
+
+  private async send(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.queue;
+    const taken = this.queue;
     this.queue = [];
+    if (taken.length === 0) return;
+    // A value that cannot be encoded fails its own call only.
+    const values = await Promise.allSettled(taken.map((p) => p.encoded));
+    const batch: Array<Pending & { value: Buffer }> = [];
+    values.forEach((v, i) => {
+      const p = taken[i] as Pending;
+      if (v.status === 'fulfilled') batch.push({ ...p, value: v.value });
+      else p.reject(new PublishError(`encoding a presence event failed: ${(v.reason as Error).message}`, v.reason));
+    });
     if (batch.length === 0) return;
     const byTopic = new Map<string, Message[]>();
     for (const p of batch) {
       const list = byTopic.get(p.topic) ?? [];
-      list.push(p.message);
+      list.push({ key: p.key, value: p.value });
       byTopic.set(p.topic, list);
     }
     try {

@@ -30,7 +30,15 @@ export interface QueryAppDeps {
   readonly metrics: QueryMetrics;
   readonly log: Logger;
   /** Serve the demo page (and its config) at /. */
-  readonly demoPage?: { readonly users: readonly string[]; readonly rooms: readonly string[]; readonly gatewayUrl: string | null; readonly token: string | null } | null;
+  readonly demoPage?: {
+    readonly users: readonly string[];
+    readonly rooms: readonly string[];
+    /** The gateway's WebSocket URL: the page becomes a session of `viewer` through the browser client. */
+    readonly gatewayUrl: string | null;
+    readonly token: string | null;
+    /** The token's user, shown as "You". */
+    readonly viewer: string | null;
+  } | null;
 }
 
 /** A 4xx with `{ error, field }`. */

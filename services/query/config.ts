@@ -20,8 +20,10 @@ const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClasses
   QUERY_DEMO_ROOMS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
   /** Where the demo page's own browser client connects (the gateway's WebSocket URL), if anywhere. */
   QUERY_DEMO_GATEWAY_URL: z.string().default(''),
-  /** A token the demo page uses for its reads (the demo mints it). */
+  /** A token the demo page uses for its reads and its own gateway session (the demo mints it). */
   QUERY_DEMO_TOKEN: z.string().default(''),
+  /** The demo token's user (its sub), shown on the page as "You". */
+  QUERY_DEMO_VIEWER: z.string().default(''),
 });
 export type QueryEnv = z.infer<typeof queryEnv>;
 

@@ -1,6 +1,8 @@
 /**
  * The demo page in Debian's Chromium, headless (playwright-core): a user's dot turns Online, then
- * Away, then Offline, live over SSE from the query service fed by the real processor.
+ * Away, then Offline, live over SSE from the query service fed by the real processor; and the page
+ * itself, through the gateway's browser client over a WebSocket, is a session whose idleness,
+ * activity, Do Not Disturb and closing show up the same way.
  */
 import { existsSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
@@ -15,6 +17,7 @@ import { createProcessorMetrics } from '../processor/metrics';
 import { startProcessor, type Processor } from '../processor/processor';
 import { MemoryPartitionStore } from '../processor/store';
 import { provisionPrefix, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { startGateway, type Gateway } from '../gateway/service';
 import { startQueryService, type QueryService } from './service';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -36,6 +39,8 @@ describe('demo page in headless Chromium', () => {
   let producer: Producer;
   let query: QueryService;
   let browser: Browser;
+  let gateway: Gateway;
+  let viewerToken: string;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: make deps installs Debian's chromium`);
@@ -47,11 +52,17 @@ describe('demo page in headless Chromium', () => {
     });
     producer = testKafka().producer();
     await producer.connect();
+    const auth = createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET }));
+    gateway = await startGateway({
+      kafka: testKafka('gateway'), serde, prefix, cfg, auth, log, host: '127.0.0.1', port: 0, gatewayId: 'gw-page',
+      coalesceWindowMs: 200, reconnectGraceMs: 0, maxFrameBytes: 4_096, pingIntervalMs: 60_000, maxRoomsPerSession: 5, publishTimeoutMs: 5_000, lingerMs: 2,
+    });
+    viewerToken = await mintToken(SECRET, 'viewer-ann');
     query = await startQueryService({
       kafka: testKafka('query'), serde, prefix, groupIdBase: `${prefix}query`, cfg, classes: DEFAULT_CHANNEL_CLASSES,
-      auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), log, host: '127.0.0.1', port: 0,
+      auth, log, host: '127.0.0.1', port: 0,
       batchLimit: 1_000, gateCallers: [], keepAliveMs: 60_000,
-      demoPage: { users: ['pat', 'quinn'], rooms: ['doc/1'], gatewayUrl: null, token: await mintToken(SECRET, 'demo-viewer') },
+      demoPage: { users: ['pat', 'quinn'], rooms: ['doc/1'], gatewayUrl: gateway.wsUrl, token: viewerToken, viewer: 'viewer-ann' },
     });
     await query.startReplica();
     await waitFor(() => processor.ready(), 'processor ready');
@@ -61,6 +72,7 @@ describe('demo page in headless Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await query?.stop();
+    await gateway?.stop();
     await producer?.disconnect();
     await processor?.stop();
   });
@@ -86,6 +98,35 @@ describe('demo page in headless Chromium', () => {
     expect(await page.locator('li[data-user-id="quinn"]').getAttribute('data-status')).toBe('Offline');
     expect(await page.textContent('#count-Offline')).toBe('2');
     expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the page is a session of its viewer through the gateway: idle turns Away, a mouse move Online, DND, closing ends the session', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(query.url);
+    const you = page.locator('#you-list li[data-user-id="viewer-ann"]');
+    await page.waitForSelector('#gw-conn[data-state="open"]');
+    await expectStatus(you, 'Online');
+    await expectStatus(you, 'Away'); // nobody touches the page: idle past awayAfterMs (2 s)
+    await page.mouse.move(40, 40);
+    await page.mouse.move(80, 90);
+    await expectStatus(you, 'Online');
+    await page.click('#dnd');
+    await expectStatus(you, 'DoNotDisturb');
+    await page.click('#join');
+    await page.waitForSelector('.room[data-room="doc/1"] .members:text("viewer-ann")', { timeout: 10_000 });
+    expect(errors).toEqual([]);
+
+    await page.close(); // the socket closes: the gateway ends the session at once
+    const headers = { authorization: `Bearer ${viewerToken}` };
+    const status = async () => ((await (await fetch(`${query.url}/v1/users/viewer-ann/presence`, { headers })).json()) as { status: string; devices: unknown[] });
+    // DND still wins over the session count, so look at the devices: none left.
+    await waitFor(async () => (await status()).devices.length === 0, 'the page session ended', 15_000);
+    expect((await status()).status).toBe('DoNotDisturb');
+    const room = async () => ((await (await fetch(`${query.url}/v1/rooms/doc/1`, { headers })).json()) as { members: Array<{ userId: string }> });
+    await waitFor(async () => !(await room()).members.some((m) => m.userId === 'viewer-ann'), 'the page session leaving doc/1', 15_000);
   });
 });
 

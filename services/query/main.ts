@@ -19,7 +19,7 @@ async function main(): Promise<void> {
     host: env.QUERY_HOST, port: env.QUERY_PORT, batchLimit: env.QUERY_BATCH_LIMIT, gateCallers: env.QUERY_GATE_CALLERS,
     keepAliveMs: env.QUERY_SSE_KEEPALIVE_MS,
     demoPage: env.QUERY_DEMO_PAGE
-      ? { users: env.QUERY_DEMO_USERS, rooms: env.QUERY_DEMO_ROOMS, gatewayUrl: env.QUERY_DEMO_GATEWAY_URL || null, token: env.QUERY_DEMO_TOKEN || null }
+      ? { users: env.QUERY_DEMO_USERS, rooms: env.QUERY_DEMO_ROOMS, gatewayUrl: env.QUERY_DEMO_GATEWAY_URL || null, token: env.QUERY_DEMO_TOKEN || null, viewer: env.QUERY_DEMO_VIEWER || null }
       : null,
   });
   log.info({ url: service.url, auth: auth.mode }, 'query service listening; /readyz answers 503 until the replica caught up');

@@ -1,8 +1,8 @@
 /**
- * `make demo`: starts the processor, the query service and the notification gate as child
- * processes (topics are provisioned by make), runs the simulated population through the typed
- * publisher, prints where to look and a live summary line every few seconds, and stops everything
- * on Ctrl-C (or after DEMO_SECONDS, for scripted runs).
+ * `make demo`: starts the processor, the query service, the notification gate and the gateway as
+ * child processes (topics are provisioned by make), runs the simulated population as WebSocket
+ * clients of the gateway, prints where to look and a live summary line every few seconds, and
+ * stops everything on Ctrl-C (or after DEMO_SECONDS, for scripted runs).
  *
  * Thresholds are shortened so changes are visible within a minute (heartbeat 5 s, offline 15 s,
  * away 30 s, room member expiry 20 s); production defaults are in services/core/config.ts.
@@ -10,12 +10,10 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { AvroSerde, createRegistry } from '../contract/serde';
 import { mintToken } from '../platform/auth';
 import { kafkaEnv, parseEnv } from '../platform/config';
-import { createKafka } from '../platform/kafka';
-import { PresencePublisher } from '../gateway/publisher';
-import { Population, roomIds, userIds, type ClientAction } from './population';
+import { SimulatedClients } from './clients';
+import { Population, roomIds, userIds } from './population';
 import { Supervisor } from './supervisor';
 
 const demoEnv = kafkaEnv.extend({
@@ -27,6 +25,7 @@ const demoEnv = kafkaEnv.extend({
   QUERY_PORT: z.coerce.number().int().default(9302),
   PROCESSOR_HTTP_PORT: z.coerce.number().int().default(9301),
   GATE_HTTP_PORT: z.coerce.number().int().default(9303),
+  GATEWAY_PORT: z.coerce.number().int().default(9304),
 });
 
 const THRESHOLDS = {
@@ -40,7 +39,8 @@ async function main(): Promise<void> {
   const secret = randomBytes(32).toString('hex'); // the demo mints its own key
   const users = userIds(env.DEMO_USERS);
   const rooms = roomIds(env.DEMO_ROOMS);
-  const viewerToken = await mintToken(secret, 'demo-viewer');
+  const VIEWER = 'demo-viewer';
+  const viewerToken = await mintToken(secret, VIEWER);
   const common = {
     KAFKA_BROKERS: env.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL, TOPIC_PREFIX: env.TOPIC_PREFIX,
     LOG_LEVEL: env.LOG_LEVEL, ...THRESHOLDS,
@@ -49,15 +49,22 @@ async function main(): Promise<void> {
   const processorUrl = `http://127.0.0.1:${env.PROCESSOR_HTTP_PORT}`;
   const queryUrl = `http://127.0.0.1:${env.QUERY_PORT}`;
   const gateUrl = `http://127.0.0.1:${env.GATE_HTTP_PORT}`;
+  const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}`;
+  const gatewayWs = `ws://127.0.0.1:${env.GATEWAY_PORT}/v1/ws`;
   sup.start({ name: 'processor', main: 'services/processor/main.ts', readyUrl: `${processorUrl}/readyz`, env: {
     ...common, PROCESSOR_HTTP_PORT: String(env.PROCESSOR_HTTP_PORT), PROCESSOR_DATA_DIR: '.infra/demo/processor-store', PROCESSOR_GROUP_ID: 'presence-demo-processor',
   } });
   sup.start({ name: 'query', main: 'services/query/main.ts', readyUrl: `${queryUrl}/readyz`, env: {
     ...common, AUTH_JWT_SECRET: secret, QUERY_PORT: String(env.QUERY_PORT), QUERY_DEMO_PAGE: '1',
     QUERY_DEMO_USERS: users.join(','), QUERY_DEMO_ROOMS: rooms.join(','), QUERY_DEMO_TOKEN: viewerToken,
+    QUERY_DEMO_VIEWER: VIEWER, QUERY_DEMO_GATEWAY_URL: gatewayWs,
   } });
   sup.start({ name: 'notification-gate', main: 'services/notification-gate/main.ts', readyUrl: `${gateUrl}/readyz`, env: {
     ...common, GATE_HTTP_PORT: String(env.GATE_HTTP_PORT), GATE_GROUP_ID: 'presence-demo-gate',
+  } });
+  sup.start({ name: 'gateway', main: 'services/gateway/main.ts', readyUrl: `${gatewayUrl}/readyz`, env: {
+    ...common, AUTH_JWT_SECRET: secret, GATEWAY_PORT: String(env.GATEWAY_PORT), GATEWAY_ID: 'demo-gateway',
+    GATEWAY_COALESCE_MS: '1000', GATEWAY_RECONNECT_GRACE_MS: '3000',
   } });
 
   let stopping = false;
@@ -67,66 +74,39 @@ async function main(): Promise<void> {
     console.log(`\n[demo] stopping (${why}) …`);
     clearInterval(stepTimer);
     clearInterval(summaryTimer);
-    await publisher?.close().catch(() => undefined);
-    await sup.stopAll();
-    console.log('[demo] stopped processor, query service and notification gate; `make down` stops Kafka and the registry');
+    await sup.stopAll(); // the gateway ends every session it holds as it stops: no ghosts
+    clients?.closeAll();
+    console.log('[demo] stopped processor, query service, notification gate and gateway; `make down` stops Kafka and the registry');
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('Ctrl-C'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
   let stepTimer: NodeJS.Timeout | undefined;
   let summaryTimer: NodeJS.Timeout | undefined;
-  let publisher: PresencePublisher | undefined;
+  let clients: SimulatedClients | undefined;
 
-  console.log('[demo] starting processor, query service and notification gate (logs in .infra/demo/) …');
+  console.log('[demo] starting processor, query service, notification gate and gateway (logs in .infra/demo/) …');
   try {
     await sup.waitReady(120_000);
   } catch (e) {
     await sup.stopAll();
     throw e;
   }
-  publisher = await PresencePublisher.connect({
-    kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'presence-demo-population' }),
-    serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), env.TOPIC_PREFIX),
-    prefix: env.TOPIC_PREFIX, gatewayId: 'demo-population', lingerMs: 20,
-  });
+  const tokens = new Map(await Promise.all(users.map(async (u) => [u, await mintToken(secret, u)] as const)));
+  clients = new SimulatedClients(gatewayWs, tokens);
+  const sim = clients;
   const population = new Population({ users: env.DEMO_USERS, rooms: env.DEMO_ROOMS, heartbeatIntervalMs: 5_000, seed: env.DEMO_SEED }, Date.now());
-  const devices = new Map<string, { deviceId: string; platform: 'web' | 'desktop' | 'ios' | 'android' | 'other' }>();
-  let events = 0;
-  let failures = 0;
-  const apply = (a: ClientAction): Promise<void> | null => {
-    const key = `${a.userId}/${a.sessionId}`;
-    switch (a.type) {
-      case 'connect': devices.set(key, { deviceId: a.deviceId, platform: a.platform }); return null;
-      case 'drop': devices.delete(key); return null;
-      case 'heartbeat': case 'close': {
-        const d = devices.get(key);
-        if (!d) return null;
-        const s = { userId: a.userId, sessionId: a.sessionId, ...d };
-        if (a.type === 'close') devices.delete(key);
-        return a.type === 'heartbeat' ? publisher!.heartbeat(s, a.idleMs) : publisher!.disconnect(s);
-      }
-      case 'override': return publisher!.setOverride(a.userId, { status: a.status, customText: a.customText, expiresAt: a.expiresAt });
-      case 'join': return publisher!.joinRoom(a);
-      case 'leave': return publisher!.leaveRoom(a);
-      case 'roomHeartbeat': return publisher!.roomHeartbeat(a);
-    }
-  };
   stepTimer = setInterval(() => {
-    for (const a of population.step(Date.now())) {
-      const sent = apply(a);
-      if (!sent) continue;
-      events++;
-      sent.catch(() => void failures++);
-    }
+    for (const a of population.step(Date.now())) sim.apply(a);
   }, 1_000);
 
   console.log(`
 [demo] ready. Where to look:
-  live page          ${queryUrl}/            (${users.length} users, ${rooms.length} rooms, updating over SSE)
+  live page          ${queryUrl}/            (${users.length} users, ${rooms.length} rooms, updating over SSE; the tab itself is "${VIEWER}")
   a user's presence  curl -H "Authorization: Bearer ${viewerToken}" ${queryUrl}/v1/users/${users[0]}/presence
   gate check         curl -H "Authorization: Bearer ${viewerToken}" "${queryUrl}/v1/gate?userId=${users[0]}&channel=mobile-push"
-  metrics            ${processorUrl}/metrics  ${queryUrl}/metrics  ${gateUrl}/metrics
+  gateway            ${gatewayWs}  (WebSocket; HTTP under ${gatewayUrl}/v1, browser client ${gatewayUrl}/client/presence-client.js)
+  metrics            ${processorUrl}/metrics  ${queryUrl}/metrics  ${gateUrl}/metrics  ${gatewayUrl}/metrics
   Ctrl-C stops the services (Kafka and the registry keep running; make down stops them)
 `);
   let lastEvents = 0;
@@ -134,11 +114,12 @@ async function main(): Promise<void> {
   summaryTimer = setInterval(() => {
     void summary(queryUrl, viewerToken, users, rooms).then((s) => {
       const now = Date.now();
+      const events = sim.counts.frames;
       const rate = Math.round(((events - lastEvents) * 1000) / Math.max(1, now - lastAt));
       lastEvents = events;
       lastAt = now;
       const dead = sup.dead();
-      console.log(`[demo] ${new Date().toISOString().slice(11, 19)}  online ${s.Online} · away ${s.Away} · dnd ${s.DoNotDisturb} · busy ${s.Busy} · offline ${s.Offline} · ${rate} events/s · ${s.rooms}/${rooms.length} rooms in use${failures ? ` · ${failures} publish failures` : ''}${dead.length ? ` · DEAD: ${dead.join(', ')}` : ''}`);
+      console.log(`[demo] ${new Date().toISOString().slice(11, 19)}  online ${s.Online} · away ${s.Away} · dnd ${s.DoNotDisturb} · busy ${s.Busy} · offline ${s.Offline} · ${rate} events/s via the gateway · ${s.rooms}/${rooms.length} rooms in use${sim.counts.refused ? ` · ${sim.counts.refused} refused` : ''}${sim.counts.socketErrors ? ` · ${sim.counts.socketErrors} socket errors` : ''}${dead.length ? ` · DEAD: ${dead.join(', ')}` : ''}`);
     }, (e: unknown) => console.log(`[demo] summary unavailable: ${String(e)}`));
   }, 5_000);
   if (env.DEMO_SECONDS > 0) setTimeout(() => void stop(`DEMO_SECONDS=${env.DEMO_SECONDS}`), env.DEMO_SECONDS * 1_000);

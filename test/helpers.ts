@@ -2,7 +2,10 @@
  * Shared helpers for integration tests against the real broker and registry (started by infra/).
  * Every test gets its own topic prefix and consumer groups, and disconnects every client it makes.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { resolve } from 'node:path';
 import type { Admin, Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { kafkaEnv, parseEnv, type KafkaEnv } from '../services/platform/config';
 import { createKafka } from '../services/platform/kafka';
@@ -86,4 +89,28 @@ export async function consumeMessages(
   } finally {
     await consumer.disconnect();
   }
+}
+
+const ROOT = resolve(__dirname, '..');
+
+/** A service's main.ts as a child process against the test broker and registry; stderr kept for asserts. */
+export function spawnService(main: string, extra: Record<string, string>): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, main)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, KAFKA_BROKERS: env.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL, LOG_LEVEL: 'error', ...extra },
+  });
+  let stderr = '';
+  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  return { child, stderr: () => stderr, exited };
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }

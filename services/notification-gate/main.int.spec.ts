@@ -2,34 +2,11 @@
  * The notification gate as a process (main.ts): configured from the environment, ready over
  * /readyz, decides with configured channel classes, stops cleanly on SIGTERM, refuses bad config.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { resolve } from 'node:path';
 import type { NotificationRequest } from '../contract/avro-types';
 import { topicName } from '../contract/topics';
-import { env, provisionPrefix, testKafka, uniquePrefix, waitFor, consumeMessages } from '../../test/helpers';
+import { freePort, provisionPrefix, spawnService, testKafka, uniquePrefix, waitFor, consumeMessages } from '../../test/helpers';
 
-const ROOT = resolve(__dirname, '../..');
-
-function spawnGate(extra: Record<string, string>): { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'services/notification-gate/main.ts')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, KAFKA_BROKERS: env.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL, LOG_LEVEL: 'error', ...extra },
-  });
-  let stderr = '';
-  child.stderr?.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  return { child, stderr: () => stderr, exited };
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
+const spawnGate = (extra: Record<string, string>) => spawnService('services/notification-gate/main.ts', extra);
 
 describe('notification-gate main', () => {
   it('starts from the environment, decides with the configured classes, and exits 0 on SIGTERM', async () => {

@@ -42,7 +42,7 @@ int: deps up ## Integration tests against the real broker and registry
 test: deps up typecheck ## Everything: type-check, unit tests with coverage, integration tests
 	INFRA_AUTOSTART=0 jest --coverage --json --outputFile=.infra/jest-results.json
 
-demo: deps provision ## The main job: processor, query, gate and a simulated population; live page; Ctrl-C stops
+demo: deps provision ## The main job: processor, query, gate, gateway and a simulated population; live page; Ctrl-C stops
 	tsx services/demo/main.ts
 
 processor: provision ## Run the processor in the foreground (Ctrl-C stops it)
@@ -50,6 +50,9 @@ processor: provision ## Run the processor in the foreground (Ctrl-C stops it)
 
 gate: provision ## Run the notification gate in the foreground (Ctrl-C stops it)
 	tsx services/notification-gate/main.ts
+
+gateway: provision ## Run the gateway in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
+	tsx services/gateway/main.ts
 
 query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	tsx services/query/main.ts
@@ -63,4 +66,4 @@ check-lifecycle: ## make up twice then down twice leaves no process of ours behi
 clean: down ## Stop everything and delete broker data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
 
-.PHONY: help chromium deps up down provision processor query gate bench typecheck types unit int test demo check-lifecycle clean
+.PHONY: help chromium deps up down provision processor query gate gateway bench typecheck types unit int test demo check-lifecycle clean

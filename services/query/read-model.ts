@@ -60,14 +60,16 @@ export type GateAnswer =
   | { readonly ok: false; readonly field: 'channel'; readonly error: string };
 
 /**
- * The gate check, with the same core rule as the notification-gate consumer: decided on the real
- * effective status (an invisible user still gets pushes when online).
+ * The gate check, with the same core rule as the notification-gate consumer. A trusted caller (the
+ * notification pipeline, listed in QUERY_GATE_CALLERS, or the user itself) gets the decision on the
+ * real effective status, so an invisible user still gets pushes when online; anyone else gets it on
+ * what they may see, so the gate cannot be used to find out that an invisible user is online.
  */
 export function gateAnswer(
   q: { readonly userId: string; readonly channel: string; readonly bypassDoNotDisturb: boolean },
-  view: UserView | undefined, now: number, cfg: PresenceConfig, classes: ChannelClasses,
+  view: UserView | undefined, now: number, cfg: PresenceConfig, classes: ChannelClasses, trusted: boolean,
 ): GateAnswer {
-  const status: EffectiveStatus = view === undefined ? 'Offline' : effectiveStatusOfView(view, now, cfg);
+  const status: EffectiveStatus = view === undefined ? 'Offline' : trusted ? effectiveStatusOfView(view, now, cfg) : readView(view, now, cfg, 'others').status;
   const result = gateDecision({ status, channel: q.channel, bypassDoNotDisturb: q.bypassDoNotDisturb, known: view !== undefined }, classes);
   if (!result.ok) return { ok: false, field: 'channel', error: result.rejection.reason };
   return { ok: true, body: { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined } };

@@ -37,7 +37,7 @@ describe('query routes', () => {
     get(path, as, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
 
   beforeAll(async () => {
-    for (const u of ['alice', 'bob', 'gatekeeper']) tokens[u] = await mintToken(SECRET, u);
+    for (const u of ['alice', 'bob', 'gatekeeper', 'ghost']) tokens[u] = await mintToken(SECRET, u);
     users.set('alice', view('alice'));
     users.set('dnd', view('dnd', { status: 'DoNotDisturb', override: { status: 'DoNotDisturb', customText: 'focus', expiresAt: null } }));
     users.set('ghost', view('ghost', { visibility: 'nobody' }));
@@ -107,6 +107,8 @@ describe('query routes', () => {
   });
 
   it.each([
+    // With QUERY_GATE_CALLERS empty, another caller decides on what it may see: an invisible user online reads Offline.
+    ['ghost', 'mobile-push', 'false', { deliver: false, reason: 'suppressed-offline', status: 'Offline', userKnown: true }],
     ['dnd', 'mobile-push', 'false', { deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true }],
     ['dnd', 'email', 'false', { deliver: true, reason: 'store-and-forward', status: 'DoNotDisturb', userKnown: true }],
     ['dnd', 'mobile-push', 'true', { deliver: true, reason: 'bypassed-dnd', status: 'DoNotDisturb', userKnown: true }],
@@ -116,6 +118,33 @@ describe('query routes', () => {
     const res = await get(`/v1/gate?userId=${userId}&channel=${channel}&bypassDoNotDisturb=${bypass}`);
     expect(res.status).toBe(200);
     expect(await jsonOf(res)).toEqual(expected);
+  });
+
+  it('gate: with QUERY_GATE_CALLERS set, a listed caller decides on the real status and anyone else gets 403', async () => {
+    const app = createQueryApp({
+      users, rooms, ready: () => true, streams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
+      classes: DEFAULT_CHANNEL_CLASSES, batchLimit: 5, gateCallers: ['gatekeeper'], keepAliveMs: 60_000, clock: () => now,
+      metrics: createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, users: () => users.size, rooms: () => rooms.size }),
+      log: createLogger('query-test', 'silent'),
+    });
+    const gated = app.listen(0, '127.0.0.1');
+    await new Promise((r) => gated.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(gated.address() as AddressInfo).port}/v1/gate?userId=ghost&channel=mobile-push`;
+      const as = (u: string) => fetch(url, { headers: { authorization: `Bearer ${tokens[u]}` } });
+      expect(await jsonOf(await as('gatekeeper'))).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });
+      const refused = await as('alice');
+      expect(refused.status).toBe(403);
+      expect(await jsonOf(refused)).toMatchObject({ field: 'authorization' });
+    } finally {
+      gated.closeAllConnections();
+      await new Promise((r) => gated.close(r));
+    }
+  });
+
+  it('gate: the user itself is decided on its real status, invisible or not', async () => {
+    const res = await get('/v1/gate?userId=ghost&channel=mobile-push', 'ghost');
+    expect(await jsonOf(res)).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });
   });
 
   const long = 'x'.repeat(cfg.maxIdLength + 1);

@@ -286,6 +286,22 @@ describe('gateway over HTTP', () => {
     expect(f.inputs.rooms.map((r) => [r.key, r.kind, r.metadata])).toEqual([['doc/99', 'join', { mode: 'view' }], ['doc/99', 'leave', null]]);
   });
 
+  it('an HTTP disconnect of a session held by a socket ends it once and closes that socket', async () => {
+    const f = await fixture('gw-http-ws');
+    const token = await f.token('ivy');
+    const c = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'tab-3', access_token: token });
+    expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    const res = await fetch(`${f.gateway.url}/v1/disconnect`, {
+      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ deviceId: 'laptop', sessionId: 'tab-3', platform: 'web' }),
+    });
+    expect(res.status).toBe(202);
+    expect((await c.closed).code).toBe(4001);
+    expect(f.gateway.sessions.socketCount).toBe(0);
+    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect'), 'the disconnect');
+    expect(f.inputs.heartbeats.map((h) => h.kind)).toEqual(['heartbeat', 'disconnect']);
+  });
+
   it('serves the browser client module to any origin', async () => {
     const f = await fixture('gw-client');
     const res = await fetch(`${f.gateway.url}/client/presence-client.js`);

@@ -235,6 +235,14 @@ export class SessionTable {
   /** Ends a session: its held beat, then it leaves every room, then a clean disconnect. */
   private async end(entry: Entry, why: string, at = this.o.clock()): Promise<void> {
     this.entries.delete(entry.key);
+    if (entry.replaceSocket) {
+      // Ended from elsewhere (an HTTP disconnect) while a socket holds it: that socket goes too.
+      const close = entry.replaceSocket;
+      entry.replaceSocket = null;
+      this.sockets--;
+      this.o.metrics.sockets.set(this.sockets);
+      close();
+    }
     const ref = entry.ref;
     try {
       await this.flushHeld(entry);

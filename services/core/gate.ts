@@ -1,5 +1,7 @@
+import type { PresenceConfig } from './config';
 import type { EffectiveStatus } from './events';
 import { unreachable } from './events';
+import { effectiveStatusOfView, readView, type UserView } from './user';
 
 /** Which channels are push (presence-gated) and which store-and-forward (always delivered). */
 export interface ChannelClasses {
@@ -101,4 +103,17 @@ export function gateDecision(req: GateRequest, classes: ChannelClasses = DEFAULT
 
 function decided(deliver: boolean, reason: GateReason): GateResult {
   return { ok: true, decision: { deliver, reason } };
+}
+
+/**
+ * Who asks the gate: the notification pipeline (or the user itself) is `trusted` and gets the
+ * decision on the real status, so an invisible user still gets pushes when online; anyone else
+ * gets it on what they may see, so the gate cannot reveal that an invisible user is online.
+ */
+export type GateAudience = 'trusted' | 'others';
+
+/** The recipient's status as the gate sees it at `now`: Offline without a snapshot view. */
+export function gateStatus(view: UserView | undefined, now: number, cfg: PresenceConfig, audience: GateAudience): EffectiveStatus {
+  if (view === undefined) return 'Offline';
+  return audience === 'trusted' ? effectiveStatusOfView(view, now, cfg) : readView(view, now, cfg, 'others').status;
 }

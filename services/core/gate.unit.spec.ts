@@ -1,6 +1,8 @@
 import type { EffectiveStatus } from './events';
-import { DEFAULT_CHANNEL_CLASSES, gateDecision, validateChannelClasses } from './gate';
-import type { GateReason } from './gate';
+import { DEFAULT_CONFIG } from './config';
+import { DEFAULT_CHANNEL_CLASSES, gateDecision, gateStatus, validateChannelClasses } from './gate';
+import type { GateAudience, GateReason } from './gate';
+import type { UserView } from './user';
 
 const PUSH = ['websocket', 'sse', 'web-push', 'mobile-push'];
 const STORE = ['in-app', 'email', 'sms', 'chat'];
@@ -65,5 +67,24 @@ describe('validateChannelClasses', () => {
     const r = validateChannelClasses(input);
     expect(r.ok).toBe(false);
     expect(r.ok ? [] : r.issues).toEqual(expect.arrayContaining([expect.objectContaining({ field, reason: expect.stringContaining(reason) })]));
+  });
+});
+
+describe('gateStatus', () => {
+  const T = 1_000_000;
+  const online = (visibility: 'everyone' | 'nobody'): UserView => ({
+    userId: 'u', status: 'Online', statusSince: T - 5_000, lastSeen: T, lastActive: T, override: null, visibility,
+    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 3, emittedAt: T,
+  });
+  it.each<[string, UserView | undefined, GateAudience, EffectiveStatus]>([
+    ['no snapshot: Offline for anyone', undefined, 'trusted', 'Offline'],
+    ['visible and online, to others', online('everyone'), 'others', 'Online'],
+    ['invisible and online, to the pipeline', online('nobody'), 'trusted', 'Online'],
+    ['invisible and online, to others: Offline', online('nobody'), 'others', 'Offline'],
+  ])('%s', (_name, view, audience, status) => {
+    expect(gateStatus(view, T + 1, DEFAULT_CONFIG, audience)).toBe(status);
+  });
+  it('recomputes from the clock, never trusting the stored status', () => {
+    expect(gateStatus(online('everyone'), T + DEFAULT_CONFIG.offlineAfterMs + 1, DEFAULT_CONFIG, 'trusted')).toBe('Offline');
   });
 });

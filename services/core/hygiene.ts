@@ -50,13 +50,23 @@ function fail(code: RejectionCode, field: string, reason: string): never {
 
 type Raw = Readonly<Record<string, unknown>>;
 
+/**
+ * The id rule every service applies (non-blank, at most maxIdLength UTF-16 units, no control
+ * characters) to a string already known to be one; null when it is fine.
+ */
+export function idRejection(field: string, v: string, cfg: PresenceConfig): Rejection | null {
+  if (v.trim().length === 0) return { code: 'empty', field, reason: 'must not be empty or blank' };
+  if (v.length > cfg.maxIdLength) return { code: 'too-long', field, reason: `must be at most ${cfg.maxIdLength} characters` };
+  if (CONTROL.test(v)) return { code: 'invalid-character', field, reason: 'must not contain control characters' };
+  return null;
+}
+
 function id(raw: Raw, field: string, cfg: PresenceConfig): string {
   const v = raw[field];
   if (v === undefined || v === null) fail('missing', field, 'is required');
   if (typeof v !== 'string') fail('wrong-type', field, 'must be a string');
-  if (v.trim().length === 0) fail('empty', field, 'must not be empty or blank');
-  if (v.length > cfg.maxIdLength) fail('too-long', field, `must be at most ${cfg.maxIdLength} characters`);
-  if (CONTROL.test(v)) fail('invalid-character', field, 'must not contain control characters');
+  const bad = idRejection(field, v, cfg);
+  if (bad) throw new Reject(bad);
   return v;
 }
 

@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG as cfg } from './config';
-import { checkRoomEvent, checkUserEvent, utf8Length } from './hygiene';
+import { checkRoomEvent, checkUserEvent, idRejection, utf8Length } from './hygiene';
 import type { Rejection } from './hygiene';
 
 const NOW = 1_700_000_000_000;
@@ -167,5 +167,18 @@ describe('utf8Length', () => {
   ])('%j is %d bytes', (s, n) => {
     expect(utf8Length(s)).toBe(n);
     if (!/[\ud800-\udfff]/.test(s)) expect(utf8Length(s)).toBe(Buffer.byteLength(s));
+  });
+});
+
+describe('idRejection', () => {
+  it.each<[string, string | null]>([
+    ['ok', null],
+    ['   ', 'empty'],
+    ['x'.repeat(cfg.maxIdLength + 1), 'too-long'],
+    ['a\u0007b', 'invalid-character'],
+  ])('%j → %s', (value, code) => {
+    const r = idRejection('requestId', value, cfg);
+    expect(r === null ? null : r.code).toBe(code);
+    if (r) expect(r.field).toBe('requestId');
   });
 });

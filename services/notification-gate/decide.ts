@@ -5,10 +5,7 @@
  * the same one the query service's /v1/gate uses; this module only checks the request and builds
  * the records.
  */
-import {
-  effectiveStatusOfView, gateDecision,
-  type ChannelClasses, type EffectiveStatus, type PresenceConfig, type UserView,
-} from '../core';
+import { gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView } from '../core';
 import type { DeadLetter, NotificationDecision, NotificationRequest } from '../contract/avro-types';
 
 /** The service name written into dead letters. */
@@ -26,21 +23,15 @@ export type RequestOutcome =
   | { readonly ok: true; readonly decision: NotificationDecision }
   | { readonly ok: false; readonly rejection: GateRejection };
 
-// C0 and C1 control characters, DEL: the same set the core's hygiene refuses in ids.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
-
 const rejected = (field: string, code: string, reason: string): RequestOutcome => ({
   ok: false,
   rejection: { code: 'rejected', field, reason: `${code}: ${reason}` },
 });
 
-/** The core's id rule (non-blank, at most maxIdLength UTF-16 units, no control characters). */
+/** The core's id rule, as a dead-letter rejection. */
 function checkId(field: string, value: string, cfg: PresenceConfig): RequestOutcome | null {
-  if (value.trim().length === 0) return rejected(field, 'empty', 'must not be empty or blank');
-  if (value.length > cfg.maxIdLength) return rejected(field, 'too-long', `must be at most ${cfg.maxIdLength} characters`);
-  if (CONTROL.test(value)) return rejected(field, 'invalid-character', 'must not contain control characters');
-  return null;
+  const r = idRejection(field, value, cfg);
+  return r && rejected(r.field, r.code, r.reason);
 }
 
 /**
@@ -59,7 +50,7 @@ export function decideRequest(
   const bad = checkId('requestId', req.requestId, cfg) ?? checkId('userId', req.userId, cfg) ?? checkId('channel', req.channel, cfg);
   if (bad) return bad;
   const known = view !== undefined;
-  const status: EffectiveStatus = known ? effectiveStatusOfView(view, now, cfg) : 'Offline';
+  const status = gateStatus(view, now, cfg, 'trusted');
   const result = gateDecision({ status, channel: req.channel, bypassDoNotDisturb: req.bypassDoNotDisturb, known }, classes);
   if (!result.ok) return rejected(result.rejection.field, result.rejection.code, result.rejection.reason);
   return {

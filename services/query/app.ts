@@ -132,8 +132,8 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     const bypass = parse(z.enum(['true', 'false', '1', '0'], { errorMap: () => ({ message: 'bypassDoNotDisturb must be true or false' }) }).optional(),
       req.query['bypassDoNotDisturb'], 'bypassDoNotDisturb');
     const caller = callerOf(res).userId;
-    const trusted = caller === userId || d.gateCallers.includes(caller);
-    const answer = gateAnswer({ userId, channel, bypassDoNotDisturb: bypass === 'true' || bypass === '1' }, d.users.get(userId), d.clock(), d.cfg, d.classes, trusted);
+    const audience = caller === userId || d.gateCallers.includes(caller) ? 'trusted' : 'others';
+    const answer = gateAnswer({ userId, channel, bypassDoNotDisturb: bypass === 'true' || bypass === '1' }, d.users.get(userId), d.clock(), d.cfg, d.classes, audience);
     if (!answer.ok) throw new BadRequest(400, answer.error, answer.field);
     res.json(answer.body);
   });

@@ -5,8 +5,8 @@
  * when the processor is down.
  */
 import {
-  effectiveStatusOfView, gateDecision, readRoomView, readView,
-  type ChannelClasses, type EffectiveStatus, type GateReason, type PresenceConfig, type RoomView, type UserView, type Viewer,
+  gateDecision, gateStatus, readRoomView, readView,
+  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type PresenceConfig, type RoomView, type UserView, type Viewer,
 } from '../core';
 
 export interface PresenceBody {
@@ -67,9 +67,9 @@ export type GateAnswer =
  */
 export function gateAnswer(
   q: { readonly userId: string; readonly channel: string; readonly bypassDoNotDisturb: boolean },
-  view: UserView | undefined, now: number, cfg: PresenceConfig, classes: ChannelClasses, trusted: boolean,
+  view: UserView | undefined, now: number, cfg: PresenceConfig, classes: ChannelClasses, audience: GateAudience,
 ): GateAnswer {
-  const status: EffectiveStatus = view === undefined ? 'Offline' : trusted ? effectiveStatusOfView(view, now, cfg) : readView(view, now, cfg, 'others').status;
+  const status = gateStatus(view, now, cfg, audience);
   const result = gateDecision({ status, channel: q.channel, bypassDoNotDisturb: q.bypassDoNotDisturb, known: view !== undefined }, classes);
   if (!result.ok) return { ok: false, field: 'channel', error: result.rejection.reason };
   return { ok: true, body: { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined } };

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaEnv, parseEnv, type KafkaEnv } from '../../services/platform/config';
 
-export const PHASES = ['throughput', 'restore', 'offline', 'latency'] as const;
+export const PHASES = ['throughput', 'restore', 'offline', 'latency', 'gateway'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -27,7 +27,11 @@ const benchEnv = z.object({
   BENCH_PROBES_PER_SECOND: int(10),
   /** Users whose offline detection is timed (idle, then again under the live load). */
   BENCH_OFFLINE_USERS: int(300),
-  /** Comma-separated subset of throughput,restore,offline,latency (restore needs throughput). */
+  /** Gateway phase: WebSocket sessions, seconds of load, heartbeats in flight per session. */
+  BENCH_GATEWAY_SOCKETS: int(2_000),
+  BENCH_GATEWAY_SECONDS: int(20),
+  BENCH_GATEWAY_IN_FLIGHT: int(4),
+  /** Comma-separated subset of throughput,restore,offline,latency,gateway (restore needs throughput). */
   BENCH_PHASES: z.string().default(PHASES.join(',')),
   /** Longest a processor run may take to catch up before the bench gives up on that figure. */
   BENCH_RUN_TIMEOUT_S: int(300),
@@ -46,6 +50,9 @@ export interface BenchConfig {
   readonly latencySeconds: number;
   readonly probesPerSecond: number;
   readonly offlineUsers: number;
+  readonly gatewaySockets: number;
+  readonly gatewaySeconds: number;
+  readonly gatewayInFlight: number;
   readonly phases: ReadonlySet<Phase>;
   readonly runTimeoutMs: number;
   readonly java: string;
@@ -76,6 +83,9 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     latencySeconds: b.BENCH_LATENCY_SECONDS,
     probesPerSecond: b.BENCH_PROBES_PER_SECOND,
     offlineUsers: b.BENCH_OFFLINE_USERS,
+    gatewaySockets: b.BENCH_GATEWAY_SOCKETS,
+    gatewaySeconds: b.BENCH_GATEWAY_SECONDS,
+    gatewayInFlight: b.BENCH_GATEWAY_IN_FLIGHT,
     phases: phases as Set<Phase>,
     runTimeoutMs: b.BENCH_RUN_TIMEOUT_S * 1000,
     java: b.BENCH_JAVA,

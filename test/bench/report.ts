@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CeilingResult, KafkaPerfResult } from './ceiling';
+import type { GatewayResult } from './gateway';
 import type { LiveResult } from './live';
 import type { machine, Distribution } from './measure';
 import type { OfflineResult } from './offline';
@@ -39,6 +40,7 @@ export interface BenchResults {
   restore?: RestoreResult[];
   offlineDetection?: { idle?: OfflineResult & { thresholds: Record<string, string> }; underLoad?: OfflineResult };
   live?: LiveResult | { skipped: string };
+  gateway?: GatewayResult;
   /** Phases that failed, with the error: the other figures are still valid. */
   errors: Array<{ phase: string; error: string }>;
 }
@@ -90,6 +92,13 @@ export function table(r: BenchResults): string {
     rows.push(['SSE latency (all)', `${ms(l.latency.all)}${l.latency.lost ? `, ${l.latency.lost} lost` : ''}`]);
     rows.push(['  heartbeat Offline→Online', ms(l.latency.byKind.heartbeat)]);
     rows.push(['  override DND↔Busy', ms(l.latency.byKind.override)]);
+  }
+  const g = r.gateway;
+  if (g) {
+    rows.push([`gateway: ${n(g.sockets)} sockets`, `connected in ${g.connectSeconds} s (${n(g.connectsPerSecond)}/s); ${n(g.rssMiBWithSockets - g.rssMiBIdle)} MiB for them (${n(g.bytesPerSocketRss)} B/socket RSS)`]);
+    rows.push(['gateway heartbeats (acks=all)', `${n(g.heartbeatsPerSecond)}/s acked over ${g.seconds} s, ${g.inFlightPerSocket} in flight per socket; ${g.gatewayCores} cores${g.refused ? `; ${n(g.refused)} REFUSED` : ''}`]);
+    rows.push(['  ack latency', ms(g.ackLatencyMs)]);
+    rows.push(['  all sockets closed', `${n(g.recordsOnTopic)} records on the topic (acked + one disconnect each), last disconnect after ${g.disconnectsSeconds} s`]);
   }
   for (const e of r.errors) rows.push([`FAILED: ${e.phase}`, e.error.split('\n')[0] ?? '']);
   const w = Math.max(...rows.map(([k]) => k.length));

@@ -9,6 +9,8 @@
  *  3. offline: detection delay with shortened thresholds, on an otherwise idle processor.
  *  4. latency: with the default thresholds under a steady live load, SSE latency of status changes
  *     and offline detection delay (needs services/query).
+ *  5. gateway: WebSocket sessions on the gateway, acked heartbeats/s and ack latency (each one a
+ *     record acknowledged by Kafka), connects/s, memory per socket, all disconnects on close.
  *
  * Scale and phases come from BENCH_* variables (config.ts). Everything the run creates (topics,
  * groups, subjects, data dirs) carries a unique run id and is deleted at the end.
@@ -19,6 +21,7 @@ import { provisionTopics } from '../../services/contract/provision';
 import { AvroSerde, createRegistry } from '../../services/contract/serde';
 import { createKafka } from '../../services/platform/kafka';
 import { loadBenchConfig } from './config';
+import { gatewayPhase } from './gateway';
 import { deleteRunArtifacts, deleteSubjects } from './kafka-admin';
 import { livePhase } from './live';
 import { load1, machine } from './measure';
@@ -36,7 +39,7 @@ async function main(): Promise<boolean> {
   const admin = kafka.admin();
   await admin.connect();
   const registry = createRegistry(cfg.kafka.SCHEMA_REGISTRY_URL);
-  const prefixes = { main: `${cfg.runId}.`, offline: `${cfg.runId}-offline.`, live: `${cfg.runId}-live.` };
+  const prefixes = { main: `${cfg.runId}.`, offline: `${cfg.runId}-offline.`, live: `${cfg.runId}-live.`, gateway: `${cfg.runId}-gateway.` };
   const results: BenchResults = {
     format: 1, at: new Date().toISOString(), runId: cfg.runId, machine: machine(cfg.root),
     scale: {
@@ -100,6 +103,13 @@ async function main(): Promise<boolean> {
           results.offlineDetection = { ...results.offlineDetection, underLoad: live.offlineUnderLoad };
         });
       }
+    }
+    if (cfg.phases.has('gateway')) {
+      await phase('gateway', async () => {
+        log(`gateway: ${cfg.gatewaySockets} WebSocket sessions, ${cfg.gatewayInFlight} heartbeats in flight each, coalescing off…`);
+        await AvroSerde.create(registry, prefixes.gateway); // the gateway child registers the same schemas
+        results.gateway = await gatewayPhase(cfg, admin, prefixes.gateway, log);
+      });
     }
   } finally {
     results.loadAverage.end = load1();

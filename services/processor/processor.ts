@@ -184,10 +184,10 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   async function write(slot: TaskSlot, flush: FlushResult, dlq: DeadLetter[], offsets: { topic: string; offset: string } | null): Promise<void> {
     const partition = slot.task.partition;
     const outputs = [
-      ...(await Promise.all(flush.snapshots.map(async (s) => ({ topic: topics.snapshot, key: s.key, value: await serde.encode('snapshot', s.value) })))),
-      ...(await Promise.all(flush.roomSnapshots.map(async (s) => ({ topic: topics.roomSnapshot, key: s.key, value: s.value && (await serde.encode('roomSnapshot', s.value)) })))),
-      ...(await Promise.all(flush.changes.map(async (c) => ({ topic: topics.changes, key: c.key, value: await serde.encode('changes', c.value) })))),
-      ...(await Promise.all(dlq.map(async (d) => ({ topic: topics.dlq, key: null, value: await serde.encode('dlq', d) })))),
+      ...flush.snapshots.map((s) => ({ topic: topics.snapshot, key: s.key, value: serde.encodeSync('snapshot', s.value) })),
+      ...flush.roomSnapshots.map((s) => ({ topic: topics.roomSnapshot, key: s.key, value: s.value && serde.encodeSync('roomSnapshot', s.value) })),
+      ...flush.changes.map((c) => ({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) })),
+      ...dlq.map((d) => ({ topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) })),
     ];
     const byTopic = (records: Array<{ topic: string; key: string | null; value: Buffer | null; partition?: number }>) => {
       const grouped = new Map<string, Message[]>();
@@ -270,15 +270,16 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       for (const m of batch.messages) {
         const key = m.key?.toString() ?? null;
         try {
+          // decodeSync: no promise per record; `decode` only for a schema id seen for the first time.
           if (role === 'room') {
-            const checked = roomEvent(await serde.decode('room', m.value), key, now, cfg);
+            const checked = roomEvent(serde.decodeSync('room', m.value) ?? await serde.decode('room', m.value), key, now, cfg);
             if (checked.ok) slot.task.applyRoom(checked.event, now);
             else dlq.push(deadLetter(batch.topic, batch.partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
             if (checked.ok) metrics.events.inc({ kind: `room-${checked.event.type}` });
           } else {
             const checked = role === 'heartbeat'
-              ? heartbeatEvent(await serde.decode('heartbeat', m.value), key, now, cfg)
-              : overrideEvent(await serde.decode('override', m.value), key, now, cfg);
+              ? heartbeatEvent(serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value), key, now, cfg)
+              : overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
             if (checked.ok) slot.task.applyUser(checked.event, now);
             else dlq.push(deadLetter(batch.topic, batch.partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
             if (checked.ok) metrics.events.inc({ kind: checked.event.type });

@@ -19,6 +19,7 @@ import { partitionCounts, checkCoPartitioning } from '../contract/provision';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import type { Logger } from '../platform/log';
+import { KeyHashPartitioner } from '../platform/partitioner';
 import { CoPartitionedAssigner } from './assigner';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
@@ -108,7 +109,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   }
 
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
-  const sharedProducer = guarantee === 'at-least-once' ? kafka.producer({ idempotent: true, maxInFlightRequests: 1 }) : null;
+  const sharedProducer = guarantee === 'at-least-once' ? kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: KeyHashPartitioner }) : null;
   await sharedProducer?.connect();
   const consumer: Consumer = kafka.consumer({ groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false, maxBytesPerPartition: fetchBytes, maxBytes: 8 * fetchBytes, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)) });
   const slots = new Map<number, TaskSlot>();
@@ -132,7 +133,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     if (guarantee === 'exactly-once') {
       // initTransactions fences any zombie using this partition's transactional id and aborts its
       // open transaction before we read the changelog, so the restore sees only committed state.
-      slot.producer = kafka.producer({ transactionalId: transactionalId(partition), idempotent: true, maxInFlightRequests: 1 });
+      slot.producer = kafka.producer({ transactionalId: transactionalId(partition), idempotent: true, maxInFlightRequests: 1, createPartitioner: KeyHashPartitioner });
       await slot.producer.connect();
     }
     const local = await store.load(partition).catch((e: unknown) => {

@@ -212,7 +212,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       ...flush.changes.map((c) => ({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) })),
       ...dlq.map((d) => ({ topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) })),
     ];
-    const byTopic = (records: Array<{ topic: string; key: string | null; value: Buffer | null; partition?: number }>) => {
+    const byTopic = (records: Array<{ topic: string; key: string | null; value: Buffer | string | null; partition?: number }>) => {
       const grouped = new Map<string, Message[]>();
       for (const r of records) {
         const list = grouped.get(r.topic) ?? [];
@@ -221,10 +221,11 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       }
       return [...grouped].map(([topic, messages]) => ({ topic, messages }));
     };
-    // The changelog partition is the input partition: a task's state lives beside its input.
-    const changelog = flush.changelog.map((c) => ({ topic: topics.changelog, key: c.key, value: c.value === null ? null : Buffer.from(c.value), partition }));
+    // The changelog partition is the input partition: a task's state lives beside its input. Values
+    // go to kafkajs as strings: it writes their UTF-8 straight into the request (no Buffer each).
+    const changelog = flush.changelog.map((c) => ({ topic: topics.changelog, key: c.key, value: c.value, partition }));
     let changelogEnd: string | null = null;
-    type Rec = { topic: string; key: string | null; value: Buffer | null; partition?: number };
+    type Rec = { topic: string; key: string | null; value: Buffer | string | null; partition?: number };
     // A produce request's record batch must stay under the broker's message.max.bytes (1 MiB by
     // default), and kafkajs' grouping is quadratic in its records per partition: a large flush goes
     // out in slices, in order; the changelog end is that of the last.
@@ -234,7 +235,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         let j = i;
         while (j < records.length && (j === i || (bytes < SLICE_BYTES && j - i < SLICE_RECORDS))) {
           const r = records[j] as Rec;
-          bytes += (r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
+          bytes += (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
           j++;
         }
         const slice = records.slice(i, j);

@@ -3,6 +3,7 @@
  * Schemas are registered from schemas/ with BACKWARD compatibility, one subject per topic value.
  */
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
+import * as avro from 'avsc';
 import type * as T from './avro-types';
 import { expandSchema, loadNamedSchemas } from './schemas';
 import { TOPICS, valueSubject, type TopicRole } from './topics';
@@ -54,26 +55,96 @@ export async function registerSchemas(registry: SchemaRegistry, prefix = ''): Pr
   return ids;
 }
 
-/** Encodes with the ids this process registered; decodes any id the registry knows. */
+/** Where the serde finds the writer schema of an id it has not seen (the registry, or a test double). */
+export interface WriterSchemas {
+  getSchema(id: number): Promise<unknown>;
+}
+
+const HEADER_BYTES = 5;
+
+/**
+ * Encodes with the ids this process registered; decodes any id the registry knows.
+ *
+ * Every value is framed as the Confluent wire format (magic byte 0, big-endian schema id, Avro body)
+ * and coded synchronously with avsc on a type cached per schema id: the registry client's own
+ * encode/decode cost a promise chain per record, which was most of the processor's decode/encode
+ * time. The registry is asked only once per schema id (for our own ids at start; for another id the
+ * first time a record carries it).
+ *
+ * A value written with our own id is read with our type. One written with another version of the
+ * subject is resolved from the writer's schema into ours (an older writer's missing fields take
+ * their defaults, a newer writer's extra fields are dropped); when avsc cannot resolve the two (e.g.
+ * a newer writer added an enum symbol) it is read with the writer's schema alone, as before.
+ */
 export class AvroSerde {
   private readonly accepted = new Map<number, AvroRole>();
   private readonly unknownIds = new Set<number>();
+  /** Schema id → the type that decodes it, per reader role (only for ids other than our own). */
+  private readonly readers = new Map<number, Map<AvroRole, (body: Buffer) => unknown>>();
+  private readonly headers = {} as Record<AvroRole, Buffer>;
+  private scratch = Buffer.allocUnsafe(64 * 1024);
 
   constructor(
-    private readonly registry: SchemaRegistry,
+    private readonly registry: WriterSchemas,
     private readonly ids: Record<AvroRole, number>,
+    /** The avsc type of each role, as the registry holds it under `ids[role]`. */
+    private readonly types: Record<AvroRole, avro.Type>,
   ) {
-    for (const role of AVRO_ROLES) this.accepted.set(ids[role], role);
+    for (const role of AVRO_ROLES) {
+      this.accepted.set(ids[role], role);
+      const header = Buffer.alloc(HEADER_BYTES);
+      header.writeInt32BE(ids[role], 1);
+      this.headers[role] = header;
+    }
   }
 
   static async create(registry: SchemaRegistry, prefix = ''): Promise<AvroSerde> {
-    return new AvroSerde(registry, await registerSchemas(registry, prefix));
+    const ids = await registerSchemas(registry, prefix);
+    const types = {} as Record<AvroRole, avro.Type>;
+    // The registry's copy of each schema (as its client encoded with before), not our local file.
+    for (const role of AVRO_ROLES) types[role] = asAvroType(await registry.getSchema(ids[role]), ids[role]);
+    return new AvroSerde(registry, ids, types);
+  }
+
+  /** Encodes synchronously: magic byte, our schema id of `role`, Avro body. */
+  encodeSync<R extends AvroRole>(role: R, value: TopicValues[R]): Buffer {
+    const type = this.types[role];
+    for (;;) {
+      let end: number;
+      try {
+        end = type.encode(value, this.scratch, HEADER_BYTES);
+      } catch (e) {
+        throw new SerdeError('unencodable', `cannot encode ${role}: ${(e as Error).message}`, e);
+      }
+      if (end < 0) {
+        this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
+        continue;
+      }
+      const out = Buffer.allocUnsafe(end);
+      this.headers[role].copy(out, 0);
+      this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
+      return out;
+    }
   }
 
   encode<R extends AvroRole>(role: R, value: TopicValues[R]): Promise<Buffer> {
-    return this.registry.encode(this.ids[role], value).catch((e: unknown) => {
-      throw new SerdeError('unencodable', `cannot encode ${role}: ${(e as Error).message}`, e);
-    });
+    try {
+      return Promise.resolve(this.encodeSync(role, value));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /**
+   * Decodes synchronously when the schema id is our own or was seen before; `undefined` when its
+   * writer schema must first be fetched (then call `decode`). Throws SerdeError like `decode`.
+   */
+  decodeSync<R extends AvroRole>(role: R, buffer: Buffer | null): TopicValues[R] | undefined {
+    const id = this.frameId(role, buffer);
+    const body = (buffer as Buffer).subarray(HEADER_BYTES);
+    if (id === this.ids[role]) return this.read(id, () => this.types[role].fromBuffer(body)) as TopicValues[R];
+    const reader = this.readers.get(id)?.get(role);
+    return reader === undefined ? undefined : (this.read(id, () => reader(body)) as TopicValues[R]);
   }
 
   /**
@@ -82,6 +153,28 @@ export class AvroSerde {
    * registry refused once is refused from memory afterwards.
    */
   async decode<R extends AvroRole>(role: R, buffer: Buffer | null): Promise<TopicValues[R]> {
+    const known = this.decodeSync(role, buffer);
+    if (known !== undefined) return known;
+    const id = (buffer as Buffer).readInt32BE(1);
+    let writer: avro.Type;
+    try {
+      writer = asAvroType(await this.registry.getSchema(id), id);
+    } catch (e) {
+      const message = (e as Error).message ?? String(e);
+      if (/not found|404|40403/i.test(message)) {
+        this.unknownIds.add(id);
+        throw new SerdeError('unknown-schema', `schema id ${id} is unknown to the registry`, e);
+      }
+      throw new SerdeError('undecodable', `cannot decode with schema id ${id}: ${message}`, e);
+    }
+    const byRole = this.readers.get(id) ?? new Map<AvroRole, (body: Buffer) => unknown>();
+    this.readers.set(id, byRole);
+    if (!byRole.has(role)) byRole.set(role, readerFor(this.types[role], writer));
+    return this.decodeSync(role, buffer) as TopicValues[R];
+  }
+
+  /** Checks the framing and the id against what is known; returns the schema id. */
+  private frameId(role: AvroRole, buffer: Buffer | null): number {
     if (!buffer || buffer.length < 6 || buffer[0] !== 0) {
       throw new SerdeError('undecodable', `not a schema-registry framed Avro value (${buffer?.length ?? 0} bytes)`);
     }
@@ -91,15 +184,30 @@ export class AvroSerde {
     if (known !== undefined && known !== role) {
       throw new SerdeError('wrong-schema', `schema id ${id} is ${TOPICS[known].valueSchema}, expected ${TOPICS[role].valueSchema}`);
     }
+    return id;
+  }
+
+  private read(id: number, fn: () => unknown): unknown {
     try {
-      return (await this.registry.decode(buffer)) as TopicValues[R];
+      return fn();
     } catch (e) {
-      const message = (e as Error).message ?? String(e);
-      if (/not found|404|40403/i.test(message)) {
-        this.unknownIds.add(id);
-        throw new SerdeError('unknown-schema', `schema id ${id} is unknown to the registry`, e);
-      }
-      throw new SerdeError('undecodable', `cannot decode with schema id ${id}: ${message}`, e);
+      throw new SerdeError('undecodable', `cannot decode with schema id ${id}: ${(e as Error).message ?? String(e)}`, e);
     }
   }
+}
+
+function asAvroType(schema: unknown, id: number): avro.Type {
+  if (!avro.Type.isType(schema)) throw new Error(`schema id ${id} is not an Avro schema`);
+  return schema as avro.Type;
+}
+
+/** Reads `writer`'s bodies as `reader` when avsc can resolve them, else as `writer` alone. */
+export function readerFor(reader: avro.Type, writer: avro.Type): (body: Buffer) => unknown {
+  let resolver: avro.Resolver;
+  try {
+    resolver = reader.createResolver(writer);
+  } catch {
+    return (body) => writer.fromBuffer(body);
+  }
+  return (body) => reader.fromBuffer(body, resolver);
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import type { PresenceConfig } from '../core';
 import { kafkaEnv, parseEnv, presenceConfigFromEnv, presenceEnv } from '../platform/config';
+import { DEFAULT_FETCH_MAX_BYTES_PER_PARTITION, DEFAULT_PARTITIONS_CONCURRENTLY } from './processor';
 
 const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   /** Where the LevelDB store lives. */
@@ -13,6 +14,10 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   /** How long a crashed member keeps its partitions before the group moves them (broker minimum 6 s). */
   PROCESSOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   PROCESSOR_TIMER_RESOLUTION_MS: z.coerce.number().int().min(10).max(5_000).default(100),
+  /** Most bytes of one partition per fetch, i.e. per batch (the broker still sends at least one record batch). */
+  PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(DEFAULT_FETCH_MAX_BYTES_PER_PARTITION),
+  /** Batches of different partitions (tasks) processed at once. */
+  PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(DEFAULT_PARTITIONS_CONCURRENTLY),
 });
 export type ProcessorEnv = z.infer<typeof processorEnv>;
 

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     store, cfg: presence, log, metrics,
     prefix: env.TOPIC_PREFIX, groupId: env.PROCESSOR_GROUP_ID, guarantee: env.PROCESSOR_GUARANTEE,
     timerResolutionMs: env.PROCESSOR_TIMER_RESOLUTION_MS, sessionTimeoutMs: env.PROCESSOR_SESSION_TIMEOUT_MS,
+    fetchMaxBytesPerPartition: env.PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION, partitionsConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
   });
   const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: metrics.registry, ready: processor.ready });
   log.info({ guarantee: env.PROCESSOR_GUARANTEE, port: env.PROCESSOR_HTTP_PORT, presence }, 'processor started');

@@ -25,9 +25,9 @@ export class Child {
   private readonly waiters = new Set<{ match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
   readonly exited: Promise<number | null>;
 
-  constructor(readonly name: string, root: string, main: string, env: Record<string, string>, readonly logFile: string) {
+  constructor(readonly name: string, root: string, main: string, env: Record<string, string>, readonly logFile: string, nodeArgs: readonly string[] = []) {
     this.out = createWriteStream(logFile, { flags: 'w' });
-    this.child = spawn(process.execPath, ['--import', 'tsx', resolve(root, main)], {
+    this.child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(root, main)], {
       cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));

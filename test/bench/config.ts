@@ -39,6 +39,8 @@ const benchEnv = z.object({
   BENCH_JAVA: z.string().default(process.env['JAVA_HOME'] ? `${process.env['JAVA_HOME']}/bin/java` : 'java'),
   /** Keep the bench's topics and data dirs afterwards (debugging); default: delete them. */
   BENCH_KEEP: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
+  /** Extra node arguments for processor children, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
+  BENCH_PROCESSOR_NODE_ARGS: z.string().default(''),
 });
 
 export interface BenchConfig {
@@ -57,6 +59,8 @@ export interface BenchConfig {
   readonly runTimeoutMs: number;
   readonly java: string;
   readonly keep: boolean;
+  /** Extra node arguments for processor children (profiling). */
+  readonly processorNodeArgs: readonly string[];
   /** Repository root: children run from here. */
   readonly root: string;
   /** Unique per run: prefixes topics, subjects, groups and the work folder, so runs never collide. */
@@ -90,6 +94,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     runTimeoutMs: b.BENCH_RUN_TIMEOUT_S * 1000,
     java: b.BENCH_JAVA,
     keep: b.BENCH_KEEP,
+    processorNodeArgs: b.BENCH_PROCESSOR_NODE_ARGS.split(' ').filter(Boolean),
     root,
     runId,
     workDir: resolve(root, '.infra/bench', runId),

@@ -28,7 +28,7 @@ export async function startProcessorChild(cfg: BenchConfig, o: {
     // info: the restore and assignment lines are the only source of restore timing; nothing is logged per batch.
     LOG_LEVEL: 'info',
     ...o.thresholds,
-  }, join(cfg.workDir, `${o.name}.log`));
+  }, join(cfg.workDir, `${o.name}.log`), cfg.processorNodeArgs);
   return { child, url: `http://127.0.0.1:${port}` };
 }
 

@@ -35,6 +35,19 @@ export class SerdeError extends Error {
   }
 }
 
+/**
+ * The registry could not be asked (down, unreachable, 5xx): not the record's fault, so it must not
+ * be dead-lettered. Consumers let it escape their batch handler; kafkajs retries the batch from the
+ * last resolved offset (replays are idempotent merges).
+ */
+export class RegistryUnavailableError extends Error {
+  readonly code = 'registry-unavailable';
+  readonly retriable = true;
+  constructor(message: string, readonly cause?: unknown) {
+    super(message);
+  }
+}
+
 export function createRegistry(url: string): SchemaRegistry {
   // Unwrapped unions: a nullable field reads as `T | null`, matching the generated types.
   return new SchemaRegistry({ host: url }, { [SchemaType.AVRO]: { wrapUnions: false } });
@@ -156,16 +169,22 @@ export class AvroSerde {
     const known = this.decodeSync(role, buffer);
     if (known !== undefined) return known;
     const id = (buffer as Buffer).readInt32BE(1);
-    let writer: avro.Type;
+    let schema: unknown;
     try {
-      writer = asAvroType(await this.registry.getSchema(id), id);
+      schema = await this.registry.getSchema(id);
     } catch (e) {
       const message = (e as Error).message ?? String(e);
       if (/not found|404|40403/i.test(message)) {
         this.unknownIds.add(id);
         throw new SerdeError('unknown-schema', `schema id ${id} is unknown to the registry`, e);
       }
-      throw new SerdeError('undecodable', `cannot decode with schema id ${id}: ${message}`, e);
+      throw new RegistryUnavailableError(`the schema registry did not answer for schema id ${id}: ${message}`, e);
+    }
+    let writer: avro.Type;
+    try {
+      writer = asAvroType(schema, id);
+    } catch (e) {
+      throw new SerdeError('undecodable', `cannot decode with schema id ${id}: ${(e as Error).message}`, e);
     }
     const byRole = this.readers.get(id) ?? new Map<AvroRole, (body: Buffer) => unknown>();
     this.readers.set(id, byRole);

@@ -1,7 +1,7 @@
 import * as avro from 'avsc';
 import type * as T from './avro-types';
 import { avroType, expandSchema, loadNamedSchemas } from './schemas';
-import { AVRO_ROLES, AvroSerde, SerdeError, type AvroRole, type TopicValues, type WriterSchemas } from './serde';
+import { AVRO_ROLES, AvroSerde, RegistryUnavailableError, SerdeError, type AvroRole, type TopicValues, type WriterSchemas } from './serde';
 import { TOPICS } from './topics';
 
 const named = loadNamedSchemas();
@@ -142,8 +142,9 @@ describe('AvroSerde', () => {
       throw new Error('connect ECONNREFUSED');
     };
     const bytes = framed(202, Buffer.from([1, 2, 3]));
-    await expect(serde.decode('heartbeat', bytes)).rejects.toMatchObject({ code: 'undecodable' });
-    await expect(serde.decode('heartbeat', bytes)).rejects.toMatchObject({ code: 'undecodable' });
+    // Not the record's fault: retriable, never a dead letter (it was 'undecodable' before).
+    await expect(serde.decode('heartbeat', bytes)).rejects.toMatchObject({ code: 'registry-unavailable', retriable: true });
+    await expect(serde.decode('heartbeat', bytes)).rejects.toMatchObject({ code: 'registry-unavailable', retriable: true });
     expect(registry.calls).toEqual([202, 202]);
   });
 
@@ -155,5 +156,33 @@ describe('AvroSerde', () => {
     const { serde } = serdeWith();
     expect(() => serde.encodeSync('heartbeat', value as never)).toThrow(SerdeError);
     expect(() => serde.encodeSync('heartbeat', value as never)).toThrow(/cannot encode heartbeat/);
+  });
+});
+
+describe('AvroSerde when the registry cannot be asked', () => {
+  it('a registry outage is a retriable RegistryUnavailableError, not a SerdeError, and is not remembered', async () => {
+    const writer = writerSchema('heartbeat', (f) => f.push({ name: 'tenantId', type: ['null', 'string'], default: null }));
+    const { serde, registry } = serdeWith([[201, writer]]);
+    const bytes = framed(201, writer.toBuffer({ ...heartbeat, tenantId: null }));
+    const real = registry.getSchema.bind(registry);
+    registry.getSchema = async (id: number) => {
+      registry.calls.push(id);
+      throw new Error('connect ECONNREFUSED 127.0.0.1:8081');
+    };
+    const failure = await serde.decode('heartbeat', bytes).then(() => null, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(RegistryUnavailableError);
+    expect(failure).not.toBeInstanceOf(SerdeError);
+    expect(failure).toMatchObject({ code: 'registry-unavailable', retriable: true, message: expect.stringMatching(/schema id 201: connect ECONNREFUSED/) });
+    registry.getSchema = real; // back up: the same record now decodes
+    expect(await serde.decode('heartbeat', bytes)).toEqual(heartbeat);
+    expect(registry.calls).toEqual([201, 201]);
+  });
+
+  it('an id whose schema is not Avro is undecodable', async () => {
+    const { serde, registry } = serdeWith();
+    registry.getSchema = async () => ({ type: 'PROTOBUF', schema: 'message X {}' });
+    const failure = await serde.decode('heartbeat', framed(301, Buffer.from([1]))).then(() => null, (e: unknown) => e);
+    expect(failure).toBeInstanceOf(SerdeError);
+    expect((failure as SerdeError).code).toBe('undecodable');
   });
 });

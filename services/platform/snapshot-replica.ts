@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { RoomView, UserView } from '../core';
-import type { AvroSerde } from '../contract/serde';
+import { RegistryUnavailableError, type AvroSerde } from '../contract/serde';
 import { roomViewFromSnapshot, viewFromSnapshot } from '../contract/snapshot-codec';
 import { topicName } from '../contract/topics';
 import type { Logger } from './log';
@@ -129,6 +129,7 @@ export class SnapshotReplica {
         this.opts.onUpdate?.({ kind: 'user', key: k, previous, next });
       }
     } catch (e) {
+      if (e instanceof RegistryUnavailableError) throw e; // retried by kafkajs: the snapshot is fine
       this.opts.log.warn({ topic, partition, offset, err: String(e) }, 'skipping an undecodable snapshot');
       this.opts.onUndecodable?.(topic, partition, offset, e);
     }

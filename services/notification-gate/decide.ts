@@ -7,6 +7,7 @@
  */
 import { gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView } from '../core';
 import type { DeadLetter, NotificationDecision, NotificationRequest } from '../contract/avro-types';
+import { deadLetterOf, type SourceRecord } from '../contract/dead-letter';
 
 /** The service name written into dead letters. */
 export const SERVICE = 'notification-gate';
@@ -63,20 +64,9 @@ export function decideRequest(
   };
 }
 
-/** Where a dead-lettered record came from. */
-export interface SourceRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-}
+export type { SourceRecord } from '../contract/dead-letter';
 
-/** The DLQ record for `source`, with the same field meanings as the processor's. */
+/** The DLQ record for `source`, built as every consumer builds it (oversize bytes cut). */
 export function deadLetter(source: SourceRecord, rejection: GateRejection, now: number): DeadLetter {
-  return {
-    sourceTopic: source.topic, sourcePartition: source.partition, sourceOffset: Number(source.offset),
-    key: source.key ? Buffer.from(source.key) : null, value: source.value ? Buffer.from(source.value) : null,
-    errorCode: rejection.code, field: rejection.field, reason: rejection.reason, service: SERVICE, failedAt: now,
-  };
+  return deadLetterOf(source, rejection, SERVICE, now);
 }

@@ -240,12 +240,17 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
         { key: '', value: emptyUser },
       ],
     });
+    // Close to the broker's 1 MiB limit: its dead letter must be cut, or the broker refuses it and the partition stalls.
+    await producer.send({ topic, messages: [{ key: 'zed', value: Buffer.alloc(1_048_400, 0x61) }] });
     await heartbeat('zed', 's1', 0);
     await waitFor(() => latest('zed')?.status === 'Online', 'zed processed after the poison');
-    await waitFor(() => outputs.out.dlq.length >= 4 && outputs.out.dlq, 'four dead letters');
+    await waitFor(() => outputs.out.dlq.length >= 5 && outputs.out.dlq, 'five dead letters');
     expect(outputs.out.dlq.map((d) => [d.errorCode, d.field]).sort()).toEqual(
-      [['rejected', 'userId'], ['undecodable', null], ['unknown-schema', null], ['wrong-schema', null]],
+      [['rejected', 'userId'], ['undecodable', null], ['undecodable', null], ['unknown-schema', null], ['wrong-schema', null]],
     );
     expect(outputs.out.dlq.every((d) => d.sourceTopic === topic && d.reason.length > 0)).toBe(true);
+    const big = outputs.out.dlq.find((d) => d.reason.includes('value cut'));
+    expect(big?.value?.length).toBe(64 * 1024);
+    expect(big?.reason).toMatch(/value cut from 1048400 to 65536 bytes/);
   });
 });

@@ -16,6 +16,7 @@ import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafka
 import type { PresenceConfig } from '../core';
 import type { DeadLetter } from '../contract/avro-types';
 import { partitionCounts, checkCoPartitioning } from '../contract/provision';
+import { deadLetterOf } from '../contract/dead-letter';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import type { Logger } from '../platform/log';
@@ -197,11 +198,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   function deadLetter(topic: string, partition: number, m: Message & { offset: string }, code: string, field: string | null, reason: string): DeadLetter {
     metrics.dlq.inc({ code });
     log.warn({ topic, partition, offset: m.offset, code, field, reason }, 'dead-lettered');
-    return {
-      sourceTopic: topic, sourcePartition: partition, sourceOffset: Number(m.offset),
-      key: m.key ? Buffer.from(m.key) : null, value: m.value ? Buffer.from(m.value) : null,
-      errorCode: code, field, reason, service: 'processor', failedAt: clock(),
-    };
+    const bytes = (b: Buffer | string | null | undefined) => (b === null || b === undefined ? null : Buffer.from(b));
+    return deadLetterOf({ topic, partition, offset: m.offset, key: bytes(m.key), value: bytes(m.value) }, { code, field, reason }, 'processor', clock());
   }
 
   /** Writes one flush (and DLQ records, and input offsets) per the guarantee; then commits memory. */

@@ -57,7 +57,7 @@ gateway: provision ## Run the gateway in the foreground (needs AUTH_JWT_SECRET o
 query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	tsx services/query/main.ts
 
-bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency; ~11 min; .infra/bench/results.json
+bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency, gateway; ~8 min; .infra/bench/results.json
 	tsx test/bench/run.ts
 
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind

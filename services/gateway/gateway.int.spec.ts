@@ -296,7 +296,7 @@ describe('gateway over HTTP', () => {
       body: JSON.stringify({ deviceId: 'laptop', sessionId: 'tab-3', platform: 'web' }),
     });
     expect(res.status).toBe(202);
-    expect((await c.closed).code).toBe(4001);
+    expect(await c.closed).toEqual({ code: 4002, reason: 'session ended by a disconnect request' });
     expect(f.gateway.sessions.socketCount).toBe(0);
     await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect'), 'the disconnect');
     expect(f.inputs.heartbeats.map((h) => h.kind)).toEqual(['heartbeat', 'disconnect']);

@@ -10,7 +10,9 @@
  *            | {"type":"leave","roomKind","roomId"}, each with an optional "id" echoed in the answer
  *   server → {"type":"ack", id, result: "published"|"coalesced"} | {"type":"error", id, code, field, error, retriable}
  *   A bad frame gets an error and the socket stays usable; a frame over the size limit closes it
- *   (1009). Closing the socket ends the session (rooms left, clean disconnect).
+ *   (1009). Closing the socket ends the session (rooms left, clean disconnect). The gateway closes a
+ *   socket with 4001 when a newer socket of the same session replaced it, 4002 when an HTTP
+ *   disconnect ended its session, 1001 when the gateway stops.
  * HTTP (bearer token), 202 {result} or 4xx {error, field, code}:
  *   POST /v1/heartbeat {deviceId, sessionId, platform?, idleMs}   POST /v1/disconnect {deviceId, sessionId, platform?}
  *   PUT /v1/status {status, customText?, expiresAt?}             PUT /v1/visibility {visibility}
@@ -33,7 +35,7 @@ import type { Logger } from '../platform/log';
 import { commandEvent, parseFrame, type Command, type Sender } from './commands';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { PresencePublisher, PublishError, type SessionRef } from './publisher';
-import { SessionTable, TooManyRoomsError, type Outcome } from './sessions';
+import { SessionTable, TooManyRoomsError, type Outcome, type SocketCloseReason } from './sessions';
 
 export interface GatewayOptions {
   readonly kafka: Kafka;
@@ -200,7 +202,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const send = (msg: object) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
     };
-    const replace = () => ws.close(4001, 'replaced by a newer connection of this session');
+    const replace = (why: SocketCloseReason) => (why === 'replaced'
+      ? ws.close(4001, 'replaced by a newer connection of this session')
+      : ws.close(4002, 'session ended by a disconnect request'));
     const handle = sessions.attachSocket(ref, replace);
     const sender: Sender = { userId: ref.userId, session: ref };
     alive.set(ws, true);

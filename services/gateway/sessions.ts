@@ -21,6 +21,9 @@ import type { PresencePublisher, SessionRef } from './publisher';
 /** What a command did: went out now, or was merged into a held heartbeat. */
 export type Outcome = 'published' | 'coalesced';
 
+/** Why the gateway closes a socket whose session lives on elsewhere or was ended elsewhere. */
+export type SocketCloseReason = 'replaced' | 'ended';
+
 export class TooManyRoomsError extends Error {
   readonly code = 'too-many-entries';
   readonly field = 'roomId';
@@ -32,8 +35,8 @@ interface Entry {
   readonly rooms: Map<string, { readonly roomKind: string; readonly roomId: string }>;
   coalesce: CoalesceState;
   windowTimer: NodeJS.Timeout | null;
-  /** Closes the live socket of this session, if any (called when another socket replaces it). */
-  replaceSocket: (() => void) | null;
+  /** Closes the live socket of this session, if any: replaced by a newer socket, or the session ended elsewhere. */
+  replaceSocket: ((why: SocketCloseReason) => void) | null;
   graceTimer: NodeJS.Timeout | null;
   lastHeardAt: number;
 }
@@ -74,7 +77,7 @@ export class SessionTable {
   }
 
   /** A socket connected for `ref`; an older socket of the same session is closed by `replaceSocket`. */
-  attachSocket(ref: SessionRef, replaceSocket: () => void): SocketSession {
+  attachSocket(ref: SessionRef, replaceSocket: (why: SocketCloseReason) => void): SocketSession {
     const entry = this.entry(ref.userId, ref.sessionId);
     if (entry.graceTimer) {
       clearTimeout(entry.graceTimer);
@@ -85,7 +88,7 @@ export class SessionTable {
       const old = entry.replaceSocket;
       entry.replaceSocket = null;
       this.sockets--;
-      old();
+      old('replaced');
     }
     entry.replaceSocket = replaceSocket;
     entry.ref = ref;
@@ -99,7 +102,7 @@ export class SessionTable {
    * The socket closed. A clean close ends the session now; an abnormal one after the reconnect grace,
    * unless the same session reconnects meanwhile. A socket already replaced changes nothing.
    */
-  detachSocket(s: SocketSession, replaceSocket: () => void, abnormal: boolean): void {
+  detachSocket(s: SocketSession, replaceSocket: (why: SocketCloseReason) => void, abnormal: boolean): void {
     const entry = this.entries.get(s.key);
     if (!entry || entry.replaceSocket !== replaceSocket) return;
     entry.replaceSocket = null;
@@ -241,7 +244,7 @@ export class SessionTable {
       entry.replaceSocket = null;
       this.sockets--;
       this.o.metrics.sockets.set(this.sockets);
-      close();
+      close('ended');
     }
     const ref = entry.ref;
     try {

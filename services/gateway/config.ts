@@ -23,6 +23,9 @@ const gatewayEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).extend({
   GATEWAY_MAX_ROOMS_PER_SESSION: int(1, 10_000, 50),
   /** Bound on each publish to Kafka; past it the client gets a retriable error. */
   GATEWAY_PUBLISH_TIMEOUT_MS: int(100, 120_000, 5_000),
+  /** Commands other than heartbeats and disconnects, per user: sustained rate and burst. */
+  GATEWAY_COMMANDS_PER_SECOND: int(1, 10_000, 5),
+  GATEWAY_COMMAND_BURST: int(1, 100_000, 20),
   /** How long publishes are collected into one produce request. */
   GATEWAY_LINGER_MS: int(0, 1_000, 5),
 });

@@ -252,6 +252,30 @@ describe('gateway over WebSocket', () => {
   });
 });
 
+describe('gateway rate limit', () => {
+  it('limits commands other than heartbeats per user, over both transports, with a retriable error', async () => {
+    const f = await fixture('gw-limit', { commandRateLimit: { perSecond: 1, burst: 2 } });
+    const token = await f.token('jo');
+    const c = await Client.connect(f.gateway.wsUrl, { ...session, access_token: token });
+    expect((await c.request({ type: 'override', status: 'Busy' })).result).toBe('published');
+    expect((await c.request({ type: 'join', roomKind: 'doc', roomId: '1' })).result).toBe('published');
+    const limited = await c.request({ type: 'override', status: 'DoNotDisturb' });
+    expect(limited).toMatchObject({ type: 'error', code: 'rate-limited', retriable: true });
+    expect((limited as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
+    // Heartbeats are not limited (coalescing bounds them), and HTTP shares the user's bucket.
+    expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    const res = await fetch(`${f.gateway.url}/v1/status`, {
+      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'Busy' }),
+    });
+    expect(res.status).toBe(429);
+    expect(await res.json()).toMatchObject({ code: 'rate-limited', retriable: true });
+    await waitFor(() => f.inputs.overrides.length >= 1 && f.inputs.rooms.length >= 2 && f.inputs.heartbeats.length >= 1, 'what was allowed');
+    expect(f.inputs.overrides.map((o) => o.status)).toEqual(['Busy']);
+    expect(f.inputs.rooms.map((r) => r.kind)).toEqual(['join', 'heartbeat']); // the heartbeat renews the joined room
+    await c.close();
+  });
+});
+
 describe('gateway over HTTP', () => {
   it('accepts the same commands as the socket and refuses bad ones naming the field', async () => {
     const f = await fixture('gw-http');

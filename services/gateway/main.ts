@@ -19,6 +19,7 @@ async function main(): Promise<void> {
     coalesceWindowMs: env.GATEWAY_COALESCE_MS, reconnectGraceMs: env.GATEWAY_RECONNECT_GRACE_MS, maxFrameBytes: env.GATEWAY_MAX_FRAME_BYTES,
     pingIntervalMs: env.GATEWAY_PING_INTERVAL_MS, maxRoomsPerSession: env.GATEWAY_MAX_ROOMS_PER_SESSION,
     publishTimeoutMs: env.GATEWAY_PUBLISH_TIMEOUT_MS, lingerMs: env.GATEWAY_LINGER_MS,
+    commandRateLimit: { perSecond: env.GATEWAY_COMMANDS_PER_SECOND, burst: env.GATEWAY_COMMAND_BURST },
   });
   log.info({ url: gateway.url, ws: gateway.wsUrl, gatewayId, auth: auth.mode }, 'gateway listening');
   stopOnSignals(log, 'ending every socket session (rooms left, disconnects published), then closing', () => gateway.stop());

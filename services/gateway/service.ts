@@ -35,6 +35,7 @@ import type { Logger } from '../platform/log';
 import { commandEvent, parseFrame, type Command, type Sender } from './commands';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { PresencePublisher, PublishError, type SessionRef } from './publisher';
+import { CommandLimiter, type RateLimit } from './rate-limit';
 import { SessionTable, TooManyRoomsError, type Outcome, type SocketCloseReason } from './sessions';
 
 export interface GatewayOptions {
@@ -54,6 +55,8 @@ export interface GatewayOptions {
   readonly maxRoomsPerSession: number;
   readonly publishTimeoutMs: number;
   readonly lingerMs: number;
+  /** Commands other than heartbeats and disconnects, per user. Default 5/s, bursts of 20. */
+  readonly commandRateLimit?: RateLimit;
   readonly clock?: () => number;
 }
 
@@ -68,7 +71,7 @@ export interface Gateway {
 
 /** A refusal with the HTTP status it maps to. */
 class Refused extends Error {
-  constructor(readonly status: number, readonly body: { error: string; field: string | null; code: string; retriable?: boolean }) {
+  constructor(readonly status: number, readonly body: { error: string; field: string | null; code: string; retriable?: boolean; retryAfterMs?: number }) {
     super(body.error);
   }
 }
@@ -98,6 +101,9 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     maxRoomsPerSession: o.maxRoomsPerSession, clock, metrics, log,
   });
   let stopping = false;
+  const limiter = new CommandLimiter(o.commandRateLimit ?? { perSecond: 5, burst: 20 });
+  const limiterSweep = setInterval(() => limiter.sweep(clock()), 10_000);
+  limiterSweep.unref();
 
   /** One command from either transport: checked, applied, counted. */
   const run = async (transport: 'ws' | 'http', command: Command, body: Record<string, unknown>, sender: Sender): Promise<Outcome> => {
@@ -105,6 +111,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     if (!checked.ok) {
       metrics.frames.inc({ transport, type: command, result: 'rejected' });
       throw rejected(checked.rejection);
+    }
+    // Heartbeats are bounded by coalescing; a disconnect only ever ends something.
+    const retryAfterMs = command === 'heartbeat' || command === 'disconnect' ? 0 : limiter.take(sender.userId, clock());
+    if (retryAfterMs > 0) {
+      metrics.frames.inc({ transport, type: command, result: 'limited' });
+      throw new Refused(429, { error: `too many commands: retry after ${retryAfterMs} ms`, field: null, code: 'rate-limited', retriable: true, retryAfterMs });
     }
     try {
       const outcome = await sessions.apply(checked.event);
@@ -270,6 +282,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     stop: () => (stopped ??= (async () => {
       stopping = true;
       clearInterval(pinger);
+      clearInterval(limiterSweep);
       await sessions.endAllSockets();
       for (const ws of wss.clients) ws.close(1001, 'gateway stopping');
       await publisher.close();

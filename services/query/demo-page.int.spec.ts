@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { DEFAULT_CHANNEL_CLASSES, validateConfig, type PresenceConfig } from '../core';
 import type { PresenceHeartbeat, RoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
@@ -77,11 +77,17 @@ describe('demo page in headless Chromium', () => {
     await processor?.stop();
   });
 
-  it("shows a user's dot turning Online, then Away, then Offline, and the room they joined", async () => {
+  /** The demo page in a new tab, with the script errors it raises collected. */
+  async function openPage(): Promise<{ page: Page; errors: string[] }> {
     const page = await browser.newPage();
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(query.url);
+    return { page, errors };
+  }
+
+  it("shows a user's dot turning Online, then Away, then Offline, and the room they joined", async () => {
+    const { page, errors } = await openPage();
     const pat = page.locator('li[data-user-id="pat"]');
     await expectStatus(pat, 'Offline');
     await page.waitForSelector('#conn[data-state="open"]');
@@ -102,10 +108,7 @@ describe('demo page in headless Chromium', () => {
   });
 
   it('the page is a session of its viewer through the gateway: idle turns Away, a mouse move Online, DND, closing ends the session', async () => {
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-    await page.goto(query.url);
+    const { page, errors } = await openPage();
     const you = page.locator('#you-list li[data-user-id="viewer-ann"]');
     await page.waitForSelector('#gw-conn[data-state="open"]');
     await expectStatus(you, 'Online');

@@ -2,11 +2,13 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
-export function startOpsServer(opts: { port: number; registry: Registry; ready: () => boolean }): Promise<Server> {
+/** `healthy` (default: always) answers /healthz: false means the process should be restarted. */
+export function startOpsServer(opts: { port: number; registry: Registry; ready: () => boolean; healthy?: () => boolean; health?: () => unknown }): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      const healthy = opts.healthy?.() ?? true;
+      res.writeHead(healthy ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: healthy ? 'ok' : 'unhealthy', ...(opts.health ? { detail: opts.health() } : {}) }));
     } else if (url === '/readyz') {
       const ready = opts.ready();
       res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ ready }));

@@ -24,8 +24,14 @@ async function main(): Promise<void> {
     prefix: env.TOPIC_PREFIX, groupId: env.PROCESSOR_GROUP_ID, guarantee: env.PROCESSOR_GUARANTEE,
     timerResolutionMs: env.PROCESSOR_TIMER_RESOLUTION_MS, sessionTimeoutMs: env.PROCESSOR_SESSION_TIMEOUT_MS,
     fetchMaxBytesPerPartition: env.PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION, partitionsConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
+    ...(env.PROCESSOR_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: env.PROCESSOR_COMMIT_INTERVAL_MS }),
+    // A consumer that crashed for good cannot make progress: exit so a supervisor restarts us.
+    onFatal: () => {
+      log.fatal({}, 'exiting: the consumer stopped for good');
+      process.exit(70);
+    },
   });
-  const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: metrics.registry, ready: processor.ready });
+  const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: metrics.registry, ready: processor.ready, healthy: processor.healthy, health: processor.health });
   log.info({ guarantee: env.PROCESSOR_GUARANTEE, port: env.PROCESSOR_HTTP_PORT, presence }, 'processor started');
 
   stopOnSignals(log, 'finishing the batch, committing, closing the store', async () => {

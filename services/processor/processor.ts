@@ -1,18 +1,15 @@
 /**
  * The processor's Kafka edge: a consumer group over the heartbeat, override and room topics, one
- * PresenceTask per assigned partition number, outputs written before input offsets are committed.
+ * PresenceTask per assigned partition number (task-manager.ts), written by its TaskWriter in two
+ * cadences: outputs per batch and per timer tick, checkpoints (changelog, store, input offsets)
+ * every commit interval. See task-writer.ts for the crash semantics of each guarantee.
  *
- * Per input batch (and per timer flush), at-least-once:
- *   1. decode + hygiene each record (failures → DLQ record), apply to the task in memory;
- *   2. send DLQ, snapshots and changes; await acks;
- *   3. send the changelog entries (which carry the views acknowledged in 2); await acks;
- *   4. write the same entries and the changelog position to LevelDB in one batch;
- *   5. commit the input offsets; then record the emitted views in memory.
- * A crash between any two steps replays input from the committed offsets against a state whose
- * `emitted` is what readers got, so no snapshot is swallowed; replays are idempotent merges.
- * Exactly-once: steps 2, 3 and 5 are one transaction with one transactional id per partition.
+ * A member only writes while it can be sure it still owns its tasks: never for a dropped slot, and
+ * never once its last successful group heartbeat is older than the session timeout allows (a member
+ * paused past its session timeout has lost its tasks; it finds out at its next heartbeat and
+ * rejoins, and meanwhile neither its batches nor its timers write).
  */
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { PresenceConfig } from '../core';
 import type { DeadLetter } from '../contract/avro-types';
 import { partitionCounts, checkCoPartitioning } from '../contract/provision';
@@ -20,13 +17,15 @@ import { deadLetterOf } from '../contract/dead-letter';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import type { Logger } from '../platform/log';
-import { KeyHashPartitioner } from '../platform/partitioner';
+import { keyHash } from '../platform/partitioner';
 import { CoPartitionedAssigner } from './assigner';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
-import { restoreChangelog } from './restore';
+import { ProducerSession, type OutRecord } from './record-collector';
 import type { PartitionStore } from './store';
-import { PresenceTask, type FlushResult } from './task';
+import type { PresenceTask } from './task';
+import { TaskManager, withLock, type TaskSlot } from './task-manager';
+import { startTimers } from './timers';
 
 export type Guarantee = 'at-least-once' | 'exactly-once';
 
@@ -43,8 +42,14 @@ export interface ProcessorOptions {
   /** How often due timers are checked; bounds how late an away/offline transition can be. */
   timerResolutionMs: number;
   /**
+   * How often each task checkpoints (changelog + store + input offsets); a key touched many times
+   * in between is written once. Default 5 s at-least-once, 100 ms exactly-once (outputs become
+   * visible to read_committed readers at each checkpoint).
+   */
+  commitIntervalMs?: number;
+  /**
    * Most bytes fetched per partition (one batch). Larger batches mean fewer round trips per record
-   * and, when a backlog repeats keys, fewer snapshots and changelog entries (one per key per batch).
+   * and, when a backlog repeats keys, fewer snapshots (one per key per batch).
    */
   fetchMaxBytesPerPartition?: number;
   /** Batches of different tasks processed at once (each task has its own lock). */
@@ -52,227 +57,116 @@ export interface ProcessorOptions {
   /** Group session timeout: how long a crashed member keeps its partitions. Default 30 s. */
   sessionTimeoutMs?: number;
   clock?: () => number;
+  /** Called once when the consumer crashed for good; the process should exit non-zero. */
+  onFatal?: (error: unknown) => void;
+}
+
+export interface ProcessorHealth {
+  /** False once the consumer crashed for good. */
+  readonly alive: boolean;
+  /** Milliseconds since the last successful group heartbeat (or join). */
+  readonly sinceGroupContactMs: number;
+  readonly partitions: number[];
 }
 
 export interface Processor {
-  /** True once every assigned partition is restored and the consumer runs. */
+  /** True once every assigned partition is restored, the consumer runs and the group answers. */
   ready(): boolean;
+  /** False when the consumer crashed for good or the member lost contact with its group. */
+  healthy(): boolean;
+  health(): ProcessorHealth;
   assigned(): number[];
   task(partition: number): PresenceTask | undefined;
   stop(): Promise<void>;
-}
-
-interface TaskSlot {
-  task: PresenceTask;
-  restored: Promise<void>;
-  isRestored: boolean;
-  /** Serialises batches and timer flushes of one partition. */
-  lock: Promise<void>;
-  producer: Producer | null;
-  dropped: boolean;
 }
 
 const INPUT_ROLES: readonly TopicRole[] = ['heartbeat', 'override', 'room'];
 
 /**
  * Defaults of the fetch size and concurrency (PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION,
- * PROCESSOR_PARTITIONS_CONCURRENTLY). Larger batches pay the batch's round trips less often and,
- * while catching up, coalesce a key's repeats, but at full bench size (2M heartbeats, 500k users)
- * 4 MiB bought 6% throughput for 20-25% more resident memory at catch-up, so the default stays at
- * kafkajs' 1 MiB. A second task in flight overlaps one task's round trips with another's work (the
- * main thread is the limit, so more buys little).
+ * PROCESSOR_PARTITIONS_CONCURRENTLY). At full bench size 4 MiB bought 6% throughput for 20-25% more
+ * resident memory at catch-up, so the default stays at kafkajs' 1 MiB. A second task in flight
+ * overlaps one task's round trips with another's work.
  */
 export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 2;
-
-/** Bytes of records per produce request, well under the broker's default message.max.bytes. */
-const SLICE_BYTES = 512 * 1024;
-/**
- * Records per produce request. kafkajs groups a request's messages by partition by copying the
- * group's array for every message (quadratic in records per partition): with ~900 changelog records
- * of one partition per request that copying and its garbage were ~15% of the processor's CPU.
- */
-const SLICE_RECORDS = 256;
+export const DEFAULT_COMMIT_INTERVAL_MS = { 'at-least-once': 5_000, 'exactly-once': 100 } as const;
 
 export async function startProcessor(opts: ProcessorOptions): Promise<Processor> {
   const { kafka, serde, store, cfg, log, metrics, prefix, groupId, guarantee } = opts;
   const clock = opts.clock ?? Date.now;
+  const sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
+  const heartbeatIntervalMs = Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
+  const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS[guarantee];
   const topics = {
-    heartbeat: topicName('heartbeat', prefix), override: topicName('override', prefix), room: topicName('room', prefix),
     snapshot: topicName('snapshot', prefix), roomSnapshot: topicName('roomSnapshot', prefix), changes: topicName('changes', prefix),
     changelog: topicName('storeChangelog', prefix), dlq: topicName('dlq', prefix),
   };
+  const inputTopics = INPUT_ROLES.map((r) => topicName(r, prefix));
   const roleOf = new Map<string, TopicRole>(INPUT_ROLES.map((r) => [topicName(r, prefix), r]));
 
   const admin = kafka.admin();
   await admin.connect();
+  let counts: Record<string, number>;
   try {
-    checkCoPartitioning(await partitionCounts(admin, [topics.heartbeat, topics.override, topics.room, topics.changelog]), prefix);
+    counts = await partitionCounts(admin, [...inputTopics, topics.changelog, topics.snapshot, topics.roomSnapshot]);
+    checkCoPartitioning(counts, prefix);
   } finally {
     await admin.disconnect();
   }
 
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
-  const sharedProducer = guarantee === 'at-least-once' ? kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: KeyHashPartitioner }) : null;
-  await sharedProducer?.connect();
-  const consumer: Consumer = kafka.consumer({ groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false, maxBytesPerPartition: fetchBytes, maxBytes: 8 * fetchBytes, sessionTimeout: opts.sessionTimeoutMs ?? 30_000, heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)) });
-  const slots = new Map<number, TaskSlot>();
+  const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(kafka, log) : null;
+  await sharedProducer?.producer();
+  const consumer: Consumer = kafka.consumer({
+    groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false,
+    maxBytesPerPartition: fetchBytes, maxBytes: 8 * fetchBytes, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs,
+  });
+  const tasks = new TaskManager({
+    kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
+    restore: { kafka, serde, store, topics, groupId, log, metrics },
+  });
   let running = true;
+  let crashed = false;
+  // Group contact: a member may write only while its membership cannot have expired.
+  let lastGroupContact = clock();
+  const contactFresh = () => clock() - lastGroupContact < sessionTimeoutMs - heartbeatIntervalMs;
+  const mayWrite = (slot: TaskSlot) => running && !slot.dropped && contactFresh();
 
-  const withLock = async <T>(slot: TaskSlot, fn: () => Promise<T>): Promise<T> => {
-    const prev = slot.lock;
-    let release!: () => void;
-    slot.lock = new Promise<void>((r) => (release = r));
-    await prev;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  };
-
-  const transactionalId = (partition: number) => `${groupId}-${prefix}task-${partition}`;
-
-  async function restoreSlot(partition: number, slot: TaskSlot): Promise<void> {
-    if (guarantee === 'exactly-once') {
-      // initTransactions fences any zombie using this partition's transactional id and aborts its
-      // open transaction before we read the changelog, so the restore sees only committed state.
-      slot.producer = kafka.producer({ transactionalId: transactionalId(partition), idempotent: true, maxInFlightRequests: 1, createPartitioner: KeyHashPartitioner });
-      await slot.producer.connect();
-    }
-    const local = await store.load(partition).catch((e: unknown) => {
-      log.warn({ partition, err: String(e) }, 'local store unreadable for partition; restoring from changelog alone');
-      return { entries: new Map<string, string>(), changelogPosition: null };
-    });
-    const entries = local.entries;
-    const positions = await restoreChangelog({
-      kafka, topic: topics.changelog, groupIdBase: groupId, log,
-      requests: [{ partition, from: local.changelogPosition ?? '0' }],
-      onRecord: (_p, key, value) => {
-        metrics.restoreRecords.inc();
-        if (value === null) entries.delete(key);
-        else entries.set(key, value);
-      },
-      onProgress: (p) => metrics.restoreRatio.set(p.total === 0 ? 1 : Math.min(1, p.records / p.total)),
-    });
-    const position = positions.get(partition) ?? '0';
-    if (position !== local.changelogPosition) await store.write(partition, [...entries], position);
-    slot.task.load(entries, clock());
-    slot.isRestored = true;
-    metrics.restoreRatio.set(1);
-    log.info({ partition, keys: entries.size, changelogPosition: position, fromLocal: local.changelogPosition }, 'partition restored');
-  }
-
-  function onAssignment(assigned: Set<number>): void {
-    for (const [partition, slot] of slots) {
-      if (assigned.has(partition)) continue;
-      slot.dropped = true;
-      slots.delete(partition);
-      void withLock(slot, async () => slot.producer?.disconnect());
-      log.info({ partition }, 'partition revoked: state dropped from memory');
-    }
-    for (const partition of assigned) {
-      if (slots.has(partition)) continue;
-      const slot: TaskSlot = {
-        task: new PresenceTask(partition, cfg), restored: Promise.resolve(), isRestored: false,
-        lock: Promise.resolve(), producer: null, dropped: false,
-      };
-      slots.set(partition, slot);
-      const paused = INPUT_ROLES.map((r) => ({ topic: topicName(r, prefix), partitions: [partition] }));
-      consumer.pause(paused);
-      slot.restored = withLock(slot, () => restoreSlot(partition, slot)).then(
-        () => { if (!slot.dropped) consumer.resume(paused); },
-        (e: unknown) => { log.error({ partition, err: String(e) }, 'restore failed'); throw e; },
-      );
-      slot.restored.catch(() => undefined);
-    }
-  }
-
+  consumer.on(consumer.events.HEARTBEAT, () => (lastGroupContact = clock()));
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    lastGroupContact = clock();
     const assigned = new Set<number>();
     for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
       if (roleOf.has(topic)) for (const p of partitions) assigned.add(p);
     }
     log.info({ generation: payload.groupId, partitions: [...assigned].sort((a, b) => a - b) }, 'assignment');
-    onAssignment(assigned);
+    tasks.assign(assigned);
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (payload.restart) {
+      log.warn({ err: String(payload.error) }, 'consumer crashed; kafkajs restarts it');
+      return;
+    }
+    crashed = true;
+    log.error({ err: String(payload.error) }, 'consumer crashed for good; the processor cannot make progress');
+    opts.onFatal?.(payload.error);
   });
 
-  function deadLetter(topic: string, partition: number, m: Message & { offset: string }, code: string, field: string | null, reason: string): DeadLetter {
+  function deadLetter(topic: string, partition: number, m: KafkaMessage, code: string, field: string | null, reason: string): DeadLetter {
     metrics.dlq.inc({ code });
     log.warn({ topic, partition, offset: m.offset, code, field, reason }, 'dead-lettered');
     const bytes = (b: Buffer | string | null | undefined) => (b === null || b === undefined ? null : Buffer.from(b));
     return deadLetterOf({ topic, partition, offset: m.offset, key: bytes(m.key), value: bytes(m.value) }, { code, field, reason }, 'processor', clock());
   }
 
-  /** Writes one flush (and DLQ records, and input offsets) per the guarantee; then commits memory. */
-  async function write(slot: TaskSlot, flush: FlushResult, dlq: DeadLetter[], offsets: { topic: string; offset: string } | null): Promise<void> {
-    const partition = slot.task.partition;
-    const outputs = [
-      ...flush.snapshots.map((s) => ({ topic: topics.snapshot, key: s.key, value: serde.encodeSync('snapshot', s.value) })),
-      ...flush.roomSnapshots.map((s) => ({ topic: topics.roomSnapshot, key: s.key, value: s.value && serde.encodeSync('roomSnapshot', s.value) })),
-      ...flush.changes.map((c) => ({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) })),
-      ...dlq.map((d) => ({ topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) })),
-    ];
-    const byTopic = (records: Array<{ topic: string; key: string | null; value: Buffer | string | null; partition?: number }>) => {
-      const grouped = new Map<string, Message[]>();
-      for (const r of records) {
-        const list = grouped.get(r.topic) ?? [];
-        list.push(r.partition === undefined ? { key: r.key, value: r.value } : { key: r.key, value: r.value, partition: r.partition });
-        grouped.set(r.topic, list);
-      }
-      return [...grouped].map(([topic, messages]) => ({ topic, messages }));
-    };
-    // The changelog partition is the input partition: a task's state lives beside its input. Values
-    // go to kafkajs as strings: it writes their UTF-8 straight into the request (no Buffer each).
-    const changelog = flush.changelog.map((c) => ({ topic: topics.changelog, key: c.key, value: c.value, partition }));
-    let changelogEnd: string | null = null;
-    type Rec = { topic: string; key: string | null; value: Buffer | string | null; partition?: number };
-    // A produce request's record batch must stay under the broker's message.max.bytes (1 MiB by
-    // default), and kafkajs' grouping is quadratic in its records per partition: a large flush goes
-    // out in slices, in order; the changelog end is that of the last.
-    const sendSliced = async (records: Rec[], send: (b: { topicMessages: ReturnType<typeof byTopic>; acks: number }) => Promise<Array<{ topicName: string; partition: number; baseOffset?: string }>>) => {
-      for (let i = 0; i < records.length;) {
-        let bytes = 0;
-        let j = i;
-        while (j < records.length && (j === i || (bytes < SLICE_BYTES && j - i < SLICE_RECORDS))) {
-          const r = records[j] as Rec;
-          bytes += (typeof r.value === 'string' ? Buffer.byteLength(r.value) : r.value?.length ?? 0) + (r.key?.length ?? 0) + 64;
-          j++;
-        }
-        const slice = records.slice(i, j);
-        const meta = await send({ topicMessages: byTopic(slice), acks: -1 });
-        const inSlice = slice.filter((r) => r.topic === topics.changelog).length;
-        const m = meta.find((x) => x.topicName === topics.changelog && x.partition === partition);
-        if (inSlice > 0 && m?.baseOffset !== undefined) changelogEnd = (BigInt(m.baseOffset) + BigInt(inSlice)).toString();
-        i = j;
-      }
-    };
-
-    if (guarantee === 'at-least-once') {
-      const producer = sharedProducer as Producer;
-      await sendSliced(outputs, (b) => producer.sendBatch(b));
-      await sendSliced(changelog, (b) => producer.sendBatch(b));
-      if (changelogEnd !== null) await store.write(partition, flush.changelog.map((c) => [c.key, c.value] as const), changelogEnd);
-      if (offsets) await consumer.commitOffsets([{ topic: offsets.topic, partition, offset: offsets.offset }]);
-    } else {
-      const producer = slot.producer as Producer;
-      const tx = await producer.transaction();
-      try {
-        await sendSliced([...outputs, ...changelog], (b) => tx.sendBatch(b));
-        if (offsets) await tx.sendOffsets({ consumerGroupId: groupId, topics: [{ topic: offsets.topic, partitions: [{ partition, offset: offsets.offset }] }] });
-        await tx.commit();
-      } catch (e) {
-        await tx.abort().catch(() => undefined);
-        throw e;
-      }
-      if (changelogEnd !== null) await store.write(partition, flush.changelog.map((c) => [c.key, c.value] as const), changelogEnd);
-    }
-    flush.commit();
-    metrics.snapshots.inc({ topic: 'snapshot' }, flush.snapshots.length);
-    metrics.snapshots.inc({ topic: 'roomSnapshot' }, flush.roomSnapshots.length);
-    const transitions = new Map<string, number>();
-    for (const c of flush.changes) transitions.set(c.value.to, (transitions.get(c.value.to) ?? 0) + 1);
-    for (const [to, n] of transitions) metrics.transitions.inc({ to }, n);
+  /** A failed write: back off, replace the producer, and (exactly-once) rebuild the task. */
+  async function writeFailed(slot: TaskSlot, e: unknown, what: string): Promise<void> {
+    slot.failures++;
+    slot.retryAt = clock() + Math.min(5_000, 100 * 2 ** Math.min(6, slot.failures));
+    log.error({ partition: slot.task.partition, err: String(e), failures: slot.failures }, `${what} failed; retried`);
+    await slot.writer.failed(e);
+    if (guarantee === 'exactly-once') tasks.rebuild(slot);
   }
 
   async function waitRestored(slot: TaskSlot, heartbeat: () => Promise<void>): Promise<void> {
@@ -285,91 +179,106 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     await slot.restored;
   }
 
+  /** Decodes, checks and applies one batch to its task; returns what to write besides the flush. */
+  async function applyBatch(slot: TaskSlot, topic: string, partition: number, messages: KafkaMessage[], role: TopicRole, now: number) {
+    const dlq: DeadLetter[] = [];
+    const rerouted: OutRecord[] = [];
+    const partitions = counts[topic] as number;
+    // Counted per batch: a labelled prom-client inc per record showed up in the profile.
+    const applied = new Map<string, number>();
+    const count = (kind: string) => applied.set(kind, (applied.get(kind) ?? 0) + 1);
+    for (const m of messages) {
+      // The partitioning contract: a record whose key hashes elsewhere (a producer with another
+      // partitioner) belongs to another task; it is re-sent to its partition, never applied here.
+      if (m.key !== null && ((keyHash(m.key) & 0x7fffffff) % partitions) !== partition) {
+        rerouted.push({ topic, key: m.key.toString(), value: m.value, partition: (keyHash(m.key) & 0x7fffffff) % partitions });
+        count('rerouted');
+        continue;
+      }
+      const key = m.key?.toString() ?? null;
+      try {
+        // decodeSync: no promise per record; `decode` only for a schema id seen for the first time.
+        if (role === 'room') {
+          const checked = roomEvent(serde.decodeSync('room', m.value) ?? await serde.decode('room', m.value), key, now, cfg);
+          if (checked.ok) slot.task.applyRoom(checked.event, now);
+          else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
+          if (checked.ok) count(`room-${checked.event.type}`);
+        } else {
+          const checked = role === 'heartbeat'
+            ? heartbeatEvent(serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value), key, now, cfg)
+            : overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
+          if (checked.ok) slot.task.applyUser(checked.event, now);
+          else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
+          if (checked.ok) count(checked.event.type);
+        }
+      } catch (e) {
+        if (!(e instanceof SerdeError)) throw e;
+        dlq.push(deadLetter(topic, partition, m, e.code, null, e.message));
+      }
+    }
+    for (const [kind, n] of applied) metrics.events.inc({ kind }, n);
+    return { dlq, rerouted };
+  }
+
   async function handleBatch({ batch, heartbeat, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
-    const slot = slots.get(batch.partition);
+    const slot = tasks.slots.get(batch.partition);
     const role = roleOf.get(batch.topic);
     if (!slot || !role || batch.messages.length === 0) return;
     await waitRestored(slot, heartbeat);
     const timer = metrics.batchSeconds.startTimer({ source: 'input' });
     await withLock(slot, async () => {
-      if (slot.dropped || isStale()) return; // revoked meanwhile: the new owner replays these records
+      // Revoked, replaced or out of touch with the group: the owner replays these records.
+      if (!mayWrite(slot) || isStale() || clock() < slot.retryAt) return;
       const now = clock();
-      const dlq: DeadLetter[] = [];
-      // Counted per batch: a labelled prom-client inc per record showed up in the profile.
-      const applied = new Map<string, number>();
-      const count = (kind: string) => applied.set(kind, (applied.get(kind) ?? 0) + 1);
-      for (const m of batch.messages) {
-        const key = m.key?.toString() ?? null;
-        try {
-          // decodeSync: no promise per record; `decode` only for a schema id seen for the first time.
-          if (role === 'room') {
-            const checked = roomEvent(serde.decodeSync('room', m.value) ?? await serde.decode('room', m.value), key, now, cfg);
-            if (checked.ok) slot.task.applyRoom(checked.event, now);
-            else dlq.push(deadLetter(batch.topic, batch.partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
-            if (checked.ok) count(`room-${checked.event.type}`);
-          } else {
-            const checked = role === 'heartbeat'
-              ? heartbeatEvent(serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value), key, now, cfg)
-              : overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
-            if (checked.ok) slot.task.applyUser(checked.event, now);
-            else dlq.push(deadLetter(batch.topic, batch.partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
-            if (checked.ok) count(checked.event.type);
-          }
-        } catch (e) {
-          if (!(e instanceof SerdeError)) throw e;
-          dlq.push(deadLetter(batch.topic, batch.partition, m, e.code, null, e.message));
-        }
+      try {
+        const { dlq, rerouted } = await applyBatch(slot, batch.topic, batch.partition, batch.messages, role, now);
+        const next = (BigInt(batch.lastOffset()) + 1n).toString();
+        await slot.writer.emit(slot.task.flush(now), dlq, rerouted, { topic: batch.topic, next });
+        slot.failures = 0;
+        resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit is the checkpoint's
+        if (clock() - slot.writer.lastCheckpointAt >= commitIntervalMs && mayWrite(slot)) await slot.writer.checkpoint();
+      } catch (e) {
+        if (e instanceof SerdeError || !(e instanceof Error)) throw e;
+        // Unresolved: kafkajs fetches these records again; the task already holds them (idempotent).
+        await writeFailed(slot, e, 'batch write');
       }
-      for (const [kind, n] of applied) metrics.events.inc({ kind }, n);
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      await write(slot, slot.task.flush(now), dlq, { topic: batch.topic, offset: next });
-      resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit was ours
     });
     timer();
-    metrics.timersPending.set([...slots.values()].reduce((n, s) => n + s.task.deadlines.size, 0));
-    metrics.keys.set([...slots.values()].reduce((n, s) => n + s.task.size, 0));
+    metrics.timersPending.set(tasks.timersPending());
+    metrics.keys.set(tasks.keys());
   }
 
   await consumer.connect();
-  for (const role of INPUT_ROLES) await consumer.subscribe({ topic: topicName(role, prefix), fromBeginning: true });
+  for (const topic of inputTopics) await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: opts.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY, eachBatch: handleBatch });
 
-  // Timers: each task keeps one deadline per key in a heap; this loop only asks each task for its
-  // earliest one, so a tick costs O(partitions + due keys).
-  let timerLoop: Promise<void> | null = null;
-  const ticker = setInterval(() => {
-    if (timerLoop || !running) return;
-    timerLoop = (async () => {
-      for (const slot of slots.values()) {
-        if (!slot.isRestored || slot.dropped) continue;
-        const next = slot.task.deadlines.next();
-        if ((next === null || next > clock()) && slot.task.pending === 0) continue; // pending: a failed flush to retry
-        const timer = metrics.batchSeconds.startTimer({ source: 'timer' });
-        await withLock(slot, async () => {
-          if (slot.dropped) return;
-          const now = clock();
-          slot.task.fireDue(now);
-          if (slot.task.pending > 0) await write(slot, slot.task.flush(now), [], null);
-        }).catch((e: unknown) => log.error({ partition: slot.task.partition, err: String(e) }, 'timer flush failed; retried next tick'));
-        timer();
-      }
-    })().finally(() => (timerLoop = null));
-  }, opts.timerResolutionMs);
+  const timers = startTimers({
+    tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, clock, metrics, mayWrite, writeFailed,
+  });
 
   return {
-    ready: () => running && [...slots.values()].every((s) => s.isRestored),
-    assigned: () => [...slots.keys()].sort((a, b) => a - b),
-    task: (p) => slots.get(p)?.task,
+    ready: () => running && !crashed && contactFresh() && [...tasks.slots.values()].every((s) => s.isRestored),
+    healthy: () => running && !crashed && contactFresh(),
+    health: () => ({ alive: !crashed, sinceGroupContactMs: clock() - lastGroupContact, partitions: [...tasks.slots.keys()].sort((a, b) => a - b) }),
+    assigned: () => [...tasks.slots.keys()].sort((a, b) => a - b),
+    task: (p) => tasks.slots.get(p)?.task,
     async stop() {
-      running = false;
-      clearInterval(ticker);
-      await timerLoop;
-      await consumer.disconnect();
-      for (const slot of slots.values()) {
-        await slot.lock;
-        await slot.producer?.disconnect();
+      await timers.stop();
+      // The last checkpoint of every task, then leave the group.
+      for (const slot of tasks.slots.values()) {
+        await withLock(slot, async () => {
+          if (!slot.isRestored || !mayWrite(slot)) return;
+          await slot.writer.checkpoint().catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
+        });
       }
-      await sharedProducer?.disconnect();
+      running = false;
+      await consumer.disconnect();
+      for (const slot of tasks.slots.values()) {
+        await slot.lock;
+        await slot.writer.abandon();
+        await slot.ownProducer?.close();
+      }
+      await sharedProducer?.close();
       await store.close();
     },
   };

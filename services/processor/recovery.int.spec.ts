@@ -203,7 +203,7 @@ describe('rebuild', () => {
     const dirs = [mkdtempSync(join(tmpdir(), 'presence-first-')), mkdtempSync(join(tmpdir(), 'presence-rebuild-'))];
     const producer = testKafka().producer();
     await producer.connect();
-    const watch = await watchFinal(prefix, serde);
+    let watch = await watchFinal(prefix, serde);
     const run = async (dir: string, group: string) => startProcessor({
       kafka: testKafka(group), serde, store: await LevelPartitionStore.open(dir), cfg: DEFAULT_CONFIG,
       log: createLogger(group, 'silent'), metrics: createProcessorMetrics(), prefix, groupId: `${prefix}${group}`,
@@ -225,15 +225,17 @@ describe('rebuild', () => {
       const before = JSON.stringify(watch.view());
       await first.stop();
 
-      // A rebuild: new group (offsets from zero), empty local store, empty changelog.
-      const changelog = topicName('storeChangelog', prefix);
+      // A rebuild: new group (offsets from zero), empty local store, empty changelog and outputs
+      // (a processor restoring over outputs it already wrote takes them as what readers were told
+      // and does not repeat them).
+      await watch.stop();
+      const recreated = (['storeChangelog', 'snapshot', 'roomSnapshot'] as const).map((role) => topicName(role, prefix));
       await withAdmin(async (admin) => {
-        await admin.deleteTopics({ topics: [changelog] });
-        await waitFor(async () => !(await admin.listTopics()).includes(changelog), 'changelog deleted');
-        await createTopicsAndWait(admin, [{ topic: changelog, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }]);
+        await admin.deleteTopics({ topics: recreated });
+        await waitFor(async () => !(await admin.listTopics()).some((t) => recreated.includes(t)), 'topics deleted');
+        await createTopicsAndWait(admin, recreated.map((topic) => ({ topic, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] })));
       });
-      watch.users.clear();
-      watch.rooms.clear();
+      watch = await watchFinal(prefix, serde);
       const rebuilt = await run(dirs[1] as string, 'rebuild');
       try {
         await waitFor(() => watch.users.size === 60 && JSON.stringify(watch.view()) === before, 'rebuilt snapshots to equal the first run', 30_000)

@@ -1,17 +1,19 @@
 /**
- * Restores partitions of the store changelog: reads each from a start position to the end offset
- * read at the start. kafkajs has no manual assignment, so a throwaway consumer group subscribes,
- * seeks, and filters. "Restored" means the fetch position reached the end offset — for a
- * transactional changelog the last offset is a commit marker, which kafkajs never hands to
- * eachBatch but reports through END_BATCH_PROCESS, so both feed the position.
+ * Reads partitions of one or more topics from a start offset to the end offset read at the start:
+ * the store changelog (restoring a task's state) and the snapshot topics (what readers were told
+ * after the last checkpoint). kafkajs has no manual assignment, so a throwaway consumer group
+ * subscribes, seeks, and filters. "Done" means the fetch position reached the end offset — for a
+ * transactional topic the last offset is a commit marker, which kafkajs never hands to eachBatch
+ * but reports through END_BATCH_PROCESS, so both feed the position.
  */
 import { randomBytes } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../platform/log';
 
 export interface RestoreRequest {
+  readonly topic: string;
   readonly partition: number;
-  /** First changelog offset to read (the local store's position, or "0"). */
+  /** First offset to read (the local store's position, or "0"). */
   readonly from: string;
 }
 
@@ -21,38 +23,43 @@ export interface RestoreProgress {
   readonly ratePerSecond: number;
 }
 
-export async function restoreChangelog(opts: {
+const slotOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+/** Reads every request's range; returns the position reached per request ("topic\0partition"). */
+export async function readPartitionRanges(opts: {
   kafka: Kafka;
-  topic: string;
   groupIdBase: string;
   requests: readonly RestoreRequest[];
-  onRecord: (partition: number, key: string, value: string | null, offset: string) => void;
+  onRecord: (topic: string, partition: number, key: string, value: Buffer | null, offset: string) => void;
   onProgress?: (p: RestoreProgress) => void;
   log: Logger;
   progressEveryMs?: number;
-}): Promise<Map<number, string>> {
-  const { kafka, topic, requests, log } = opts;
+}): Promise<Map<string, string>> {
+  const { kafka, requests, log } = opts;
+  const topics = [...new Set(requests.map((r) => r.topic))];
+  const ends = new Map<string, bigint>();
   const admin = kafka.admin();
   await admin.connect();
-  let ends: Map<number, bigint>;
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    ends = new Map(offsets.map((o) => [o.partition, BigInt(o.high)]));
+    for (const topic of topics) for (const o of await admin.fetchTopicOffsets(topic)) ends.set(slotOf(topic, o.partition), BigInt(o.high));
   } finally {
     await admin.disconnect();
   }
-  const position = new Map<number, bigint>();
-  const wanted = new Set<number>();
+  const position = new Map<string, bigint>();
+  const from = new Map<string, bigint>();
+  const wanted = new Set<string>();
   let total = 0n;
   for (const r of requests) {
-    const end = ends.get(r.partition) ?? 0n;
-    position.set(r.partition, BigInt(r.from));
+    const slot = slotOf(r.topic, r.partition);
+    const end = ends.get(slot) ?? 0n;
+    position.set(slot, BigInt(r.from));
+    from.set(slot, BigInt(r.from));
     if (BigInt(r.from) < end) {
-      wanted.add(r.partition);
+      wanted.add(slot);
       total += end - BigInt(r.from);
     }
   }
-  const result = () => new Map([...position].map(([p, o]) => [p, o.toString()]));
+  const result = () => new Map([...position].map(([s, o]) => [s, o.toString()]));
   if (wanted.size === 0) return result();
 
   const groupId = `${opts.groupIdBase}-restore-${randomBytes(4).toString('hex')}`;
@@ -63,47 +70,49 @@ export async function restoreChangelog(opts: {
   let finish!: () => void;
   let fail!: (e: unknown) => void;
   const finished = new Promise<void>((res, rej) => ((finish = res), (fail = rej)));
-  const advance = (partition: number, nextOffset: bigint) => {
-    if (nextOffset > (position.get(partition) ?? 0n)) position.set(partition, nextOffset);
-    const done = [...wanted].every((p) => (position.get(p) ?? 0n) >= (ends.get(p) ?? 0n));
+  const advance = (slot: string, nextOffset: bigint) => {
+    if (nextOffset > (position.get(slot) ?? 0n)) position.set(slot, nextOffset);
+    const done = [...wanted].every((s) => (position.get(s) ?? 0n) >= (ends.get(s) ?? 0n));
     const now = Date.now();
     if (now - lastLog >= (opts.progressEveryMs ?? 2_000) || done) {
       lastLog = now;
       const progress = { records, total: Number(total), ratePerSecond: Math.round((records * 1000) / Math.max(1, now - started)) };
       opts.onProgress?.(progress);
-      log.info({ topic, ...progress, percent: total === 0n ? 100 : Math.min(100, Math.round((records * 100) / Number(total))) }, 'restoring changelog');
+      log.info({ topics, ...progress, percent: total === 0n ? 100 : Math.min(100, Math.round((records * 100) / Number(total))) }, 'restoring');
     }
     if (done) finish();
   };
 
   consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.topic === topic && wanted.has(payload.partition) && payload.batchSize === 0) {
-      advance(payload.partition, BigInt(payload.lastOffset) + 1n);
-    }
+    const slot = slotOf(payload.topic, payload.partition);
+    if (wanted.has(slot) && payload.batchSize === 0) advance(slot, BigInt(payload.lastOffset) + 1n);
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => fail(payload.error));
 
   try {
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
+    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
     await consumer.run({
       eachBatchAutoResolve: true,
       eachBatch: async ({ batch }) => {
-        const from = BigInt(requests.find((r) => r.partition === batch.partition)?.from ?? '0');
-        if (!wanted.has(batch.partition)) return;
+        const slot = slotOf(batch.topic, batch.partition);
+        if (!wanted.has(slot)) return;
+        const start = from.get(slot) ?? 0n;
         for (const m of batch.messages) {
-          if (BigInt(m.offset) < from) continue;
+          if (BigInt(m.offset) < start) continue;
           records++;
-          opts.onRecord(batch.partition, m.key?.toString() ?? '', m.value === null ? null : m.value.toString(), m.offset);
+          opts.onRecord(batch.topic, batch.partition, m.key?.toString() ?? '', m.value, m.offset);
         }
-        advance(batch.partition, BigInt(batch.lastOffset()) + 1n);
+        advance(slot, BigInt(batch.lastOffset()) + 1n);
       },
     });
     for (const r of requests) {
-      if (wanted.has(r.partition)) consumer.seek({ topic, partition: r.partition, offset: r.from });
+      if (wanted.has(slotOf(r.topic, r.partition))) consumer.seek({ topic: r.topic, partition: r.partition, offset: r.from });
     }
-    const others = [...ends.keys()].filter((p) => !wanted.has(p));
-    if (others.length) consumer.pause([{ topic, partitions: others }]);
+    for (const topic of topics) {
+      const others = [...ends.keys()].filter((s) => s.startsWith(`${topic}\u0000`) && !wanted.has(s)).map((s) => Number(s.split('\u0000')[1]));
+      if (others.length) consumer.pause([{ topic, partitions: others }]);
+    }
     await finished;
   } finally {
     await consumer.disconnect();
@@ -112,6 +121,8 @@ export async function restoreChangelog(opts: {
     await cleanup.deleteGroups([groupId]).catch(() => undefined);
     await cleanup.disconnect();
   }
-  log.info({ topic, partitions: [...wanted], records, ms: Date.now() - started }, 'changelog restored');
+  log.info({ topics, slots: wanted.size, records, ms: Date.now() - started }, 'restored');
   return result();
 }
+
+export const positionOf = (positions: Map<string, string>, topic: string, partition: number): string | undefined => positions.get(slotOf(topic, partition));

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 
 export interface PartitionContents {
-  readonly entries: Map<string, string>;
+  readonly entries: Map<string, Buffer>;
   /** The next changelog offset to read to catch up (offset of the last applied record + 1), or null. */
   readonly changelogPosition: string | null;
 }
@@ -17,7 +17,7 @@ export interface PartitionContents {
 export interface PartitionStore {
   load(partition: number): Promise<PartitionContents>;
   /** Atomically applies puts (value) and deletes (null) and records the changelog position. */
-  write(partition: number, changes: ReadonlyArray<readonly [string, string | null]>, changelogPosition: string): Promise<void>;
+  write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void>;
   drop(partition: number): Promise<void>;
   close(): Promise<void>;
 }
@@ -35,7 +35,7 @@ const positionKey = (p: number) => `${pad(p)}!m!changelog-position`;
 const rangeEnd = (prefix: string) => `${prefix.slice(0, -1)}"`;
 
 export class LevelPartitionStore implements PartitionStore {
-  private constructor(private readonly db: ClassicLevel<string, string>) {}
+  private constructor(private readonly db: ClassicLevel<string, Buffer>) {}
 
   /**
    * Opens (or creates) the store under `dir`. A store LevelDB cannot open (corruption, foreign
@@ -44,7 +44,7 @@ export class LevelPartitionStore implements PartitionStore {
   static async open(dir: string, onCorrupt?: (movedTo: string, cause: unknown) => void): Promise<LevelPartitionStore> {
     const path = join(dir, 'store');
     try {
-      const db = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      const db = new ClassicLevel<string, Buffer>(path, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
       await db.open();
       return new LevelPartitionStore(db);
     } catch (cause) {
@@ -52,7 +52,7 @@ export class LevelPartitionStore implements PartitionStore {
       const movedTo = `${path}.corrupt-${Date.now()}`;
       renameSync(path, movedTo);
       onCorrupt?.(movedTo, cause);
-      const db = new ClassicLevel<string, string>(path, { keyEncoding: 'utf8', valueEncoding: 'utf8' });
+      const db = new ClassicLevel<string, Buffer>(path, { keyEncoding: 'utf8', valueEncoding: 'buffer' });
       await db.open();
       return new LevelPartitionStore(db);
     }
@@ -60,20 +60,20 @@ export class LevelPartitionStore implements PartitionStore {
 
   async load(partition: number): Promise<PartitionContents> {
     const prefix = dataPrefix(partition);
-    const entries = new Map<string, string>();
+    const entries = new Map<string, Buffer>();
     for await (const [k, v] of this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) })) entries.set(k.slice(prefix.length), v);
-    const changelogPosition = (await this.db.get(positionKey(partition))) ?? null;
+    const changelogPosition = (await this.db.get(positionKey(partition)))?.toString('utf8') ?? null;
     return { entries, changelogPosition };
   }
 
-  async write(partition: number, changes: ReadonlyArray<readonly [string, string | null]>, changelogPosition: string): Promise<void> {
+  async write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void> {
     const prefix = dataPrefix(partition);
     const batch = this.db.batch();
     for (const [key, value] of changes) {
       if (value === null) batch.del(prefix + key);
       else batch.put(prefix + key, value);
     }
-    batch.put(positionKey(partition), changelogPosition);
+    batch.put(positionKey(partition), Buffer.from(changelogPosition, 'utf8'));
     await batch.write();
   }
 
@@ -89,15 +89,15 @@ export class LevelPartitionStore implements PartitionStore {
 }
 
 export class MemoryPartitionStore implements PartitionStore {
-  private readonly partitions = new Map<number, { entries: Map<string, string>; position: string | null }>();
+  private readonly partitions = new Map<number, { entries: Map<string, Buffer>; position: string | null }>();
 
   async load(partition: number): Promise<PartitionContents> {
     const p = this.partitions.get(partition);
     return { entries: new Map(p?.entries ?? []), changelogPosition: p?.position ?? null };
   }
 
-  async write(partition: number, changes: ReadonlyArray<readonly [string, string | null]>, changelogPosition: string): Promise<void> {
-    const p = this.partitions.get(partition) ?? { entries: new Map<string, string>(), position: null };
+  async write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void> {
+    const p = this.partitions.get(partition) ?? { entries: new Map<string, Buffer>(), position: null };
     for (const [key, value] of changes) {
       if (value === null) p.entries.delete(key);
       else p.entries.set(key, value);

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LevelPartitionStore, MemoryPartitionStore, type PartitionStore } from './store';
 
+const B = (s: string) => Buffer.from(s, 'utf8');
+
 const dirs: string[] = [];
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), 'presence-store-'));
@@ -25,23 +27,23 @@ describe.each<[string, () => Promise<PartitionStore>]>([
   });
 
   it('writes puts, deletes and the position together, per partition', async () => {
-    await store.write(1, [['u/alice', '{"v":1}'], ['u/bob', '{"v":2}']], '10');
-    await store.write(1, [['u/alice', '{"v":3}'], ['u/bob', null]], '12');
-    await store.write(2, [['u/alice', 'other']], '5');
-    expect(await store.load(1)).toEqual({ entries: new Map([['u/alice', '{"v":3}']]), changelogPosition: '12' });
-    expect(await store.load(2)).toEqual({ entries: new Map([['u/alice', 'other']]), changelogPosition: '5' });
+    await store.write(1, [['u/alice', B('{"v":1}')], ['u/bob', B('{"v":2}')]], '10');
+    await store.write(1, [['u/alice', B('{"v":3}')], ['u/bob', null]], '12');
+    await store.write(2, [['u/alice', B('other')]], '5');
+    expect(await store.load(1)).toEqual({ entries: new Map([['u/alice', B('{"v":3}')]]), changelogPosition: '12' });
+    expect(await store.load(2)).toEqual({ entries: new Map([['u/alice', B('other')]]), changelogPosition: '5' });
   });
 
   it('drops one partition and keeps the others', async () => {
-    await store.write(1, [['u/a', 'x']], '1');
-    await store.write(11, [['u/b', 'y']], '2');
+    await store.write(1, [['u/a', B('x')]], '1');
+    await store.write(11, [['u/b', B('y')]], '2');
     await store.drop(1);
     expect(await store.load(1)).toEqual({ entries: new Map(), changelogPosition: null });
-    expect((await store.load(11)).entries.get('u/b')).toBe('y');
+    expect((await store.load(11)).entries.get('u/b')).toEqual(B('y'));
   });
 
   it('keys with separators and unicode round-trip', async () => {
-    await store.write(3, [['r/document/42!x', 'm'], ['u/zoë', 'z']], '7');
+    await store.write(3, [['r/document/42!x', B('m')], ['u/zoë', B('z')]], '7');
     expect([...(await store.load(3)).entries.keys()].sort()).toEqual(['r/document/42!x', 'u/zoë']);
   });
 });
@@ -50,10 +52,10 @@ describe('LevelPartitionStore durability', () => {
   it('survives close and reopen', async () => {
     const dir = tempDir();
     const a = await LevelPartitionStore.open(dir);
-    await a.write(0, [['u/alice', 'state']], '42');
+    await a.write(0, [['u/alice', B('state')]], '42');
     await a.close();
     const b = await LevelPartitionStore.open(dir);
-    expect(await b.load(0)).toEqual({ entries: new Map([['u/alice', 'state']]), changelogPosition: '42' });
+    expect(await b.load(0)).toEqual({ entries: new Map([['u/alice', B('state')]]), changelogPosition: '42' });
     await b.close();
   });
 

@@ -1,26 +1,32 @@
 /**
  * The state of one input partition (a "task": the same partition number of the heartbeat,
- * override and room topics, and of the changelog), and what it must write. Pure apart from its own
- * memory: Kafka and LevelDB are driven by processor.ts.
+ * override and room topics, of the changelog and of the snapshot topics), and what it must write.
+ * Pure apart from its own memory: Kafka and LevelDB are driven by the record collector and the
+ * checkpointer.
  *
- * Emit-on-change that survives crashes: `emitted` is the last view whose snapshot the broker
- * acknowledged. `flush` decides against it and returns the records to write plus a `commit` to call
- * only after they were acknowledged; the changelog entry written with them carries that view, so a
- * restart compares against what readers really got and never swallows a snapshot.
+ * Two kinds of dirt, two cadences:
+ *   - `dirty`: keys to decide on at the next flush (per batch and per timer tick). A flush returns
+ *     the snapshots and changes to send and a `commit` to call once they were acknowledged, which
+ *     records them as what readers were told (`emitted`).
+ *   - `unsaved`: keys whose entry must reach the changelog and the store at the next checkpoint
+ *     (every commit interval): a key touched many times in an interval is written once. A heartbeat
+ *     that only moves an open session's lastSeen/lastActivity forward is soft state and makes no
+ *     key unsaved: the next heartbeat restores it (see `load`).
+ *
+ * Snapshot versions follow what readers were told: each snapshot's version is above the last one
+ * emitted for its key (and never below the state's), so a reader that drops versions not above the
+ * last never drops a change, even across a restore.
  */
 import {
-  applyEvent, applyRoomEvent, initialRoomState, initialUserState, nextDeadline, nextSnapshotCheck,
+  applyEvent, applyRoomEvent, initialRoomState, initialUserState, isOpen, nextDeadline, nextSnapshotCheck,
   roomIsGone, roomNextDeadline, roomNextSnapshotCheck, roomSnapshotDecision, roomTick, roomView,
   snapshotDecision, statusTransition, tick, userView,
-  type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type UserEvent, type UserState, type UserView,
+  type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type Session, type UserEvent, type UserState, type UserView,
 } from '../core';
 import type { PresenceChange, PresenceSnapshot, RoomSnapshot } from '../contract/avro-types';
 import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
 import { DeadlineQueue } from '../platform/deadline-queue';
-
-interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
-interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
-type Entry = UserEntry | RoomEntry;
+import { CHECKPOINT_KEY, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, type CheckpointMarker, type Entry, type RoomEntry, type UserEntry } from './entry-codec';
 
 /** Changelog/store keys: `u/<userId>` and `r/<roomKind>/<roomId>`. */
 export const userStoreKey = (userId: string) => `u/${userId}`;
@@ -32,30 +38,41 @@ export interface FlushResult {
   readonly snapshots: Keyed<PresenceSnapshot>[];
   readonly roomSnapshots: Keyed<RoomSnapshot | null>[];
   readonly changes: Keyed<PresenceChange>[];
-  /** Store key → encoded entry (null deletes it): both the changelog records and the LevelDB batch. */
-  readonly changelog: Keyed<string | null>[];
   readonly reasons: Record<string, number>;
   /** Call once every record above was acknowledged: records what readers got, re-arms timers. */
   commit(): void;
 }
 
-const ENTRY_FORMAT = 1;
-
-export function encodeEntry(entry: Entry): string {
-  return JSON.stringify({ f: ENTRY_FORMAT, k: entry.kind, s: entry.state, e: entry.emitted });
+export interface CheckpointResult {
+  /** Store key → encoded entry (null deletes it), the checkpoint marker last. */
+  readonly changelog: Keyed<Buffer | null>[];
+  /** Call once the changelog records were acknowledged and the store written. */
+  commit(): void;
 }
 
-export function decodeEntry(encoded: string): Entry {
-  const raw = JSON.parse(encoded) as { f: number; k: 'user' | 'room'; s: unknown; e: unknown };
-  if (raw.f !== ENTRY_FORMAT || (raw.k !== 'user' && raw.k !== 'room')) throw new Error(`unknown store entry format ${raw.f}/${raw.k}`);
-  return raw.k === 'user'
-    ? { kind: 'user', state: raw.s as UserState, emitted: raw.e as UserView | null }
-    : { kind: 'room', state: raw.s as RoomState, emitted: raw.e as RoomView | null };
+/** A session is soft-changed when only its lastSeen/lastActivity moved while it stayed open. */
+function sameDurably(a: Session, b: Session): boolean {
+  return a === b || (a.deviceId === b.deviceId && a.sessionId === b.sessionId && a.platform === b.platform && a.endedAt === b.endedAt && isOpen(a) === isOpen(b));
 }
+
+/** True when `after` differs from `before` in more than soft lastSeen/lastActivity progress. */
+export function durablyChanged(before: UserState, after: UserState): boolean {
+  if (before === after) return false;
+  if (before.override !== after.override || before.visibility !== after.visibility) return true;
+  if (before.status !== after.status || before.statusSince !== after.statusSince) return true;
+  if (before.sessions.length !== after.sessions.length) return true;
+  for (let i = 0; i < before.sessions.length; i++) {
+    if (!sameDurably(before.sessions[i] as Session, after.sessions[i] as Session)) return true;
+  }
+  return false;
+}
+
+const nextVersion = (stateVersion: number, emitted: { version: number } | null) => Math.max(stateVersion, (emitted?.version ?? 0) + 1);
 
 export class PresenceTask {
   private readonly entries = new Map<string, Entry>();
   private readonly dirty = new Set<string>();
+  private readonly unsaved = new Set<string>();
   readonly deadlines = new DeadlineQueue();
 
   constructor(readonly partition: number, private readonly cfg: PresenceConfig) {}
@@ -64,9 +81,63 @@ export class PresenceTask {
     return this.entries.size;
   }
 
-  /** Loads restored entries (local store, then changelog delta) and re-arms every timer. */
-  load(entries: Iterable<readonly [string, string]>, now: number): void {
-    for (const [key, encoded] of entries) this.entries.set(key, decodeEntry(encoded));
+  /** Keys waiting for the next flush (a flush that failed keeps them). */
+  get pending(): number {
+    return this.dirty.size;
+  }
+
+  /** Keys waiting for the next checkpoint. */
+  get unsavedCount(): number {
+    return this.unsaved.size;
+  }
+
+  /**
+   * Loads restored entries (local store, then changelog delta) and returns the checkpoint marker
+   * among them, if any. A restored session's lastSeen may lag its last heartbeat (soft progress is
+   * not written), but never the lease readers were told: every snapshot makes its key unsaved, so
+   * the stored state is at least as new as the emitted view, and the processor's lease refresh
+   * keeps that view within offlineAfter − refreshLead of the heartbeats.
+   */
+  load(encoded: Iterable<readonly [string, Buffer | string]>): CheckpointMarker | null {
+    let marker: CheckpointMarker | null = null;
+    for (const [key, value] of encoded) {
+      if (key === CHECKPOINT_KEY) marker = decodeCheckpoint(value);
+      else this.entries.set(key, decodeEntry(value));
+    }
+    return marker;
+  }
+
+  /**
+   * Records a snapshot readers got after the checkpoint (read back from the snapshot topic's
+   * partition by the restore): it is the emitted view from now on, and versions continue above it.
+   */
+  restoreEmittedUser(view: UserView): void {
+    const key = userStoreKey(view.userId);
+    const entry = this.entries.get(key) as UserEntry | undefined;
+    if (entry) {
+      entry.emitted = view;
+      if (entry.state.version < view.version) entry.state = { ...entry.state, version: view.version };
+    } else {
+      this.entries.set(key, { kind: 'user', state: { ...initialUserState(view.userId), version: view.version }, emitted: view });
+    }
+    this.unsaved.add(key);
+  }
+
+  /** As restoreEmittedUser for a room; `view` null is a tombstone (the room was emitted empty). */
+  restoreEmittedRoom(roomKey: string, view: RoomView | null, versionFloor: number): void {
+    const key = roomStoreKey(roomKey);
+    const entry = this.entries.get(key) as RoomEntry | undefined;
+    if (entry) {
+      entry.emitted = view;
+      if (entry.state.version < versionFloor) entry.state = { ...entry.state, version: versionFloor };
+    } else if (view !== null) {
+      this.entries.set(key, { kind: 'room', state: { ...initialRoomState(view.roomKind, view.roomId), version: view.version }, emitted: view });
+    }
+    this.unsaved.add(key);
+  }
+
+  /** Re-arms every timer after a restore and marks the keys whose view is due already. */
+  start(now: number): void {
     for (const [key, entry] of this.entries) {
       this.schedule(key, entry, now);
       // Deadlines that passed while nobody owned this partition: decide at the next flush.
@@ -83,6 +154,7 @@ export class PresenceTask {
     if (entry) entry.state = after;
     else this.entries.set(key, { kind: 'user', state: after, emitted: null });
     this.dirty.add(key);
+    if (!entry || durablyChanged(before, after)) this.unsaved.add(key);
   }
 
   applyRoom(event: RoomEvent, now: number): void {
@@ -94,6 +166,7 @@ export class PresenceTask {
     if (entry) entry.state = after;
     else this.entries.set(key, { kind: 'room', state: after, emitted: null });
     this.dirty.add(key);
+    this.unsaved.add(key);
   }
 
   /** Marks the keys whose timer is due; the next flush ticks them. */
@@ -103,16 +176,11 @@ export class PresenceTask {
     return due.length;
   }
 
-  get pending(): number {
-    return this.dirty.size;
-  }
-
-  /** Everything to write for the keys touched since the last commit, decided at `now`. */
+  /** Everything to send for the keys touched since the last flush, decided at `now`. */
   flush(now: number): FlushResult {
     const snapshots: Keyed<PresenceSnapshot>[] = [];
     const roomSnapshots: Keyed<RoomSnapshot | null>[] = [];
     const changes: Keyed<PresenceChange>[] = [];
-    const changelog: Keyed<string | null>[] = [];
     const reasons: Record<string, number> = {};
     const after: Array<() => void> = [];
     const cfg = this.cfg;
@@ -126,7 +194,7 @@ export class PresenceTask {
         reasons[decision.reason] = (reasons[decision.reason] ?? 0) + 1;
         let emitted = entry.emitted;
         if (decision.emit) {
-          const view = userView(state, now, cfg);
+          const view: UserView = { ...userView(state, now, cfg), version: nextVersion(state.version, entry.emitted) };
           snapshots.push({ key: state.userId, value: toSnapshot(view, now) });
           const transition = statusTransition(entry.emitted, view, now);
           if (transition) {
@@ -134,11 +202,11 @@ export class PresenceTask {
           }
           emitted = view;
         }
-        const next: UserEntry = { kind: 'user', state, emitted };
-        changelog.push({ key, value: encodeEntry(next) });
+        const save = emitted !== entry.emitted || durablyChanged(entry.state, state);
         after.push(() => {
           entry.state = state;
           entry.emitted = emitted;
+          if (save) this.unsaved.add(key);
           this.schedule(key, entry, now);
         });
       } else {
@@ -147,13 +215,15 @@ export class PresenceTask {
         reasons[`room-${decision.reason}`] = (reasons[`room-${decision.reason}`] ?? 0) + 1;
         let emitted = entry.emitted;
         if (decision.emit) {
-          const view = roomView(state, now, cfg);
+          const base = roomView(state, now, cfg);
+          const view = base && { ...base, version: nextVersion(state.version, entry.emitted) };
           roomSnapshots.push({ key: `${state.roomKind}/${state.roomId}`, value: view && toRoomSnapshot(view, now) });
           emitted = view;
         }
         const gone = roomIsGone(state) && emitted === null;
-        changelog.push({ key, value: gone ? null : encodeEntry({ kind: 'room', state, emitted }) });
+        const save = gone || emitted !== entry.emitted || state !== entry.state;
         after.push(() => {
+          if (save) this.unsaved.add(key);
           if (gone) {
             this.entries.delete(key);
             this.deadlines.schedule(key, null);
@@ -166,10 +236,27 @@ export class PresenceTask {
       }
     }
     return {
-      snapshots, roomSnapshots, changes, changelog, reasons,
+      snapshots, roomSnapshots, changes, reasons,
       commit: () => {
         for (const f of after) f();
         this.dirty.clear();
+      },
+    };
+  }
+
+  /** The changelog records of every unsaved key (a deleted key is a tombstone) and the marker. */
+  checkpoint(marker: CheckpointMarker): CheckpointResult {
+    const changelog: Keyed<Buffer | null>[] = [];
+    const keys = [...this.unsaved];
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      changelog.push({ key, value: entry ? encodeEntry(entry) : null });
+    }
+    changelog.push({ key: CHECKPOINT_KEY, value: encodeCheckpoint(marker) });
+    return {
+      changelog,
+      commit: () => {
+        for (const key of keys) this.unsaved.delete(key);
       },
     };
   }

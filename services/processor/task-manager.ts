@@ -1,0 +1,154 @@
+/**
+ * The task manager: one slot per assigned partition number, each with its task, its writer, a lock
+ * that serialises its batches, timer ticks and checkpoints, and its restore. On assignment, new
+ * partitions are paused, restored and resumed; partitions no longer assigned are dropped; a task
+ * whose exactly-once transaction failed is rebuilt from its last checkpoint (restore again, input
+ * sought back to the committed offsets).
+ */
+import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { PresenceConfig } from '../core';
+import type { Logger } from '../platform/log';
+import type { ProcessorMetrics } from './metrics';
+import { ProducerSession } from './record-collector';
+import { restoreTask, type RestoreContext } from './task-restore';
+import { PresenceTask } from './task';
+import { TaskWriter, type OutputTopics } from './task-writer';
+
+export interface TaskSlot {
+  readonly task: PresenceTask;
+  readonly writer: TaskWriter;
+  restored: Promise<void>;
+  isRestored: boolean;
+  /** Serialises batches, timer ticks and checkpoints of one partition. */
+  lock: Promise<void>;
+  /** Set when the partition was revoked or the slot replaced: nothing may write for it any more. */
+  dropped: boolean;
+  /** Exactly-once: the task's own transactional producer. */
+  readonly ownProducer: ProducerSession | null;
+  /** No retry of a failed write before this instant (backoff). */
+  retryAt: number;
+  failures: number;
+}
+
+export interface TaskManagerOptions {
+  readonly kafka: Kafka;
+  readonly consumer: Consumer;
+  readonly cfg: PresenceConfig;
+  readonly restore: RestoreContext;
+  readonly topics: OutputTopics;
+  readonly inputTopics: readonly string[];
+  readonly groupId: string;
+  readonly prefix: string;
+  readonly guarantee: 'at-least-once' | 'exactly-once';
+  /** At-least-once: the processor's shared producer. */
+  readonly sharedProducer: ProducerSession | null;
+  readonly log: Logger;
+  readonly metrics: ProcessorMetrics;
+  readonly clock: () => number;
+}
+
+export async function withLock<T>(slot: TaskSlot, fn: () => Promise<T>): Promise<T> {
+  const prev = slot.lock;
+  let release!: () => void;
+  slot.lock = new Promise<void>((r) => (release = r));
+  await prev;
+  try {
+    return await fn();
+  } finally {
+    release();
+  }
+}
+
+export class TaskManager {
+  readonly slots = new Map<number, TaskSlot>();
+
+  constructor(private readonly o: TaskManagerOptions) {}
+
+  transactionalId(partition: number): string {
+    return `${this.o.groupId}-${this.o.prefix}task-${partition}`;
+  }
+
+  /** Applies a new assignment (the set of partition numbers this member owns now). */
+  assign(assigned: Set<number>): void {
+    for (const [partition, slot] of this.slots) {
+      if (assigned.has(partition)) continue;
+      this.drop(slot);
+      this.o.log.info({ partition }, 'partition revoked: state dropped from memory');
+    }
+    for (const partition of assigned) if (!this.slots.has(partition)) this.open(partition, false);
+  }
+
+  /** Rebuilds a task from its last checkpoint (after a failed exactly-once transaction). */
+  rebuild(slot: TaskSlot): void {
+    if (slot.dropped) return;
+    this.drop(slot);
+    this.o.log.warn({ partition: slot.task.partition }, 'task rebuilt from its last checkpoint');
+    this.open(slot.task.partition, true);
+  }
+
+  private drop(slot: TaskSlot): void {
+    slot.dropped = true;
+    if (this.slots.get(slot.task.partition) === slot) this.slots.delete(slot.task.partition);
+    void withLock(slot, async () => {
+      await slot.writer.abandon();
+      await slot.ownProducer?.close();
+    });
+  }
+
+  private open(partition: number, seekToCommitted: boolean): void {
+    const { kafka, consumer, cfg, guarantee, clock } = this.o;
+    const task = new PresenceTask(partition, cfg);
+    const ownProducer = guarantee === 'exactly-once' ? new ProducerSession(kafka, this.o.log, { transactionalId: this.transactionalId(partition) }) : null;
+    const producers = ownProducer ?? (this.o.sharedProducer as ProducerSession);
+    const writer = new TaskWriter({
+      task, topics: this.o.topics, serde: this.o.restore.serde, store: this.o.restore.store, consumer,
+      groupId: this.o.groupId, guarantee, producers, clock,
+    });
+    const slot: TaskSlot = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0 };
+    this.slots.set(partition, slot);
+    const paused = this.o.inputTopics.map((topic) => ({ topic, partitions: [partition] }));
+    consumer.pause(paused);
+    slot.restored = withLock(slot, async () => {
+      // initTransactions fences any zombie using this task's transactional id and aborts its open
+      // transaction before we read the changelog, so the restore sees only committed state.
+      await ownProducer?.producer();
+      const marker = await restoreTask(this.o.restore, task, clock);
+      writer.seedEnds(this.o.topics.snapshot, marker?.snapshotEnd ?? null);
+      writer.seedEnds(this.o.topics.roomSnapshot, marker?.roomSnapshotEnd ?? null);
+      if (seekToCommitted) await this.seekToCommitted(partition);
+      slot.isRestored = true;
+    }).then(
+      () => { if (!slot.dropped) consumer.resume(paused); },
+      (e: unknown) => { this.o.log.error({ partition, err: String(e) }, 'restore failed'); throw e; },
+    );
+    slot.restored.catch(() => undefined);
+  }
+
+  private async seekToCommitted(partition: number): Promise<void> {
+    const admin: Admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputTopics] });
+      for (const { topic, partitions } of committed) {
+        const p = partitions.find((x) => x.partition === partition);
+        // -1: nothing committed yet, so the task starts from the beginning.
+        const offset = p === undefined || p.offset === '-1' ? '0' : p.offset;
+        this.o.consumer.seek({ topic, partition, offset });
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  keys(): number {
+    let n = 0;
+    for (const s of this.slots.values()) n += s.task.size;
+    return n;
+  }
+
+  timersPending(): number {
+    let n = 0;
+    for (const s of this.slots.values()) n += s.task.deadlines.size;
+    return n;
+  }
+}

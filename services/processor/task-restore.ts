@@ -1,0 +1,85 @@
+/**
+ * Restoring one task before it processes input: the local store, then the changelog from the
+ * store's position to its end, then the snapshot topics' partitions from the positions the last
+ * checkpoint marker recorded (what readers were told after it: those views become `emitted`, so
+ * replayed input never re-emits a version readers already saw).
+ */
+import type { Kafka } from 'kafkajs';
+import type { AvroSerde } from '../contract/serde';
+import { roomViewFromSnapshot, viewFromSnapshot } from '../contract/snapshot-codec';
+import type { PresenceSnapshot, RoomSnapshot } from '../contract/avro-types';
+import type { Logger } from '../platform/log';
+import type { CheckpointMarker } from './entry-codec';
+import type { ProcessorMetrics } from './metrics';
+import { positionOf, readPartitionRanges } from './restore';
+import type { PartitionStore } from './store';
+import type { PresenceTask } from './task';
+
+export interface RestoreTopics {
+  readonly changelog: string;
+  readonly snapshot: string;
+  readonly roomSnapshot: string;
+}
+
+export interface RestoreContext {
+  readonly kafka: Kafka;
+  readonly serde: AvroSerde;
+  readonly store: PartitionStore;
+  readonly topics: RestoreTopics;
+  readonly groupId: string;
+  readonly log: Logger;
+  readonly metrics: ProcessorMetrics;
+}
+
+export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: () => number): Promise<CheckpointMarker | null> {
+  const { kafka, store, topics, groupId, log, metrics } = ctx;
+  const partition = task.partition;
+  const local = await store.load(partition).catch((e: unknown) => {
+    log.warn({ partition, err: String(e) }, 'local store unreadable for partition; restoring from changelog alone');
+    return { entries: new Map<string, Buffer>(), changelogPosition: null };
+  });
+  const entries = local.entries;
+  const positions = await readPartitionRanges({
+    kafka, groupIdBase: groupId, log,
+    requests: [{ topic: topics.changelog, partition, from: local.changelogPosition ?? '0' }],
+    onRecord: (_t, _p, key, value) => {
+      metrics.restoreRecords.inc();
+      if (value === null) entries.delete(key);
+      else entries.set(key, value);
+    },
+    onProgress: (p) => metrics.restoreRatio.set(p.total === 0 ? 1 : Math.min(1, p.records / p.total)),
+  });
+  const position = positionOf(positions, topics.changelog, partition) ?? '0';
+  if (position !== local.changelogPosition) await store.write(partition, [...entries], position);
+  const keys = entries.size;
+  const marker = task.load(entries);
+  entries.clear();
+  const emitted = await readEmittedSince(ctx, partition, marker);
+  for (const [, s] of emitted.users) task.restoreEmittedUser(viewFromSnapshot(s));
+  for (const [key, s] of emitted.rooms) task.restoreEmittedRoom(key, s && roomViewFromSnapshot(s), 0);
+  task.start(now());
+  metrics.restoreRatio.set(1);
+  log.info({ partition, keys, changelogPosition: position, fromLocal: local.changelogPosition, emittedAfterCheckpoint: emitted.users.size + emitted.rooms.size }, 'partition restored');
+  return marker;
+}
+
+/** The latest snapshot per key in the task's snapshot partitions after the marker's positions. */
+async function readEmittedSince(ctx: RestoreContext, partition: number, marker: CheckpointMarker | null) {
+  const { kafka, serde, topics, groupId, log } = ctx;
+  const raw = { users: new Map<string, Buffer>(), rooms: new Map<string, Buffer | null>() };
+  await readPartitionRanges({
+    kafka, groupIdBase: groupId, log,
+    requests: [
+      { topic: topics.snapshot, partition, from: marker?.snapshotEnd ?? '0' },
+      { topic: topics.roomSnapshot, partition, from: marker?.roomSnapshotEnd ?? '0' },
+    ],
+    onRecord: (topic, _p, key, value) => {
+      if (topic === topics.snapshot) { if (value) raw.users.set(key, value); } else raw.rooms.set(key, value);
+    },
+  });
+  const users = new Map<string, PresenceSnapshot>();
+  const rooms = new Map<string, RoomSnapshot | null>();
+  for (const [key, value] of raw.users) users.set(key, serde.decodeSync('snapshot', value) ?? await serde.decode('snapshot', value));
+  for (const [key, value] of raw.rooms) rooms.set(key, value && (serde.decodeSync('roomSnapshot', value) ?? await serde.decode('roomSnapshot', value)));
+  return { users, rooms };
+}

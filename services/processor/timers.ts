@@ -1,0 +1,61 @@
+/**
+ * The timer loop: each task keeps one deadline per key in a heap, so a tick asks each task only for
+ * its earliest one and costs O(tasks + due keys). A tick also retries a failed flush and takes the
+ * task's checkpoint when the commit interval has passed.
+ */
+import type { ProcessorMetrics } from './metrics';
+import { withLock, type TaskManager, type TaskSlot } from './task-manager';
+
+export interface TimerOptions {
+  readonly tasks: TaskManager;
+  readonly resolutionMs: number;
+  readonly commitIntervalMs: number;
+  readonly clock: () => number;
+  readonly metrics: ProcessorMetrics;
+  readonly mayWrite: (slot: TaskSlot) => boolean;
+  readonly writeFailed: (slot: TaskSlot, e: unknown, what: string) => Promise<void>;
+}
+
+export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
+  let running = true;
+  let loop: Promise<void> | null = null;
+
+  async function tickTask(slot: TaskSlot): Promise<void> {
+    const { task, writer } = slot;
+    const now = o.clock();
+    if (!slot.isRestored || !o.mayWrite(slot) || now < slot.retryAt) return;
+    const next = task.deadlines.next();
+    const due = next !== null && next <= now;
+    const checkpointDue = now - writer.lastCheckpointAt >= o.commitIntervalMs && writer.hasUncheckpointed;
+    if (!due && task.pending === 0 && !writer.hasPendingOutputs && !checkpointDue) return;
+    const timer = o.metrics.batchSeconds.startTimer({ source: 'timer' });
+    await withLock(slot, async () => {
+      if (!o.mayWrite(slot)) return;
+      try {
+        const at = o.clock();
+        task.fireDue(at);
+        if (task.pending > 0 || writer.hasPendingOutputs) await writer.emit(task.pending > 0 ? task.flush(at) : null, [], [], null);
+        if (o.clock() - writer.lastCheckpointAt >= o.commitIntervalMs && writer.hasUncheckpointed && o.mayWrite(slot)) await writer.checkpoint();
+        slot.failures = 0;
+      } catch (e) {
+        await o.writeFailed(slot, e, 'timer flush');
+      }
+    });
+    timer();
+  }
+
+  const ticker = setInterval(() => {
+    if (loop || !running) return;
+    loop = (async () => {
+      for (const slot of [...o.tasks.slots.values()]) await tickTask(slot);
+    })().finally(() => (loop = null));
+  }, o.resolutionMs);
+
+  return {
+    async stop() {
+      running = false;
+      clearInterval(ticker);
+      await loop;
+    },
+  };
+}

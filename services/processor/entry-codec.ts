@@ -22,6 +22,9 @@ const status = { type: 'enum', name: 'Status', symbols: ['Online', 'Away', 'Busy
 const overrideStatus = { type: 'enum', name: 'OverrideStatus', symbols: ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'] };
 const visibility = { type: 'enum', name: 'Visibility', symbols: ['everyone', 'nobody'] };
 
+// Decoded records are plain objects for the core (no generated methods).
+const TYPE_OPTIONS = { omitRecordMethods: true };
+
 const userEntryType = avro.Type.forSchema(<avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
@@ -72,7 +75,7 @@ const userEntryType = avro.Type.forSchema(<avro.Schema>{
       { name: 'emittedAt', type: 'long' },
     ] }) },
   ],
-});
+}, TYPE_OPTIONS);
 
 const roomEntryType = avro.Type.forSchema(<avro.Schema>{
   type: 'record', name: 'RoomEntry', namespace: 'presence.processor.v2',
@@ -101,20 +104,34 @@ const roomEntryType = avro.Type.forSchema(<avro.Schema>{
       { name: 'emittedAt', type: 'long' },
     ] }) },
   ],
-});
+}, TYPE_OPTIONS);
 
 const KIND_USER = 0;
 const KIND_ROOM = 1;
 
+/** Encoding scratch space: one copy out per entry, no intermediate buffers. Grows when needed. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
+  for (;;) {
+    scratch[0] = TAG_AVRO_V2;
+    scratch[1] = kind;
+    const end = type.encode(value, scratch, 2);
+    if (end > 0) return Buffer.from(scratch.subarray(0, end));
+    scratch = Buffer.allocUnsafe(scratch.length * 2);
+  }
+}
+
 export function encodeEntry(entry: Entry): Buffer {
   if (entry.kind === 'user') {
-    const { state, emitted } = entry;
-    const body = userEntryType.toBuffer({ ...state, emitted: emitted && { ...emitted } });
-    return Buffer.concat([Buffer.of(TAG_AVRO_V2, KIND_USER), body]);
+    const s = entry.state;
+    return encodeInto(KIND_USER, userEntryType, {
+      userId: s.userId, sessions: s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity, override: s.override,
+      visibility: s.visibility, status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
+    });
   }
   const { state, emitted } = entry;
-  const body = roomEntryType.toBuffer({ ...state, emitted: emitted && { members: emitted.members, version: emitted.version, emittedAt: emitted.emittedAt } });
-  return Buffer.concat([Buffer.of(TAG_AVRO_V2, KIND_ROOM), body]);
+  return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
 export class EntryFormatError extends Error {
@@ -127,27 +144,14 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   if (bytes[0] !== TAG_AVRO_V2) throw new EntryFormatError(`unknown store entry format tag ${bytes[0]}`);
   const body = bytes.subarray(2);
   if (bytes[1] === KIND_USER) {
-    const raw = userEntryType.fromBuffer(body) as Omit<UserState, never> & { emitted: Omit<UserView, 'userId'> | null };
-    const { emitted, ...state } = raw;
-    return { kind: 'user', state: plain(state) as UserState, emitted: emitted && (plain({ userId: state.userId, ...emitted }) as UserView) };
+    const { emitted, ...state } = userEntryType.fromBuffer(body) as UserState & { emitted: Omit<UserView, 'userId'> | null };
+    return { kind: 'user', state, emitted: emitted && { userId: state.userId, ...emitted } };
   }
   if (bytes[1] === KIND_ROOM) {
-    const raw = roomEntryType.fromBuffer(body) as RoomState & { emitted: Omit<RoomView, 'roomKind' | 'roomId'> | null };
-    const { emitted, ...state } = raw;
-    return { kind: 'room', state: plain(state) as RoomState, emitted: emitted && (plain({ roomKind: state.roomKind, roomId: state.roomId, ...emitted }) as RoomView) };
+    const { emitted, ...state } = roomEntryType.fromBuffer(body) as RoomState & { emitted: Omit<RoomView, 'roomKind' | 'roomId'> | null };
+    return { kind: 'room', state, emitted: emitted && { roomKind: state.roomKind, roomId: state.roomId, ...emitted } };
   }
   throw new EntryFormatError(`unknown store entry kind ${bytes[1]}`);
-}
-
-/** avsc decodes records as instances of generated classes; the core's values are plain objects. */
-function plain<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(plain) as T;
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = plain(v);
-    return out as T;
-  }
-  return value;
 }
 
 /** Format 1: `{"f":1,"k":"user"|"room","s":state,"e":emitted}`. */

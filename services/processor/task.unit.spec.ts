@@ -1,0 +1,101 @@
+import { DEFAULT_CONFIG, initialUserState, type UserEvent, type UserState } from '../core';
+import { CHECKPOINT_KEY, encodeEntry } from './entry-codec';
+import { durablyChanged, PresenceTask, userStoreKey } from './task';
+
+const t0 = 1_700_000_000_000;
+const cfg = DEFAULT_CONFIG;
+const beat = (observedAt: number, sessionId = 'tab-1', idleMs = 0): UserEvent => ({ type: 'heartbeat', userId: 'alice', deviceId: 'laptop', sessionId, platform: 'web', observedAt, idleMs });
+const marker = { at: t0, snapshotEnd: null, roomSnapshotEnd: null };
+const savedKeys = (task: PresenceTask) => {
+  const cp = task.checkpoint(marker);
+  cp.commit();
+  return cp.changelog.map((c) => c.key).filter((k) => k !== CHECKPOINT_KEY);
+};
+
+describe('PresenceTask write cadences', () => {
+  it('a heartbeat that only moves lastSeen is soft: emitted nothing, saved nothing', () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    const first = task.flush(t0);
+    expect(first.snapshots).toHaveLength(1);
+    first.commit();
+    expect(savedKeys(task)).toEqual([userStoreKey('alice')]);
+    task.applyUser(beat(t0 + 15_000), t0 + 15_000);
+    const second = task.flush(t0 + 15_000);
+    expect(second.snapshots).toHaveLength(0);
+    second.commit();
+    expect(savedKeys(task)).toEqual([]);
+    expect(task.user('alice')?.state.lastSeen).toBe(t0 + 15_000);
+  });
+
+  it('a key touched many times between checkpoints is saved once', () => {
+    const task = new PresenceTask(0, cfg);
+    for (let i = 0; i < 5; i++) {
+      task.applyUser(beat(t0 + i, `tab-${i}`), t0 + i);
+      task.flush(t0 + i).commit();
+    }
+    expect(savedKeys(task)).toEqual([userStoreKey('alice')]);
+  });
+
+  it('a checkpoint that is never committed is taken again whole', () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.flush(t0).commit();
+    task.checkpoint(marker); // failed: not committed
+    expect(savedKeys(task)).toEqual([userStoreKey('alice')]);
+  });
+});
+
+describe('PresenceTask snapshot versions', () => {
+  it('rise on every reader-visible change, including an Available override expiring without a status change', () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.applyUser({ type: 'override', userId: 'alice', status: 'Available', customText: 'lunch soon', expiresAt: t0 + 1_000, setAt: t0, eventId: 'o1' }, t0);
+    const set = task.flush(t0);
+    set.commit();
+    const before = set.snapshots[0]?.value;
+    expect(before?.override?.customText).toBe('lunch soon');
+    task.fireDue(t0 + 1_000);
+    const expired = task.flush(t0 + 1_000);
+    const after = expired.snapshots[0]?.value;
+    expect(after?.override).toBeNull();
+    expect(after?.status).toBe(before?.status);
+    expect(after?.version).toBeGreaterThan(before?.version as number);
+  });
+
+  it('continue above a view restored from the snapshot topic, even when the restored state is older', () => {
+    const task = new PresenceTask(0, cfg);
+    const old: UserState = { ...initialUserState('alice'), version: 3 };
+    task.load([[userStoreKey('alice'), encodeEntry({ kind: 'user', state: old, emitted: null })]]);
+    task.restoreEmittedUser({
+      userId: 'alice', status: 'Online', statusSince: t0, lastSeen: t0, lastActive: t0, override: null, visibility: 'everyone',
+      devices: [{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }], version: 40, emittedAt: t0,
+    });
+    task.start(t0);
+    // The replayed input reproduces the emitted view: nothing to repeat.
+    task.applyUser(beat(t0), t0);
+    const replay = task.flush(t0);
+    expect(replay.snapshots).toHaveLength(0);
+    replay.commit();
+    task.applyUser(beat(t0 + 1, 'tab-2'), t0 + 1);
+    const next = task.flush(t0 + 1).snapshots[0]?.value;
+    expect(next?.version).toBeGreaterThan(40);
+  });
+});
+
+describe('durablyChanged', () => {
+  const base: UserState = { ...initialUserState('alice'), sessions: [{ deviceId: 'd', sessionId: 's', platform: 'web', lastSeen: t0, lastActivity: t0, endedAt: null }], lastSeen: t0, lastActivity: t0 };
+  const session = base.sessions[0] as UserState['sessions'][number];
+  it.each<[string, UserState, boolean]>([
+    ['same state', base, false],
+    ['lastSeen and lastActivity forward', { ...base, lastSeen: t0 + 1, lastActivity: t0 + 1, version: 2, sessions: [{ ...session, lastSeen: t0 + 1, lastActivity: t0 + 1 }] }, false],
+    ['a new session', { ...base, sessions: [...base.sessions, { ...session, sessionId: 't' }] }, true],
+    ['a clean disconnect', { ...base, sessions: [{ ...session, endedAt: t0 + 1 }] }, true],
+    ['another platform', { ...base, sessions: [{ ...session, platform: 'ios' }] }, true],
+    ['an override', { ...base, override: { status: 'Busy', customText: null, expiresAt: null, setAt: t0, eventId: 'o' } }, true],
+    ['visibility', { ...base, visibility: { visibility: 'nobody', setAt: t0, eventId: 'v' } }, true],
+    ['a recorded status', { ...base, status: 'Online', statusSince: t0 }, true],
+  ])('%s → %s', (_name, after, expected) => {
+    expect(durablyChanged(base, after)).toBe(expected);
+  });
+});

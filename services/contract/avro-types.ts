@@ -192,6 +192,17 @@ export interface PresenceSnapshot {
 export type PresenceStatus = "Online" | "Away" | "Busy" | "DoNotDisturb" | "Offline";
 export const PresenceStatusSymbols = ["Online", "Away", "Busy", "DoNotDisturb", "Offline"] as const;
 
+// ProcessorWatermark.avsc
+/** Value of the compacted presence.processor-watermark.v1, keyed by the partition number as a decimal string and written to that same partition: the processor's promise that every snapshot of one input partition is current as of `watermark`. A reader of presence.snapshot.v1 that knows the watermark of a user's partition (murmur2 of the userId over the snapshot topic's partition count, which equals the input topics') keeps trusting that user's snapshot until watermark + its grace (PRESENCE_WATERMARK_GRACE_MS), even after the snapshot's lastSeen/lastActive lease ran out; without it, a reader must decay the snapshot by its leases alone. A tombstone means: no watermark for this partition. */
+export interface ProcessorWatermark {
+  /** The input partition (= snapshot partition) this watermark covers; equals the record key and the Kafka partition it is written to. */
+  partition: number;
+  /** W, an instant of the processor's clock: every snapshot of this partition is current as of W (all input the processor had read applied, every away/offline/expiry timer due at or before W fired and its snapshot acknowledged before this record was written). */
+  watermark: number;
+  /** When the processor wrote this record (its wall clock); informational, at or after watermark. */
+  emittedAt: number;
+}
+
 // RoomEvent.avsc
 /** Value of presence.room.v1, keyed by the room key "<roomKind>/<roomId>". Who is looking at this resource right now. */
 export interface RoomEvent {

@@ -1,6 +1,6 @@
 /** Idempotent topic provisioning: creates what is missing, checks co-partitioning of what exists. */
 import type { Admin, ITopicConfig } from 'kafkajs';
-import { CO_PARTITIONED, TOPICS, topicName, type TopicRole } from './topics';
+import { CO_PARTITIONED, SAME_PARTITION_COUNT, TOPICS, topicName, type TopicRole } from './topics';
 
 export interface ProvisionOptions {
   prefix?: string;
@@ -35,7 +35,7 @@ export async function provisionTopics(admin: Admin, opts: ProvisionOptions): Pro
     );
   }
   const partitions = await partitionCounts(admin, wanted.map((t) => t.name));
-  checkCoPartitioning(partitions, prefix);
+  checkCoPartitioning(partitions, prefix, SAME_PARTITION_COUNT);
   return {
     created: missing.map((t) => t.name),
     existing: wanted.filter((t) => existingNames.has(t.name)).map((t) => t.name),
@@ -75,9 +75,12 @@ export async function partitionCounts(admin: Admin, topics: string[]): Promise<R
   }
 }
 
-/** The processor joins these topics by key within one partition number: counts must agree. */
-export function checkCoPartitioning(partitions: Record<string, number>, prefix = ''): void {
-  const counts = CO_PARTITIONED.map((role) => [topicName(role, prefix), partitions[topicName(role, prefix)]] as const);
+/**
+ * The processor joins these topics by key within one partition number: counts must agree. By default
+ * the processor's inputs (CO_PARTITIONED); provisioning also checks the snapshot and watermark topics.
+ */
+export function checkCoPartitioning(partitions: Record<string, number>, prefix = '', roles: readonly TopicRole[] = CO_PARTITIONED): void {
+  const counts = roles.map((role) => [topicName(role, prefix), partitions[topicName(role, prefix)]] as const);
   const distinct = new Set(counts.map(([, n]) => n));
   if (distinct.size > 1 || distinct.has(undefined)) {
     throw new CoPartitioningError(

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { GENERATED_TYPES_PATH, generateTypes } from './generate-types';
 import { avroType, expandSchema, loadNamedSchemas } from './schemas';
 import { checkCoPartitioning, CoPartitioningError } from './provision';
-import { TOPICS, topicName, type TopicRole } from './topics';
+import { SAME_PARTITION_COUNT, TOPICS, topicName, type TopicRole } from './topics';
 
 const named = loadNamedSchemas();
 const topLevel = Object.values(TOPICS).flatMap((t) => (t.valueSchema ? [t.valueSchema] : []));
@@ -50,5 +50,12 @@ describe('co-partitioning check', () => {
     if (n === undefined) delete c[topicName(role)];
     else c[topicName(role)] = n;
     expect(() => checkCoPartitioning(c)).toThrow(CoPartitioningError);
+  });
+  it('provisioning also checks the snapshot and watermark topics; the processor inputs alone by default', () => {
+    const all = { ...counts({}), ...Object.fromEntries((['snapshot', 'roomSnapshot', 'watermark'] as TopicRole[]).map((r) => [topicName(r), 6])) };
+    expect(() => checkCoPartitioning(all, '', SAME_PARTITION_COUNT)).not.toThrow();
+    expect(() => checkCoPartitioning({ ...all, [topicName('watermark')]: 3 }, '', SAME_PARTITION_COUNT)).toThrow(CoPartitioningError);
+    expect(() => checkCoPartitioning({ ...all, [topicName('snapshot')]: 12 }, '', SAME_PARTITION_COUNT)).toThrow(/presence\.snapshot\.v1=12/);
+    expect(() => checkCoPartitioning(counts({}))).not.toThrow();
   });
 });

@@ -15,6 +15,7 @@ export interface TopicValues {
   room: T.RoomEvent;
   snapshot: T.PresenceSnapshot;
   roomSnapshot: T.RoomSnapshot;
+  watermark: T.ProcessorWatermark;
   changes: T.PresenceChange;
   dlq: T.DeadLetter;
   notificationRequest: T.NotificationRequest;

@@ -4,7 +4,7 @@
  */
 export type TopicRole =
   | 'heartbeat' | 'override' | 'room'
-  | 'snapshot' | 'roomSnapshot' | 'changes' | 'storeChangelog'
+  | 'snapshot' | 'roomSnapshot' | 'watermark' | 'changes' | 'storeChangelog'
   | 'dlq' | 'notificationRequest' | 'notificationDecision';
 
 export interface TopicSpec {
@@ -13,7 +13,7 @@ export interface TopicSpec {
   /** Full name of the Avro record in schemas/ for the value, or null for an internal encoding. */
   readonly valueSchema: string | null;
   /** What the record key is. */
-  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'none';
+  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'partition' | 'none';
   readonly config: Readonly<Record<string, string>>;
 }
 
@@ -33,6 +33,8 @@ export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
   room: { role: 'room', name: 'presence.room.v1', valueSchema: 'presence.v1.RoomEvent', key: 'roomKey', config: retained(1) },
   snapshot: { role: 'snapshot', name: 'presence.snapshot.v1', valueSchema: 'presence.v1.PresenceSnapshot', key: 'userId', config: compacted },
   roomSnapshot: { role: 'roomSnapshot', name: 'presence.room-snapshot.v1', valueSchema: 'presence.v1.RoomSnapshot', key: 'roomKey', config: compacted },
+  // Key: the partition number as a decimal string, written with that explicit partition (not hashed).
+  watermark: { role: 'watermark', name: 'presence.processor-watermark.v1', valueSchema: 'presence.v1.ProcessorWatermark', key: 'partition', config: compacted },
   changes: { role: 'changes', name: 'presence.changes.v1', valueSchema: 'presence.v1.PresenceChange', key: 'userId', config: retained(7) },
   storeChangelog: { role: 'storeChangelog', name: 'presence.processor-store-changelog', valueSchema: null, key: 'storeKey', config: compacted },
   dlq: { role: 'dlq', name: 'presence.dlq.v1', valueSchema: 'presence.v1.DeadLetter', key: 'none', config: retained(14) },
@@ -42,6 +44,13 @@ export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
 
 /** Topics whose partitions are joined by key in one processor task: they must be co-partitioned. */
 export const CO_PARTITIONED: readonly TopicRole[] = ['heartbeat', 'override', 'room', 'storeChangelog'];
+
+/**
+ * What provisioning checks: the inputs above plus the outputs whose partition numbers readers rely
+ * on. A user's snapshot (murmur2 of the userId) lands in the partition number of its input task only
+ * with the same count, and the watermark of task p is written to partition p of the watermark topic.
+ */
+export const SAME_PARTITION_COUNT: readonly TopicRole[] = [...CO_PARTITIONED, 'snapshot', 'roomSnapshot', 'watermark'];
 
 export const topicName = (role: TopicRole, prefix = ''): string => `${prefix}${TOPICS[role].name}`;
 

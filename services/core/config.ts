@@ -49,7 +49,25 @@ export interface PresenceConfig {
   readonly sessionRetentionMs: number;
   /** Reported idle times above this are clamped to it. Must be ≥ awayAfterMs. Default 30 days. */
   readonly maxIdleMs: number;
+  /**
+   * How long past a partition's processor watermark W (presence.processor-watermark.v1) a reader
+   * keeps trusting that partition's snapshots: a listed device stays live and an unexpired activity
+   * lease stays active until W + watermarkGraceMs even when the snapshot's own lastSeen/lastActive
+   * lease ran out. It must cover the watermark interval plus pipeline lag; it bounds how long a stale
+   * Online is served when the processor stops. Ignored by readers that know no watermark. Default 5 000 ms.
+   */
+  readonly watermarkGraceMs: number;
+  /**
+   * How the processor keeps readers' leases alive: 'per-user' re-emits a user's snapshot before its
+   * lastSeen/lastActive lease runs out (about one snapshot per 30 s per online user); 'watermark'
+   * does not (nextSnapshotCheck only refreshes before an override hiding an idle lease expires) and
+   * relies on the processor publishing a watermark per partition. Default 'per-user'.
+   */
+  readonly snapshotLeases: SnapshotLeases;
 }
+
+export type SnapshotLeases = 'per-user' | 'watermark';
+export const SNAPSHOT_LEASES: readonly SnapshotLeases[] = ['per-user', 'watermark'];
 
 /** Defaults of the architecture: 15 s heartbeat, 45 s offline, 5 min away, 60 s room member expiry. */
 export const DEFAULT_CONFIG: PresenceConfig = Object.freeze({
@@ -68,9 +86,13 @@ export const DEFAULT_CONFIG: PresenceConfig = Object.freeze({
   maxMembersPerRoom: 500,
   sessionRetentionMs: 3_600_000,
   maxIdleMs: 30 * 24 * 3_600_000,
+  watermarkGraceMs: 5_000,
+  snapshotLeases: 'per-user',
 });
 
+type NumericField = Exclude<keyof PresenceConfig, 'snapshotLeases'>;
 const FIELDS = Object.keys(DEFAULT_CONFIG) as readonly (keyof PresenceConfig)[];
+const NUMERIC_FIELDS = FIELDS.filter((f): f is NumericField => f !== 'snapshotLeases');
 
 /** One problem with a configuration: which field and why. */
 export interface ConfigIssue {
@@ -100,8 +122,15 @@ export function validateConfig(overrides: unknown = {}): ConfigResult {
   for (const key of Object.keys(input)) {
     if (!(FIELDS as readonly string[]).includes(key)) bad(key, 'unknown field');
   }
-  const merged: Record<string, number> = {};
-  for (const field of FIELDS) {
+  const merged: Record<string, number | string> = {};
+  const leases = input['snapshotLeases'] ?? DEFAULT_CONFIG.snapshotLeases;
+  if (typeof leases === 'string' && (SNAPSHOT_LEASES as readonly string[]).includes(leases)) {
+    merged['snapshotLeases'] = leases;
+  } else {
+    bad('snapshotLeases', `must be one of ${SNAPSHOT_LEASES.join(', ')}, got ${String(leases)}`);
+    merged['snapshotLeases'] = DEFAULT_CONFIG.snapshotLeases;
+  }
+  for (const field of NUMERIC_FIELDS) {
     const value = input[field] === undefined ? fallback(field, input) : input[field];
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
       bad(field, `must be a non-negative integer, got ${String(value)}`);
@@ -135,7 +164,7 @@ export function validateConfig(overrides: unknown = {}): ConfigResult {
   return issues.length === 0 ? { ok: true, config: Object.freeze(c) } : { ok: false, issues };
 }
 
-function fallback(field: keyof PresenceConfig, input: Record<string, unknown>): unknown {
+function fallback(field: NumericField, input: Record<string, unknown>): unknown {
   if (field === 'refreshLeadMs' && input['heartbeatIntervalMs'] !== undefined) return input['heartbeatIntervalMs'];
   return DEFAULT_CONFIG[field];
 }

@@ -53,3 +53,21 @@ describe('validateConfig', () => {
     expect(r.ok ? '' : formatConfigIssues(r.issues)).toContain('maxIdLength: must be ≥ 1');
   });
 });
+
+describe('validateConfig: watermark settings', () => {
+  it('defaults to per-user leases and a 5 s watermark grace', () => {
+    const r = validateConfig();
+    expect(r.ok && [r.config.snapshotLeases, r.config.watermarkGraceMs]).toEqual(['per-user', 5_000]);
+    const w = validateConfig({ snapshotLeases: 'watermark', watermarkGraceMs: 0 });
+    expect(w.ok && [w.config.snapshotLeases, w.config.watermarkGraceMs]).toEqual(['watermark', 0]);
+  });
+  it.each<[unknown, unknown, string]>([
+    ['lease', undefined, 'snapshotLeases'],
+    [1, undefined, 'snapshotLeases'],
+    [undefined, -1, 'watermarkGraceMs'],
+    [undefined, 1.5, 'watermarkGraceMs'],
+  ])('rejects snapshotLeases %p / watermarkGraceMs %p', (snapshotLeases, watermarkGraceMs, field) => {
+    const r = validateConfig(Object.fromEntries(Object.entries({ snapshotLeases, watermarkGraceMs }).filter(([, v]) => v !== undefined)));
+    expect(r.ok ? [] : r.issues.map((i) => i.field)).toEqual([field]);
+  });
+});

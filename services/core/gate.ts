@@ -1,7 +1,7 @@
 import type { PresenceConfig } from './config';
 import type { EffectiveStatus } from './events';
 import { unreachable } from './events';
-import { effectiveStatusOfView, readView, type UserView } from './user';
+import { effectiveStatusOfView, readView, type UserView, type Watermark } from './user';
 
 /** Which channels are push (presence-gated) and which store-and-forward (always delivered). */
 export interface ChannelClasses {
@@ -112,8 +112,12 @@ function decided(deliver: boolean, reason: GateReason): GateResult {
  */
 export type GateAudience = 'trusted' | 'others';
 
-/** The recipient's status as the gate sees it at `now`: Offline without a snapshot view. */
-export function gateStatus(view: UserView | undefined, now: number, cfg: PresenceConfig, audience: GateAudience): EffectiveStatus {
+/**
+ * The recipient's status as the gate sees it at `now`: Offline without a snapshot view. `watermark`:
+ * the processor watermark the reader knows for the snapshot's partition (null: none), as in
+ * effectiveStatusOfView.
+ */
+export function gateStatus(view: UserView | undefined, now: number, cfg: PresenceConfig, audience: GateAudience, watermark: Watermark = null): EffectiveStatus {
   if (view === undefined) return 'Offline';
-  return audience === 'trusted' ? effectiveStatusOfView(view, now, cfg) : readView(view, now, cfg, 'others').status;
+  return audience === 'trusted' ? effectiveStatusOfView(view, now, cfg, watermark) : readView(view, now, cfg, 'others', watermark).status;
 }

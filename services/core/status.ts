@@ -20,17 +20,29 @@ export function overrideEffect(
 /**
  * The presence part of the rules, shared by the state and by readers of a snapshot so the two can
  * never disagree: Offline without a live session (liveLastSeen null, or older than the offline
- * threshold; readers of a snapshot pass offlineAfterMs + leaseGraceMs), Away when the last activity is older than the away threshold, else Online.
+ * threshold), Away when the last activity is older than the away threshold, else Online.
  */
 export function presenceStatus(
   liveLastSeen: number | null,
   lastActivity: number | null,
   now: number,
   cfg: PresenceConfig,
-  offlineAfterMs: number = cfg.offlineAfterMs,
 ): EffectiveStatus {
-  if (liveLastSeen === null || liveLastSeen + offlineAfterMs <= now) return 'Offline';
-  if (lastActivity === null || lastActivity + cfg.awayAfterMs <= now) return 'Away';
+  return presenceStatusAt(
+    liveLastSeen === null ? null : liveLastSeen + cfg.offlineAfterMs,
+    lastActivity === null ? null : lastActivity + cfg.awayAfterMs,
+    now,
+  );
+}
+
+/**
+ * The same formula over the two instants: Offline from `offlineAt` (null: no live session), Away
+ * from `awayAt` (null: no activity ever). Readers of a snapshot pass its leases, extended by
+ * leaseGraceMs and held by the partition watermark (see user.ts, effectiveStatusOfView).
+ */
+export function presenceStatusAt(offlineAt: number | null, awayAt: number | null, now: number): EffectiveStatus {
+  if (offlineAt === null || offlineAt <= now) return 'Offline';
+  if (awayAt === null || awayAt <= now) return 'Away';
   return 'Online';
 }
 

@@ -180,16 +180,19 @@ describe('readViewNextChange (property)', () => {
       fc.property(
         events, fc.integer({ min: 0, max: HORIZON }), fc.integer({ min: 0, max: 20_000 }),
         fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 10 }), fc.constantFrom(0, 2_000),
-        (es, emittedAt, readDelay, offsets, leaseGraceMs) => {
+        fc.option(fc.integer({ min: -10_000, max: 40_000 })),
+        (es, emittedAt, readDelay, offsets, leaseGraceMs, watermarkOffset) => {
           const c: PresenceConfig = { ...cfg, leaseGraceMs };
           const view = userView(tick(fold(es), emittedAt, c), emittedAt, c);
           const now = emittedAt + readDelay;
-          const d = readViewNextChange(view, now, c);
+          // The reader's watermark, when it knows one: anywhere around the emission.
+          const w = watermarkOffset === null ? null : emittedAt + watermarkOffset;
+          const d = readViewNextChange(view, now, c, w);
           const until = d ?? now + 60_000;
           const samples = [...offsets.map((o) => now + o), until - 1].filter((t) => t > now && t < until);
           for (const viewer of ['self', 'others'] as const) {
-            const at = readView(view, now, c, viewer);
-            for (const t of samples) expect(viewChanged(at, readView(view, t, c, viewer))).toBe(false);
+            const at = readView(view, now, c, viewer, w);
+            for (const t of samples) expect(viewChanged(at, readView(view, t, c, viewer, w))).toBe(false);
           }
           if (d !== null) expect(d).toBeGreaterThan(now);
         },
@@ -199,8 +202,15 @@ describe('readViewNextChange (property)', () => {
   });
 });
 
-describe.each([0, 2_000])('snapshot lease with leaseGraceMs %d (property)', (leaseGraceMs) => {
-  const cfg: PresenceConfig = { ...base, leaseGraceMs };
+describe.each<[string, number, PresenceConfig['snapshotLeases']]>([
+  ['per-user leases, leaseGraceMs 0', 0, 'per-user'],
+  ['per-user leases, leaseGraceMs 2000', 2_000, 'per-user'],
+  ['watermark leases (reader at W = now)', 0, 'watermark'],
+])('snapshot lease: %s (property)', (_name, leaseGraceMs, snapshotLeases) => {
+  const cfg: PresenceConfig = { ...base, leaseGraceMs, snapshotLeases };
+  // In watermark mode the processor is current at every instant of the simulation, so the reader's
+  // watermark is the instant itself; in per-user mode the reader knows none.
+  const watermarkAt = (t: number): number | null => (snapshotLeases === 'watermark' ? t : null);
   it('a reader recomputing from the last emitted snapshot agrees with the state at every instant', () => {
     // Events arrive in processing order; the processor applies them, fires its one timer per key at
     // min(nextDeadline, nextSnapshotCheck), and emits when snapshotDecision says so.
@@ -239,7 +249,7 @@ describe.each([0, 2_000])('snapshot lease with leaseGraceMs %d (property)', (lea
             }
             for (const t of [now, ...interesting(state, now, next), ...leases, next - 1]) {
               if (emitted !== null && t >= now && t < next) {
-                expect(effectiveStatusOfView(emitted, t, cfg)).toBe(effectiveStatus(state, t, cfg));
+                expect(effectiveStatusOfView(emitted, t, cfg, watermarkAt(t))).toBe(effectiveStatus(state, t, cfg));
               }
             }
             now = next;

@@ -11,7 +11,7 @@ import type {
   VisibilitySet,
 } from './events';
 import { unreachable } from './events';
-import { earliestAfter, lastChangeAt, overrideEffect, presenceStatus } from './status';
+import { earliestAfter, lastChangeAt, overrideEffect, presenceStatus, presenceStatusAt } from './status';
 
 /** One connection of one device, keyed by (deviceId, sessionId). */
 export interface Session {
@@ -432,15 +432,49 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
 }
 
 /**
+ * The processor watermark a reader knows for the snapshot's partition (presence.processor-watermark.v1):
+ * an instant W of the processor's clock such that every snapshot of that partition is current as of
+ * W. Null when the reader knows none: it then trusts only the snapshot's own leases.
+ */
+export type Watermark = number | null;
+
+/**
+ * The instant from which a reader holding `view` reads the lease `lease` (lastSeen + offline
+ * threshold, or lastActive + away threshold) as run out. Without a watermark that is the lease
+ * itself. With one, a lease that had not yet run out when the snapshot was emitted is trusted up to
+ * W + watermarkGraceMs: while the processor is current it would have written a new snapshot had the
+ * user really gone Offline/Away. A lease that had already run out at emission (an idle user shown
+ * Away, or Away underneath an override) is never extended.
+ */
+function heldUntil(lease: number, view: UserView, cfg: PresenceConfig, watermark: Watermark): number {
+  return watermark === null || lease <= view.emittedAt ? lease : Math.max(lease, watermark + cfg.watermarkGraceMs);
+}
+
+/** When a reader reads the listed devices as gone: the lastSeen lease (+ leaseGraceMs), held by W. */
+function viewOfflineAt(view: UserView, cfg: PresenceConfig, watermark: Watermark): number | null {
+  return view.lastSeen === null ? null : heldUntil(view.lastSeen + readerOfflineAfter(cfg), view, cfg, watermark);
+}
+
+/** When a reader reads the user as Away: the lastActive lease, held by W; null = no activity (Away). */
+function viewAwayAt(view: UserView, cfg: PresenceConfig, watermark: Watermark): number | null {
+  return view.lastActive === null ? null : heldUntil(view.lastActive + cfg.awayAfterMs, view, cfg, watermark);
+}
+
+/**
  * Read-time status from a snapshot, with the reader's clock. Agrees with effectiveStatus(state, now)
  * at the emission instant, and after it for as long as the processor follows snapshotDecision.
  * A snapshot that stops being refreshed (processor down) decays to Offline at lastSeen +
  * offlineAfterMs + leaseGraceMs (by default 0: never a stale Online).
+ *
+ * With the `watermark` W of the snapshot's partition, an Online (or Away) snapshot stays so until
+ * max(its lease, W + watermarkGraceMs) (see heldUntil), so a processor in 'watermark' lease mode
+ * need not refresh it: a stale Online is served at most watermarkGraceMs past the last watermark
+ * the reader saw. Without one (null, the default), exactly the lease rule above.
  */
-export function effectiveStatusOfView(view: UserView, now: number, cfg: PresenceConfig): EffectiveStatus {
+export function effectiveStatusOfView(view: UserView, now: number, cfg: PresenceConfig, watermark: Watermark = null): EffectiveStatus {
   return (
     overrideEffect(view.override, now) ??
-    presenceStatus(view.devices.length > 0 ? view.lastSeen : null, view.lastActive, now, cfg, readerOfflineAfter(cfg))
+    presenceStatusAt(view.devices.length > 0 ? viewOfflineAt(view, cfg, watermark) : null, viewAwayAt(view, cfg, watermark), now)
   );
 }
 
@@ -456,29 +490,27 @@ const NO_DEVICES: readonly DeviceView[] = Object.freeze([]);
 /**
  * A snapshot as a reader should serve it at `now`: status (and statusSince, devices) recomputed with
  * the clock. For `others`, a user with visibility `nobody` or an active AppearOffline reads as
- * Offline with nothing else revealed (no devices, times or override).
+ * Offline with nothing else revealed (no devices, times or override). `watermark`: as for
+ * effectiveStatusOfView (null: the lease rule alone).
  */
-export function readView(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer): UserView {
-  const status = effectiveStatusOfView(view, now, cfg);
+export function readView(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer, watermark: Watermark = null): UserView {
+  const status = effectiveStatusOfView(view, now, cfg, watermark);
   // Only an active AppearOffline override imposes Offline.
   const hidden = view.visibility === 'nobody' || overrideEffect(view.override, now) === 'Offline';
   if (viewer === 'others' && hidden) {
     return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
   }
   // lastSeen is the MAX over the listed devices: once it is stale, all of them are.
-  const devices = view.lastSeen !== null && view.lastSeen + readerOfflineAfter(cfg) > now ? view.devices : NO_DEVICES;
+  const offlineAt = viewOfflineAt(view, cfg, watermark);
+  const devices = offlineAt !== null && offlineAt > now ? view.devices : NO_DEVICES;
   const override = visibleOverride(view.override, now);
   if (status === view.status && devices.length === view.devices.length && override === view.override) return view;
   const statusSince =
     status === view.status
       ? view.statusSince
       : lastChangeAt(
-          (t) => effectiveStatusOfView(view, t, cfg),
-          [
-            view.override === null ? null : view.override.expiresAt,
-            view.lastSeen === null ? null : view.lastSeen + readerOfflineAfter(cfg),
-            view.lastActive === null ? null : view.lastActive + cfg.awayAfterMs,
-          ],
+          (t) => effectiveStatusOfView(view, t, cfg, watermark),
+          [view.override === null ? null : view.override.expiresAt, offlineAt, viewAwayAt(view, cfg, watermark)],
           now,
         ) ?? now;
   return { ...view, status, statusSince, override, devices };
@@ -486,14 +518,17 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
 
 /**
  * The first instant after `now` at which a reader's view of this snapshot may change by the clock
- * alone (override expiry, the lastSeen lease, the away threshold), or null when none will: a
- * reader (an SSE stream) sets its timer for exactly then instead of polling.
+ * alone (override expiry, the lastSeen lease, the away threshold, each held by `watermark` as in
+ * effectiveStatusOfView, i.e. W + watermarkGraceMs when no newer watermark arrives), or null when
+ * none will: a reader (an SSE stream) sets its timer for exactly then instead of polling.
  */
-export function readViewNextChange(view: UserView, now: number, cfg: PresenceConfig): number | null {
+export function readViewNextChange(view: UserView, now: number, cfg: PresenceConfig, watermark: Watermark = null): number | null {
   let t: number | null = null;
   if (view.override !== null && view.override.expiresAt !== null) t = earliestAfter(t, view.override.expiresAt, now);
-  if (view.lastSeen !== null) t = earliestAfter(t, view.lastSeen + readerOfflineAfter(cfg), now);
-  if (view.lastActive !== null) t = earliestAfter(t, view.lastActive + cfg.awayAfterMs, now);
+  const offlineAt = viewOfflineAt(view, cfg, watermark);
+  if (offlineAt !== null) t = earliestAfter(t, offlineAt, now);
+  const awayAt = viewAwayAt(view, cfg, watermark);
+  if (awayAt !== null) t = earliestAfter(t, awayAt, now);
   return t;
 }
 
@@ -538,21 +573,32 @@ export function viewDiffers(emitted: UserView, state: UserState, now: number, cf
  * agreeing with the state: refreshLeadMs before the emitted lastSeen (or lastActive) lease would make
  * a reader read Offline (or Away) while the state has newer heartbeats (or activity). Leases matter
  * only once an emitted Busy/DND/AppearOffline override has expired. Null when no refresh is needed.
+ *
+ * With cfg.snapshotLeases 'watermark' readers hold every lease that had not run out at emission by
+ * the partition watermark (effectiveStatusOfView), so there is no lease refresh: only an emitted
+ * view that was Away underneath a Busy/DND/AppearOffline override with an expiry, while the state
+ * has newer activity, is re-emitted refreshLeadMs before that expiry (once per such override, not
+ * per 30 s).
  */
 export function nextSnapshotCheck(emitted: UserView | null, state: UserState, cfg: PresenceConfig): number | null {
   if (emitted === null || emitted.devices.length === 0 || emitted.lastSeen === null || emitted.lastActive === null) {
     return null;
   }
-  const viewOffline = emitted.lastSeen + readerOfflineAfter(cfg);
   const viewAway = emitted.lastActive + cfg.awayAfterMs;
+  const newerActivity = state.lastActivity !== null && state.lastActivity > emitted.lastActive;
+  const o = emitted.override;
+  if (cfg.snapshotLeases === 'watermark') {
+    if (o === null || o.status === 'Available' || o.expiresAt === null) return null;
+    return viewAway <= emitted.emittedAt && newerActivity ? o.expiresAt - cfg.refreshLeadMs : null;
+  }
+  const viewOffline = emitted.lastSeen + readerOfflineAfter(cfg);
   const open = openLastSeen(state.sessions);
   let check: number | null = null;
   if (open !== null && open > emitted.lastSeen) check = viewOffline - cfg.refreshLeadMs;
-  if (viewAway < viewOffline && state.lastActivity !== null && state.lastActivity > emitted.lastActive) {
+  if (viewAway < viewOffline && newerActivity) {
     check = Math.min(check ?? Infinity, viewAway - cfg.refreshLeadMs);
   }
   if (check === null) return null;
-  const o = emitted.override;
   if (o !== null && o.status !== 'Available') {
     if (o.expiresAt === null) return null;
     check = Math.max(check, o.expiresAt - cfg.refreshLeadMs);

@@ -5,7 +5,7 @@
  * the same one the query service's /v1/gate uses; this module only checks the request and builds
  * the records.
  */
-import { gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView } from '../core';
+import { gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView, type Watermark } from '../core';
 import type { DeadLetter, NotificationDecision, NotificationRequest } from '../contract/avro-types';
 import { deadLetterOf, type SourceRecord } from '../contract/dead-letter';
 
@@ -39,7 +39,8 @@ function checkId(field: string, value: string, cfg: PresenceConfig): RequestOutc
  * Decides one request. The recipient's status is recomputed from the snapshot view with `now`
  * (never the status stored in it), the true status rather than the one others see. Without a view
  * the status is Offline and `userKnown` is false. Ids and the channel are checked first; an unknown
- * channel is a rejection, not a suppression.
+ * channel is a rejection, not a suppression. `watermark`: the processor watermark of the recipient's
+ * snapshot partition as the replica knows it (null: none; the snapshot's leases alone).
  */
 export function decideRequest(
   req: NotificationRequest,
@@ -47,11 +48,12 @@ export function decideRequest(
   now: number,
   cfg: PresenceConfig,
   classes: ChannelClasses,
+  watermark: Watermark = null,
 ): RequestOutcome {
   const bad = checkId('requestId', req.requestId, cfg) ?? checkId('userId', req.userId, cfg) ?? checkId('channel', req.channel, cfg);
   if (bad) return bad;
   const known = view !== undefined;
-  const status = gateStatus(view, now, cfg, 'trusted');
+  const status = gateStatus(view, now, cfg, 'trusted', watermark);
   const result = gateDecision({ status, channel: req.channel, bypassDoNotDisturb: req.bypassDoNotDisturb, known }, classes);
   if (!result.ok) return rejected(result.rejection.field, result.rejection.code, result.rejection.reason);
   return {

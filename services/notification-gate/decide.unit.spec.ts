@@ -156,3 +156,15 @@ describe('deadLetter', () => {
     expect([d.key, d.value, d.field]).toEqual([null, null, 'channel']);
   });
 });
+
+describe('decideRequest with the processor watermark of the recipient partition', () => {
+  // Emitted long ago; its lastSeen lease ran out, but the processor says its partition is current.
+  const held = view({ lastSeen: NOW - 600_000, lastActive: NOW - 600_000 + 1, emittedAt: NOW - 600_000 });
+  it('a current watermark keeps a continuously online user deliverable', () => {
+    expect(decideRequest(request(), held, NOW, cfg, DEFAULT_CHANNEL_CLASSES, NOW - 1_000)).toMatchObject({ ok: true, decision: { deliver: true, status: 'Online' } });
+  });
+  it('without one, or once it stalled for longer than the grace, the lease rule says Offline', () => {
+    expect(decideRequest(request(), held, NOW, cfg, DEFAULT_CHANNEL_CLASSES)).toMatchObject({ ok: true, decision: { deliver: false, status: 'Offline' } });
+    expect(decideRequest(request(), held, NOW, cfg, DEFAULT_CHANNEL_CLASSES, NOW - cfg.watermarkGraceMs)).toMatchObject({ ok: true, decision: { deliver: false, status: 'Offline' } });
+  });
+});

@@ -5,7 +5,8 @@
  *
  * Per batch of one partition, at-least-once:
  *   1. decode each record (a serde failure → a DLQ record), decide it with `decideRequest` against
- *      the replica's current view of the recipient and the clock (a rejection → a DLQ record);
+ *      the replica's current view of the recipient, the watermark of its partition and the clock
+ *      (a rejection → a DLQ record);
  *   2. send the decisions and DLQ records and await the acks of all in-sync replicas;
  *   3. commit the offset after the batch.
  * A crash (or a lost group membership) between 2 and 3 decides the batch again on restart: a second
@@ -39,8 +40,9 @@ export interface NotificationGateOptions {
   readonly clock?: () => number;
 }
 
-/** What the gate needs of its snapshot replica (a SnapshotReplica). */
-export type GateReplica = Pick<SnapshotReplica, 'users' | 'whenReady' | 'ready' | 'lag' | 'start' | 'stop'>;
+/** What the gate needs of its snapshot replica (a SnapshotReplica; without watermarkOf: no watermarks). */
+export type GateReplica = Pick<SnapshotReplica, 'users' | 'whenReady' | 'ready' | 'lag' | 'start' | 'stop'> &
+  Partial<Pick<SnapshotReplica, 'watermarkOf'>>;
 
 export interface NotificationGate {
   readonly replica: GateReplica;
@@ -87,7 +89,7 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
   async function outcomeOf(source: SourceRecord): Promise<Outcome> {
     try {
       const req = await serde.decode('notificationRequest', source.value);
-      const decided = decideRequest(req, replica.users.get(req.userId), clock(), cfg, classes);
+      const decided = decideRequest(req, replica.users.get(req.userId), clock(), cfg, classes, replica.watermarkOf?.(req.userId) ?? null);
       if (!decided.ok) return decided;
       return { ok: true, decision: decided.decision, requestedAt: req.requestedAt, value: await serde.encode('notificationDecision', decided.decision) };
     } catch (e) {

@@ -43,6 +43,8 @@ export const presenceEnv = z.object({
   PRESENCE_ROOM_MEMBER_EXPIRY_MS: z.coerce.number().int().optional(),
   PRESENCE_REFRESH_LEAD_MS: z.coerce.number().int().optional(),
   PRESENCE_SESSION_RETENTION_MS: z.coerce.number().int().optional(),
+  PRESENCE_WATERMARK_GRACE_MS: z.coerce.number().int().optional(),
+  PRESENCE_SNAPSHOT_LEASES: z.enum(['per-user', 'watermark']).optional(),
 });
 
 /** Thresholds from PRESENCE_* variables over the core's defaults, validated by the core. */
@@ -55,6 +57,8 @@ export function presenceConfigFromEnv(e: Partial<Record<string, unknown>>): Pres
       roomMemberExpiryMs: e['PRESENCE_ROOM_MEMBER_EXPIRY_MS'],
       refreshLeadMs: e['PRESENCE_REFRESH_LEAD_MS'],
       sessionRetentionMs: e['PRESENCE_SESSION_RETENTION_MS'],
+      watermarkGraceMs: e['PRESENCE_WATERMARK_GRACE_MS'],
+      snapshotLeases: e['PRESENCE_SNAPSHOT_LEASES'],
     }).filter(([, v]) => v !== undefined),
   );
   const result = validateConfig(overrides);

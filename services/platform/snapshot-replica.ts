@@ -6,6 +6,13 @@
  * Ready means caught up: every partition's fetch position reached the high watermark read at
  * start. A transactional topic ends with a commit marker that kafkajs never hands to eachBatch; it
  * reports the position through END_BATCH_PROCESS, so both feed the position.
+ *
+ * It also reads the compacted presence.processor-watermark.v1 and keeps, per partition, the highest
+ * watermark W seen (a tombstone forgets it): `watermarkOf(userId)` is the W of the user's snapshot
+ * partition (murmur2 of the userId over the snapshot topic's partition count, as the processor's
+ * producer partitions it), for the core's reader rule. A deployment without the watermark topic, or
+ * with one whose partition count differs from the snapshot topic's, has no watermarks (null): the
+ * readers then decay snapshots by their leases alone, as before.
  */
 import { randomBytes } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -13,7 +20,9 @@ import type { RoomView, UserView } from '../core';
 import { RegistryUnavailableError, type AvroSerde } from '../contract/serde';
 import { roomViewFromSnapshot, viewFromSnapshot } from '../contract/snapshot-codec';
 import { topicName } from '../contract/topics';
+import { watermarkFromRecord } from '../contract/watermark-codec';
 import type { Logger } from './log';
+import { keyHash } from './partitioner';
 
 export interface ReplicaUpdate {
   readonly kind: 'user' | 'room';
@@ -33,6 +42,8 @@ export interface SnapshotReplicaOptions {
   readonly groupIdBase: string;
   /** Called for every applied record, in log order per key. */
   readonly onUpdate?: (u: ReplicaUpdate) => void;
+  /** Called when the watermark of a snapshot partition changed (null: forgotten by a tombstone). */
+  readonly onWatermark?: (partition: number, watermark: number | null) => void;
   /** Called for a record that cannot be decoded (it is skipped). */
   readonly onUndecodable?: (topic: string, partition: number, offset: string, error: unknown) => void;
 }
@@ -43,6 +54,8 @@ export class SnapshotReplica {
   private readonly positions = new Map<string, bigint>();
   private readonly startEnds = new Map<string, bigint>();
   private readonly lags = new Map<string, number>();
+  private readonly watermarks = new Map<number, number>();
+  private snapshotPartitions = 0;
   private consumer: Consumer | null = null;
   private groupId = '';
   private caughtUp = false;
@@ -63,12 +76,37 @@ export class SnapshotReplica {
     return total;
   }
 
+  /** The snapshot partition of `userId` (null before start). */
+  partitionOf(userId: string): number | null {
+    return this.snapshotPartitions === 0 ? null : (keyHash(userId) & 0x7fffffff) % this.snapshotPartitions;
+  }
+
+  /** The latest processor watermark W of a snapshot partition, or null when none was seen. */
+  watermark(partition: number): number | null {
+    return this.watermarks.get(partition) ?? null;
+  }
+
+  /** W of the partition holding `userId`'s snapshot, or null: pass it to the core's reader rule. */
+  watermarkOf(userId: string): number | null {
+    const p = this.partitionOf(userId);
+    return p === null ? null : this.watermark(p);
+  }
+
   async start(): Promise<void> {
     const { kafka, prefix, log } = this.opts;
     const topics = [topicName('snapshot', prefix), ...(this.opts.rooms ? [topicName('roomSnapshot', prefix)] : [])];
+    const watermarkTopic = topicName('watermark', prefix);
     const admin = kafka.admin();
     await admin.connect();
     try {
+      this.snapshotPartitions = (await admin.fetchTopicOffsets(topicName('snapshot', prefix))).length;
+      if ((await admin.listTopics()).includes(watermarkTopic)) {
+        const n = (await admin.fetchTopicOffsets(watermarkTopic)).length;
+        if (n === this.snapshotPartitions) topics.push(watermarkTopic);
+        else log.error({ topic: watermarkTopic, partitions: n, snapshotPartitions: this.snapshotPartitions }, 'watermark topic has another partition count than the snapshot topic: watermarks ignored');
+      } else {
+        log.warn({ topic: watermarkTopic }, 'no watermark topic: snapshots decay by their leases alone');
+      }
       for (const topic of topics) {
         for (const o of await admin.fetchTopicOffsets(topic)) {
           this.startEnds.set(`${topic}:${o.partition}`, BigInt(o.high));
@@ -115,7 +153,9 @@ export class SnapshotReplica {
     const isRoom = topic === topicName('roomSnapshot', this.opts.prefix);
     const k = key?.toString() ?? '';
     try {
-      if (isRoom) {
+      if (topic === topicName('watermark', this.opts.prefix)) {
+        this.applyWatermark(partition, k, value === null ? null : await this.opts.serde.decode('watermark', value));
+      } else if (isRoom) {
         const next = value === null ? null : roomViewFromSnapshot(await this.opts.serde.decode('roomSnapshot', value));
         const previous = this.rooms.get(k) ?? null;
         if (next === null) this.rooms.delete(k);
@@ -135,6 +175,21 @@ export class SnapshotReplica {
     }
   }
 
+  /** Keeps the highest W per partition (replays and an owner with a slower clock never lower it). */
+  private applyWatermark(kafkaPartition: number, key: string, value: Parameters<typeof watermarkFromRecord>[0] | null): void {
+    if (value === null) {
+      const p = Number(key);
+      if (!this.watermarks.delete(p)) return;
+      this.opts.onWatermark?.(p, null);
+      return;
+    }
+    const { partition, watermark } = watermarkFromRecord(value, key, kafkaPartition);
+    const current = this.watermarks.get(partition);
+    if (current !== undefined && current >= watermark) return;
+    this.watermarks.set(partition, watermark);
+    this.opts.onWatermark?.(partition, watermark);
+  }
+
   private advance(topic: string, partition: number, next: bigint): void {
     const id = `${topic}:${partition}`;
     if (next > (this.positions.get(id) ?? 0n)) this.positions.set(id, next);
@@ -144,7 +199,7 @@ export class SnapshotReplica {
   private checkReady(): void {
     for (const [id, end] of this.startEnds) if ((this.positions.get(id) ?? 0n) < end) return;
     this.caughtUp = true;
-    this.opts.log.info({ users: this.users.size, rooms: this.rooms.size }, 'snapshot replica caught up');
+    this.opts.log.info({ users: this.users.size, rooms: this.rooms.size, watermarks: this.watermarks.size }, 'snapshot replica caught up');
     this.resolveReady();
   }
 }

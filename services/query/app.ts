@@ -17,6 +17,8 @@ import { gateAnswer, presenceBody, roomBody } from './read-model';
 export interface QueryAppDeps {
   readonly users: ReadonlyMap<string, UserView>;
   readonly rooms: ReadonlyMap<string, RoomView>;
+  /** The processor watermark of a user's snapshot partition (the replica's watermarkOf); none: null. */
+  readonly watermarkOf?: (userId: string) => number | null;
   readonly ready: () => boolean;
   readonly streams: PresenceStreams;
   readonly auth: Authenticator;
@@ -50,6 +52,7 @@ class BadRequest extends Error {
 
 export function createQueryApp(d: QueryAppDeps): express.Express {
   const app = express();
+  const watermarkOf = d.watermarkOf ?? (() => null);
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
 
@@ -105,7 +108,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
 
   v1.get('/users/:userId/presence', (req, res) => {
     const userId = parse(id('userId'), req.params['userId'], 'userId');
-    res.json(presenceBody(userId, d.users.get(userId), d.clock(), d.cfg, viewer(res, userId)));
+    res.json(presenceBody(userId, d.users.get(userId), d.clock(), d.cfg, viewer(res, userId), watermarkOf(userId)));
   });
 
   // One pass over the in-memory replica; the limit bounds the work of one request.
@@ -114,7 +117,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'body must be a JSON object', 'body');
     const userIds = idList((body as Record<string, unknown>)['userIds'], 'userIds');
     const now = d.clock();
-    res.json({ presences: userIds.map((u) => presenceBody(u, d.users.get(u), now, d.cfg, viewer(res, u))) });
+    res.json({ presences: userIds.map((u) => presenceBody(u, d.users.get(u), now, d.cfg, viewer(res, u), watermarkOf(u))) });
   });
 
   v1.get('/rooms/:kind/:id', (req, res) => {
@@ -133,7 +136,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
       req.query['bypassDoNotDisturb'], 'bypassDoNotDisturb');
     const caller = callerOf(res).userId;
     const audience = caller === userId || d.gateCallers.includes(caller) ? 'trusted' : 'others';
-    const answer = gateAnswer({ userId, channel, bypassDoNotDisturb: bypass === 'true' || bypass === '1' }, d.users.get(userId), d.clock(), d.cfg, d.classes, audience);
+    const answer = gateAnswer({ userId, channel, bypassDoNotDisturb: bypass === 'true' || bypass === '1' }, d.users.get(userId), d.clock(), d.cfg, d.classes, audience, watermarkOf(userId));
     if (!answer.ok) throw new BadRequest(400, answer.error, answer.field);
     res.json(answer.body);
   });

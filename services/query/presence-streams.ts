@@ -3,8 +3,17 @@
  * users first, then an event whenever what that caller may see changes: a new snapshot in the
  * replica, or the clock alone (Away, Offline, an override expiring). Clock changes fire from one
  * timer at the earliest `readViewNextChange` over the watched users, never by polling.
+ *
+ * Processor watermarks: a user's status is read with the watermark W of its snapshot partition, but
+ * its own timer is set from the snapshot alone (readViewNextChange without W: override expiry and
+ * the leases), so a new watermark reschedules no user (that would be O(users) per second). While W
+ * keeps arriving, the status of a watched user can change by the clock only at those instants; the
+ * one other instant is a stall: W + watermarkGraceMs with no newer W. Each partition has one
+ * deadline there; when it passes, that partition's watched users are re-evaluated once, and once
+ * more when a watermark arrives again after a stall (or for the first time, or is forgotten), since
+ * held users may read Online again.
  */
-import { readViewNextChange, type PresenceConfig, type UserView } from '../core';
+import { readViewNextChange, type PresenceConfig, type UserView, type Watermark } from '../core';
 import { DeadlineQueue } from '../platform/deadline-queue';
 import { presenceBody, samePresence, type PresenceBody } from './read-model';
 
@@ -19,9 +28,24 @@ interface Subscription {
   readonly last: Map<string, PresenceBody>;
 }
 
+/** Where the watermark of a user's partition comes from (the snapshot replica). */
+export interface WatermarkSource {
+  /** The snapshot partition of a user, or null while unknown (before the replica started). */
+  partitionOf(userId: string): number | null;
+  watermark(partition: number): number | null;
+}
+
+const NO_WATERMARKS: WatermarkSource = { partitionOf: () => null, watermark: () => null };
+
 export class PresenceStreams {
   private readonly watchers = new Map<string, Set<Subscription>>();
   private readonly deadlines = new DeadlineQueue();
+  /** One deadline per partition: its W + watermarkGraceMs (key: the partition number). */
+  private readonly stalls = new DeadlineQueue();
+  /** Watched users by snapshot partition; `unplaced`: watched before partitions were known. */
+  private readonly byPartition = new Map<number, Set<string>>();
+  private readonly unplaced = new Set<string>();
+  private readonly watermarks: WatermarkSource;
   private timer: NodeJS.Timeout | null = null;
   private timerAt: number | null = null;
   private subscriptions = 0;
@@ -31,8 +55,11 @@ export class PresenceStreams {
       readonly users: ReadonlyMap<string, UserView>;
       readonly cfg: PresenceConfig;
       readonly clock: () => number;
+      readonly watermarks?: WatermarkSource;
     },
-  ) {}
+  ) {
+    this.watermarks = opts.watermarks ?? NO_WATERMARKS;
+  }
 
   /** Open streams. */
   get size(): number {
@@ -46,7 +73,10 @@ export class PresenceStreams {
     const now = this.opts.clock();
     for (const userId of new Set(userIds)) {
       let set = this.watchers.get(userId);
-      if (!set) this.watchers.set(userId, (set = new Set()));
+      if (!set) {
+        this.watchers.set(userId, (set = new Set()));
+        this.place(userId);
+      }
       set.add(sub);
       this.deliver(sub, userId, now);
       this.reschedule(userId, now);
@@ -63,6 +93,7 @@ export class PresenceStreams {
         if (set?.size === 0) {
           this.watchers.delete(userId);
           this.deadlines.schedule(userId, null);
+          this.unplace(userId);
         }
       }
     };
@@ -76,12 +107,59 @@ export class PresenceStreams {
     this.arm();
   }
 
+  /**
+   * The replica's watermark of `partition` changed (it only rises, or is forgotten: null). O(log P)
+   * while the partition keeps up; its watched users are re-evaluated only if it had stalled (its
+   * previous W + grace passed), had no watermark before, or lost it.
+   */
+  watermarkChanged(partition: number, watermark: number | null): void {
+    if (this.unplaced.size > 0) for (const userId of [...this.unplaced]) this.place(userId);
+    const now = this.opts.clock();
+    const pending = this.stalls.deadlineOf(String(partition));
+    this.stalls.schedule(String(partition), watermark === null ? null : watermark + this.opts.cfg.watermarkGraceMs);
+    // No pending deadline: the partition had no watermark yet, or had stalled (the deadline fired).
+    if (pending === null || pending <= now || watermark === null) this.refreshPartition(partition, now);
+    this.arm();
+  }
+
   close(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = null;
     this.deadlines.clear();
+    this.stalls.clear();
     this.watchers.clear();
+    this.byPartition.clear();
+    this.unplaced.clear();
+  }
+
+  private place(userId: string): void {
+    const p = this.watermarks.partitionOf(userId);
+    if (p === null) {
+      this.unplaced.add(userId);
+      return;
+    }
+    this.unplaced.delete(userId);
+    let set = this.byPartition.get(p);
+    if (!set) this.byPartition.set(p, (set = new Set()));
+    set.add(userId);
+  }
+
+  private unplace(userId: string): void {
+    this.unplaced.delete(userId);
+    const p = this.watermarks.partitionOf(userId);
+    const set = p === null ? undefined : this.byPartition.get(p);
+    set?.delete(userId);
+    if (set?.size === 0) this.byPartition.delete(p as number);
+  }
+
+  private watermarkOf(userId: string): Watermark {
+    const p = this.watermarks.partitionOf(userId);
+    return p === null ? null : this.watermarks.watermark(p);
+  }
+
+  private refreshPartition(partition: number, now: number): void {
+    for (const userId of this.byPartition.get(partition) ?? []) this.refresh(userId, now);
   }
 
   private refresh(userId: string, now: number): void {
@@ -90,20 +168,23 @@ export class PresenceStreams {
   }
 
   private deliver(sub: Subscription, userId: string, now: number): void {
-    const body = presenceBody(userId, this.opts.users.get(userId), now, this.opts.cfg, sub.callerId === userId ? 'self' : 'others');
+    const body = presenceBody(userId, this.opts.users.get(userId), now, this.opts.cfg, sub.callerId === userId ? 'self' : 'others', this.watermarkOf(userId));
     const last = sub.last.get(userId);
     sub.last.set(userId, body);
     if (last === undefined || !samePresence(last, body)) sub.sink.send(body);
   }
 
+  /** The user's own deadline, from the snapshot alone: a watermark never moves it (see above). */
   private reschedule(userId: string, now: number): void {
     const view = this.opts.users.get(userId);
     this.deadlines.schedule(userId, view === undefined ? null : readViewNextChange(view, now, this.opts.cfg));
   }
 
-  /** One timer for the earliest deadline; re-armed only when that changes. */
+  /** One timer for the earliest deadline (a user's or a partition stall); re-armed only when that changes. */
   private arm(): void {
-    const next = this.deadlines.next();
+    const users = this.deadlines.next();
+    const stall = this.stalls.next();
+    const next = users === null ? stall : stall === null ? users : Math.min(users, stall);
     if (next === this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
@@ -118,6 +199,9 @@ export class PresenceStreams {
     this.timerAt = null;
     const now = this.opts.clock();
     for (const userId of this.deadlines.takeDue(now)) this.refresh(userId, now);
+    // Stalled: W + grace passed with no newer W. The deadline is gone, so the next watermark of
+    // the partition re-evaluates it once more.
+    for (const p of this.stalls.takeDue(now)) this.refreshPartition(Number(p), now);
     this.arm();
   }
 }

@@ -78,3 +78,87 @@ describe('PresenceStreams', () => {
     streams.close();
   });
 });
+
+describe('PresenceStreams with processor watermarks', () => {
+  beforeEach(() => jest.useFakeTimers({ now: T }));
+  afterEach(() => jest.useRealTimers());
+  const grace = 1_000;
+  const wcfg: PresenceConfig = { ...cfg, watermarkGraceMs: grace, awayAfterMs: 100_000 };
+
+  const setup = () => {
+    const users = new Map<string, UserView>();
+    const marks = new Map<number, number>();
+    // Two partitions: users whose id starts with "a" are in 0, the others in 1.
+    const source = { partitionOf: (u: string) => (u.startsWith('a') ? 0 : 1), watermark: (p: number) => marks.get(p) ?? null };
+    const streams = new PresenceStreams({ users, cfg: wcfg, clock: () => Date.now(), watermarks: source });
+    const got: string[] = [];
+    const sink = { send: (b: PresenceBody) => void got.push(`${b.userId}:${b.status}@${Date.now() - T}`) };
+    const mark = (p: number, w: number | null) => {
+      if (w === null) marks.delete(p);
+      else marks.set(p, w);
+      streams.watermarkChanged(p, w);
+    };
+    return { users, streams, got, sink, mark };
+  };
+
+  it('a current watermark holds Online past the lease without rescheduling anyone; a stall turns Offline once', () => {
+    const { users, streams, got, sink, mark } = setup();
+    users.set('alice', view('alice'));
+    users.set('bob', view('bob'));
+    mark(0, T);
+    streams.subscribe('viewer', ['alice', 'bob'], sink);
+    expect(got).toEqual(['alice:Online@0', 'bob:Online@0']);
+    // Watermarks every 500 ms for partition 0 only, for 10 s: alice stays Online, bob (no W) decays at 3 s.
+    for (let t = 500; t <= 10_000; t += 500) {
+      jest.advanceTimersByTime(500);
+      mark(0, Date.now());
+    }
+    expect(got).toEqual(['alice:Online@0', 'bob:Online@0', 'bob:Offline@3000']);
+    // A user's own deadline is not moved by watermarks: one timer (alice's away lease or the stall).
+    expect(jest.getTimerCount()).toBe(1);
+    // The processor stops: Offline at the last W + grace, exactly.
+    jest.advanceTimersByTime(grace - 1);
+    expect(got).toHaveLength(3);
+    jest.advanceTimersByTime(1);
+    expect(got.slice(3)).toEqual(['alice:Offline@11000']);
+    // It comes back: the partition is re-evaluated once and alice reads Online again.
+    jest.advanceTimersByTime(4_000);
+    mark(0, Date.now());
+    expect(got.slice(4)).toEqual(['alice:Online@15000']);
+    streams.close();
+  });
+
+  it('the first watermark of a partition, and a forgotten one, re-evaluate its watched users', () => {
+    const { users, streams, got, sink, mark } = setup();
+    users.set('alice', view('alice'));
+    streams.subscribe('viewer', ['alice'], sink);
+    jest.advanceTimersByTime(5_000);
+    expect(got).toEqual(['alice:Online@0', 'alice:Offline@3000']);
+    mark(0, Date.now()); // the processor vouches for the partition: the listed device is live
+    expect(got.slice(2)).toEqual(['alice:Online@5000']);
+    mark(0, null);
+    expect(got.slice(3)).toEqual(['alice:Offline@5000']);
+    mark(1, Date.now()); // another partition: alice is not touched
+    expect(got).toHaveLength(4);
+    streams.close();
+  });
+
+  it('users watched before partitions were known are placed at the first watermark; unsubscribing unplaces them', () => {
+    const users = new Map<string, UserView>([['alice', view('alice')]]);
+    let known = false;
+    const streams = new PresenceStreams({
+      users, cfg: wcfg, clock: () => Date.now(),
+      watermarks: { partitionOf: () => (known ? 0 : null), watermark: () => (known ? Date.now() : null) },
+    });
+    const got: string[] = [];
+    const stop = streams.subscribe('viewer', ['alice'], { send: (b) => void got.push(`${b.status}@${Date.now() - T}`) });
+    jest.advanceTimersByTime(4_000);
+    known = true;
+    streams.watermarkChanged(0, Date.now());
+    expect(got).toEqual(['Online@0', 'Offline@3000', 'Online@4000']);
+    stop();
+    streams.watermarkChanged(0, Date.now() + 1);
+    expect(got).toHaveLength(3);
+    streams.close();
+  });
+});

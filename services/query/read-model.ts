@@ -1,12 +1,13 @@
 /**
  * What the query service answers, computed from the replica's snapshot views with the presence core
  * and the current clock (pure: the view, `now` and the viewer are arguments). A stale Online is
- * never served: status is recomputed at read time, so a user whose lease ran out reads Offline even
- * when the processor is down.
+ * never served beyond the core's bound: status is recomputed at read time, so a user whose lease ran
+ * out reads Offline when the processor is down, at the latest watermarkGraceMs after the last
+ * processor watermark of the user's partition (`watermark`, null when none is known).
  */
 import {
   gateDecision, gateStatus, readRoomView, readView,
-  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type PresenceConfig, type RoomView, type UserView, type Viewer,
+  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type PresenceConfig, type RoomView, type UserView, type Viewer, type Watermark,
 } from '../core';
 
 export interface PresenceBody {
@@ -22,11 +23,13 @@ export interface PresenceBody {
 }
 
 /** Unknown users read as Offline with nothing else: the service does not reveal whether an account exists. */
-export function presenceBody(userId: string, view: UserView | undefined, now: number, cfg: PresenceConfig, viewer: Viewer): PresenceBody {
+export function presenceBody(
+  userId: string, view: UserView | undefined, now: number, cfg: PresenceConfig, viewer: Viewer, watermark: Watermark = null,
+): PresenceBody {
   if (view === undefined) {
     return { userId, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: [] };
   }
-  const v = readView(view, now, cfg, viewer);
+  const v = readView(view, now, cfg, viewer, watermark);
   const body: PresenceBody = {
     userId, status: v.status, statusSince: v.statusSince, lastSeen: v.lastSeen, lastActive: v.lastActive,
     override: v.override && { status: v.override.status, customText: v.override.customText, expiresAt: v.override.expiresAt },
@@ -68,8 +71,9 @@ export type GateAnswer =
 export function gateAnswer(
   q: { readonly userId: string; readonly channel: string; readonly bypassDoNotDisturb: boolean },
   view: UserView | undefined, now: number, cfg: PresenceConfig, classes: ChannelClasses, audience: GateAudience,
+  watermark: Watermark = null,
 ): GateAnswer {
-  const status = gateStatus(view, now, cfg, audience);
+  const status = gateStatus(view, now, cfg, audience, watermark);
   const result = gateDecision({ status, channel: q.channel, bypassDoNotDisturb: q.bypassDoNotDisturb, known: view !== undefined }, classes);
   if (!result.ok) return { ok: false, field: 'channel', error: result.rejection.reason };
   return { ok: true, body: { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined } };

@@ -51,9 +51,10 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
     onUpdate: (u) => {
       if (u.kind === 'user') streams?.updated(u.key);
     },
+    onWatermark: (partition, watermark) => streams?.watermarkChanged(partition, watermark),
     onUndecodable: () => undecodable(),
   });
-  streams = new PresenceStreams({ users: replica.users, cfg: o.cfg, clock });
+  streams = new PresenceStreams({ users: replica.users, cfg: o.cfg, clock, watermarks: replica });
   const s = streams;
   const metrics = createQueryMetrics({
     lag: () => replica.lag(), ready: () => replica.ready(), streams: () => s.size,
@@ -61,7 +62,7 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
   });
   undecodable = () => metrics.undecodable.inc();
   const app = createQueryApp({
-    users: replica.users, rooms: replica.rooms, ready: () => replica.ready(), streams: s, auth: o.auth, cfg: o.cfg,
+    users: replica.users, rooms: replica.rooms, watermarkOf: (u) => replica.watermarkOf(u), ready: () => replica.ready(), streams: s, auth: o.auth, cfg: o.cfg,
     classes: o.classes, batchLimit: o.batchLimit, gateCallers: o.gateCallers, keepAliveMs: o.keepAliveMs, clock, metrics,
     log: o.log, demoPage: o.demoPage ?? null,
   });

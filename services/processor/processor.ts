@@ -16,6 +16,7 @@ import { partitionCounts, checkCoPartitioning } from '../contract/provision';
 import { deadLetterOf } from '../contract/dead-letter';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
+import { watermarkMessage } from '../contract/watermark-codec';
 import type { Logger } from '../platform/log';
 import { keyHash } from '../platform/partitioner';
 import { CoPartitionedAssigner } from './assigner';
@@ -56,6 +57,8 @@ export interface ProcessorOptions {
   partitionsConcurrently?: number;
   /** Group session timeout: how long a crashed member keeps its partitions. Default 30 s. */
   sessionTimeoutMs?: number;
+  /** How often each task writes its watermark (presence.processor-watermark.v1). Default 1 s. */
+  watermarkIntervalMs?: number;
   clock?: () => number;
   /** Called once when the consumer crashed for good; the process should exit non-zero. */
   onFatal?: (error: unknown) => void;
@@ -90,6 +93,7 @@ const INPUT_ROLES: readonly TopicRole[] = ['heartbeat', 'override', 'room'];
  */
 export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 2;
+export const DEFAULT_WATERMARK_INTERVAL_MS = 1_000;
 export const DEFAULT_COMMIT_INTERVAL_MS = { 'at-least-once': 5_000, 'exactly-once': 100 } as const;
 
 export async function startProcessor(opts: ProcessorOptions): Promise<Processor> {
@@ -105,15 +109,22 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const inputTopics = INPUT_ROLES.map((r) => topicName(r, prefix));
   const roleOf = new Map<string, TopicRole>(INPUT_ROLES.map((r) => [topicName(r, prefix), r]));
 
+  const watermarkTopic = topicName('watermark', prefix);
   const admin = kafka.admin();
   await admin.connect();
   let counts: Record<string, number>;
+  let watermarks: boolean;
   try {
     counts = await partitionCounts(admin, [...inputTopics, topics.changelog, topics.snapshot, topics.roomSnapshot]);
     checkCoPartitioning(counts, prefix);
+    watermarks = (await admin.listTopics()).includes(watermarkTopic);
   } finally {
     await admin.disconnect();
   }
+  if (!watermarks && cfg.snapshotLeases === 'watermark') {
+    throw new Error(`PRESENCE_SNAPSHOT_LEASES=watermark needs the topic ${watermarkTopic}: run provisioning`);
+  }
+  if (!watermarks) log.warn({ topic: watermarkTopic }, 'no watermark topic: readers rely on per-user snapshot leases alone');
 
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
   const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(kafka, log) : null;
@@ -254,6 +265,11 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
 
   const timers = startTimers({
     tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, clock, metrics, mayWrite, writeFailed,
+    watermarkIntervalMs: watermarks ? (opts.watermarkIntervalMs ?? DEFAULT_WATERMARK_INTERVAL_MS) : null,
+    watermarkRecord: (partition, watermark, now) => {
+      const m = watermarkMessage(serde, partition, watermark, now);
+      return { topic: watermarkTopic, key: String(partition), value: m.value, partition: m.partition };
+    },
   });
 
   return {

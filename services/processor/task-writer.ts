@@ -96,13 +96,15 @@ export class TaskWriter {
   async emit(flush: FlushResult | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null): Promise<void> {
     await this.finishPending();
     const { serde, topics } = this.o;
-    const records: OutRecord[] = [...extra];
+    const records: OutRecord[] = [];
     if (flush) {
       for (const s of flush.snapshots) records.push({ topic: topics.snapshot, key: s.key, value: serde.encodeSync('snapshot', s.value) });
       for (const s of flush.roomSnapshots) records.push({ topic: topics.roomSnapshot, key: s.key, value: s.value && serde.encodeSync('roomSnapshot', s.value) });
       for (const c of flush.changes) records.push({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) });
     }
     for (const d of dlq) records.push({ topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) });
+    // Last: a watermark must not reach the broker before the snapshots it vouches for.
+    for (const r of extra) records.push(r);
     this.outputs.add(records);
     this.pendingFlush = flush;
     await this.finishPending();

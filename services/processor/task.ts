@@ -96,13 +96,19 @@ export class PresenceTask {
    * among them, if any. A restored session's lastSeen may lag its last heartbeat (soft progress is
    * not written), but never the lease readers were told: every snapshot makes its key unsaved, so
    * the stored state is at least as new as the emitted view, and the processor's lease refresh
-   * keeps that view within offlineAfter − refreshLead of the heartbeats.
+   * keeps that view within offlineAfter − refreshLead of the heartbeats. In 'watermark' lease mode
+   * there is no refresh, so the sessions the checkpointed view lists as live are taken as seen (and
+   * a user shown Online as active) at the checkpoint instant: they were live then.
    */
   load(encoded: Iterable<readonly [string, Buffer | string]>): CheckpointMarker | null {
     let marker: CheckpointMarker | null = null;
     for (const [key, value] of encoded) {
       if (key === CHECKPOINT_KEY) marker = decodeCheckpoint(value);
       else this.entries.set(key, decodeEntry(value));
+    }
+    // Without lease refreshes nothing bounds how old a live session's stored lastSeen is.
+    if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
+      for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at);
     }
     return marker;
   }
@@ -287,4 +293,27 @@ export class PresenceTask {
     // A check already due (e.g. a lease that lapsed during downtime) fires on the next tick.
     this.deadlines.schedule(key, at === null ? null : Math.max(at, now));
   }
+}
+
+/**
+ * The soft state a checkpoint did not write, bounded from below ('watermark' lease mode): every open
+ * session the emitted view lists as live was live at the checkpoint `at` (had it expired, the view
+ * would say so), and a user shown Online was active then. A session that really went silent just
+ * before the checkpoint is thus read as Offline up to offlineAfter later after a failover, never
+ * earlier.
+ */
+function seenAtCheckpoint(entry: UserEntry, at: number): UserState {
+  const { state, emitted } = entry;
+  if (emitted === null || emitted.devices.length === 0) return state;
+  const online = emitted.status === 'Online';
+  let raised = false;
+  const sessions = state.sessions.map((s) => {
+    if (!isOpen(s) || (s.lastSeen as number) >= at) return s;
+    if (!emitted.devices.some((d) => d.deviceId === s.deviceId && d.sessionId === s.sessionId)) return s;
+    raised = true;
+    return { ...s, lastSeen: at, lastActivity: online ? Math.max(s.lastActivity ?? at, at) : s.lastActivity };
+  });
+  if (!raised) return state;
+  const lastActivity = online && (state.lastActivity ?? -Infinity) < at ? at : state.lastActivity;
+  return { ...state, sessions, lastSeen: Math.max(state.lastSeen ?? at, at), lastActivity };
 }

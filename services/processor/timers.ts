@@ -4,6 +4,7 @@
  * task's checkpoint when the commit interval has passed.
  */
 import type { ProcessorMetrics } from './metrics';
+import type { OutRecord } from './record-collector';
 import { withLock, type TaskManager, type TaskSlot } from './task-manager';
 
 export interface TimerOptions {
@@ -14,11 +15,19 @@ export interface TimerOptions {
   readonly metrics: ProcessorMetrics;
   readonly mayWrite: (slot: TaskSlot) => boolean;
   readonly writeFailed: (slot: TaskSlot, e: unknown, what: string) => Promise<void>;
+  /**
+   * How often each task writes its watermark (null: never, e.g. no watermark topic). A watermark W
+   * is written only after every timer due at W fired and its snapshots were acknowledged.
+   */
+  readonly watermarkIntervalMs: number | null;
+  readonly watermarkRecord: (partition: number, watermark: number, now: number) => OutRecord;
 }
 
 export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
   let running = true;
   let loop: Promise<void> | null = null;
+
+  const lastWatermark = new WeakMap<TaskSlot, number>();
 
   async function tickTask(slot: TaskSlot): Promise<void> {
     const { task, writer } = slot;
@@ -27,14 +36,17 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
     const next = task.deadlines.next();
     const due = next !== null && next <= now;
     const checkpointDue = now - writer.lastCheckpointAt >= o.commitIntervalMs && writer.hasUncheckpointed;
-    if (!due && task.pending === 0 && !writer.hasPendingOutputs && !checkpointDue) return;
+    const watermarkDue = o.watermarkIntervalMs !== null && now - (lastWatermark.get(slot) ?? 0) >= o.watermarkIntervalMs;
+    if (!due && task.pending === 0 && !writer.hasPendingOutputs && !checkpointDue && !watermarkDue) return;
     const timer = o.metrics.batchSeconds.startTimer({ source: 'timer' });
     await withLock(slot, async () => {
       if (!o.mayWrite(slot)) return;
       try {
         const at = o.clock();
         task.fireDue(at);
-        if (task.pending > 0 || writer.hasPendingOutputs) await writer.emit(task.pending > 0 ? task.flush(at) : null, [], [], null);
+        const watermark = watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : [];
+        if (task.pending > 0 || writer.hasPendingOutputs || watermark.length) await writer.emit(task.pending > 0 ? task.flush(at) : null, [], watermark, null);
+        if (watermarkDue) lastWatermark.set(slot, at);
         if (o.clock() - writer.lastCheckpointAt >= o.commitIntervalMs && writer.hasUncheckpointed && o.mayWrite(slot)) await writer.checkpoint();
         slot.failures = 0;
       } catch (e) {

@@ -6,3 +6,5 @@ export * from './status';
 export * from './user';
 export * from './room';
 export * from './gate';
+export * from './adaptive-config';
+export * from './arrival';

@@ -15,6 +15,8 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   PROCESSOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** How often each task checkpoints (changelog, store, input offsets); default 5000 at-least-once, 100 exactly-once. */
   PROCESSOR_COMMIT_INTERVAL_MS: z.coerce.number().int().min(10).max(300_000).optional(),
+  /** How often each task writes its watermark to presence.processor-watermark.v1. */
+  PROCESSOR_WATERMARK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   PROCESSOR_TIMER_RESOLUTION_MS: z.coerce.number().int().min(10).max(5_000).default(100),
   /** Most bytes of one partition per fetch, i.e. per batch (the broker still sends at least one record batch). */
   PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(DEFAULT_FETCH_MAX_BYTES_PER_PARTITION),

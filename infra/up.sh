@@ -18,7 +18,7 @@ fetch_registry() {
   [[ -f "$REGISTRY_HOME/app/.complete-$APICURIO_VERSION" ]] && return 0
   command -v mvn >/dev/null || die "Maven (mvn) is required to fetch the registry"
   log "fetching Apicurio Registry $APICURIO_VERSION from Maven Central"
-  rm -rf "$REGISTRY_HOME/app" "$REGISTRY_HOME/download"
+  rm -rf "$REGISTRY_APP" "$REGISTRY_HOME/download"
   mvn -B -q "$MAVEN_DEPENDENCY_PLUGIN:copy" \
     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
     -DoutputDirectory="$REGISTRY_HOME/download" || die "could not resolve Apicurio Registry"
@@ -77,29 +77,13 @@ start_kafka() {
   echo $! > "$KAFKA_HOME/kafka.pid"
 }
 
-start_registry() {
-  if pid_alive "$REGISTRY_HOME/registry.pid"; then log "registry already running (pid $(cat "$REGISTRY_HOME/registry.pid"))"; return 0; fi
-  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by a process this repository did not start; set REGISTRY_PORT"
-  local java21
-  java21="$(find_java21)" || die "Apicurio Registry $APICURIO_VERSION needs Java 21+; none found under /usr/lib/jvm (set REGISTRY_JAVA_HOME)"
-  log "starting Apicurio Registry $APICURIO_VERSION on 127.0.0.1:$REGISTRY_PORT (log: $REGISTRY_HOME/registry.log)"
-  # In-memory storage: schemas vanish on restart, so provisioning re-registers them idempotently.
-  (cd "$REGISTRY_HOME/app"
-   nohup "$java21" -Xms128m -Xmx"$REGISTRY_HEAP" -Dpresence.infra="$INFRA_DIR" \
-    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
-    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
-    -Dquarkus.http.access-log.enabled=false \
-    -jar quarkus-run.jar >"$REGISTRY_HOME/registry.log" 2>&1 &
-    echo $! > "$REGISTRY_HOME/registry.pid")
-}
-
 wait_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT_S)) kafka_ok="" registry_ok=""
   while (( SECONDS < deadline )); do
     if [[ -z "$kafka_ok" ]] && port_open "$KAFKA_PORT" && grep -q "Kafka Server started\|KafkaRaftServer.*started" "$KAFKA_HOME/kafka.log" 2>/dev/null; then kafka_ok=1; fi
     [[ -z "$kafka_ok" ]] && ! pid_alive "$KAFKA_HOME/kafka.pid" && { tail -30 "$KAFKA_HOME/kafka.log" >&2; die "kafka exited during start-up"; }
-    if [[ -z "$registry_ok" ]] && curl -sf "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" >/dev/null 2>&1; then registry_ok=1; fi
-    [[ -z "$registry_ok" ]] && ! pid_alive "$REGISTRY_HOME/registry.pid" && { tail -30 "$REGISTRY_HOME/registry.log" >&2; die "registry exited during start-up"; }
+    if [[ -z "$registry_ok" ]] && registry_ready; then registry_ok=1; fi
+    [[ -z "$registry_ok" ]] && ! pid_alive "$REGISTRY_INSTANCE_DIR/registry.pid" && { tail -30 "$REGISTRY_INSTANCE_DIR/registry.log" >&2; die "registry exited during start-up"; }
     if [[ -n "$kafka_ok" && -n "$registry_ok" ]]; then
       log "ready: KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
       return 0

@@ -114,3 +114,7 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** The independent Python client (infra/pyclient.sh): PYCLIENT_PYTHON, else the venv under INFRA_DIR (or .infra). */
+export const pythonClient = process.env['PYCLIENT_PYTHON']
+  ?? resolve(process.env['INFRA_DIR'] ?? resolve(ROOT, '.infra'), 'pyclient/bin/python');

@@ -63,7 +63,10 @@ bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restor
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind
 	bash infra/check-lifecycle.sh
 
+check-connection: ## make up on other ports (29092/28081), then make provision and make down with no settings use them
+	bash infra/check-connection.sh
+
 clean: down ## Stop everything and delete broker and registry data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log .infra/registry/data coverage
 
-.PHONY: help chromium deps up down provision processor query gate gateway bench typecheck types unit int test demo check-lifecycle clean
+.PHONY: help chromium deps up down provision processor query gate gateway bench typecheck types unit int test demo check-lifecycle check-connection clean

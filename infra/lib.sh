@@ -5,11 +5,23 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 INFRA_DIR="${INFRA_DIR:-$ROOT/.infra}"
 KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$ROOT/infra/kafka/pom.xml")"
 APICURIO_VERSION="${APICURIO_VERSION:-3.3.3}"
+# What `make up` started is recorded in $INFRA_DIR/started.env (ports, nodes, storage); later
+# scripts (a second `make up`, `make down`, registry.sh) use it for every setting the environment
+# does not give, so `KAFKA_PORT=29092 make up` then `make down` or `make provision` agree.
+if [[ -f "$INFRA_DIR/started.env" ]]; then
+  while IFS='=' read -r name value; do
+    [[ "$name" =~ ^[A-Z_]+$ ]] || continue
+    [[ -z "${!name+x}" ]] && printf -v "$name" '%s' "$value"
+  done < "$INFRA_DIR/started.env"
+fi
+# KAFKA_NODES=3: a KRaft quorum of three combined broker+controller nodes; node i listens on
+# KAFKA_PORT + 2(i-1) and its controller on KAFKA_CONTROLLER_PORT + 2(i-1) (9092/9093, 9094/9095, 9096/9097).
+KAFKA_NODES="${KAFKA_NODES:-1}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 REGISTRY_PORT="${REGISTRY_PORT:-8081}"
 REGISTRY_MANAGEMENT_PORT="${REGISTRY_MANAGEMENT_PORT:-9001}"
-KAFKA_HEAP="${KAFKA_HEAP:-768m}"
+if [[ "$KAFKA_NODES" == 1 ]]; then KAFKA_HEAP="${KAFKA_HEAP:-768m}"; else KAFKA_HEAP="${KAFKA_HEAP:-512m}"; fi
 REGISTRY_HEAP="${REGISTRY_HEAP:-384m}"
 READY_TIMEOUT_S="${READY_TIMEOUT_S:-120}"
 # Registry storage: h2 (default; an H2 database file, kept across restarts), kafkasql (a journal
@@ -17,6 +29,12 @@ READY_TIMEOUT_S="${READY_TIMEOUT_S:-120}"
 REGISTRY_STORAGE="${REGISTRY_STORAGE:-h2}"
 
 KAFKA_HOME="$INFRA_DIR/kafka"
+[[ "$KAFKA_NODES" =~ ^[1-9]$ ]] || { printf '[infra] error: KAFKA_NODES must be 1 to 9 (got %s)\n' "$KAFKA_NODES" >&2; exit 1; }
+# Node i's folder (config, data, log, pid): the single node keeps the historical .infra/kafka layout.
+kafka_node_dir() { if [[ "$KAFKA_NODES" == 1 ]]; then echo "$KAFKA_HOME"; else echo "$KAFKA_HOME/cluster-$KAFKA_NODES/node-$1"; fi; }
+kafka_node_port() { echo $((KAFKA_PORT + 2 * ($1 - 1))); }
+kafka_controller_port() { echo $((KAFKA_CONTROLLER_PORT + 2 * ($1 - 1))); }
+kafka_brokers() { local i out=""; for i in $(seq 1 "$KAFKA_NODES"); do out+="${out:+,}127.0.0.1:$(kafka_node_port "$i")"; done; echo "$out"; }
 REGISTRY_HOME="$INFRA_DIR/registry"
 REGISTRY_APP="$REGISTRY_HOME/app"
 # One registry instance's pid file, log and data; a second instance (tests) sets its own folder.
@@ -64,7 +82,7 @@ start_registry() {
     # Schema ids are written into every record: they must survive a restart (see README).
     h2) storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2
                  "-Dapicurio.datasource.url=jdbc:h2:file:$REGISTRY_INSTANCE_DIR/data/registry") ;;
-    kafkasql) storage=(-Dapicurio.storage.kind=kafkasql "-Dapicurio.kafkasql.bootstrap.servers=127.0.0.1:$KAFKA_PORT") ;;
+    kafkasql) storage=(-Dapicurio.storage.kind=kafkasql "-Dapicurio.kafkasql.bootstrap.servers=$(kafka_brokers)") ;;
     mem) storage=(-Dapicurio.storage.kind=sql -Dapicurio.storage.sql.kind=h2) ;;
     *) die "REGISTRY_STORAGE must be h2, kafkasql or mem (got $REGISTRY_STORAGE)" ;;
   esac

@@ -14,5 +14,10 @@ export function repoRoot(from: string = __dirname): string {
 
 /** The folder infra/ scripts use ($INFRA_DIR, default <repo>/.infra). */
 export function infraDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['INFRA_DIR'] ? resolve(env['INFRA_DIR']) : join(repoRoot(), '.infra');
+  if (env['INFRA_DIR']) return resolve(env['INFRA_DIR']);
+  try {
+    return join(repoRoot(), '.infra');
+  } catch {
+    return resolve('.infra'); // code copied outside a checkout: relative to the working directory
+  }
 }

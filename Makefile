@@ -27,6 +27,9 @@ down: ## Stop what `make up` started (by pid file)
 provision: node_modules/.installed up ## Create every topic and register every schema (idempotent)
 	tsx infra/provision.ts
 
+build: node_modules/.installed ## Compile the services to dist/ (tsc, tsconfig.build.json) with the schemas and public assets they read
+	node infra/build.mjs
+
 typecheck: node_modules/.installed ## Type-check everything with tsc
 	tsc --noEmit -p .
 
@@ -42,20 +45,20 @@ int: deps up ## Integration tests against the real broker and registry
 test: deps up typecheck ## Everything: type-check, unit tests with coverage, integration tests
 	INFRA_AUTOSTART=0 jest --coverage --json --outputFile=.infra/jest-results.json
 
-demo: deps provision ## The main job: processor, query, gate, gateway and a simulated population; live page; Ctrl-C stops
-	tsx services/demo/main.ts
+demo: deps provision build ## The main job: processor, query, gate, gateway and a simulated population; live page; Ctrl-C stops
+	node dist/services/demo/main.js
 
-processor: provision ## Run the processor in the foreground (Ctrl-C stops it)
-	tsx services/processor/main.ts
+processor: provision build ## Run the processor in the foreground (Ctrl-C stops it)
+	node dist/services/processor/main.js
 
-gate: provision ## Run the notification gate in the foreground (Ctrl-C stops it)
-	tsx services/notification-gate/main.ts
+gate: provision build ## Run the notification gate in the foreground (Ctrl-C stops it)
+	node dist/services/notification-gate/main.js
 
-gateway: provision ## Run the gateway in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
-	tsx services/gateway/main.ts
+gateway: provision build ## Run the gateway in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
+	node dist/services/gateway/main.js
 
-query: provision ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
-	tsx services/query/main.ts
+query: provision build ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
+	node dist/services/query/main.js
 
 bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency, gateway; ~8 min; .infra/bench/results.json
 	tsx test/bench/run.ts
@@ -63,7 +66,10 @@ bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restor
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind
 	bash infra/check-lifecycle.sh
 
-clean: down ## Stop everything and delete broker data (keeps downloaded jars)
-	rm -rf .infra/kafka/data .infra/kafka/*.log coverage
+check-connection: ## make up on other ports (29092/28081), then make provision and make down with no settings use them
+	bash infra/check-connection.sh
 
-.PHONY: help chromium deps up down provision processor query gate gateway bench typecheck types unit int test demo check-lifecycle clean
+clean: down ## Stop everything and delete broker and registry data (keeps downloaded jars)
+	rm -rf .infra/kafka/data .infra/kafka/*.log .infra/registry/data coverage
+
+.PHONY: help chromium deps up down build provision processor query gate gateway bench typecheck types unit int test demo check-lifecycle check-connection clean

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a single-node KRaft Kafka broker and an Apicurio schema registry (Confluent API) on
+# Starts a single-node (or KAFKA_NODES=3: three-node) KRaft Kafka broker and an Apicurio schema registry (Confluent API) on
 # 127.0.0.1, fetching what is missing from Maven Central first. Safe to run twice.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mkdir -p "$KAFKA_HOME" "$REGISTRY_HOME"
@@ -18,7 +18,7 @@ fetch_registry() {
   [[ -f "$REGISTRY_HOME/app/.complete-$APICURIO_VERSION" ]] && return 0
   command -v mvn >/dev/null || die "Maven (mvn) is required to fetch the registry"
   log "fetching Apicurio Registry $APICURIO_VERSION from Maven Central"
-  rm -rf "$REGISTRY_HOME/app" "$REGISTRY_HOME/download"
+  rm -rf "$REGISTRY_APP" "$REGISTRY_HOME/download"
   mvn -B -q "$MAVEN_DEPENDENCY_PLUGIN:copy" \
     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" \
     -DoutputDirectory="$REGISTRY_HOME/download" || die "could not resolve Apicurio Registry"
@@ -29,22 +29,29 @@ fetch_registry() {
 }
 
 write_kafka_config() {
-  cat > "$KAFKA_HOME/server.properties" <<PROPS
+  local i="$1" dir voters="" rf=1 isr=1 j
+  dir="$(kafka_node_dir "$i")"
+  for j in $(seq 1 "$KAFKA_NODES"); do voters+="${voters:+,}$j@127.0.0.1:$(kafka_controller_port "$j")"; done
+  if (( KAFKA_NODES >= 3 )); then rf=3; isr=2; elif (( KAFKA_NODES == 2 )); then rf=2; fi
+  cat > "$dir/server.properties" <<PROPS
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+node.id=$i
+controller.quorum.voters=$voters
+listeners=PLAINTEXT://127.0.0.1:$(kafka_node_port "$i"),CONTROLLER://127.0.0.1:$(kafka_controller_port "$i")
+advertised.listeners=PLAINTEXT://127.0.0.1:$(kafka_node_port "$i")
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-log.dirs=$KAFKA_HOME/data
+log.dirs=$dir/data
 num.partitions=3
-# One broker: internal topics must not wait for replicas that will never exist.
-offsets.topic.replication.factor=1
+# Internal topics replicated as far as the cluster allows (1 on one node: no waiting for replicas
+# that will never exist); with three nodes a write needs two in-sync copies.
+default.replication.factor=$rf
+min.insync.replicas=$isr
+offsets.topic.replication.factor=$rf
 offsets.topic.num.partitions=10
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=$rf
+transaction.state.log.min.isr=$isr
 transaction.state.log.num.partitions=10
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
@@ -56,52 +63,80 @@ num.io.threads=4
 PROPS
 }
 
+kafka_java() { java -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -cp "$KAFKA_HOME/libs/*" "$@"; }
+
 start_kafka() {
-  if pid_alive "$KAFKA_HOME/kafka.pid"; then log "kafka already running (pid $(cat "$KAFKA_HOME/kafka.pid"))"; return 0; fi
-  port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by a process this repository did not start; set KAFKA_PORT"
-  write_kafka_config
-  local cp="$KAFKA_HOME/libs/*"
-  if [[ ! -f "$KAFKA_HOME/data/meta.properties" ]]; then
-    local cluster_id
-    cluster_id="$(java -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
-    log "formatting KRaft storage (cluster $cluster_id)"
-    java -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -cp "$cp" kafka.tools.StorageTool format \
-      -t "$cluster_id" -c "$KAFKA_HOME/server.properties" -g >"$KAFKA_HOME/format.log" 2>&1 \
-      || { cat "$KAFKA_HOME/format.log" >&2; die "storage format failed"; }
-  fi
-  log "starting kafka $KAFKA_VERSION on 127.0.0.1:$KAFKA_PORT (log: $KAFKA_HOME/kafka.log)"
-  : > "$KAFKA_HOME/kafka.log"
-  nohup java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
-    -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -Dpresence.infra="$INFRA_DIR" \
-    -cp "$cp" kafka.Kafka "$KAFKA_HOME/server.properties" >>"$KAFKA_HOME/kafka.log" 2>&1 &
-  echo $! > "$KAFKA_HOME/kafka.pid"
+  local i dir running=0 cluster_id=""
+  for i in $(seq 1 "$KAFKA_NODES"); do pid_alive "$(kafka_node_dir "$i")/kafka.pid" && running=$((running + 1)); done
+  if (( running == KAFKA_NODES )); then log "kafka already running ($KAFKA_NODES node(s): $(kafka_brokers))"; return 0; fi
+  for i in $(seq 1 "$KAFKA_NODES"); do
+    dir="$(kafka_node_dir "$i")"
+    mkdir -p "$dir"
+    pid_alive "$dir/kafka.pid" && continue
+    port_open "$(kafka_node_port "$i")" && die "port $(kafka_node_port "$i") is taken by a process this repository did not start; set KAFKA_PORT"
+    write_kafka_config "$i"
+    if [[ ! -f "$dir/data/meta.properties" ]]; then
+      # Every node of a cluster is formatted with the same id (taken from a formatted sibling if any).
+      [[ -z "$cluster_id" ]] && cluster_id="$(sed -n 's/^cluster.id=//p' "$(kafka_node_dir 1)/data/meta.properties" 2>/dev/null || true)"
+      [[ -z "$cluster_id" ]] && cluster_id="$(kafka_java kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+      log "formatting KRaft storage of node $i (cluster $cluster_id)"
+      kafka_java kafka.tools.StorageTool format -t "$cluster_id" -c "$dir/server.properties" -g >"$dir/format.log" 2>&1 \
+        || { cat "$dir/format.log" >&2; die "storage format failed"; }
+    fi
+    log "starting kafka $KAFKA_VERSION node $i/$KAFKA_NODES on 127.0.0.1:$(kafka_node_port "$i") (log: $dir/kafka.log)"
+    : > "$dir/kafka.log"
+    nohup java -Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true \
+      -Dlog4j.configuration="file:$ROOT/infra/kafka/log4j.properties" -Dpresence.infra="$INFRA_DIR" \
+      -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$dir/server.properties" >>"$dir/kafka.log" 2>&1 &
+    echo $! > "$dir/kafka.pid"
+  done
 }
 
-start_registry() {
-  if pid_alive "$REGISTRY_HOME/registry.pid"; then log "registry already running (pid $(cat "$REGISTRY_HOME/registry.pid"))"; return 0; fi
-  port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by a process this repository did not start; set REGISTRY_PORT"
-  local java21
-  java21="$(find_java21)" || die "Apicurio Registry $APICURIO_VERSION needs Java 21+; none found under /usr/lib/jvm (set REGISTRY_JAVA_HOME)"
-  log "starting Apicurio Registry $APICURIO_VERSION on 127.0.0.1:$REGISTRY_PORT (log: $REGISTRY_HOME/registry.log)"
-  # In-memory storage: schemas vanish on restart, so provisioning re-registers them idempotently.
-  (cd "$REGISTRY_HOME/app"
-   nohup "$java21" -Xms128m -Xmx"$REGISTRY_HEAP" -Dpresence.infra="$INFRA_DIR" \
-    -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" \
-    -Dquarkus.management.host=127.0.0.1 -Dquarkus.management.port="$REGISTRY_MANAGEMENT_PORT" \
-    -Dquarkus.http.access-log.enabled=false \
-    -jar quarkus-run.jar >"$REGISTRY_HOME/registry.log" 2>&1 &
-    echo $! > "$REGISTRY_HOME/registry.pid")
+kafka_ready() {
+  local i dir
+  for i in $(seq 1 "$KAFKA_NODES"); do
+    dir="$(kafka_node_dir "$i")"
+    port_open "$(kafka_node_port "$i")" && grep -q "Kafka Server started\|KafkaRaftServer.*started" "$dir/kafka.log" 2>/dev/null || return 1
+  done
+}
+
+kafka_dead() {
+  local i
+  for i in $(seq 1 "$KAFKA_NODES"); do pid_alive "$(kafka_node_dir "$i")/kafka.pid" || { tail -30 "$(kafka_node_dir "$i")/kafka.log" >&2; return 0; }; done
+  return 1
+}
+
+# What was started, for every later make target, script and service (see README, "Configuration").
+write_connection() {
+  local rf=1
+  (( KAFKA_NODES >= 3 )) && rf=3
+  (( KAFKA_NODES == 2 )) && rf=2
+  cat > "$INFRA_DIR/connection.env.tmp" <<ENV
+KAFKA_BROKERS=$(kafka_brokers)
+SCHEMA_REGISTRY_URL=$(registry_url)
+TOPIC_REPLICATION_FACTOR=$rf
+ENV
+  mv "$INFRA_DIR/connection.env.tmp" "$INFRA_DIR/connection.env"
+  cat > "$INFRA_DIR/started.env" <<ENV
+KAFKA_NODES=$KAFKA_NODES
+KAFKA_PORT=$KAFKA_PORT
+KAFKA_CONTROLLER_PORT=$KAFKA_CONTROLLER_PORT
+REGISTRY_PORT=$REGISTRY_PORT
+REGISTRY_MANAGEMENT_PORT=$REGISTRY_MANAGEMENT_PORT
+REGISTRY_STORAGE=$REGISTRY_STORAGE
+ENV
 }
 
 wait_ready() {
   local deadline=$((SECONDS + READY_TIMEOUT_S)) kafka_ok="" registry_ok=""
   while (( SECONDS < deadline )); do
-    if [[ -z "$kafka_ok" ]] && port_open "$KAFKA_PORT" && grep -q "Kafka Server started\|KafkaRaftServer.*started" "$KAFKA_HOME/kafka.log" 2>/dev/null; then kafka_ok=1; fi
-    [[ -z "$kafka_ok" ]] && ! pid_alive "$KAFKA_HOME/kafka.pid" && { tail -30 "$KAFKA_HOME/kafka.log" >&2; die "kafka exited during start-up"; }
-    if [[ -z "$registry_ok" ]] && curl -sf "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects" >/dev/null 2>&1; then registry_ok=1; fi
-    [[ -z "$registry_ok" ]] && ! pid_alive "$REGISTRY_HOME/registry.pid" && { tail -30 "$REGISTRY_HOME/registry.log" >&2; die "registry exited during start-up"; }
+    if [[ -z "$kafka_ok" ]] && kafka_ready; then kafka_ok=1; fi
+    [[ -z "$kafka_ok" ]] && kafka_dead && die "kafka exited during start-up"
+    if [[ -z "$registry_ok" ]] && registry_ready; then registry_ok=1; fi
+    [[ -z "$registry_ok" ]] && ! pid_alive "$REGISTRY_INSTANCE_DIR/registry.pid" && { tail -30 "$REGISTRY_INSTANCE_DIR/registry.log" >&2; die "registry exited during start-up"; }
     if [[ -n "$kafka_ok" && -n "$registry_ok" ]]; then
-      log "ready: KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"
+      write_connection
+      log "ready: KAFKA_BROKERS=$(kafka_brokers) SCHEMA_REGISTRY_URL=$(registry_url) (written to $INFRA_DIR/connection.env)"
       return 0
     fi
     sleep 0.5

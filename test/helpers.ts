@@ -7,12 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import type { Admin, Consumer, EachMessagePayload, Kafka } from 'kafkajs';
-import { kafkaEnv, parseEnv, type KafkaEnv } from '../services/platform/config';
+import { kafkaEnv, parseEnv, withConnectionFile, type KafkaEnv } from '../services/platform/config';
 import { createKafka } from '../services/platform/kafka';
 import { provisionTopics } from '../services/contract/provision';
 import { AvroSerde, createRegistry } from '../services/contract/serde';
 
-export const env: KafkaEnv = parseEnv(kafkaEnv, { ...process.env, LOG_LEVEL: 'silent' });
+/** The test broker and registry: the environment's, else what `make up` started (connection.env), else the defaults. */
+export const env: KafkaEnv = parseEnv(kafkaEnv, { ...withConnectionFile(process.env), LOG_LEVEL: 'silent' });
 
 /** A fresh prefix for topics, subjects and groups: tests never share a name. */
 export function uniquePrefix(label: string): string {
@@ -114,3 +115,7 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((r) => server.close(() => r()));
   return port;
 }
+
+/** The independent Python client (infra/pyclient.sh): PYCLIENT_PYTHON, else the venv under INFRA_DIR (or .infra). */
+export const pythonClient = process.env['PYCLIENT_PYTHON']
+  ?? resolve(process.env['INFRA_DIR'] ?? resolve(ROOT, '.infra'), 'pyclient/bin/python');

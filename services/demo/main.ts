@@ -8,13 +8,19 @@
  * away 30 s, room member expiry 20 s); production defaults are in services/core/config.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { mintToken } from '../platform/auth';
 import { kafkaEnv, parseEnv } from '../platform/config';
+import { repoRoot } from '../platform/paths';
 import { SimulatedClients } from './clients';
 import { Population, roomIds, userIds } from './population';
-import { Supervisor } from './supervisor';
+import { serviceMain, Supervisor } from './supervisor';
+
+/** Run compiled (`make demo`: node dist/services/demo/main.js) → the services run compiled too. */
+const COMPILED = __filename.endsWith('.js');
+/** The build folder this file was compiled into (dist, or another one), relative to the repository. */
+const DIST = relative(repoRoot(), resolve(__dirname, '../..'));
 
 const demoEnv = kafkaEnv.extend({
   DEMO_USERS: z.coerce.number().int().min(1).max(1_000).default(300),
@@ -35,7 +41,7 @@ const THRESHOLDS = {
 
 async function main(): Promise<void> {
   const env = parseEnv(demoEnv);
-  const root = resolve(__dirname, '../..');
+  const root = repoRoot();
   const secret = randomBytes(32).toString('hex'); // the demo mints its own key
   const users = userIds(env.DEMO_USERS);
   const rooms = roomIds(env.DEMO_ROOMS);
@@ -51,18 +57,18 @@ async function main(): Promise<void> {
   const gateUrl = `http://127.0.0.1:${env.GATE_HTTP_PORT}`;
   const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}`;
   const gatewayWs = `ws://127.0.0.1:${env.GATEWAY_PORT}/v1/ws`;
-  sup.start({ name: 'processor', main: 'services/processor/main.ts', readyUrl: `${processorUrl}/readyz`, env: {
+  sup.start({ name: 'processor', main: serviceMain('processor', COMPILED, DIST), readyUrl: `${processorUrl}/readyz`, env: {
     ...common, PROCESSOR_HTTP_PORT: String(env.PROCESSOR_HTTP_PORT), PROCESSOR_DATA_DIR: '.infra/demo/processor-store', PROCESSOR_GROUP_ID: 'presence-demo-processor',
   } });
-  sup.start({ name: 'query', main: 'services/query/main.ts', readyUrl: `${queryUrl}/readyz`, env: {
+  sup.start({ name: 'query', main: serviceMain('query', COMPILED, DIST), readyUrl: `${queryUrl}/readyz`, env: {
     ...common, AUTH_JWT_SECRET: secret, QUERY_PORT: String(env.QUERY_PORT), QUERY_DEMO_PAGE: '1',
     QUERY_DEMO_USERS: users.join(','), QUERY_DEMO_ROOMS: rooms.join(','), QUERY_DEMO_TOKEN: viewerToken,
     QUERY_DEMO_VIEWER: VIEWER, QUERY_DEMO_GATEWAY_URL: gatewayWs,
   } });
-  sup.start({ name: 'notification-gate', main: 'services/notification-gate/main.ts', readyUrl: `${gateUrl}/readyz`, env: {
+  sup.start({ name: 'notification-gate', main: serviceMain('notification-gate', COMPILED, DIST), readyUrl: `${gateUrl}/readyz`, env: {
     ...common, GATE_HTTP_PORT: String(env.GATE_HTTP_PORT), GATE_GROUP_ID: 'presence-demo-gate',
   } });
-  sup.start({ name: 'gateway', main: 'services/gateway/main.ts', readyUrl: `${gatewayUrl}/readyz`, env: {
+  sup.start({ name: 'gateway', main: serviceMain('gateway', COMPILED, DIST), readyUrl: `${gatewayUrl}/readyz`, env: {
     ...common, AUTH_JWT_SECRET: secret, GATEWAY_PORT: String(env.GATEWAY_PORT), GATEWAY_ID: 'demo-gateway',
     GATEWAY_COALESCE_MS: '1000', GATEWAY_RECONNECT_GRACE_MS: '3000',
   } });

@@ -2,8 +2,11 @@
  * Environment configuration shared by every service, validated with zod so a bad value fails at
  * start with the variable's name. Each service extends `kafkaEnv` with its own fields.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_CHANNEL_CLASSES, formatConfigIssues, validateChannelClasses, validateConfig, type ChannelClasses, type PresenceConfig } from '../core';
+import { infraDir } from './paths';
 
 export class ConfigError extends Error {
   readonly code = 'CONFIG_INVALID';
@@ -26,9 +29,45 @@ export const kafkaEnv = z.object({
 });
 export type KafkaEnv = z.infer<typeof kafkaEnv>;
 
-/** Parses `env` with `schema`, throwing a ConfigError that names every bad variable. */
+/** The variables `make up` writes to $INFRA_DIR/connection.env about what it started. */
+export const CONNECTION_VARIABLES = ['KAFKA_BROKERS', 'SCHEMA_REGISTRY_URL', 'TOPIC_REPLICATION_FACTOR'] as const;
+
+/** KEY=VALUE lines of connection.env (blank lines and # comments ignored); only CONNECTION_VARIABLES. */
+export function parseConnectionFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Z_]+)=(.*)$/.exec(line);
+    if (m && (CONNECTION_VARIABLES as readonly string[]).includes(m[1] as string)) out[m[1] as string] = (m[2] as string).trim();
+  }
+  return out;
+}
+
+/** `env` over the connection file's text (null: no file): a variable the environment sets wins. */
+export function mergeConnection(env: NodeJS.ProcessEnv, text: string | null): NodeJS.ProcessEnv {
+  if (text === null) return env;
+  const merged: NodeJS.ProcessEnv = { ...env };
+  for (const [k, v] of Object.entries(parseConnectionFile(text))) if (merged[k] === undefined || merged[k] === '') merged[k] = v;
+  return merged;
+}
+
+/** `env` with what `make up` started ($INFRA_DIR/connection.env) under it; without the file, `env` unchanged. */
+export function withConnectionFile(env: NodeJS.ProcessEnv, file = join(infraDir(env), 'connection.env')): NodeJS.ProcessEnv {
+  let text: string | null = null;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    // no file: nothing was started by make up (or it was stopped); the built-in defaults apply
+  }
+  return mergeConnection(env, text);
+}
+
+/**
+ * Parses `env` with `schema`, throwing a ConfigError that names every bad variable. The process's
+ * own environment is read over connection.env (what `make up` started); an explicit object is
+ * taken as it is (tests).
+ */
 export function parseEnv<S extends z.ZodTypeAny>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
-  const result = schema.safeParse(env);
+  const result = schema.safeParse(env === process.env ? withConnectionFile(env) : env);
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
   }

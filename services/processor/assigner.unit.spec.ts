@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { assignTasks } from './assigner';
+import { AssignerProtocol } from 'kafkajs';
+import { assignmentWarning, assignTasks, CoPartitionedAssigner } from './assigner';
 
 describe('assignTasks', () => {
   it('gives one member every topic of a partition number, even when counts do not divide', () => {
@@ -24,5 +25,73 @@ describe('assignTasks', () => {
       }
       expect(owner.size).toBe(partitions);
     }));
+  });
+});
+
+describe('assignTasks with subscriptions (deployments sharing a group id)', () => {
+  const three = [0, 1, 2];
+  const topics = { 'a.hb': three, 'a.ov': three, 'b.hb': three, 'b.ov': three };
+
+  it('assigns each member only topics it subscribed to, whole tasks within each deployment', () => {
+    const plan = assignTasks([
+      { memberId: 'a1', topics: ['a.hb', 'a.ov'] },
+      { memberId: 'b1', topics: ['b.hb', 'b.ov'] },
+      { memberId: 'a2', topics: ['a.hb', 'a.ov'] },
+    ], topics);
+    expect(plan.get('a1')).toEqual({ 'a.hb': [0, 2], 'a.ov': [0, 2] });
+    expect(plan.get('a2')).toEqual({ 'a.hb': [1], 'a.ov': [1] });
+    expect(plan.get('b1')).toEqual({ 'b.hb': [0, 1, 2], 'b.ov': [0, 1, 2] });
+  });
+
+  it('a topic nobody subscribed to is assigned to nobody', () => {
+    const plan = assignTasks([{ memberId: 'm', topics: ['x'] }], { x: [0], y: [0, 1] });
+    expect(plan.get('m')).toEqual({ x: [0] });
+  });
+
+  it('property: never a topic outside the subscription; every subscribed partition has exactly one owner', () => {
+    const topicNames = ['p.hb', 'p.ov', 'q.hb', 'q.ov', 'r.x'];
+    fc.assert(fc.property(
+      fc.array(fc.subarray(topicNames, { minLength: 1 }), { minLength: 1, maxLength: 6 }),
+      fc.integer({ min: 1, max: 8 }),
+      (subscriptions, partitions) => {
+        const all = Array.from({ length: partitions }, (_, i) => i);
+        const members = subscriptions.map((topics, i) => ({ memberId: `m${i}`, topics }));
+        const plan = assignTasks(members, Object.fromEntries(topicNames.map((t) => [t, all])));
+        const owners = new Map<string, number>();
+        for (const m of members) {
+          for (const [topic, ps] of Object.entries(plan.get(m.memberId) ?? {})) {
+            expect(m.topics).toContain(topic);
+            for (const p of ps) owners.set(`${topic}/${p}`, (owners.get(`${topic}/${p}`) ?? 0) + 1);
+          }
+        }
+        const subscribed = new Set(subscriptions.flat());
+        for (const t of topicNames) for (const p of all) expect(owners.get(`${t}/${p}`) ?? 0).toBe(subscribed.has(t) ? 1 : 0);
+      },
+    ));
+  });
+});
+
+describe('CoPartitionedAssigner (as kafkajs calls it)', () => {
+  it('reads each member\'s subscription from its group metadata', async () => {
+    const cluster = { findTopicPartitionMetadata: (t: string) => [0, 1].map((partitionId) => ({ partitionId, topic: t })) };
+    const assigner = CoPartitionedAssigner({ cluster } as never);
+    const member = (memberId: string, topics: string[]) => ({ memberId, memberMetadata: assigner.protocol({ topics }).metadata });
+    const result = await assigner.assign({ members: [member('a', ['a.hb']), member('b', ['b.hb'])], topics: ['a.hb', 'b.hb'] });
+    const decoded = Object.fromEntries(result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)?.assignment]));
+    expect(decoded).toEqual({ a: { 'a.hb': [0, 1] }, b: { 'b.hb': [0, 1] } });
+  });
+});
+
+describe('assignmentWarning', () => {
+  it('warns when nothing was assigned while the subscribed topics have partitions', () => {
+    const w = assignmentWarning({ groupId: 'g', memberId: 'm1', memberAssignment: {}, partitionCounts: { hb: 3, ov: 3 } });
+    expect(w).toMatch(/member m1 was assigned NO partitions/);
+    expect(w).toMatch(/hb \(3\), ov \(3\) have 6/);
+    expect(w).toMatch(/shares group id g/);
+  });
+  it('is silent when something was assigned, or when no partitions exist', () => {
+    expect(assignmentWarning({ groupId: 'g', memberAssignment: { hb: [0] }, partitionCounts: { hb: 3 } })).toBeNull();
+    expect(assignmentWarning({ groupId: 'g', memberAssignment: {}, partitionCounts: { hb: 0 } })).toBeNull();
+    expect(assignmentWarning({ groupId: 'g', memberAssignment: { other: [1] }, partitionCounts: { hb: 2 } })).not.toBeNull();
   });
 });

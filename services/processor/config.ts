@@ -7,7 +7,8 @@ import { DEFAULT_FETCH_MAX_BYTES_PER_PARTITION, DEFAULT_PARTITIONS_CONCURRENTLY 
 const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   /** Where the LevelDB store lives. */
   PROCESSOR_DATA_DIR: z.string().min(1).default('.infra/processor'),
-  PROCESSOR_GROUP_ID: z.string().min(1).default('presence-processor'),
+  /** Consumer group (and transactional id stem); default `${TOPIC_PREFIX}presence-processor`, so deployments with different prefixes never share a group. */
+  PROCESSOR_GROUP_ID: z.string().min(1).optional(),
   /** at-least-once (default) or exactly-once (Kafka transactions, one transactional id per partition). */
   PROCESSOR_GUARANTEE: z.enum(['at-least-once', 'exactly-once']).default('at-least-once'),
   PROCESSOR_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9301),
@@ -22,8 +23,13 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(DEFAULT_FETCH_MAX_BYTES_PER_PARTITION),
   /** Batches of different partitions (tasks) processed at once. */
   PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(DEFAULT_PARTITIONS_CONCURRENTLY),
-});
+}).transform((e) => ({ ...e, PROCESSOR_GROUP_ID: e.PROCESSOR_GROUP_ID ?? defaultProcessorGroupId(e.TOPIC_PREFIX) }));
 export type ProcessorEnv = z.infer<typeof processorEnv>;
+
+/** The processor's group when PROCESSOR_GROUP_ID is not set: one per topic prefix (deployment). */
+export function defaultProcessorGroupId(topicPrefix: string): string {
+  return `${topicPrefix}presence-processor`;
+}
 
 export function loadProcessorConfig(env: NodeJS.ProcessEnv = process.env): { env: ProcessorEnv; presence: PresenceConfig } {
   const parsed = parseEnv(processorEnv, env);

@@ -19,7 +19,7 @@ import { topicName, type TopicRole } from '../contract/topics';
 import { watermarkMessage } from '../contract/watermark-codec';
 import type { Logger } from '../platform/log';
 import { keyHash } from '../platform/partitioner';
-import { CoPartitionedAssigner } from './assigner';
+import { assignmentWarning, CoPartitionedAssigner } from './assigner';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
 import { ProducerSession, type OutRecord } from './record-collector';
@@ -152,6 +152,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       if (roleOf.has(topic)) for (const p of partitions) assigned.add(p);
     }
     log.info({ generation: payload.groupId, partitions: [...assigned].sort((a, b) => a - b) }, 'assignment');
+    const warning = assignmentWarning({ groupId, memberId: payload.memberId, memberAssignment: payload.memberAssignment, partitionCounts: Object.fromEntries(inputTopics.map((t) => [t, counts[t] ?? 0])) });
+    if (warning) log.warn({ groupId, memberId: payload.memberId }, warning);
     tasks.assign(assigned);
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {

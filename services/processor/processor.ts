@@ -57,6 +57,15 @@ export interface ProcessorOptions {
   partitionsConcurrently?: number;
   /** Group session timeout: how long a crashed member keeps its partitions. Default 30 s. */
   sessionTimeoutMs?: number;
+  /**
+   * A task whose batch ends more than this many records before the partition's end is catching up:
+   * its snapshots, changes and checkpoint wait for the batch that reaches the end or for
+   * `catchUpIntervalMs`, so a backlog that repeats keys writes each once (intermediate views of a
+   * backlog are never emitted). Default 20,000.
+   */
+  catchUpLagRecords?: number;
+  /** Longest a catching-up task defers its outputs and checkpoint. Default 20 s. */
+  catchUpIntervalMs?: number;
   /** How often each task writes its watermark (presence.processor-watermark.v1). Default 1 s. */
   watermarkIntervalMs?: number;
   clock?: () => number;
@@ -94,6 +103,8 @@ const INPUT_ROLES: readonly TopicRole[] = ['heartbeat', 'override', 'room'];
 export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 2;
 export const DEFAULT_WATERMARK_INTERVAL_MS = 1_000;
+export const DEFAULT_CATCH_UP_LAG_RECORDS = 20_000;
+export const DEFAULT_CATCH_UP_INTERVAL_MS = 20_000;
 export const DEFAULT_COMMIT_INTERVAL_MS = { 'at-least-once': 5_000, 'exactly-once': 100 } as const;
 
 export async function startProcessor(opts: ProcessorOptions): Promise<Processor> {
@@ -102,6 +113,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
   const heartbeatIntervalMs = Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
   const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS[guarantee];
+  const catchUpLagRecords = opts.catchUpLagRecords ?? DEFAULT_CATCH_UP_LAG_RECORDS;
+  const catchUpIntervalMs = Math.max(commitIntervalMs, opts.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS);
   const topics = {
     snapshot: topicName('snapshot', prefix), roomSnapshot: topicName('roomSnapshot', prefix), changes: topicName('changes', prefix),
     changelog: topicName('storeChangelog', prefix), dlq: topicName('dlq', prefix),
@@ -145,8 +158,18 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const mayWrite = (slot: TaskSlot) => running && !slot.dropped && contactFresh();
 
   consumer.on(consumer.events.HEARTBEAT, () => (lastGroupContact = clock()));
+  let memberId: string | null = null;
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    // A member that was dropped from the group (paused past its session timeout) rejoins with a new
+    // member id: others may have owned its partitions meanwhile, so what it holds is stale even for
+    // partitions it gets back. Every task is rebuilt from the checkpoints and snapshots.
+    const lost = memberId !== null && (payload.memberId !== memberId || !contactFresh());
+    memberId = payload.memberId;
     lastGroupContact = clock();
+    if (lost) {
+      log.warn({ memberId }, 'this member lost its tasks while out of touch with the group: rebuilding every task');
+      tasks.assign(new Set());
+    }
     const assigned = new Set<number>();
     for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
       if (roleOf.has(topic)) for (const p of partitions) assigned.add(p);
@@ -246,10 +269,16 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       try {
         const { dlq, rerouted } = await applyBatch(slot, batch.topic, batch.partition, batch.messages, role, now);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
-        await slot.writer.emit(slot.task.flush(now), dlq, rerouted, { topic: batch.topic, next });
+        const wasCatchingUp = slot.catchingUp;
+        slot.catchingUp = Number(batch.offsetLag()) > catchUpLagRecords;
+        const interval = slot.catchingUp ? catchUpIntervalMs : commitIntervalMs;
+        const checkpointNow = (wasCatchingUp && !slot.catchingUp) || clock() - slot.writer.lastCheckpointAt >= interval;
+        // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.
+        const emitNow = !slot.catchingUp || checkpointNow;
+        await slot.writer.emit(emitNow ? slot.task.flush(now) : null, dlq, rerouted, { topic: batch.topic, next });
         slot.failures = 0;
         resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit is the checkpoint's
-        if (clock() - slot.writer.lastCheckpointAt >= commitIntervalMs && mayWrite(slot)) await slot.writer.checkpoint();
+        if (checkpointNow && mayWrite(slot)) await slot.writer.checkpoint();
       } catch (e) {
         if (e instanceof SerdeError || !(e instanceof Error)) throw e;
         // Unresolved: kafkajs fetches these records again; the task already holds them (idempotent).
@@ -266,7 +295,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: opts.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY, eachBatch: handleBatch });
 
   const timers = startTimers({
-    tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, clock, metrics, mayWrite, writeFailed,
+    tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, catchUpIntervalMs, clock, metrics, mayWrite, writeFailed,
     watermarkIntervalMs: watermarks ? (opts.watermarkIntervalMs ?? DEFAULT_WATERMARK_INTERVAL_MS) : null,
     watermarkRecord: (partition, watermark, now) => {
       const m = watermarkMessage(serde, partition, watermark, now);
@@ -286,7 +315,10 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       for (const slot of tasks.slots.values()) {
         await withLock(slot, async () => {
           if (!slot.isRestored || !mayWrite(slot)) return;
-          await slot.writer.checkpoint().catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
+          const now = clock();
+          slot.task.fireDue(now);
+          await slot.writer.emit(slot.task.pending > 0 ? slot.task.flush(now) : null, [], [], null)
+            .then(() => slot.writer.checkpoint()).catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
         });
       }
       running = false;

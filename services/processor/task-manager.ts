@@ -28,6 +28,12 @@ export interface TaskSlot {
   /** No retry of a failed write before this instant (backoff). */
   retryAt: number;
   failures: number;
+  /**
+   * Catching up: its last batch ended far behind the partition's end. Snapshots are then deferred
+   * to the next checkpoint (or the batch that reaches the end), so a backlog that repeats a key is
+   * written once per key, like Kafka Streams' record cache.
+   */
+  catchingUp: boolean;
 }
 
 export interface TaskManagerOptions {
@@ -104,7 +110,7 @@ export class TaskManager {
       task, topics: this.o.topics, serde: this.o.restore.serde, store: this.o.restore.store, consumer,
       groupId: this.o.groupId, guarantee, producers, clock,
     });
-    const slot: TaskSlot = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0 };
+    const slot: TaskSlot = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0, catchingUp: false };
     this.slots.set(partition, slot);
     const paused = this.o.inputTopics.map((topic) => ({ topic, partitions: [partition] }));
     consumer.pause(paused);

@@ -11,6 +11,8 @@ export interface TimerOptions {
   readonly tasks: TaskManager;
   readonly resolutionMs: number;
   readonly commitIntervalMs: number;
+  /** A catching-up task flushes and checkpoints only this often (see TaskSlot.catchingUp). */
+  readonly catchUpIntervalMs: number;
   readonly clock: () => number;
   readonly metrics: ProcessorMetrics;
   readonly mayWrite: (slot: TaskSlot) => boolean;
@@ -33,21 +35,27 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
     const { task, writer } = slot;
     const now = o.clock();
     if (!slot.isRestored || !o.mayWrite(slot) || now < slot.retryAt) return;
+    const interval = slot.catchingUp ? o.catchUpIntervalMs : o.commitIntervalMs;
+    const checkpointDue = now - writer.lastCheckpointAt >= interval && (writer.hasUncheckpointed || task.pending > 0);
     const next = task.deadlines.next();
-    const due = next !== null && next <= now;
-    const checkpointDue = now - writer.lastCheckpointAt >= o.commitIntervalMs && writer.hasUncheckpointed;
+    // Catching up, timers wait for the checkpoint like the batches' snapshots do.
+    const due = next !== null && next <= now && (!slot.catchingUp || checkpointDue);
     const watermarkDue = o.watermarkIntervalMs !== null && now - (lastWatermark.get(slot) ?? 0) >= o.watermarkIntervalMs;
-    if (!due && task.pending === 0 && !writer.hasPendingOutputs && !checkpointDue && !watermarkDue) return;
+    if (!due && (task.pending === 0 || slot.catchingUp) && !writer.hasPendingOutputs && !checkpointDue && !watermarkDue) return;
     const timer = o.metrics.batchSeconds.startTimer({ source: 'timer' });
     await withLock(slot, async () => {
       if (!o.mayWrite(slot)) return;
       try {
         const at = o.clock();
+        if (slot.catchingUp && !checkpointDue) {
+          if (watermarkDue) lastWatermark.set(slot, at); // no watermark while outputs are deferred
+          return;
+        }
         task.fireDue(at);
         const watermark = watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : [];
         if (task.pending > 0 || writer.hasPendingOutputs || watermark.length) await writer.emit(task.pending > 0 ? task.flush(at) : null, [], watermark, null);
         if (watermarkDue) lastWatermark.set(slot, at);
-        if (o.clock() - writer.lastCheckpointAt >= o.commitIntervalMs && writer.hasUncheckpointed && o.mayWrite(slot)) await writer.checkpoint();
+        if (o.clock() - writer.lastCheckpointAt >= interval && writer.hasUncheckpointed && o.mayWrite(slot)) await writer.checkpoint();
         slot.failures = 0;
       } catch (e) {
         await o.writeFailed(slot, e, 'timer flush');

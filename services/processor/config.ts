@@ -19,7 +19,7 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   /** A task whose batch ends more than this many records behind is catching up (outputs deferred). */
   PROCESSOR_CATCH_UP_LAG_RECORDS: z.coerce.number().int().min(0).max(100_000_000).default(20_000),
   /** Longest a catching-up task defers its snapshots, changes and checkpoint. */
-  PROCESSOR_CATCH_UP_INTERVAL_MS: z.coerce.number().int().min(10).max(300_000).default(20_000),
+  PROCESSOR_CATCH_UP_INTERVAL_MS: z.coerce.number().int().min(10).max(300_000).default(60_000),
   /** How often each task writes its watermark to presence.processor-watermark.v1. */
   PROCESSOR_WATERMARK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   PROCESSOR_TIMER_RESOLUTION_MS: z.coerce.number().int().min(10).max(5_000).default(100),

@@ -64,7 +64,7 @@ export interface ProcessorOptions {
    * backlog are never emitted). Default 20,000.
    */
   catchUpLagRecords?: number;
-  /** Longest a catching-up task defers its outputs and checkpoint. Default 20 s. */
+  /** Longest a catching-up task defers its outputs and checkpoint. Default 60 s. */
   catchUpIntervalMs?: number;
   /** How often each task writes its watermark (presence.processor-watermark.v1). Default 1 s. */
   watermarkIntervalMs?: number;
@@ -104,7 +104,7 @@ export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 2;
 export const DEFAULT_WATERMARK_INTERVAL_MS = 1_000;
 export const DEFAULT_CATCH_UP_LAG_RECORDS = 20_000;
-export const DEFAULT_CATCH_UP_INTERVAL_MS = 20_000;
+export const DEFAULT_CATCH_UP_INTERVAL_MS = 60_000;
 export const DEFAULT_COMMIT_INTERVAL_MS = { 'at-least-once': 5_000, 'exactly-once': 100 } as const;
 
 export async function startProcessor(opts: ProcessorOptions): Promise<Processor> {

@@ -114,7 +114,8 @@ export class ProducerSession {
     this.connecting ??= (async () => {
       const p = this.kafka.producer({
         idempotent: true, maxInFlightRequests: 1, createPartitioner: KeyHashPartitioner,
-        ...(this.options.transactionalId ? { transactionalId: this.options.transactionalId } : {}),
+        // A catching-up task's transaction can stay open up to its catch-up interval (60 s).
+        ...(this.options.transactionalId ? { transactionalId: this.options.transactionalId, transactionTimeout: 300_000 } : {}),
       });
       await p.connect();
       this.current = p;

@@ -8,9 +8,7 @@ import { resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { PresenceSnapshot } from '../services/contract/avro-types';
 import { topicName } from '../services/contract/topics';
-import { env, provisionPrefix, testKafka, uniquePrefix } from './helpers';
-
-const python = resolve(__dirname, '../.infra/pyclient/bin/python');
+import { env, provisionPrefix, pythonClient as python, testKafka, uniquePrefix } from './helpers';
 
 describe('independent Avro client', () => {
   beforeAll(() => {

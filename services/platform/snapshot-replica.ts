@@ -1,11 +1,10 @@
 /**
  * A full local replica of the compacted snapshot topics, for readers (query service, notification
- * gate). kafkajs has no manual assignment, so a throwaway consumer group (random id, never
- * committed) reads every partition from the earliest offset; compaction keeps that small.
+ * gate). A group-less PartitionReader reads every partition from the earliest offset (compaction
+ * keeps that small), so a start joins no consumer group and leaves none behind.
  *
- * Ready means caught up: every partition's fetch position reached the high watermark read at
- * start. A transactional topic ends with a commit marker that kafkajs never hands to eachBatch; it
- * reports the position through END_BATCH_PROCESS, so both feed the position.
+ * Ready means caught up: every partition's position reached the high watermark read at start (the
+ * reader's position moves past a transactional topic's final commit marker).
  *
  * It also reads the compacted presence.processor-watermark.v1 and keeps, per partition, the highest
  * watermark W seen (a tombstone forgets it): `watermarkOf(userId)` is the W of the user's snapshot
@@ -14,14 +13,14 @@
  * with one whose partition count differs from the snapshot topic's, has no watermarks (null): the
  * readers then decay snapshots by their leases alone, as before.
  */
-import { randomBytes } from 'node:crypto';
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { RoomView, UserView } from '../core';
 import { RegistryUnavailableError, type AvroSerde } from '../contract/serde';
 import { roomViewFromSnapshot, viewFromSnapshot } from '../contract/snapshot-codec';
 import { topicName } from '../contract/topics';
 import { watermarkFromRecord } from '../contract/watermark-codec';
 import type { Logger } from './log';
+import { PartitionReader } from './partition-reader';
 import { keyHash } from './partitioner';
 
 export interface ReplicaUpdate {
@@ -39,7 +38,8 @@ export interface SnapshotReplicaOptions {
   /** Replicate room snapshots too (the query service does; the gate does not). */
   readonly rooms: boolean;
   readonly log: Logger;
-  readonly groupIdBase: string;
+  /** Unused since the replica reads without a consumer group; kept so callers need not change. */
+  readonly groupIdBase?: string;
   /** Called for every applied record, in log order per key. */
   readonly onUpdate?: (u: ReplicaUpdate) => void;
   /** Called when the watermark of a snapshot partition changed (null: forgotten by a tombstone). */
@@ -56,8 +56,8 @@ export class SnapshotReplica {
   private readonly lags = new Map<string, number>();
   private readonly watermarks = new Map<number, number>();
   private snapshotPartitions = 0;
-  private consumer: Consumer | null = null;
-  private groupId = '';
+  private reader: PartitionReader | null = null;
+  private running: Promise<void> = Promise.resolve();
   private caughtUp = false;
   private resolveReady!: () => void;
   /** Resolves once the replica has caught up to the high watermarks read at start. */
@@ -117,36 +117,29 @@ export class SnapshotReplica {
     } finally {
       await admin.disconnect();
     }
-    this.groupId = `${this.opts.groupIdBase}-replica-${randomBytes(4).toString('hex')}`;
-    const consumer = kafka.consumer({ groupId: this.groupId, maxWaitTimeInMs: 100, readUncommitted: false, maxBytesPerPartition: 4 * 1024 * 1024 });
-    this.consumer = consumer;
-    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-      this.lags.set(`${payload.topic}:${payload.partition}`, Number(payload.offsetLag));
-      if (payload.batchSize === 0) this.advance(payload.topic, payload.partition, BigInt(payload.lastOffset) + 1n);
+    // No consumer group: a replica owns its positions, so it joins nothing and leaves nothing behind.
+    const reader = new PartitionReader({
+      kafka, log, readCommitted: true, maxWaitMs: 100, maxBytesPerPartition: 4 * 1024 * 1024,
+      partitions: [...this.startEnds.keys()].map((id) => {
+        const at = id.lastIndexOf(':');
+        return { topic: id.slice(0, at), partition: Number(id.slice(at + 1)), from: 'earliest' as const };
+      }),
     });
-    consumer.on(consumer.events.CRASH, ({ payload }) => log.error({ err: String(payload.error) }, 'replica consumer crashed'));
-    await consumer.connect();
-    for (const topic of topics) await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: true,
-      eachBatch: async ({ batch }) => {
-        for (const m of batch.messages) await this.apply(batch.topic, batch.partition, m.offset, m.key, m.value);
-        this.advance(batch.topic, batch.partition, BigInt(batch.lastOffset()) + 1n);
-      },
-    });
+    this.reader = reader;
+    this.running = reader.run(async (batch) => {
+      for (const m of batch.messages) await this.apply(batch.topic, batch.partition, m.offset, m.key, m.value);
+      this.lags.set(`${batch.topic}:${batch.partition}`, Math.max(0, Number(batch.highWatermark - batch.nextOffset)));
+      this.advance(batch.topic, batch.partition, batch.nextOffset);
+    }, { until: 'live' }).catch((e: unknown) => log.error({ err: String(e) }, 'replica reader stopped'));
     this.checkReady();
   }
 
   async stop(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = null;
-    if (!consumer) return;
-    await consumer.disconnect();
-    const admin = this.opts.kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([this.groupId]).catch(() => undefined);
-    await admin.disconnect();
+    const reader = this.reader;
+    this.reader = null;
+    if (!reader) return;
+    await reader.stop();
+    await this.running;
   }
 
   private async apply(topic: string, partition: number, offset: string, key: Buffer | null, value: Buffer | null): Promise<void> {

@@ -148,7 +148,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   });
   const tasks = new TaskManager({
     kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
-    restore: { kafka, serde, store, topics, groupId, log, metrics },
+    restore: { kafka, serde, store, topics, log, metrics },
   });
   let running = true;
   let crashed = false;

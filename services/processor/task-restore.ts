@@ -26,13 +26,12 @@ export interface RestoreContext {
   readonly serde: AvroSerde;
   readonly store: PartitionStore;
   readonly topics: RestoreTopics;
-  readonly groupId: string;
   readonly log: Logger;
   readonly metrics: ProcessorMetrics;
 }
 
 export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: () => number): Promise<CheckpointMarker | null> {
-  const { kafka, store, topics, groupId, log, metrics } = ctx;
+  const { kafka, store, topics, log, metrics } = ctx;
   const partition = task.partition;
   const local = await store.load(partition).catch((e: unknown) => {
     log.warn({ partition, err: String(e) }, 'local store unreadable for partition; restoring from changelog alone');
@@ -40,7 +39,7 @@ export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: 
   });
   const entries = local.entries;
   const positions = await readPartitionRanges({
-    kafka, groupIdBase: groupId, log,
+    kafka, log,
     requests: [{ topic: topics.changelog, partition, from: local.changelogPosition ?? '0' }],
     onRecord: (_t, _p, key, value) => {
       metrics.restoreRecords.inc();
@@ -65,10 +64,10 @@ export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: 
 
 /** The latest snapshot per key in the task's snapshot partitions after the marker's positions. */
 async function readEmittedSince(ctx: RestoreContext, partition: number, marker: CheckpointMarker | null) {
-  const { kafka, serde, topics, groupId, log } = ctx;
+  const { kafka, serde, topics, log } = ctx;
   const raw = { users: new Map<string, Buffer>(), rooms: new Map<string, Buffer | null>() };
   await readPartitionRanges({
-    kafka, groupIdBase: groupId, log,
+    kafka, log,
     requests: [
       { topic: topics.snapshot, partition, from: marker?.snapshotEnd ?? '0' },
       { topic: topics.roomSnapshot, partition, from: marker?.roomSnapshotEnd ?? '0' },

@@ -36,6 +36,19 @@ export interface Device {
   platform: Platform;
 }
 
+// GatewayLease.avsc
+/** Value of the compacted presence.gateway-lease.v1, keyed by gatewayId: a gateway announcing that it is alive and holds sessions. It renews the lease every leaseMs/3 while it runs and writes a last one with leaseMs 0 when it stops cleanly (after ending its sessions). When renewedAt + leaseMs passes without a renewal, the processor takes the gateway as gone and ends, as a clean disconnect at renewedAt + leaseMs, every session whose latest heartbeat came through this gateway (PresenceHeartbeat.gatewayId) no later than that instant. A gateway that never writes a lease is never taken as gone: its silent sessions expire at the offline threshold. A tombstone forgets the gateway (no lease: never expired). */
+export interface GatewayLease {
+  /** The gateway; equals the record key and the gatewayId it stamps on its heartbeats. */
+  gatewayId: string;
+  /** When this run (incarnation) of the gateway started (gateway clock). A restarted gateway with the same id has a new startedAt: the sessions of the previous run whose latest heartbeat is older than it are ended then, without waiting for the old lease to run out. */
+  startedAt: number;
+  /** When the gateway wrote this renewal (gateway clock, the clock of its heartbeats' observedAt). */
+  renewedAt: number;
+  /** How long the lease lasts past renewedAt without a renewal, in ms: the gateway is taken as gone from renewedAt + leaseMs. 0: the gateway stopped cleanly (its sessions were already ended). */
+  leaseMs: number;
+}
+
 // HeartbeatKind.avsc
 /** heartbeat: the session is alive and reports its idle time. disconnect: the session ended cleanly (socket closed, sign-out). */
 export type HeartbeatKind = "heartbeat" | "disconnect";

@@ -17,6 +17,7 @@ export interface TopicValues {
   roomSnapshot: T.RoomSnapshot;
   watermark: T.ProcessorWatermark;
   changes: T.PresenceChange;
+  gatewayLease: T.GatewayLease;
   dlq: T.DeadLetter;
   notificationRequest: T.NotificationRequest;
   notificationDecision: T.NotificationDecision;

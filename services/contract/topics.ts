@@ -5,7 +5,7 @@
 export type TopicRole =
   | 'heartbeat' | 'override' | 'room'
   | 'snapshot' | 'roomSnapshot' | 'watermark' | 'changes' | 'storeChangelog'
-  | 'dlq' | 'notificationRequest' | 'notificationDecision';
+  | 'gatewayLease' | 'dlq' | 'notificationRequest' | 'notificationDecision';
 
 export interface TopicSpec {
   readonly role: TopicRole;
@@ -13,7 +13,7 @@ export interface TopicSpec {
   /** Full name of the Avro record in schemas/ for the value, or null for an internal encoding. */
   readonly valueSchema: string | null;
   /** What the record key is. */
-  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'partition' | 'none';
+  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'partition' | 'gatewayId' | 'none';
   readonly config: Readonly<Record<string, string>>;
 }
 
@@ -37,6 +37,8 @@ export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
   watermark: { role: 'watermark', name: 'presence.processor-watermark.v1', valueSchema: 'presence.v1.ProcessorWatermark', key: 'partition', config: compacted },
   changes: { role: 'changes', name: 'presence.changes.v1', valueSchema: 'presence.v1.PresenceChange', key: 'userId', config: retained(7) },
   storeChangelog: { role: 'storeChangelog', name: 'presence.processor-store-changelog', valueSchema: null, key: 'storeKey', config: compacted },
+  // One record per gateway, renewed every leaseMs/3 while it runs: small, read whole by every processor member.
+  gatewayLease: { role: 'gatewayLease', name: 'presence.gateway-lease.v1', valueSchema: 'presence.v1.GatewayLease', key: 'gatewayId', config: compacted },
   dlq: { role: 'dlq', name: 'presence.dlq.v1', valueSchema: 'presence.v1.DeadLetter', key: 'none', config: retained(14) },
   notificationRequest: { role: 'notificationRequest', name: 'notification.request.v1', valueSchema: 'presence.v1.NotificationRequest', key: 'userId', config: retained(1) },
   notificationDecision: { role: 'notificationDecision', name: 'notification.decision.v1', valueSchema: 'presence.v1.NotificationDecision', key: 'userId', config: retained(7) },

@@ -24,6 +24,12 @@ export interface HeartbeatReceived {
   readonly observedAt: number;
   /** How long this device has been idle at observedAt. */
   readonly idleMs: number;
+  /**
+   * The gateway that published it (absent or null: unknown). The session remembers the gateway of
+   * its latest heartbeat, so that a gateway whose lease ran out can have its sessions ended
+   * (endGatewaySessions).
+   */
+  readonly gatewayId?: string | null;
 }
 
 /** A session disconnected cleanly (socket closed, logout). Keyed by userId. */

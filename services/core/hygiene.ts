@@ -169,6 +169,7 @@ function run<T>(f: () => T): Checked<T> {
  * - ids: non-blank strings of at most maxIdLength, no control characters;
  * - timestamps: non-negative integers; later than now + maxClockSkewMs are clamped to it;
  * - idleMs: non-negative integer, clamped to maxIdleMs and to observedAt (activity never before epoch);
+ * - gatewayId (heartbeats): absent or null, else an id like the others (kept only when set);
  * - customText: trimmed, blank becomes null, longer than maxCustomTextLength code points is rejected;
  * - expiresAt: null or an integer strictly after setAt (as sent, before clamping).
  */
@@ -180,7 +181,8 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
       case 'heartbeat': {
         const base = session(r, now, cfg);
         const idle = integer(r, 'idleMs');
-        const e: HeartbeatReceived = { type, ...base, idleMs: Math.min(idle, cfg.maxIdleMs, base.observedAt) };
+        const gatewayId = r['gatewayId'] === undefined || r['gatewayId'] === null ? null : id(r, 'gatewayId', cfg);
+        const e: HeartbeatReceived = { type, ...base, idleMs: Math.min(idle, cfg.maxIdleMs, base.observedAt), ...(gatewayId === null ? {} : { gatewayId }) };
         return e;
       }
       case 'disconnect': {

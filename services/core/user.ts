@@ -25,6 +25,11 @@ export interface Session {
   readonly lastActivity: number | null;
   /** MAX observedAt of its clean disconnects; null = never disconnected. */
   readonly endedAt: number | null;
+  /**
+   * Gateway of its latest heartbeat (ties on observedAt: the greatest id, null lowest); null when
+   * unknown. Optional only for states written before it existed: the core always sets it.
+   */
+  readonly gatewayId?: string | null;
 }
 
 /** The override register: last writer wins by (setAt, eventId). */
@@ -189,10 +194,13 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
     const s = state.sessions[i] as Session;
     const newer = s.lastSeen === null || e.observedAt > s.lastSeen;
     const platform = newer || (e.observedAt === s.lastSeen && e.platform > s.platform) ? e.platform : s.platform;
+    const was = s.gatewayId ?? null;
+    const gw = e.gatewayId ?? null;
+    const gatewayId = newer || (e.observedAt === s.lastSeen && compareNullable(gw, was) > 0) ? gw : was;
     const lastSeen = max(s.lastSeen, e.observedAt);
     const lastActivity = max(s.lastActivity, activity);
-    if (lastSeen !== s.lastSeen || lastActivity !== s.lastActivity || platform !== s.platform) {
-      sessions = replaceAt(sessions, i, { ...s, platform, lastSeen, lastActivity });
+    if (lastSeen !== s.lastSeen || lastActivity !== s.lastActivity || platform !== s.platform || gatewayId !== was) {
+      sessions = replaceAt(sessions, i, { ...s, platform, lastSeen, lastActivity, gatewayId });
     }
   } else {
     const s: Session = {
@@ -202,6 +210,7 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
       lastSeen: e.observedAt,
       lastActivity: activity,
       endedAt: null,
+      gatewayId: e.gatewayId ?? null,
     };
     sessions = insertSession(sessions, -i - 1, s, cfg);
   }
@@ -221,6 +230,7 @@ function onDisconnect(state: UserState, e: SessionDisconnected, cfg: PresenceCon
       lastSeen: null,
       lastActivity: null,
       endedAt: e.observedAt,
+      gatewayId: null,
     };
     const sessions = insertSession(state.sessions, -i - 1, s, cfg);
     return sessions === state.sessions ? state : { ...state, sessions, version: state.version + 1 };
@@ -356,6 +366,49 @@ export function applyEvent(state: UserState, event: UserEvent, now: number, cfg:
   if (evolved === ticked) return ticked;
   const status = effectiveStatus(evolved, now, cfg);
   return status === evolved.status ? evolved : { ...evolved, status, statusSince: now };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gateway leases
+
+/** The session's latest heartbeat came through `gatewayId` no later than `at`, and it is still open. */
+function endedByLease(s: Session, gatewayId: string, at: number): boolean {
+  return isOpen(s) && (s.gatewayId ?? null) === gatewayId && (s.lastSeen as number) <= at;
+}
+
+/**
+ * The gateway `gatewayId` is gone: its lease ran out at `leaseExpiredAt` (renewedAt + leaseMs) with
+ * no renewal. Ends, as a clean disconnect at leaseExpiredAt (taken as `now` when later), every open
+ * session whose latest heartbeat came through that gateway no later than that instant; a session
+ * that heart-beat after it (reconnected elsewhere, or the gateway came back) or whose latest
+ * heartbeat came through another gateway is untouched. Like applyEvent it ticks to `now` first and
+ * records an ensuing status change with statusSince = now. Replay-safe: the ended sessions are no
+ * longer open, so applying it again returns the state itself. Returns `state` itself when no session
+ * matches.
+ *
+ * Not commutative with heartbeats through another gateway observed before leaseExpiredAt but
+ * applied after this: such a session stays ended until its next heartbeat (observed later).
+ */
+export function endGatewaySessions(state: UserState, gatewayId: string, leaseExpiredAt: number, now: number, cfg: PresenceConfig): UserState {
+  const at = Math.min(leaseExpiredAt, now);
+  if (!state.sessions.some((s) => endedByLease(s, gatewayId, at))) return state;
+  let next = tick(state, now, cfg);
+  for (const s of next.sessions) {
+    if (!endedByLease(s, gatewayId, at)) continue;
+    next = evolve(next, { type: 'disconnect', userId: state.userId, deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, observedAt: at }, cfg);
+  }
+  const status = effectiveStatus(next, now, cfg);
+  return status === next.status ? next : { ...next, status, statusSince: now };
+}
+
+/** The gateways through which the user's open sessions last heart-beat (each once). */
+export function openSessionGateways(state: UserState): string[] {
+  const out: string[] = [];
+  for (const s of state.sessions) {
+    const g = s.gatewayId ?? null;
+    if (g !== null && isOpen(s) && !out.includes(g)) out.push(g);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -28,6 +28,11 @@ const gatewayEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).extend({
   GATEWAY_COMMAND_BURST: int(1, 100_000, 20),
   /** How long publishes are collected into one produce request. */
   GATEWAY_LINGER_MS: int(0, 1_000, 5),
+  /**
+   * The gateway's lease on presence.gateway-lease.v1, renewed every third of it: if the gateway
+   * dies, the processor ends its sessions this long after the last renewal. 0: no lease.
+   */
+  GATEWAY_LEASE_MS: int(0, 600_000, 10_000),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
@@ -48,6 +53,10 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   }
   if (parsed.GATEWAY_RECONNECT_GRACE_MS >= presence.offlineAfterMs) {
     issues.push(`GATEWAY_RECONNECT_GRACE_MS: must be less than the offline threshold (${presence.offlineAfterMs} ms)`);
+  }
+  // Renewed every third: shorter than a second is churn; as long as the offline threshold gains nothing.
+  if (parsed.GATEWAY_LEASE_MS !== 0 && (parsed.GATEWAY_LEASE_MS < 1_000 || parsed.GATEWAY_LEASE_MS >= presence.offlineAfterMs)) {
+    issues.push(`GATEWAY_LEASE_MS: must be 0 (no lease) or at least 1000 and less than the offline threshold (${presence.offlineAfterMs} ms)`);
   }
   if (issues.length) throw new ConfigError(issues);
   return { env: parsed, presence, gatewayId: parsed.GATEWAY_ID ?? hostname() };

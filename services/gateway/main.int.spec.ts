@@ -33,6 +33,12 @@ describe('gateway main', () => {
       expect(await closed).toBe(1001);
       const records = await Promise.all((await consumeMessages(testKafka(), topicName('heartbeat', prefix), 2)).map((m) => serde.decode('heartbeat', m.value)));
       expect(records.map((r) => [r.kind, r.userId, r.sessionId, r.gatewayId])).toEqual([['heartbeat', 'ida', 'tab-1', 'gw-main'], ['disconnect', 'ida', 'tab-1', 'gw-main']]);
+      // Its lease: announced at start (10 s by default), and a last one with leaseMs 0 after the disconnects.
+      const leaseRecords = await consumeMessages(testKafka(), topicName('gatewayLease', prefix), 2);
+      const leases = await Promise.all(leaseRecords.map((m) => serde.decode('gatewayLease', m.value)));
+      expect(leaseRecords.every((m) => m.key?.toString() === 'gw-main')).toBe(true);
+      expect([leases[0]?.leaseMs, leases[leases.length - 1]?.leaseMs]).toEqual([10_000, 0]);
+      expect(new Set(leases.map((l) => l.startedAt)).size).toBe(1);
     } finally {
       if (gw.child.exitCode === null && gw.child.signalCode === null) gw.child.kill('SIGKILL');
     }

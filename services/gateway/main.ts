@@ -18,10 +18,10 @@ async function main(): Promise<void> {
     prefix: env.TOPIC_PREFIX, cfg: presence, auth, log, host: env.GATEWAY_HOST, port: env.GATEWAY_PORT, gatewayId,
     coalesceWindowMs: env.GATEWAY_COALESCE_MS, reconnectGraceMs: env.GATEWAY_RECONNECT_GRACE_MS, maxFrameBytes: env.GATEWAY_MAX_FRAME_BYTES,
     pingIntervalMs: env.GATEWAY_PING_INTERVAL_MS, maxRoomsPerSession: env.GATEWAY_MAX_ROOMS_PER_SESSION,
-    publishTimeoutMs: env.GATEWAY_PUBLISH_TIMEOUT_MS, lingerMs: env.GATEWAY_LINGER_MS,
+    publishTimeoutMs: env.GATEWAY_PUBLISH_TIMEOUT_MS, lingerMs: env.GATEWAY_LINGER_MS, leaseMs: env.GATEWAY_LEASE_MS,
     commandRateLimit: { perSecond: env.GATEWAY_COMMANDS_PER_SECOND, burst: env.GATEWAY_COMMAND_BURST },
   });
-  log.info({ url: gateway.url, ws: gateway.wsUrl, gatewayId, auth: auth.mode }, 'gateway listening');
+  log.info({ url: gateway.url, ws: gateway.wsUrl, gatewayId, leaseMs: env.GATEWAY_LEASE_MS, auth: auth.mode }, 'gateway listening');
   stopOnSignals(log, 'ending every socket session (rooms left, disconnects published), then closing', () => gateway.stop());
 }
 

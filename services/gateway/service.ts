@@ -34,6 +34,7 @@ import { AuthError, bearerToken, callerOf, requireCaller, type Authenticator, ty
 import type { Logger } from '../platform/log';
 import { commandEvent, parseFrame, type Command, type Sender } from './commands';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
+import { startGatewayLease } from './lease';
 import { PresencePublisher, PublishError, type SessionRef } from './publisher';
 import { CommandLimiter, type RateLimit } from './rate-limit';
 import { SessionTable, TooManyRoomsError, type Outcome, type SocketCloseReason } from './sessions';
@@ -55,6 +56,11 @@ export interface GatewayOptions {
   readonly maxRoomsPerSession: number;
   readonly publishTimeoutMs: number;
   readonly lingerMs: number;
+  /**
+   * The gateway's lease on presence.gateway-lease.v1 (lease.ts): how long it lasts without renewal
+   * (renewed every leaseMs/3). 0 or absent: the gateway does not announce itself.
+   */
+  readonly leaseMs?: number;
   /** Commands other than heartbeats and disconnects, per user. Default 5/s, bursts of 20. */
   readonly commandRateLimit?: RateLimit;
   readonly clock?: () => number;
@@ -65,7 +71,7 @@ export interface Gateway {
   readonly wsUrl: string;
   readonly metrics: GatewayMetrics;
   readonly sessions: SessionTable;
-  /** Ends every socket session (rooms left, disconnects published), then closes. */
+  /** Ends every socket session (rooms left, disconnects published), writes the final lease (leaseMs 0), then closes. */
   stop(): Promise<void>;
 }
 
@@ -96,6 +102,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const publisher = await PresencePublisher.connect({
     kafka: o.kafka, serde: o.serde, prefix: o.prefix, gatewayId: o.gatewayId, lingerMs: o.lingerMs, timeoutMs: o.publishTimeoutMs, clock,
   });
+  // Announced before the first client can connect; a lease with no session is harmless.
+  const lease = o.leaseMs ? await startGatewayLease({
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, gatewayId: o.gatewayId, leaseMs: o.leaseMs, clock, log, timeoutMs: o.publishTimeoutMs,
+  }) : null;
   const sessions = new SessionTable({
     publisher, cfg: o.cfg, coalesceWindowMs: o.coalesceWindowMs, reconnectGraceMs: o.reconnectGraceMs,
     maxRoomsPerSession: o.maxRoomsPerSession, clock, metrics, log,
@@ -286,6 +296,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await sessions.endAllSockets();
       for (const ws of wss.clients) ws.close(1001, 'gateway stopping');
       await publisher.close();
+      // After the disconnects were acknowledged: the last lease (leaseMs 0) says "gone, cleanly".
+      await lease?.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       for (const ws of wss.clients) ws.terminate();

@@ -1,18 +1,21 @@
 /**
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
- * told. Format 2 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
- * to write); format 1, the JSON text written by earlier versions (it starts with '{'), is still read,
- * so a store and a changelog written by them restore. The schema is internal to the processor (the
- * changelog is not a public topic), so it is not registered; a new layout gets a new tag.
+ * told. Format 3 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
+ * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
+ * restore: format 2, the same Avro without Session.gatewayId (read as null), and format 1, the JSON
+ * text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
+ * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { RoomState, RoomView, UserState, UserView } from '../core';
+import type { RoomState, RoomView, Session, UserState, UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
 export type Entry = UserEntry | RoomEntry;
 
 const TAG_AVRO_V2 = 0x02;
+/** Format 3: format 2 plus Session.gatewayId (rooms unchanged). */
+const TAG_AVRO_V3 = 0x03;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -25,7 +28,11 @@ const visibility = { type: 'enum', name: 'Visibility', symbols: ['everyone', 'no
 // Decoded records are plain objects for the core (no generated methods).
 const TYPE_OPTIONS = { omitRecordMethods: true };
 
-const userEntryType = avro.Type.forSchema(<avro.Schema>{
+/**
+ * The user entry layout. Format 3 adds the session's gatewayId (nullable, default null) at the end
+ * of Session; format 2 (without it) is read through a resolver, its sessions with gatewayId null.
+ */
+const userEntrySchema = (withGateway: boolean) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -36,6 +43,7 @@ const userEntryType = avro.Type.forSchema(<avro.Schema>{
       { name: 'lastSeen', type: nullable('long') },
       { name: 'lastActivity', type: nullable('long') },
       { name: 'endedAt', type: nullable('long') },
+      ...(withGateway ? [{ name: 'gatewayId', type: nullable('string'), default: null }] : []),
     ] } } },
     { name: 'lastSeen', type: nullable('long') },
     { name: 'lastActivity', type: nullable('long') },
@@ -75,7 +83,10 @@ const userEntryType = avro.Type.forSchema(<avro.Schema>{
       { name: 'emittedAt', type: 'long' },
     ] }) },
   ],
-}, TYPE_OPTIONS);
+};
+const userEntryType = avro.Type.forSchema(userEntrySchema(true), { ...TYPE_OPTIONS });
+const userEntryV2Type = avro.Type.forSchema(userEntrySchema(false), { ...TYPE_OPTIONS });
+const userEntryFromV2 = userEntryType.createResolver(userEntryV2Type);
 
 const roomEntryType = avro.Type.forSchema(<avro.Schema>{
   type: 'record', name: 'RoomEntry', namespace: 'presence.processor.v2',
@@ -114,7 +125,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V2;
+    scratch[0] = TAG_AVRO_V3;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -122,11 +133,14 @@ function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   }
 }
 
+/** Sessions of states from before gatewayId existed (format 1) lack it: encoded as null. */
+const withGatewayId = (s: Session): Session => (s.gatewayId === undefined ? { ...s, gatewayId: null } : s);
+
 export function encodeEntry(entry: Entry): Buffer {
   if (entry.kind === 'user') {
     const s = entry.state;
     return encodeInto(KIND_USER, userEntryType, {
-      userId: s.userId, sessions: s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity, override: s.override,
+      userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity, override: s.override,
       visibility: s.visibility, status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
     });
   }
@@ -141,10 +155,11 @@ export class EntryFormatError extends Error {
 export function decodeEntry(encoded: Buffer | string): Entry {
   const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
   if (bytes[0] === JSON_OPEN_BRACE) return decodeJsonEntry(bytes.toString('utf8'));
-  if (bytes[0] !== TAG_AVRO_V2) throw new EntryFormatError(`unknown store entry format tag ${bytes[0]}`);
+  if (bytes[0] !== TAG_AVRO_V3 && bytes[0] !== TAG_AVRO_V2) throw new EntryFormatError(`unknown store entry format tag ${bytes[0]}`);
   const body = bytes.subarray(2);
   if (bytes[1] === KIND_USER) {
-    const { emitted, ...state } = userEntryType.fromBuffer(body) as UserState & { emitted: Omit<UserView, 'userId'> | null };
+    const decoded = bytes[0] === TAG_AVRO_V3 ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, userEntryFromV2);
+    const { emitted, ...state } = decoded as UserState & { emitted: Omit<UserView, 'userId'> | null };
     return { kind: 'user', state, emitted: emitted && { userId: state.userId, ...emitted } };
   }
   if (bytes[1] === KIND_ROOM) {

@@ -31,6 +31,30 @@ describe('store entry format', () => {
     expect(decodeEntry(Buffer.from(json))).toEqual(entry);
   });
 
+  it('format 2 (written before sessions had a gatewayId) still decodes, its sessions with gatewayId null', () => {
+    // Written by the format 2 encoder: carol, a web session heard at t0 (idle 500 ms), an ios session
+    // only disconnected at t0 + 1, and the view emitted at t0 + 1.
+    const v2 = Buffer.from('02000a6361726f6c040c6c6170746f700a7461622d31000280a0abfef962029898abfef962000a70686f6e6502730400000282a0abfef962000280a0abfef962029898abfef9620000000280a0abfef9620402000280a0abfef9620280a0abfef962029898abfef9620000020c6c6170746f700a7461622d3100000482a0abfef962', 'hex');
+    const decoded = decodeEntry(v2);
+    expect(decoded.kind === 'user' && decoded.state.sessions).toEqual([
+      { deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', lastSeen: t0, lastActivity: t0 - 500, endedAt: null, gatewayId: null },
+      { deviceId: 'phone', sessionId: 's', platform: 'ios', lastSeen: null, lastActivity: null, endedAt: t0 + 1, gatewayId: null },
+    ]);
+    expect(decoded.kind === 'user' && decoded.emitted?.devices).toEqual([{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }]);
+    expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it("keeps each session's gatewayId; a state from before it existed is written with null", () => {
+    let s = initialUserState('dan');
+    s = applyEvent(s, { type: 'heartbeat', userId: 'dan', deviceId: 'laptop', sessionId: 'tab', platform: 'web', observedAt: t0, idleMs: 0, gatewayId: 'gw-7' }, t0, DEFAULT_CONFIG);
+    const entry: Entry = { kind: 'user', state: s, emitted: null };
+    expect(s.sessions[0]?.gatewayId).toBe('gw-7');
+    expect(decodeEntry(encodeEntry(entry))).toEqual(entry);
+    const old = { ...s, sessions: s.sessions.map(({ gatewayId: _, ...rest }) => rest) };
+    const decoded = decodeEntry(encodeEntry({ kind: 'user', state: old, emitted: null }));
+    expect(decoded.kind === 'user' && decoded.state.sessions[0]?.gatewayId).toBeNull();
+  });
+
   it('is several times smaller than the JSON format', () => {
     const entry = entries[1]?.[1] as Entry;
     expect(encodeEntry(entry).length * 2).toBeLessThan(Buffer.byteLength(encodeJsonEntry(entry)));
@@ -38,7 +62,7 @@ describe('store entry format', () => {
 
   it.each([
     ['an unknown tag', Buffer.from([0x09, 0x00])],
-    ['an unknown kind', Buffer.from([0x02, 0x07])],
+    ['an unknown kind', Buffer.from([0x03, 0x07])],
     ['an unknown JSON format', Buffer.from('{"f":9,"k":"user","s":{},"e":null}')],
   ])('refuses %s with EntryFormatError', (_name, bytes) => {
     expect(() => decodeEntry(bytes)).toThrow(EntryFormatError);

@@ -20,6 +20,7 @@ import { watermarkMessage } from '../contract/watermark-codec';
 import type { Logger } from '../platform/log';
 import { keyHash } from '../platform/partitioner';
 import { assignmentWarning, CoPartitionedAssigner } from './assigner';
+import { GatewayLeases } from './gateway-leases';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
 import { ProducerSession, type OutRecord } from './record-collector';
@@ -294,7 +295,10 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   for (const topic of inputTopics) await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: opts.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY, eachBatch: handleBatch });
 
+  // Gateway leases (gateway-leases.ts): null without the topic.
+  const gatewayLeases = await GatewayLeases.start({ kafka, serde, prefix, log, clock, onEnded: (n) => metrics.events.inc({ kind: 'gateway-lease-expired' }, n) });
   const timers = startTimers({
+    gatewayLeases,
     tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, catchUpIntervalMs, clock, metrics, mayWrite, writeFailed,
     watermarkIntervalMs: watermarks ? (opts.watermarkIntervalMs ?? DEFAULT_WATERMARK_INTERVAL_MS) : null,
     watermarkRecord: (partition, watermark, now) => {
@@ -311,6 +315,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     task: (p) => tasks.slots.get(p)?.task,
     async stop() {
       await timers.stop();
+      await gatewayLeases?.stop();
       // The last checkpoint of every task, then leave the group.
       for (const slot of tasks.slots.values()) {
         await withLock(slot, async () => {

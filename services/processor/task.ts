@@ -18,7 +18,7 @@
  * last never drops a change, even across a restore.
  */
 import {
-  applyEvent, applyRoomEvent, initialRoomState, initialUserState, isOpen, nextDeadline, nextSnapshotCheck,
+  applyEvent, applyRoomEvent, endGatewaySessions, initialRoomState, initialUserState, isOpen, nextDeadline, nextSnapshotCheck,
   roomIsGone, roomNextDeadline, roomNextSnapshotCheck, roomSnapshotDecision, roomTick, roomView,
   snapshotDecision, statusTransition, tick, userView,
   type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type Session, type UserEvent, type UserState, type UserView,
@@ -26,6 +26,7 @@ import {
 import type { PresenceChange, PresenceSnapshot, RoomSnapshot } from '../contract/avro-types';
 import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
 import { DeadlineQueue } from '../platform/deadline-queue';
+import { GatewayIndex, type LeaseTask } from './gateway-leases';
 import { CHECKPOINT_KEY, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, type CheckpointMarker, type Entry, type RoomEntry, type UserEntry } from './entry-codec';
 
 /** Changelog/store keys: `u/<userId>` and `r/<roomKind>/<roomId>`. */
@@ -52,7 +53,8 @@ export interface CheckpointResult {
 
 /** A session is soft-changed when only its lastSeen/lastActivity moved while it stayed open. */
 function sameDurably(a: Session, b: Session): boolean {
-  return a === b || (a.deviceId === b.deviceId && a.sessionId === b.sessionId && a.platform === b.platform && a.endedAt === b.endedAt && isOpen(a) === isOpen(b));
+  return a === b || (a.deviceId === b.deviceId && a.sessionId === b.sessionId && a.platform === b.platform && a.endedAt === b.endedAt && isOpen(a) === isOpen(b)
+    && (a.gatewayId ?? null) === (b.gatewayId ?? null));
 }
 
 /** True when `after` differs from `before` in more than soft lastSeen/lastActivity progress. */
@@ -69,11 +71,13 @@ export function durablyChanged(before: UserState, after: UserState): boolean {
 
 const nextVersion = (stateVersion: number, emitted: { version: number } | null) => Math.max(stateVersion, (emitted?.version ?? 0) + 1);
 
-export class PresenceTask {
+export class PresenceTask implements LeaseTask {
   private readonly entries = new Map<string, Entry>();
   private readonly dirty = new Set<string>();
   private readonly unsaved = new Set<string>();
   readonly deadlines = new DeadlineQueue();
+  /** Gateway leases (gateway-leases.ts): gatewayId → users with an open session last heard through it. */
+  readonly gateways = new GatewayIndex();
 
   constructor(readonly partition: number, private readonly cfg: PresenceConfig) {}
 
@@ -110,6 +114,7 @@ export class PresenceTask {
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
       for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at);
     }
+    for (const [key, entry] of this.entries) if (entry.kind === 'user') this.gateways.track(key, entry.state); // gateway leases
     return marker;
   }
 
@@ -161,6 +166,28 @@ export class PresenceTask {
     else this.entries.set(key, { kind: 'user', state: after, emitted: null });
     this.dirty.add(key);
     if (!entry || durablyChanged(before, after)) this.unsaved.add(key);
+    this.gateways.track(key, after); // gateway leases
+  }
+
+  /**
+   * Gateway leases (gateway-leases.ts): the gateway is gone up to `deadUpTo`; ends, for the users
+   * `keys`, the open sessions last heard through it by then (the core's endGatewaySessions). The
+   * changed users are flushed by the next flush and saved by the next checkpoint.
+   */
+  endGatewaySessions(gatewayId: string, deadUpTo: number, now: number, keys: Iterable<string>): number {
+    let changed = 0;
+    for (const key of keys) {
+      const entry = this.entries.get(key);
+      if (entry?.kind !== 'user') continue;
+      const after = endGatewaySessions(entry.state, gatewayId, deadUpTo, now, this.cfg);
+      this.gateways.track(key, after);
+      if (after === entry.state) continue;
+      entry.state = after;
+      this.dirty.add(key);
+      this.unsaved.add(key);
+      changed++;
+    }
+    return changed;
   }
 
   applyRoom(event: RoomEvent, now: number): void {

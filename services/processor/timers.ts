@@ -3,6 +3,7 @@
  * its earliest one and costs O(tasks + due keys). A tick also retries a failed flush and takes the
  * task's checkpoint when the commit interval has passed.
  */
+import type { GatewayLeases } from './gateway-leases';
 import type { ProcessorMetrics } from './metrics';
 import type { OutRecord } from './record-collector';
 import { withLock, type TaskManager, type TaskSlot } from './task-manager';
@@ -23,6 +24,8 @@ export interface TimerOptions {
    */
   readonly watermarkIntervalMs: number | null;
   readonly watermarkRecord: (partition: number, watermark: number, now: number) => OutRecord;
+  /** Gateway leases (gateway-leases.ts): sessions of gateways whose lease ran out end before the flush. Null: none. */
+  readonly gatewayLeases?: Pick<GatewayLeases, 'due' | 'apply'> | null;
 }
 
 export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
@@ -41,7 +44,8 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
     // Catching up, timers wait for the checkpoint like the batches' snapshots do.
     const due = next !== null && next <= now && (!slot.catchingUp || checkpointDue);
     const watermarkDue = o.watermarkIntervalMs !== null && now - (lastWatermark.get(slot) ?? 0) >= o.watermarkIntervalMs;
-    if (!due && (task.pending === 0 || slot.catchingUp) && !writer.hasPendingOutputs && !checkpointDue && !watermarkDue) return;
+    const leasesDue = !slot.catchingUp && (o.gatewayLeases?.due(task, now) ?? false); // gateway leases
+    if (!due && !leasesDue && (task.pending === 0 || slot.catchingUp) && !writer.hasPendingOutputs && !checkpointDue && !watermarkDue) return;
     const timer = o.metrics.batchSeconds.startTimer({ source: 'timer' });
     await withLock(slot, async () => {
       if (!o.mayWrite(slot)) return;
@@ -51,6 +55,7 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
           if (watermarkDue) lastWatermark.set(slot, at); // no watermark while outputs are deferred
           return;
         }
+        o.gatewayLeases?.apply(task, at); // gateway leases: ends sessions of gateways gone, flushed below
         task.fireDue(at);
         const watermark = watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : [];
         if (task.pending > 0 || writer.hasPendingOutputs || watermark.length) await writer.emit(task.pending > 0 ? task.flush(at) : null, [], watermark, null);

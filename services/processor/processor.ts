@@ -271,7 +271,9 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         const { dlq, rerouted } = await applyBatch(slot, batch.topic, batch.partition, batch.messages, role, now);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         const wasCatchingUp = slot.catchingUp;
-        slot.catchingUp = Number(batch.offsetLag()) > catchUpLagRecords;
+        const lag = Number(batch.offsetLag());
+        metrics.inputLag.set({ topic: role, partition: String(batch.partition) }, lag);
+        slot.catchingUp = lag > catchUpLagRecords;
         const interval = slot.catchingUp ? catchUpIntervalMs : commitIntervalMs;
         const checkpointNow = (wasCatchingUp && !slot.catchingUp) || clock() - slot.writer.lastCheckpointAt >= interval;
         // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaEnv, parseEnv, type KafkaEnv } from '../../services/platform/config';
 
-export const PHASES = ['throughput', 'restore', 'offline', 'latency', 'gateway'] as const;
+export const PHASES = ['throughput', 'restore', 'offline', 'latency', 'capacity', 'gateway'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -37,6 +37,9 @@ const benchEnv = z.object({
   BENCH_RUN_TIMEOUT_S: int(300),
   /** The java used for Kafka's ConsumerPerformance (Kafka 3.9 tools run on 11+). */
   BENCH_JAVA: z.string().default(process.env['JAVA_HOME'] ? `${process.env['JAVA_HOME']}/bin/java` : 'java'),
+  /** Live-capacity phase: heartbeat rates tried in order (each for BENCH_CAPACITY_SECONDS) until one is not sustained. */
+  BENCH_CAPACITY_RATES: z.string().regex(/^\d+(,\d+)*$/).default('20000,40000,60000,80000'),
+  BENCH_CAPACITY_SECONDS: z.coerce.number().int().min(10).max(600).default(60),
   /** Keep the bench's topics and data dirs afterwards (debugging); default: delete them. */
   BENCH_KEEP: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
   /** Extra node arguments for processor children, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
@@ -56,6 +59,8 @@ export interface BenchConfig {
   readonly gatewaySeconds: number;
   readonly gatewayInFlight: number;
   readonly phases: ReadonlySet<Phase>;
+  readonly capacityRates: readonly number[];
+  readonly capacitySeconds: number;
   readonly runTimeoutMs: number;
   readonly java: string;
   readonly keep: boolean;
@@ -91,6 +96,8 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     gatewaySeconds: b.BENCH_GATEWAY_SECONDS,
     gatewayInFlight: b.BENCH_GATEWAY_IN_FLIGHT,
     phases: phases as Set<Phase>,
+    capacityRates: b.BENCH_CAPACITY_RATES.split(',').map(Number),
+    capacitySeconds: b.BENCH_CAPACITY_SECONDS,
     runTimeoutMs: b.BENCH_RUN_TIMEOUT_S * 1000,
     java: b.BENCH_JAVA,
     keep: b.BENCH_KEEP,

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { CeilingResult, KafkaPerfResult } from './ceiling';
 import type { GatewayResult } from './gateway';
 import type { LiveResult } from './live';
+import type { CapacityResult } from './capacity';
 import type { machine, Distribution } from './measure';
 import type { OfflineResult } from './offline';
 import type { PrefillResult } from './prefill';
@@ -40,6 +41,7 @@ export interface BenchResults {
   restore?: RestoreResult[];
   offlineDetection?: { idle?: OfflineResult & { thresholds: Record<string, string> }; underLoad?: OfflineResult };
   live?: LiveResult | { skipped: string };
+  capacity?: CapacityResult;
   gateway?: GatewayResult;
   /** Phases that failed, with the error: the other figures are still valid. */
   errors: Array<{ phase: string; error: string }>;
@@ -84,6 +86,12 @@ export function table(r: BenchResults): string {
   const o = r.offlineDetection;
   if (o?.idle) rows.push([`offline detection, idle (offline ${n(o.idle.offlineAfterMs)} ms)`, `${ms(o.idle.visibleDelayMs)}${o.idle.missing ? `, ${o.idle.missing} missing` : ''}`]);
   if (o?.underLoad) rows.push([`offline detection, under load (${n(o.underLoad.offlineAfterMs)} ms)`, `${ms(o.underLoad.visibleDelayMs)}${o.underLoad.missing ? `, ${o.underLoad.missing} missing` : ''}`]);
+  if (r.capacity) {
+    rows.push(['live capacity (watermark leases)', `highest sustained ${n(r.capacity.highestSustained)} heartbeats/s for ${r.capacity.seconds} s`]);
+    for (const st of r.capacity.steps) {
+      rows.push([`  ${n(st.targetRate)}/s`, `${st.sustained ? 'sustained' : `NOT sustained: ${st.why}`}; achieved ${n(st.achievedRate)}/s, ${n(st.sessions)} sessions; input lag p50 ${n(st.inputLag.p50)}, max ${n(st.inputLag.max)}; SSE ${ms(st.latency.all)}; ${st.outputPerHeartbeat} output records per heartbeat`]);
+    }
+  }
   if (r.live && 'skipped' in r.live) rows.push(['SSE latency', `skipped: ${r.live.skipped}`]);
   else if (r.live) {
     const l = r.live;

@@ -27,6 +27,7 @@ import { livePhase } from './live';
 import { load1, machine } from './measure';
 import { OFFLINE_THRESHOLDS, offlineIdlePhase } from './offline';
 import { processorPhases, THROUGHPUT_THRESHOLDS } from './processor-phases';
+import { capacityPhase } from './capacity';
 import { table, writeResults, type BenchResults, type PhaseRunner } from './report';
 
 const log = (s: string) => console.log(`[bench] ${s}`);
@@ -103,6 +104,12 @@ async function main(): Promise<boolean> {
           results.offlineDetection = { ...results.offlineDetection, underLoad: live.offlineUnderLoad };
         });
       }
+    }
+    if (cfg.phases.has('capacity')) {
+      await phase('live capacity', async () => {
+        log(`live capacity: ${cfg.capacityRates.join(', ')} heartbeats/s, ${cfg.capacitySeconds} s each, watermark lease mode…`);
+        results.capacity = await capacityPhase(cfg, admin, kafka, (prefix) => AvroSerde.create(registry, prefix));
+      });
     }
     if (cfg.phases.has('gateway')) {
       await phase('gateway', async () => {

@@ -24,7 +24,7 @@ import { endTotal } from './kafka-admin';
 import { sseLatency, type LatencyResult } from './latency';
 import { distribution, sleep, type Distribution } from './measure';
 import { Population } from './population';
-import { startProcessorChild, startQueryChild } from './services';
+import { processorInputLag, startProcessorChild, startQueryChild } from './services';
 
 export interface CapacityStep {
   readonly targetRate: number;
@@ -48,13 +48,6 @@ export interface CapacityResult {
 const WATERMARK_MODE = { PRESENCE_SNAPSHOT_LEASES: 'watermark' };
 const OUTPUTS: readonly TopicRole[] = ['snapshot', 'roomSnapshot', 'changes', 'storeChangelog', 'watermark', 'dlq'];
 
-async function inputLag(metricsUrl: string): Promise<number> {
-  const text = await (await fetch(metricsUrl)).text();
-  let total = 0;
-  for (const line of text.split('\n')) if (line.startsWith('presence_processor_input_lag_records{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return total;
-}
-
 async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix: string) => Promise<AvroSerde>, rate: number): Promise<CapacityStep> {
   const prefix = `${cfg.runId}-cap${rate}.`;
   await provisionTopics(admin, { prefix, partitions: cfg.partitions, replicationFactor: 1 });
@@ -74,10 +67,9 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
     }, join(cfg.workDir, `load-cap${rate}.log`));
     const started = await load.waitLog((l) => l.msg === 'load started', 60_000, 'load start');
     console.log(`[bench]   capacity ${rate}/s: ${String(started['sessions'])} sessions; warming up`);
-    const metricsUrl = `${processor.url}/metrics`;
-    const warmStart = Date.now();
+        const warmStart = Date.now();
     await sleep(intervalMs);
-    while ((await inputLag(metricsUrl).catch(() => Infinity)) > rate && Date.now() - warmStart < 3 * intervalMs) await sleep(1_000);
+    while ((await processorInputLag(processor.url).catch(() => Infinity)) > rate && Date.now() - warmStart < 3 * intervalMs) await sleep(1_000);
     const outputs = OUTPUTS.map((r) => topicName(r, prefix));
     const heartbeatTopic = topicName('heartbeat', prefix);
     const before = await Promise.all([heartbeatTopic, ...outputs].map((t) => endTotal(admin, t)));
@@ -85,7 +77,7 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        lags.push(await inputLag(metricsUrl).catch(() => NaN));
+        lags.push(await processorInputLag(processor.url).catch(() => NaN));
         await sleep(2_000);
       }
     })();

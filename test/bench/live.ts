@@ -14,12 +14,11 @@ import { topicName } from '../../services/contract/topics';
 import { mintToken } from '../../services/platform/auth';
 import { Child } from './child';
 import type { BenchConfig } from './config';
-import { groupLag } from './kafka-admin';
 import { sseLatency, type LatencyResult } from './latency';
 import { cpuSeconds, distribution, load1, MiB, sleep, type Distribution } from './measure';
 import { offlineDetection, type OfflineResult } from './offline';
 import { Population } from './population';
-import { startProcessorChild, startQueryChild } from './services';
+import { processorInputLag, startProcessorChild, startQueryChild } from './services';
 
 export interface LiveResult {
   readonly load: {
@@ -31,7 +30,7 @@ export interface LiveResult {
     /** Records the generator could not send on schedule (it was starved of CPU or the broker was slow). */
     readonly behind: number | null;
   };
-  /** Records not yet committed by the processor, sampled every 2 s during the window (samples in order: a rising series means it cannot keep up). */
+  /** Records behind the input partitions' ends at the processor's fetch position, sampled every 2 s during the window (samples in order: a rising series means it cannot keep up). */
   readonly processorLag: Distribution & { readonly atStart: number | null; readonly atEnd: number | null; readonly samples: number[] };
   /** From the load's start to the window's: one interval, plus up to one more while the processor had over 1 s of lag. */
   readonly warmUpSeconds: number;
@@ -64,13 +63,12 @@ export async function livePhase(cfg: BenchConfig, admin: Admin, kafka: Kafka, se
     // One full interval: every session has beaten once, so the population is Online before probing.
     // That first wave (every user new) costs the processor more than the steady state; give it up
     // to one more interval to work off its lag, so the window measures the steady state if there is one.
-    const inputs = [topicName('heartbeat', prefix), topicName('override', prefix)];
     const warmStart = Date.now();
     await sleep(intervalMs);
-    let lagAtStart = await groupLag(admin, groupId, inputs).catch(() => NaN);
+    let lagAtStart = await processorInputLag(processor.url).catch(() => NaN);
     while (!(lagAtStart <= cfg.liveRate) && Date.now() - warmStart < 2 * intervalMs) {
       await sleep(1_000);
-      lagAtStart = await groupLag(admin, groupId, inputs).catch(() => NaN);
+      lagAtStart = await processorInputLag(processor.url).catch(() => NaN);
     }
     const warmUpSeconds = (Date.now() - warmStart) / 1000;
 
@@ -78,7 +76,7 @@ export async function livePhase(cfg: BenchConfig, admin: Admin, kafka: Kafka, se
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        lags.push(await groupLag(admin, groupId, inputs).catch(() => NaN));
+        lags.push(await processorInputLag(processor.url).catch(() => NaN));
         await sleep(2_000);
       }
     })();
@@ -104,7 +102,7 @@ export async function livePhase(cfg: BenchConfig, admin: Admin, kafka: Kafka, se
     if (offlineR.status === 'rejected') throw offlineR.reason;
     const [latency, offlineUnderLoad] = [latencyR.value, offlineR.value];
     const coresUsed = cpuOf();
-    const atEnd = await groupLag(admin, groupId, inputs).catch(() => null);
+    const atEnd = await processorInputLag(processor.url).catch(() => null);
     const rssMiB = { processor: MiB(processor.child.rssKiB()), query: MiB(query.child.rssKiB()) };
     const loadAverage = load1();
     await load.stop();

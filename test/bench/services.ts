@@ -51,3 +51,14 @@ export async function startQueryChild(cfg: BenchConfig, o: { prefix: string; sec
   }, join(cfg.workDir, 'query.log'));
   return { child, url: `http://127.0.0.1:${port}` };
 }
+
+/**
+ * Records behind the ends of the processor's input partitions, from its /metrics (its fetch
+ * position after each batch). Committed offsets are not the measure: they advance per checkpoint.
+ */
+export async function processorInputLag(processorUrl: string): Promise<number> {
+  const text = await (await fetch(`${processorUrl}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n')) if (line.startsWith('presence_processor_input_lag_records{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  return total;
+}

@@ -76,7 +76,8 @@ export class Stack {
   snaps: SnapRecord[] = [];
   latest = new Map<string, SnapRecord>();
   versionRegressions = new Set<string>();
-  staleWrites: SnapRecord[] = [];
+  /** Snapshots whose override is older than one the reader already saw for the key (`after`: that seq). */
+  staleWrites: Array<SnapRecord & { after: number }> = [];
   private maxSeq = new Map<string, number>();
   private lastVersion = new Map<string, number>();
   private ackedOverridesLog = new Map<string, number[]>();
@@ -176,7 +177,7 @@ export class Stack {
         if (lastV !== undefined && r.version < lastV) this.versionRegressions.add(key);
         this.lastVersion.set(key, Math.max(lastV ?? 0, r.version));
         const max = this.maxSeq.get(key);
-        if (max !== undefined && (r.seq === null || r.seq < max)) this.staleWrites.push(r);
+        if (max !== undefined && (r.seq === null || r.seq < max)) this.staleWrites.push({ ...r, after: max });
         if (r.seq !== null) this.maxSeq.set(key, Math.max(max ?? -1, r.seq));
         this.latest.set(key, r);
       },
@@ -409,6 +410,7 @@ export class Stack {
       overridesLost: { query: last.queryOverrideLost.length, topic: last.topicOverrideLost.length, users: [...new Set([...last.queryOverrideLost, ...last.topicOverrideLost])] },
       keysLost: { query: last.queryKeysLost.length, topic: last.topicKeysLost.length, users: [...new Set([...last.queryKeysLost, ...last.topicKeysLost])] },
       convergedMs, versionRegressions: this.versionRegressions.size, staleWrites: this.staleWrites.length,
+      staleSample: this.staleWrites.slice(0, 8).map((r) => `${r.key} p${r.partition} v${r.version} c${r.seq} after c${r.after} at ${new Date(r.t).toISOString().slice(11, 23)} by ${r.writer}`),
       stalledPartitions: lagging.length, stalledDetail: lagging, dlq, query5xx, queryNoAnswer, probes: this.probes.length,
       snapshots: this.snaps.length,
     };
@@ -448,6 +450,7 @@ export interface Audit {
   convergedMs: number;
   versionRegressions: number;
   staleWrites: number;
+  staleSample: string[];
   stalledPartitions: number;
   stalledDetail: string[];
   dlq: number;

@@ -47,7 +47,7 @@ export interface Ctx {
 }
 
 /** One snapshot as the reader saw it; `writer` is the record batch's producer id and epoch (kafkajs' batchContext). */
-export interface SnapRecord { t: number; partition: number; key: string; version: number; seq: number | null; devices: number; writer: string }
+export interface SnapRecord { t: number; partition: number; key: string; version: number; seq: number | null; devices: number; writer: string; progress: boolean }
 
 const seqOf = (text: string | null | undefined): number | null => {
   const m = /^c(\d+)$/.exec(text ?? '');
@@ -171,13 +171,15 @@ export class Stack {
         const key = message.key?.toString() ?? '';
         const s: PresenceSnapshot = await this.serde.decode('snapshot', message.value);
         const ctx = (message as unknown as { batchContext?: { producerId?: string; producerEpoch?: number } }).batchContext;
-        const r: SnapRecord = { t: Date.now(), partition, key, version: s.version, seq: seqOf(s.override?.customText), devices: s.devices.length, writer: `${ctx?.producerId}/${ctx?.producerEpoch}` };
+        const r: SnapRecord = { t: Date.now(), partition, key, version: s.version, seq: seqOf(s.override?.customText), devices: s.devices.length, writer: `${ctx?.producerId}/${ctx?.producerEpoch}`, progress: false };
         this.snaps.push(r);
         const lastV = this.lastVersion.get(key);
         if (lastV !== undefined && r.version < lastV) this.versionRegressions.add(key);
         this.lastVersion.set(key, Math.max(lastV ?? 0, r.version));
         const max = this.maxSeq.get(key);
         if (max !== undefined && (r.seq === null || r.seq < max)) this.staleWrites.push({ ...r, after: max });
+        // Progress: a newer override than any seen for the key (only input processing makes one).
+        r.progress = r.seq !== null && r.seq > (max ?? -1);
         if (r.seq !== null) this.maxSeq.set(key, Math.max(max ?? -1, r.seq));
         this.latest.set(key, r);
       },
@@ -312,14 +314,17 @@ export class Stack {
     return inWindow.filter((p) => p.status >= 200 && p.status < 300).length / inWindow.length;
   }
 
-  /** Longest gap between snapshot arrivals on any partition within [from, to] (ms), and the partition. */
-  maxPause(from: number, to: number, partitions?: readonly number[]): { ms: number; partition: number } {
-    let worst = { ms: 0, partition: -1 };
+  /**
+   * Longest gap between progress snapshots (a newer override for its key: input was processed;
+   * timer and lease snapshots do not count) on any partition within [from, to] (ms), and the partition.
+   */
+  maxPause(from: number, to: number, partitions?: readonly number[]): { ms: number; partition: number; end: number } {
+    let worst = { ms: 0, partition: -1, end: from };
     for (const p of partitions ?? Array.from({ length: PARTITIONS }, (_, i) => i)) {
-      const ts = this.snaps.filter((s) => s.partition === p && s.t >= from && s.t <= to).map((s) => s.t);
+      const ts = this.snaps.filter((s) => s.progress && s.partition === p && s.t >= from && s.t <= to).map((s) => s.t);
       let prev = from;
       for (const t of [...ts, to]) {
-        if (t - prev > worst.ms) worst = { ms: t - prev, partition: p };
+        if (t - prev > worst.ms) worst = { ms: t - prev, partition: p, end: t };
         prev = t;
       }
     }
@@ -327,7 +332,7 @@ export class Stack {
   }
 
   firstSnapshotAfter(t: number, partitions: readonly number[]): number | null {
-    const firsts = partitions.map((p) => this.snaps.find((s) => s.partition === p && s.t > t)?.t ?? null);
+    const firsts = partitions.map((p) => this.snaps.find((s) => s.progress && s.partition === p && s.t > t)?.t ?? null);
     return firsts.some((f) => f === null) ? null : Math.max(...(firsts as number[]));
   }
 

@@ -58,6 +58,7 @@ export class Stack {
   readonly prefix: string;
   readonly groupId: string;
   readonly users: string[];
+  private readonly loadUsers: Set<string>;
   private tokens = new Map<string, string>();
   private observerToken = '';
   serde!: AvroSerde;
@@ -78,6 +79,8 @@ export class Stack {
   versionRegressions = new Set<string>();
   /** Snapshots whose override is older than one the reader already saw for the key (`after`: that seq). */
   staleWrites: Array<SnapRecord & { after: number }> = [];
+  /** Snapshots that list no device for a key whose previous snapshot listed one (the load never disconnects). */
+  deviceDrops: SnapRecord[] = [];
   private maxSeq = new Map<string, number>();
   private lastVersion = new Map<string, number>();
   private ackedOverridesLog = new Map<string, number[]>();
@@ -89,6 +92,7 @@ export class Stack {
     this.prefix = `${ctx.runId}-${name}.`;
     this.groupId = `${this.prefix}processor`;
     this.users = Array.from({ length: opts.users ?? 24 }, (_, i) => `u${String(i).padStart(2, '0')}`);
+    this.loadUsers = new Set(this.users);
   }
 
   topic(role: TopicRole): string {
@@ -181,6 +185,8 @@ export class Stack {
         // Progress: a newer override than any seen for the key (only input processing makes one).
         r.progress = r.seq !== null && r.seq > (max ?? -1);
         if (r.seq !== null) this.maxSeq.set(key, Math.max(max ?? -1, r.seq));
+        const prev = this.latest.get(key);
+        if (prev && prev.devices > 0 && r.devices === 0 && this.loadUsers.has(key)) this.deviceDrops.push(r);
         this.latest.set(key, r);
       },
     });
@@ -415,6 +421,8 @@ export class Stack {
       overridesLost: { query: last.queryOverrideLost.length, topic: last.topicOverrideLost.length, users: [...new Set([...last.queryOverrideLost, ...last.topicOverrideLost])] },
       keysLost: { query: last.queryKeysLost.length, topic: last.topicKeysLost.length, users: [...new Set([...last.queryKeysLost, ...last.topicKeysLost])] },
       convergedMs, versionRegressions: this.versionRegressions.size, staleWrites: this.staleWrites.length,
+      deviceDrops: this.deviceDrops.length,
+      deviceDropSample: this.deviceDrops.slice(0, 5).map((r) => `${r.key} p${r.partition} v${r.version} at ${new Date(r.t).toISOString().slice(11, 23)} by ${r.writer}`),
       staleSample: this.staleWrites.slice(0, 8).map((r) => `${r.key} p${r.partition} v${r.version} c${r.seq} after c${r.after} at ${new Date(r.t).toISOString().slice(11, 23)} by ${r.writer}`),
       stalledPartitions: lagging.length, stalledDetail: lagging, dlq, query5xx, queryNoAnswer, probes: this.probes.length,
       snapshots: this.snaps.length,
@@ -456,6 +464,8 @@ export interface Audit {
   versionRegressions: number;
   staleWrites: number;
   staleSample: string[];
+  deviceDrops: number;
+  deviceDropSample: string[];
   stalledPartitions: number;
   stalledDetail: string[];
   dlq: number;

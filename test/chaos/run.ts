@@ -26,7 +26,7 @@ const ROOT = resolve(__dirname, '../..');
 const log = (s: string) => console.log(`[chaos] ${new Date().toISOString().slice(11, 19)} ${s}`);
 
 function table(results: readonly ScenarioResult[]): string {
-  const head = ['scenario', 'acked hb/ovr', 'gw non-2xx', 'acked lost', 'ovr lost q/t', 'keys lost q/t', 'ver. regr.', 'stale writes', 'stalled', 'query 5xx', 'figures', 'result'];
+  const head = ['scenario', 'acked hb/ovr', 'gw non-2xx', 'acked lost', 'ovr lost q/t', 'keys lost q/t', 'ver. regr.', 'stale ovr', 'dev drops', 'stalled', 'query 5xx', 'figures', 'result'];
   const rows = results.map((r) => {
     const a = r.audit;
     const figures = Object.entries(r.figures).filter(([k]) => k !== 'staleWrites').map(([k, v]) => `${k}=${v}`).join(' ');
@@ -34,8 +34,8 @@ function table(results: readonly ScenarioResult[]): string {
     return [
       r.name, a ? `${a.acked.heartbeat}/${a.acked.override}` : '-', non2xx === null ? '-' : String(non2xx), a ? String(a.ackedLostInLog) : '-',
       a ? `${a.overridesLost.query}/${a.overridesLost.topic}` : '-', a ? `${a.keysLost.query}/${a.keysLost.topic}` : '-',
-      a ? String(a.versionRegressions) : '-', a ? String(a.staleWrites) : '-', a ? String(a.stalledPartitions) : '-', a ? String(a.query5xx) : '-',
-      figures || '-', r.failures.length ? 'FAIL' : 'ok',
+      a ? String(a.versionRegressions) : '-', a ? String(a.staleWrites) : '-', a ? String(a.deviceDrops) : '-', a ? String(a.stalledPartitions) : '-', a ? String(a.query5xx) : '-',
+      figures || '-', r.failures.length ? 'FAIL' : a && (a.staleWrites || a.deviceDrops) ? 'ok*' : 'ok',
     ];
   });
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -93,7 +93,14 @@ async function main(): Promise<boolean> {
   }
   const failed = results.filter((r) => r.failures.length);
   console.log(`\n${table(results)}\n`);
+  if (results.some((r) => r.audit && (r.audit.staleWrites || r.audit.deviceDrops))) {
+    console.log('  ok*: nothing lost, but after the fault readers were sent snapshots older than ones already published (stale ovr: an older override; dev drops: the live device missing)');
+  }
   for (const r of results) for (const n of r.notes) console.log(`  ${r.name}: ${n}`);
+  for (const r of results) {
+    if (r.audit?.staleWrites) console.log(`  ${r.name}: stale override snapshots (older than one already published): ${r.audit.staleSample.join('; ')}`);
+    if (r.audit?.deviceDrops) console.log(`  ${r.name}: snapshots without the live device: ${r.audit.deviceDropSample.join('; ')}`);
+  }
   for (const r of failed) for (const f of r.failures) console.log(`  FAIL ${r.name}: ${f}`);
   console.log(`\n${results.length - failed.length}/${results.length} scenarios ok in ${Math.round((Date.now() - started) / 1000)} s; results: ${join(outDir, 'results.json')}; logs: ${workDir}`);
   if (!failed.length) rmSync(workDir, { recursive: true, force: true });

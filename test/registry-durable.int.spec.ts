@@ -89,7 +89,8 @@ describe('durable schema registry', () => {
     await withAdmin((admin) => provisionTopics(admin, { prefix, partitions: 2, replicationFactor: env.TOPIC_REPLICATION_FACTOR }));
     const registry = createRegistry(url);
     const serde = await AvroSerde.create(registry, prefix);
-    const v2 = await evolvedHeartbeat(registry, prefix);
+    // Another client registers v2: the processor's client would otherwise hold it in its cache.
+    const v2 = await evolvedHeartbeat(createRegistry(url), prefix);
     const dir = mkdtempSync(join(tmpdir(), 'presence-regrestart-'));
     const latest = new Map<string, PresenceSnapshot>();
     const watch = testKafka().consumer({ groupId: `${prefix}watch`, maxWaitTimeInMs: 50 });

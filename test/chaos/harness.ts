@@ -77,6 +77,10 @@ export class Stack {
   snaps: SnapRecord[] = [];
   latest = new Map<string, SnapRecord>();
   versionRegressions = new Set<string>();
+  /** Snapshots whose version is below one the reader already saw for the key (`after`: that version). */
+  regressions: Array<SnapRecord & { after: number }> = [];
+  /** Producer id/epoch → when the reader first saw a snapshot of it. */
+  writersSeen = new Map<string, number>();
   /** Snapshots whose override is older than one the reader already saw for the key (`after`: that seq). */
   staleWrites: Array<SnapRecord & { after: number }> = [];
   /** Snapshots that list no device for a key whose previous snapshot listed one (the load never disconnects). */
@@ -178,7 +182,11 @@ export class Stack {
         const r: SnapRecord = { t: Date.now(), partition, key, version: s.version, seq: seqOf(s.override?.customText), devices: s.devices.length, writer: `${ctx?.producerId}/${ctx?.producerEpoch}`, progress: false };
         this.snaps.push(r);
         const lastV = this.lastVersion.get(key);
-        if (lastV !== undefined && r.version < lastV) this.versionRegressions.add(key);
+        if (lastV !== undefined && r.version < lastV) {
+          this.versionRegressions.add(key);
+          this.regressions.push({ ...r, after: lastV });
+        }
+        if (!this.writersSeen.has(r.writer)) this.writersSeen.set(r.writer, r.t);
         this.lastVersion.set(key, Math.max(lastV ?? 0, r.version));
         const max = this.maxSeq.get(key);
         if (max !== undefined && (r.seq === null || r.seq < max)) this.staleWrites.push({ ...r, after: max });
@@ -421,6 +429,7 @@ export class Stack {
       overridesLost: { query: last.queryOverrideLost.length, topic: last.topicOverrideLost.length, users: [...new Set([...last.queryOverrideLost, ...last.topicOverrideLost])] },
       keysLost: { query: last.queryKeysLost.length, topic: last.topicKeysLost.length, users: [...new Set([...last.queryKeysLost, ...last.topicKeysLost])] },
       convergedMs, versionRegressions: this.versionRegressions.size, staleWrites: this.staleWrites.length,
+      regressionSample: this.regressions.slice(0, 8).map((r) => `${r.key} p${r.partition} v${r.version} after v${r.after} c${r.seq} at ${new Date(r.t).toISOString().slice(11, 23)} by ${r.writer}`),
       deviceDrops: this.deviceDrops.length,
       deviceDropSample: this.deviceDrops.slice(0, 5).map((r) => `${r.key} p${r.partition} v${r.version} at ${new Date(r.t).toISOString().slice(11, 23)} by ${r.writer}`),
       staleSample: this.staleWrites.slice(0, 8).map((r) => `${r.key} p${r.partition} v${r.version} c${r.seq} after c${r.after} at ${new Date(r.t).toISOString().slice(11, 23)} by ${r.writer}`),
@@ -466,6 +475,7 @@ export interface Audit {
   staleSample: string[];
   deviceDrops: number;
   deviceDropSample: string[];
+  regressionSample: string[];
   stalledPartitions: number;
   stalledDetail: string[];
   dlq: number;

@@ -99,6 +99,7 @@ async function main(): Promise<boolean> {
   for (const r of results) for (const n of r.notes) console.log(`  ${r.name}: ${n}`);
   for (const r of results) {
     if (r.audit?.staleWrites) console.log(`  ${r.name}: stale override snapshots (older than one already published): ${r.audit.staleSample.join('; ')}`);
+    if (r.audit?.versionRegressions) console.log(`  ${r.name}: version regressions: ${r.audit.regressionSample.join('; ')}`);
     if (r.audit?.deviceDrops) console.log(`  ${r.name}: snapshots without the live device: ${r.audit.deviceDropSample.join('; ')}`);
   }
   for (const r of failed) for (const f of r.failures) console.log(`  FAIL ${r.name}: ${f}`);

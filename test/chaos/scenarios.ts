@@ -109,12 +109,13 @@ export const processorKill = (ctx: Ctx) => {
     await until(() => s.firstSnapshotAfter(takeoverAt, parts) !== null, 20_000);
     await sleep(4_000);
     const first = s.firstSnapshotAfter(killedAt, parts);
+    // Handover: until the slowest of the killed member's partitions made progress again.
     const pause = s.maxPause(killedAt - 1_000, Date.now(), parts);
     const audit = await s.finish();
     return {
       audit,
       figures: {
-        killedPartitions: parts.join(','), handoverS: secs(first === null ? null : first - killedAt), takeoverS: secs(tookOver ? takeoverAt - killedAt : null),
+        killedPartitions: parts.join(','), handoverS: secs(pause.end - killedAt), takeoverS: secs(tookOver ? takeoverAt - killedAt : null),
         pauseS: secs(pause.ms), staleWrites: audit.staleWrites,
       },
       notes: [`session timeout ${SESSION_TIMEOUT_MS} ms: the survivor gets the partitions only after it`],
@@ -147,7 +148,13 @@ export const zombie = (guarantee: Guarantee) => (ctx: Ctx) => {
     const rejoinAt = (rejoin?.time as number | undefined) ?? null;
     await sleep(8_000);
     const windowEnd = (rejoinAt ?? resumedAt + 20_000) + 200;
-    const zombieWrites = s.snaps.filter((r) => r.t >= resumedAt && r.t <= windowEnd && aWriters.has(r.writer));
+    // The paused member's writes between its resume and its rejoin: by its producers of before the
+    // pause, or by a producer first seen after the resume (it replaces its producer after a failed send).
+    const newWriters = new Set([...s.writersSeen].filter(([, t]) => t >= resumedAt && t <= windowEnd).map(([w]) => w));
+    const zombieWrites = s.snaps.filter((r) => r.t >= resumedAt && r.t <= windowEnd && (aWriters.has(r.writer) || newWriters.has(r.writer)));
+    const aReplaced = a.child.lines.filter((l) => l.msg === 'producer replaced after a failed send' && (l.time ?? 0) >= resumedAt && (l.time ?? 0) <= windowEnd).length;
+    const aFailedWrites = a.child.lines.filter((l) => typeof l.msg === 'string' && l.msg.endsWith('failed; retried') && (l.time ?? 0) >= resumedAt && (l.time ?? 0) <= windowEnd)
+      .map((l) => `${l.msg} (partition ${String(l['partition'])}: ${String(l['err'])})`);
     const staleAfterResume = s.staleWrites.filter((r) => r.t >= resumedAt).length;
     const audit = await s.finish();
     const lostTasks = a.child.lines.some((l) => typeof l.msg === 'string' && l.msg.includes('lost its tasks while out of touch'));
@@ -160,6 +167,7 @@ export const zombie = (guarantee: Guarantee) => (ctx: Ctx) => {
       notes: [
         `A's writers (producer id/epoch) before the pause: ${[...aWriters].join(' ') || 'none seen'}; zombie window: resume to A's first assignment log line after it${rejoinAt === null ? ' (none within 20 s)' : ''}`,
         `A logged "lost its tasks while out of touch": ${lostTasks}`,
+        `between resume and rejoin A replaced its producer ${aReplaced} times; writers first seen then: ${[...newWriters].join(' ') || 'none'}; A's failed writes then: ${aFailedWrites.slice(0, 3).join('; ') || 'none'}`,
       ],
       expect: [
         [zombieWrites.length === 0, `${zombieWrites.length} snapshots written by the resumed member before it rejoined (${zombieWrites.slice(0, 5).map((r) => `${r.key}@v${r.version} p${r.partition}`).join(', ')})`],

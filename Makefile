@@ -63,6 +63,9 @@ query: provision build ## Run the query service in the foreground (needs AUTH_JW
 bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency, gateway; ~8 min; .infra/bench/results.json
 	tsx test/bench/run.ts
 
+chaos: node_modules/.installed ## Fault suite: its own 3-node cluster + registry (ports 29192-29197/28181), 8 scenarios, one table; ~7 min; .infra/chaos/results.json
+	tsx test/chaos/run.ts
+
 check-lifecycle: ## make up twice then down twice leaves no process of ours behind
 	bash infra/check-lifecycle.sh
 
@@ -72,4 +75,4 @@ check-connection: ## make up on other ports (29092/28081), then make provision a
 clean: down ## Stop everything and delete broker and registry data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log .infra/registry/data coverage
 
-.PHONY: help chromium deps up down build provision processor query gate gateway bench typecheck types unit int test demo check-lifecycle check-connection clean
+.PHONY: help chromium deps up down build provision processor query gate gateway bench chaos typecheck types unit int test demo check-lifecycle check-connection clean

@@ -9,8 +9,13 @@ import { resolve } from 'node:path';
 import type { Admin, Consumer, EachMessagePayload, Kafka } from 'kafkajs';
 import { kafkaEnv, parseEnv, withConnectionFile, type KafkaEnv } from '../services/platform/config';
 import { createKafka } from '../services/platform/kafka';
+import { SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import * as avro from 'avsc';
+import type { PresenceHeartbeat } from '../services/contract/avro-types';
 import { provisionTopics } from '../services/contract/provision';
+import { expandSchema, loadNamedSchemas } from '../services/contract/schemas';
 import { AvroSerde, createRegistry } from '../services/contract/serde';
+import { TOPICS, valueSubject } from '../services/contract/topics';
 
 /** The test broker and registry: the environment's, else what `make up` started (connection.env), else the defaults. */
 export const env: KafkaEnv = parseEnv(kafkaEnv, { ...withConnectionFile(process.env), LOG_LEVEL: 'silent' });
@@ -119,3 +124,23 @@ export async function freePort(): Promise<number> {
 /** The independent Python client (infra/pyclient.sh): PYCLIENT_PYTHON, else the venv under INFRA_DIR (or .infra). */
 export const pythonClient = process.env['PYCLIENT_PYTHON']
   ?? resolve(process.env['INFRA_DIR'] ?? resolve(ROOT, '.infra'), 'pyclient/bin/python');
+
+/**
+ * Registers a second, BACKWARD-compatible version of the heartbeat schema under `prefix` (one extra
+ * optional field) and returns an encoder for it: records a reader has never seen the id of, so it
+ * must ask the registry for the writer schema the first time one arrives.
+ */
+export async function evolvedHeartbeat(registry: SchemaRegistry, prefix: string): Promise<{ id: number; encode: (v: PresenceHeartbeat) => Buffer }> {
+  const base = expandSchema(TOPICS.heartbeat.valueSchema as string, loadNamedSchemas()) as { fields: unknown[] };
+  const schema = { ...base, fields: [...base.fields, { name: 'testNote', type: ['null', 'string'], default: null }] };
+  const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: valueSubject('heartbeat', prefix) });
+  const type = avro.Type.forSchema(schema as avro.Schema);
+  return {
+    id,
+    encode: (v) => {
+      const header = Buffer.alloc(5);
+      header.writeInt32BE(id, 1);
+      return Buffer.concat([header, type.toBuffer({ ...v, testNote: 'v2' })]);
+    },
+  };
+}

@@ -1,9 +1,11 @@
 /**
  * Short fault tests against the real broker: a member paused past its session timeout writes
- * nothing when it resumes (both guarantees), and a record a producer sent to the wrong partition is
- * re-sent to its own and applied there, never on the wrong task.
+ * nothing when it resumes (both guarantees), a record a producer sent to the wrong partition is
+ * re-sent to its own and applied there, never on the wrong task, and a fatal producer error on the
+ * at-least-once output path is recovered with nothing lost.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { KafkaJSNonRetriableError, type Kafka, type Producer, type ProducerBatch, type ProducerConfig } from 'kafkajs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfig, type PresenceConfig } from '../core';
@@ -12,7 +14,7 @@ import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 import { createLogger } from '../platform/log';
 import { keyHash } from '../platform/partitioner';
-import { provisionPrefix, spawnService, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { provisionPrefix, spawnService, testKafka, uniquePrefix, waitFor, withAdmin } from '../../test/helpers';
 import { createProcessorMetrics } from './metrics';
 import { startProcessor, type Guarantee } from './processor';
 import { LevelPartitionStore } from './store';
@@ -111,6 +113,115 @@ describe('the partitioning contract', () => {
       expect(processor.task(right)?.user('misrouted-user')?.state.sessions).toHaveLength(1);
       expect(processor.task(wrong)?.user('misrouted-user')).toBeUndefined();
       expect(watch.seen.find((s) => s.key === 'misrouted-user')?.partition).toBe(right);
+    } finally {
+      await processor.stop();
+      await producer.disconnect();
+      await watch.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/**
+ * The Kafka client the processor is given, with the first `failures` sendBatch calls that carry
+ * snapshots failing as a fatal (non-retriable) producer error would: the kafkajs producer gives up
+ * on them at once, so the processor's own recovery (backoff, new producer, resend of what was not
+ * acknowledged) is what is under test. Transactional producers are left alone.
+ */
+function withFatalSends(kafka: Kafka, snapshotTopic: string, failures: number): { kafka: Kafka; failed: () => number; arm: () => void } {
+  let left = 0;
+  let failed = 0;
+  const bind = <T extends object>(target: T, prop: string | symbol) => {
+    const v = Reflect.get(target, prop) as unknown;
+    return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  };
+  const wrapProducer = (p: Producer): Producer => new Proxy(p, {
+    get(target, prop) {
+      if (prop !== 'sendBatch') return bind(target, prop);
+      return async (batch: ProducerBatch) => {
+        if (left > 0 && (batch.topicMessages ?? []).some((t) => t.topic === snapshotTopic)) {
+          left--;
+          failed++;
+          throw new KafkaJSNonRetriableError('injected: fatal producer error');
+        }
+        return target.sendBatch(batch);
+      };
+    },
+  });
+  const wrapped = new Proxy(kafka, {
+    get(target, prop) {
+      if (prop !== 'producer') return bind(target, prop);
+      return (config?: ProducerConfig) => {
+        const p = target.producer(config);
+        return config?.transactionalId ? p : wrapProducer(p);
+      };
+    },
+  });
+  return { kafka: wrapped, failed: () => failed, arm: () => (left = failures) };
+}
+
+describe('a fatal producer error (at-least-once)', () => {
+  it('the first sends of snapshots fail once; the processor recovers and every user ends right, versions never go back', async () => {
+    const prefix = uniquePrefix('fatalsend');
+    const { serde } = await provisionPrefix(prefix, 2);
+    const dir = mkdtempSync(join(tmpdir(), 'presence-fatalsend-'));
+    const watch = await watchSnapshots(prefix, serde);
+    const producer = testKafka().producer();
+    await producer.connect();
+    const injected = withFatalSends(testKafka('fatalsend'), topicName('snapshot', prefix), 3);
+    const processor = await startProcessor({
+      kafka: injected.kafka, serde, store: await LevelPartitionStore.open(dir), cfg, log: createLogger('fatalsend', 'silent'),
+      metrics: createProcessorMetrics(), prefix, groupId: `${prefix}processor`, guarantee: 'at-least-once', timerResolutionMs: 50, commitIntervalMs: 500,
+    });
+    try {
+      await waitFor(() => processor.ready() && processor.assigned().length === 2, 'processor ready', 30_000);
+      injected.arm();
+      const users = Array.from({ length: 30 }, (_, i) => `user-${i}`);
+      const now = Date.now();
+      const hb = (u: string, sessionId: string, kind: 'heartbeat' | 'disconnect', at: number) =>
+        serde.encode('heartbeat', { kind, userId: u, deviceId: `${u}-laptop`, sessionId, platform: 'web', observedAt: at, idleMs: 0, gatewayId: null });
+      // Three rounds sent one after another, so later rounds meet the replaced producer.
+      const rounds = [
+        await Promise.all(users.flatMap((u) => [{ key: u, value: hb(u, 'tab-a', 'heartbeat', now) }, { key: u, value: hb(u, 'tab-b', 'heartbeat', now) }])
+          .map(async (m) => ({ key: m.key, value: await m.value }))),
+        await Promise.all(users.map(async (u, i) => ({ key: u, value: await serde.encode('override', {
+          kind: 'status', userId: u, eventId: `o-${u}`, setAt: now + 10, status: i % 2 ? 'Busy' : 'DoNotDisturb', customText: `note ${u}`, expiresAt: null, visibility: null,
+        }) }))),
+        await Promise.all(users.filter((_, i) => i % 3 === 0).map(async (u) => ({ key: u, value: await hb(u, 'tab-b', 'disconnect', now + 20) }))),
+      ];
+      await producer.send({ topic: topicName('heartbeat', prefix), messages: rounds[0] ?? [] });
+      await new Promise((r) => setTimeout(r, 300));
+      await producer.send({ topic: topicName('override', prefix), messages: rounds[1] ?? [] });
+      await new Promise((r) => setTimeout(r, 300));
+      await producer.send({ topic: topicName('heartbeat', prefix), messages: rounds[2] ?? [] });
+
+      const expected = (i: number) => ({ status: i % 2 ? 'Busy' : 'DoNotDisturb', customText: `note user-${i}`, devices: i % 3 === 0 ? 1 : 2 });
+      const actual = () => {
+        const latest = new Map(watch.seen.map((s) => [s.key, s.value]));
+        return users.map((u) => {
+          const v = latest.get(u);
+          return v ? { status: v.status, customText: v.override?.customText ?? null, devices: v.devices.length } : null;
+        });
+      };
+      await waitFor(() => JSON.stringify(actual()) === JSON.stringify(users.map((_, i) => expected(i))), 'every user to end with its override and devices', 30_000)
+        .catch(() => expect(actual()).toEqual(users.map((_, i) => expected(i))));
+      expect(injected.failed()).toBe(3);
+      expect(processor.healthy()).toBe(true);
+      // Versions per key never went back (a duplicate repeats a version at most).
+      const last = new Map<string, number>();
+      for (const s of watch.seen) {
+        expect(s.value.version).toBeGreaterThanOrEqual(last.get(s.key) ?? 0);
+        last.set(s.key, s.value.version);
+      }
+      // Nothing stalled: the group commits every input record.
+      await waitFor(async () => {
+        const committed = await withAdmin((admin) => admin.fetchOffsets({ groupId: `${prefix}processor`, topics: [topicName('heartbeat', prefix), topicName('override', prefix)] }));
+        const ends = await withAdmin(async (admin) => [
+          ...(await admin.fetchTopicOffsets(topicName('heartbeat', prefix))).map((p) => ({ topic: topicName('heartbeat', prefix), ...p })),
+          ...(await admin.fetchTopicOffsets(topicName('override', prefix))).map((p) => ({ topic: topicName('override', prefix), ...p })),
+        ]);
+        return ends.every((e) => Number(committed.find((t) => t.topic === e.topic)?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high));
+      }, 'input offsets committed to the end', 20_000);
     } finally {
       await processor.stop();
       await producer.disconnect();

@@ -251,7 +251,8 @@ export class GatewayLeases {
         o.log.warn({ topic }, 'no gateway lease topic: sessions of a crashed gateway end at the offline threshold');
         return null;
       }
-      partitions = (await admin.fetchTopicOffsets(topic)).map((p) => p.partition);
+      // Metadata, not offsets: a topic created a moment ago may not have elected its leaders yet.
+      partitions = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]?.partitions.map((p) => p.partitionId) ?? [];
     } finally {
       await admin.disconnect();
     }

@@ -165,9 +165,10 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'call/7', value: await serde.encode('room', join) }] });
     const last = () => [...outputs.out.rooms].reverse().find((r) => r.key === 'call/7');
     await waitFor(() => last()?.value?.members.length === 1, 'gus in the call');
-    const joinedAt = Date.now();
     await waitFor(() => last() !== undefined && last()?.value === null, 'room tombstone after member expiry', 5_000);
-    expect(Date.now() - joinedAt).toBeGreaterThanOrEqual(cfg.roomMemberExpiryMs - 200);
+    // Not before the member's expiry, counted from the join's own instant (the snapshot showing it
+    // may arrive late on a busy machine, so the instant it was seen is no reference).
+    expect(Date.now() - join.observedAt).toBeGreaterThanOrEqual(cfg.roomMemberExpiryMs);
   });
 
   it('a scripted day for one user gives exactly the expected sequences of snapshots and changes', async () => {

@@ -56,6 +56,11 @@ function sliceEnd(records: readonly OutRecord[], from: number): number {
   return j;
 }
 
+/** A write stopped because the member may have lost its tasks (it rejoins and rebuilds them). */
+export class StaleMemberError extends Error {
+  readonly code = 'STALE_MEMBER';
+}
+
 /** A queue of records to send in order; what was acknowledged leaves the queue. */
 export class PendingRecords {
   private records: OutRecord[] = [];
@@ -73,9 +78,21 @@ export class PendingRecords {
     for (const r of records) this.records.push(r);
   }
 
-  /** Sends everything queued, slice by slice; on failure the unsent slices stay queued. */
-  async drain(sender: Sender, ends: Ends): Promise<void> {
+  /**
+   * Sends everything queued, slice by slice; on failure the unsent slices stay queued. `keepAlive`
+   * runs between slices (at most once a second): a large flush must not starve the consumer's
+   * group heartbeats, or the group drops the member mid-write.
+   */
+  async drain(sender: Sender, ends: Ends, keepAlive?: () => Promise<void>, mayWrite: () => boolean = () => true): Promise<void> {
+    let lastKeepAlive = Date.now();
     while (this.next < this.records.length) {
+      // Checked before every slice, not only before the write: a member paused mid-write (SIGSTOP,
+      // a long GC) must not send the rest when it resumes without its tasks.
+      if (!mayWrite()) throw new StaleMemberError('this member may no longer own the task: write stopped');
+      if (keepAlive && Date.now() - lastKeepAlive >= 1_000) {
+        await keepAlive();
+        lastKeepAlive = Date.now();
+      }
       const to = sliceEnd(this.records, this.next);
       const slice = this.records.slice(this.next, to);
       const meta = await sender.sendBatch({ topicMessages: byTopic(slice), acks: -1 });

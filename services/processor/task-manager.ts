@@ -34,6 +34,13 @@ export interface TaskSlot {
    * written once per key, like Kafka Streams' record cache.
    */
   catchingUp: boolean;
+  /**
+   * Input topics this task replays past its checkpoint after a restore in which the previous
+   * owner had already told readers more (a snapshot after the checkpoint): until each reaches its
+   * end, the task is treated as catching up, so the replay does not re-emit views older than the
+   * ones readers hold.
+   */
+  readonly replaying: Set<string>;
 }
 
 export interface TaskManagerOptions {
@@ -51,6 +58,9 @@ export interface TaskManagerOptions {
   readonly log: Logger;
   readonly metrics: ProcessorMetrics;
   readonly clock: () => number;
+  /** Whether this member may still write for a slot (not dropped, in touch with its group). */
+  readonly mayWrite: (slot: TaskSlot) => boolean;
+  readonly onFlushed?: (flush: import('./task').FlushResult) => void;
 }
 
 export async function withLock<T>(slot: TaskSlot, fn: () => Promise<T>): Promise<T> {
@@ -92,6 +102,13 @@ export class TaskManager {
     this.open(slot.task.partition, true);
   }
 
+  /** Drops a task this member can no longer trust it owns (fenced): the next assignment reopens it. */
+  abandon(slot: TaskSlot): void {
+    if (slot.dropped) return;
+    this.drop(slot);
+    this.o.log.warn({ partition: slot.task.partition }, 'task dropped: this member was fenced or lost touch with its group');
+  }
+
   private drop(slot: TaskSlot): void {
     slot.dropped = true;
     if (this.slots.get(slot.task.partition) === slot) this.slots.delete(slot.task.partition);
@@ -106,11 +123,13 @@ export class TaskManager {
     const task = new PresenceTask(partition, cfg);
     const ownProducer = guarantee === 'exactly-once' ? new ProducerSession(kafka, this.o.log, { transactionalId: this.transactionalId(partition) }) : null;
     const producers = ownProducer ?? (this.o.sharedProducer as ProducerSession);
+    let slotRef: TaskSlot | null = null;
     const writer = new TaskWriter({
       task, topics: this.o.topics, serde: this.o.restore.serde, store: this.o.restore.store, consumer,
-      groupId: this.o.groupId, guarantee, producers, clock,
+      groupId: this.o.groupId, guarantee, producers, clock, mayWrite: () => slotRef !== null && this.o.mayWrite(slotRef),
+      ...(this.o.onFlushed ? { onFlushed: this.o.onFlushed } : {}),
     });
-    const slot: TaskSlot = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0, catchingUp: false };
+    const slot: TaskSlot = slotRef = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0, catchingUp: false, replaying: new Set() };
     this.slots.set(partition, slot);
     const paused = this.o.inputTopics.map((topic) => ({ topic, partitions: [partition] }));
     consumer.pause(paused);
@@ -118,16 +137,36 @@ export class TaskManager {
       // initTransactions fences any zombie using this task's transactional id and aborts its open
       // transaction before we read the changelog, so the restore sees only committed state.
       await ownProducer?.producer();
-      const marker = await restoreTask(this.o.restore, task, clock);
+      const { marker, emittedAfterCheckpoint } = await restoreTask(this.o.restore, task, clock);
       writer.seedEnds(this.o.topics.snapshot, marker?.snapshotEnd ?? null);
       writer.seedEnds(this.o.topics.roomSnapshot, marker?.roomSnapshotEnd ?? null);
       if (seekToCommitted) await this.seekToCommitted(partition);
+      if (emittedAfterCheckpoint > 0) for (const topic of await this.inputsPastCommitted(partition)) slot.replaying.add(topic);
+      slot.catchingUp = slot.replaying.size > 0; // timers too wait until the replay is through
       slot.isRestored = true;
     }).then(
       () => { if (!slot.dropped) consumer.resume(paused); },
       (e: unknown) => { this.o.log.error({ partition, err: String(e) }, 'restore failed'); throw e; },
     );
     slot.restored.catch(() => undefined);
+  }
+
+  /** The input topics whose partition has records after the group's committed offset. */
+  private async inputsPastCommitted(partition: number): Promise<string[]> {
+    const admin: Admin = this.o.kafka.admin();
+    await admin.connect();
+    try {
+      const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputTopics] });
+      const out: string[] = [];
+      for (const topic of this.o.inputTopics) {
+        const end = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)?.high ?? '0';
+        const at = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+        if (BigInt(end) > (at === '-1' ? 0n : BigInt(at))) out.push(topic);
+      }
+      return out;
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private async seekToCommitted(partition: number): Promise<void> {

@@ -30,7 +30,13 @@ export interface RestoreContext {
   readonly metrics: ProcessorMetrics;
 }
 
-export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: () => number): Promise<CheckpointMarker | null> {
+export interface Restored {
+  readonly marker: CheckpointMarker | null;
+  /** Keys whose snapshot readers got after the checkpoint (the previous owner wrote past it). */
+  readonly emittedAfterCheckpoint: number;
+}
+
+export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: () => number): Promise<Restored> {
   const { kafka, store, topics, log, metrics } = ctx;
   const partition = task.partition;
   const local = await store.load(partition).catch((e: unknown) => {
@@ -58,8 +64,9 @@ export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: 
   for (const [key, s] of emitted.rooms) task.restoreEmittedRoom(key, s && roomViewFromSnapshot(s), 0);
   task.start(now());
   metrics.restoreRatio.set(1);
-  log.info({ partition, keys, changelogPosition: position, fromLocal: local.changelogPosition, emittedAfterCheckpoint: emitted.users.size + emitted.rooms.size }, 'partition restored');
-  return marker;
+  const emittedAfterCheckpoint = emitted.users.size + emitted.rooms.size;
+  log.info({ partition, keys, changelogPosition: position, fromLocal: local.changelogPosition, emittedAfterCheckpoint }, 'partition restored');
+  return { marker, emittedAfterCheckpoint };
 }
 
 /** The latest snapshot per key in the task's snapshot partitions after the marker's positions. */

@@ -40,6 +40,10 @@ export interface TaskWriterOptions {
   /** The shared producer (at-least-once) or the task's transactional one (exactly-once). */
   readonly producers: ProducerSession;
   readonly clock: () => number;
+  /** Whether this member may still write for the task (checked before every produce request). */
+  readonly mayWrite: () => boolean;
+  /** Called with each flush once it was acknowledged (metrics). */
+  readonly onFlushed?: (flush: FlushResult) => void;
 }
 
 interface PendingCheckpoint {
@@ -93,8 +97,8 @@ export class TaskWriter {
   }
 
   /** Sends a flush (plus dead letters and re-routed records); then records the input position. */
-  async emit(flush: FlushResult | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null): Promise<void> {
-    await this.finishPending();
+  async emit(flush: FlushResult | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
+    await this.finishPending(keepAlive);
     const { serde, topics } = this.o;
     const records: OutRecord[] = [];
     if (flush) {
@@ -107,20 +111,23 @@ export class TaskWriter {
     for (const r of extra) records.push(r);
     this.outputs.add(records);
     this.pendingFlush = flush;
-    await this.finishPending();
+    await this.finishPending(keepAlive);
     if (input) this.positions.set(input.topic, input.next);
   }
 
-  private async finishPending(): Promise<void> {
-    if (this.outputs.size > 0) await this.outputs.drain(await this.sender(), this.ends);
+  private async finishPending(keepAlive?: () => Promise<void>): Promise<void> {
+    if (this.outputs.size > 0) await this.outputs.drain(await this.sender(), this.ends, keepAlive, this.o.mayWrite);
     const flush = this.pendingFlush;
     this.pendingFlush = null;
-    flush?.commit();
+    if (flush) {
+      flush.commit();
+      this.o.onFlushed?.(flush);
+    }
   }
 
   /** The unsaved entries and the marker to the changelog, then the store, then the input offsets. */
-  async checkpoint(): Promise<void> {
-    await this.finishPending();
+  async checkpoint(keepAlive?: () => Promise<void>): Promise<void> {
+    await this.finishPending(keepAlive);
     const { task, topics, store, consumer, groupId } = this.o;
     const partition = this.partition;
     if (!this.pendingCheckpoint) {
@@ -131,13 +138,13 @@ export class TaskWriter {
     const pending = this.pendingCheckpoint;
     const offsets = [...pending.positions].map(([topic, offset]) => ({ topic, partition, offset }));
     if (this.o.guarantee === 'at-least-once') {
-      await this.changelog.drain(await this.sender(), this.ends);
+      await this.changelog.drain(await this.sender(), this.ends, keepAlive, this.o.mayWrite);
       const end = this.ends.get(endKey(topics.changelog, partition));
       if (end !== undefined) await store.write(partition, pending.entries, end.toString());
       if (offsets.length) await consumer.commitOffsets(offsets);
     } else {
       const tx = await this.sender() as Transaction;
-      await this.changelog.drain(tx, this.ends);
+      await this.changelog.drain(tx, this.ends, keepAlive, this.o.mayWrite);
       if (offsets.length) {
         await tx.sendOffsets({ consumerGroupId: groupId, topics: [...pending.positions].map(([topic, offset]) => ({ topic, partitions: [{ partition, offset }] })) });
       }

@@ -33,6 +33,20 @@ import { CHECKPOINT_KEY, decodeCheckpoint, decodeEntry, encodeCheckpoint, encode
 export const userStoreKey = (userId: string) => `u/${userId}`;
 export const roomStoreKey = (roomKey: string) => `r/${roomKey}`;
 
+/**
+ * Keys in memory: a user's is its userId itself (the string its state already holds: no key string
+ * built per event or kept per user), a room's is NUL + its key; ids never contain control
+ * characters (hygiene), so the two never meet. Store keys are made only at checkpoints and restores.
+ */
+const ROOM = '\u0000';
+const roomMemKey = (roomKey: string) => ROOM + roomKey;
+const storeKeyOf = (memKey: string) => (memKey.startsWith(ROOM) ? roomStoreKey(memKey.slice(1)) : userStoreKey(memKey));
+function memKeyOf(storeKey: string): string {
+  if (storeKey.startsWith('u/')) return storeKey.slice(2);
+  if (storeKey.startsWith('r/')) return roomMemKey(storeKey.slice(2));
+  throw new Error(`unknown store key ${JSON.stringify(storeKey)}`);
+}
+
 export interface Keyed<V> { readonly key: string; readonly value: V }
 
 export interface FlushResult {
@@ -71,6 +85,16 @@ export function durablyChanged(before: UserState, after: UserState): boolean {
 
 const nextVersion = (stateVersion: number, emitted: { version: number } | null) => Math.max(stateVersion, (emitted?.version ?? 0) + 1);
 
+/** A key's decision in a flush, applied by its commit. */
+interface Decided {
+  readonly key: string;
+  readonly entry: Entry;
+  readonly state: UserState | RoomState;
+  readonly emitted: UserView | RoomView | null;
+  readonly save: boolean;
+  readonly gone: boolean;
+}
+
 export class PresenceTask implements LeaseTask {
   private readonly entries = new Map<string, Entry>();
   private readonly dirty = new Set<string>();
@@ -108,7 +132,7 @@ export class PresenceTask implements LeaseTask {
     let marker: CheckpointMarker | null = null;
     for (const [key, value] of encoded) {
       if (key === CHECKPOINT_KEY) marker = decodeCheckpoint(value);
-      else this.entries.set(key, decodeEntry(value));
+      else this.entries.set(memKeyOf(key), decodeEntry(value));
     }
     // Without lease refreshes nothing bounds how old a live session's stored lastSeen is.
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
@@ -123,7 +147,7 @@ export class PresenceTask implements LeaseTask {
    * partition by the restore): it is the emitted view from now on, and versions continue above it.
    */
   restoreEmittedUser(view: UserView): void {
-    const key = userStoreKey(view.userId);
+    const key = view.userId;
     const entry = this.entries.get(key) as UserEntry | undefined;
     if (entry) {
       entry.emitted = view;
@@ -136,7 +160,7 @@ export class PresenceTask implements LeaseTask {
 
   /** As restoreEmittedUser for a room; `view` null is a tombstone (the room was emitted empty). */
   restoreEmittedRoom(roomKey: string, view: RoomView | null, versionFloor: number): void {
-    const key = roomStoreKey(roomKey);
+    const key = roomMemKey(roomKey);
     const entry = this.entries.get(key) as RoomEntry | undefined;
     if (entry) {
       entry.emitted = view;
@@ -157,7 +181,7 @@ export class PresenceTask implements LeaseTask {
   }
 
   applyUser(event: UserEvent, now: number): void {
-    const key = userStoreKey(event.userId);
+    const key = event.userId;
     const entry = this.entries.get(key) as UserEntry | undefined;
     const before = entry?.state ?? initialUserState(event.userId);
     const after = applyEvent(before, event, now, this.cfg);
@@ -165,8 +189,12 @@ export class PresenceTask implements LeaseTask {
     if (entry) entry.state = after;
     else this.entries.set(key, { kind: 'user', state: after, emitted: null });
     this.dirty.add(key);
-    if (!entry || durablyChanged(before, after)) this.unsaved.add(key);
-    this.gateways.track(key, after); // gateway leases
+    // Only a durable change can move a session between gateways or open/close one: soft
+    // heartbeats (most of them) skip both the save and the gateway index.
+    if (!entry || durablyChanged(before, after)) {
+      this.unsaved.add(key);
+      this.gateways.track(key, after); // gateway leases
+    }
   }
 
   /**
@@ -191,7 +219,7 @@ export class PresenceTask implements LeaseTask {
   }
 
   applyRoom(event: RoomEvent, now: number): void {
-    const key = roomStoreKey(`${event.roomKind}/${event.roomId}`);
+    const key = roomMemKey(`${event.roomKind}/${event.roomId}`);
     const entry = this.entries.get(key) as RoomEntry | undefined;
     const before = entry?.state ?? initialRoomState(event.roomKind, event.roomId);
     const after = applyRoomEvent(before, event, now, this.cfg);
@@ -215,7 +243,8 @@ export class PresenceTask implements LeaseTask {
     const roomSnapshots: Keyed<RoomSnapshot | null>[] = [];
     const changes: Keyed<PresenceChange>[] = [];
     const reasons: Record<string, number> = {};
-    const after: Array<() => void> = [];
+    // What commit() records, one plain record per key (no closure per key: the flush is hot).
+    const after: Decided[] = [];
     const cfg = this.cfg;
 
     for (const key of this.dirty) {
@@ -235,13 +264,7 @@ export class PresenceTask implements LeaseTask {
           }
           emitted = view;
         }
-        const save = emitted !== entry.emitted || durablyChanged(entry.state, state);
-        after.push(() => {
-          entry.state = state;
-          entry.emitted = emitted;
-          if (save) this.unsaved.add(key);
-          this.schedule(key, entry, now);
-        });
+        after.push({ key, entry, state, emitted, save: emitted !== entry.emitted || durablyChanged(entry.state, state), gone: false });
       } else {
         const state = roomTick(entry.state, now, cfg);
         const decision = roomSnapshotDecision(entry.emitted, state, now, cfg);
@@ -254,24 +277,23 @@ export class PresenceTask implements LeaseTask {
           emitted = view;
         }
         const gone = roomIsGone(state) && emitted === null;
-        const save = gone || emitted !== entry.emitted || state !== entry.state;
-        after.push(() => {
-          if (save) this.unsaved.add(key);
-          if (gone) {
-            this.entries.delete(key);
-            this.deadlines.schedule(key, null);
-            return;
-          }
-          entry.state = state;
-          entry.emitted = emitted;
-          this.schedule(key, entry, now);
-        });
+        after.push({ key, entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone });
       }
     }
     return {
       snapshots, roomSnapshots, changes, reasons,
       commit: () => {
-        for (const f of after) f();
+        for (const d of after) {
+          if (d.save) this.unsaved.add(d.key);
+          if (d.gone) {
+            this.entries.delete(d.key);
+            this.deadlines.schedule(d.key, null);
+            continue;
+          }
+          d.entry.state = d.state;
+          d.entry.emitted = d.emitted;
+          this.schedule(d.key, d.entry, now);
+        }
         this.dirty.clear();
       },
     };
@@ -283,7 +305,7 @@ export class PresenceTask implements LeaseTask {
     const keys = [...this.unsaved];
     for (const key of keys) {
       const entry = this.entries.get(key);
-      changelog.push({ key, value: entry ? encodeEntry(entry) : null });
+      changelog.push({ key: storeKeyOf(key), value: entry ? encodeEntry(entry) : null });
     }
     changelog.push({ key: CHECKPOINT_KEY, value: encodeCheckpoint(marker) });
     return {
@@ -296,12 +318,12 @@ export class PresenceTask implements LeaseTask {
 
   /** The user's current state and last emitted view (tests, diagnostics). */
   user(userId: string): { state: UserState; emitted: UserView | null } | undefined {
-    const e = this.entries.get(userStoreKey(userId));
+    const e = this.entries.get(userId);
     return e?.kind === 'user' ? { state: e.state, emitted: e.emitted } : undefined;
   }
 
   room(roomKey: string): { state: RoomState; emitted: RoomView | null } | undefined {
-    const e = this.entries.get(roomStoreKey(roomKey));
+    const e = this.entries.get(roomMemKey(roomKey));
     return e?.kind === 'room' ? { state: e.state, emitted: e.emitted } : undefined;
   }
 

@@ -142,7 +142,7 @@ export class Stack {
   async startGateway(port?: number, name = 'gateway'): Promise<void> {
     const p = port ?? (await freePort());
     const child = this.spawn(name, 'services/gateway/main.ts', {
-      AUTH_JWT_SECRET: SECRET, GATEWAY_PORT: String(p), GATEWAY_ID: `${this.name}-${name}`, GATEWAY_COALESCE_MS: '0', LOG_LEVEL: 'warn',
+      AUTH_JWT_SECRET: SECRET, GATEWAY_PORT: String(p), GATEWAY_ID: `${this.name}-${name}`, GATEWAY_COALESCE_MS: '0', GATEWAY_LEASE_MS: '3000', LOG_LEVEL: 'warn',
     });
     this.gateway = { child, url: `http://127.0.0.1:${p}`, port: p };
   }

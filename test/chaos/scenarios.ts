@@ -275,7 +275,7 @@ export const gatewayKill = (ctx: Ctx) => {
     return {
       audit,
       figures: { socketUsers: socketUsers.length, offlineAfterS: secs(offlineAt === null ? null : (offlineAt as number) - killedAt), thresholdS: OFFLINE_AFTER_MS / 1000, staleWrites: audit.staleWrites },
-      notes: ['known gap (being fixed elsewhere): sessions of a killed gateway end at the offline threshold, not at once'],
+      notes: ['the gateway announces a lease of 3 s (GATEWAY_LEASE_MS): its users should read Offline within the lease plus the timer resolution, not at the offline threshold'],
       expect: [[online, 'socket users never read online before the kill'], [offlineAt !== null, 'socket users still not Offline 20 s past the threshold']],
     };
   });

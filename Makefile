@@ -43,7 +43,7 @@ int: deps up ## Integration tests against the real broker and registry
 	INFRA_AUTOSTART=0 jest --selectProjects int
 
 test: deps up typecheck ## Everything: type-check, unit tests with coverage, integration tests
-	INFRA_AUTOSTART=0 jest --coverage --json --outputFile=.infra/jest-results.json
+	INFRA_AUTOSTART=0 jest --coverage --forceExit --json --outputFile=.infra/jest-results.json
 
 demo: deps provision build ## The main job: processor, query, gate, gateway and a simulated population; live page; Ctrl-C stops
 	node dist/services/demo/main.js

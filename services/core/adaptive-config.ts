@@ -3,7 +3,7 @@
  * until the rule is wired into user.ts; see README.md, "Adaptive offline detection (draft)".
  * Off by default: with `enabled: false` the rule is exactly the fixed offlineAfterMs.
  */
-import type { PresenceConfig } from './config';
+import { readOverrides, type ConfigIssue, type PresenceConfig } from './config';
 
 export interface AdaptiveOfflineConfig {
   /** Use the per-session rule instead of the fixed offlineAfterMs. Default false. */
@@ -49,11 +49,8 @@ const FIELDS: readonly (keyof AdaptiveOfflineConfig)[] = [
   'enabled', 'phiThreshold', 'minOfflineAfterMs', 'maxOfflineAfterMs', 'minStdDevMs', 'historySize', 'minSamples',
 ];
 
-export interface AdaptiveConfigIssue {
-  readonly code: 'invalid-config';
-  readonly field: string;
-  readonly reason: string;
-}
+/** The core's config issue: which field and why. */
+export type AdaptiveConfigIssue = ConfigIssue;
 
 export type AdaptiveConfigResult =
   | { readonly ok: true; readonly config: AdaptiveRuleConfig }
@@ -67,17 +64,9 @@ export function validateAdaptiveConfig(
   overrides: unknown,
   presence: Pick<PresenceConfig, 'offlineAfterMs' | 'heartbeatIntervalMs' | 'sessionRetentionMs'>,
 ): AdaptiveConfigResult {
-  const issues: AdaptiveConfigIssue[] = [];
-  const bad = (field: string, reason: string): void => {
-    issues.push({ code: 'invalid-config', field, reason });
-  };
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
-    return { ok: false, issues: [{ code: 'invalid-config', field: '(root)', reason: 'must be an object' }] };
-  }
-  const input = overrides as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!(FIELDS as readonly string[]).includes(key)) bad(key, 'unknown field');
-  }
+  const read = readOverrides(overrides, FIELDS);
+  if (!read.ok) return read;
+  const { input, issues, bad } = read;
   const d = defaultAdaptiveOfflineConfig(presence);
   const pick = <K extends keyof AdaptiveOfflineConfig>(k: K): unknown => (input[k] === undefined ? d[k] : input[k]);
   const enabled = pick('enabled');

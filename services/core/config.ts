@@ -106,22 +106,33 @@ export type ConfigResult =
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
 
 /**
+ * The start every validator of an overrides object shares: it must be a plain object, and every
+ * key one of `fields`; `bad` records one more issue.
+ */
+export function readOverrides(overrides: unknown, fields: readonly string[]):
+  | { readonly ok: true; readonly input: Record<string, unknown>; readonly issues: ConfigIssue[]; readonly bad: (field: string, reason: string) => void }
+  | { readonly ok: false; readonly issues: readonly ConfigIssue[] } {
+  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+    return { ok: false, issues: [{ code: 'invalid-config', field: '(root)', reason: 'must be an object' }] };
+  }
+  const issues: ConfigIssue[] = [];
+  const bad = (field: string, reason: string): void => {
+    issues.push({ code: 'invalid-config', field, reason });
+  };
+  const input = overrides as Record<string, unknown>;
+  for (const key of Object.keys(input)) if (!fields.includes(key)) bad(key, 'unknown field');
+  return { ok: true, input, issues, bad };
+}
+
+/**
  * Merges `overrides` over the defaults and validates the result. `refreshLeadMs` defaults to the
  * (possibly overridden) `heartbeatIntervalMs`. Unknown fields are reported, never ignored.
  * Never throws: every bad field is listed in `issues`.
  */
 export function validateConfig(overrides: unknown = {}): ConfigResult {
-  const issues: ConfigIssue[] = [];
-  const bad = (field: string, reason: string): void => {
-    issues.push({ code: 'invalid-config', field, reason });
-  };
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
-    return { ok: false, issues: [{ code: 'invalid-config', field: '(root)', reason: 'must be an object' }] };
-  }
-  const input = overrides as Record<string, unknown>;
-  for (const key of Object.keys(input)) {
-    if (!(FIELDS as readonly string[]).includes(key)) bad(key, 'unknown field');
-  }
+  const read = readOverrides(overrides, FIELDS);
+  if (!read.ok) return read;
+  const { input, issues, bad } = read;
   const merged: Record<string, number | string> = {};
   const leases = input['snapshotLeases'] ?? DEFAULT_CONFIG.snapshotLeases;
   if (typeof leases === 'string' && (SNAPSHOT_LEASES as readonly string[]).includes(leases)) {

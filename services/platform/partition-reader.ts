@@ -86,7 +86,9 @@ export interface PartitionReaderOptions {
 
 export type Until = 'end' | 'live';
 
-const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+/** The key of a topic-partition in `positions()`. */
+export const topicPartitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const key = topicPartitionKey;
 
 /**
  * One reader over a fixed set of partitions. `run` reads until every partition reached the end

@@ -7,7 +7,7 @@
  */
 import type { Kafka } from 'kafkajs';
 import type { Logger } from '../platform/log';
-import { PartitionReader } from '../platform/partition-reader';
+import { PartitionReader, topicPartitionKey as slotOf } from '../platform/partition-reader';
 
 export interface RestoreRequest {
   readonly topic: string;
@@ -22,7 +22,6 @@ export interface RestoreProgress {
   readonly ratePerSecond: number;
 }
 
-const slotOf = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
 /** Reads every request's range; returns the position reached per request ("topic\0partition"). */
 export async function readPartitionRanges(opts: {

@@ -22,7 +22,7 @@ import { Child } from './child';
 import type { BenchConfig } from './config';
 import { endTotal } from './kafka-admin';
 import { sseLatency, type LatencyResult } from './latency';
-import { distribution, sleep, type Distribution } from './measure';
+import { distribution, sampleEvery, sleep, type Distribution } from './measure';
 import { Population } from './population';
 import { processorInputLag, startProcessorChild, startQueryChild } from './services';
 
@@ -73,14 +73,7 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
     const outputs = OUTPUTS.map((r) => topicName(r, prefix));
     const heartbeatTopic = topicName('heartbeat', prefix);
     const before = await Promise.all([heartbeatTopic, ...outputs].map((t) => endTotal(admin, t)));
-    const lags: number[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        lags.push(await processorInputLag(processor.url).catch(() => NaN));
-        await sleep(2_000);
-      }
-    })();
+    const sampler = sampleEvery(() => processorInputLag(processor.url), 2_000);
     const s = await serde(prefix);
     const latency = await sseLatency({
       kafka, serde: s, prefix, queryUrl: query.url, token: await mintToken(secret, 'bench-watcher'),
@@ -88,8 +81,7 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
       toggled: new Population(Math.max(10, cfg.probesPerSecond * 3), `${cfg.runId}-cap${rate}-toggle`),
       seconds: cfg.capacitySeconds, perSecond: cfg.probesPerSecond, runId: `${cfg.runId}-cap${rate}`,
     });
-    sampling = false;
-    await sampler;
+    const lags = await sampler.stop();
     const after = await Promise.all([heartbeatTopic, ...outputs].map((t) => endTotal(admin, t)));
     await load.stop();
     const stopped = load.lines.find((l) => l.msg === 'load stopped');

@@ -15,7 +15,7 @@ import { mintToken } from '../../services/platform/auth';
 import { Child } from './child';
 import type { BenchConfig } from './config';
 import { sseLatency, type LatencyResult } from './latency';
-import { cpuSeconds, distribution, load1, MiB, sleep, type Distribution } from './measure';
+import { cpuSeconds, distribution, load1, MiB, sampleEvery, sleep, type Distribution } from './measure';
 import { offlineDetection, type OfflineResult } from './offline';
 import { Population } from './population';
 import { processorInputLag, startProcessorChild, startQueryChild } from './services';
@@ -72,14 +72,7 @@ export async function livePhase(cfg: BenchConfig, admin: Admin, kafka: Kafka, se
     }
     const warmUpSeconds = (Date.now() - warmStart) / 1000;
 
-    const lags: number[] = [];
-    let sampling = true;
-    const sampler = (async () => {
-      while (sampling) {
-        lags.push(await processorInputLag(processor.url).catch(() => NaN));
-        await sleep(2_000);
-      }
-    })();
+    const sampler = sampleEvery(() => processorInputLag(processor.url), 2_000);
     const cpuOf = cpuMeter({ processor: processor.child.pid, query: query.child.pid, loadGenerator: load.pid, broker: brokerPid(cfg) });
     const probesPerKind = Math.ceil((cfg.latencySeconds * cfg.probesPerSecond) / 2);
     // allSettled: if one fails the other still finishes and closes its consumers and streams.
@@ -96,8 +89,7 @@ export async function livePhase(cfg: BenchConfig, admin: Admin, kafka: Kafka, se
         offlineAfterMs: DEFAULT_CONFIG.offlineAfterMs, staggerMs: 2_000, timeoutMs: 15_000,
       }),
     ]);
-    sampling = false;
-    await sampler;
+    const lags = await sampler.stop();
     if (latencyR.status === 'rejected') throw latencyR.reason;
     if (offlineR.status === 'rejected') throw offlineR.reason;
     const [latency, offlineUnderLoad] = [latencyR.value, offlineR.value];

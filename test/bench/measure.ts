@@ -58,3 +58,22 @@ export function machine(root: string) {
 export const load1 = () => Math.round((loadavg()[0] ?? 0) * 100) / 100;
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Samples `read` every `everyMs` until `stop` is called; stop resolves with the samples, in order. */
+export function sampleEvery(read: () => Promise<number>, everyMs: number): { stop(): Promise<number[]> } {
+  const samples: number[] = [];
+  let sampling = true;
+  const loop = (async () => {
+    while (sampling) {
+      samples.push(await read().catch(() => NaN));
+      await sleep(everyMs);
+    }
+  })();
+  return {
+    async stop() {
+      sampling = false;
+      await loop;
+      return samples;
+    },
+  };
+}

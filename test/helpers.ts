@@ -51,6 +51,22 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   }
 }
 
+/**
+ * Awaits one setup step with a deadline that names it: a step with no deadline of its own (a
+ * registry call, a socket handshake) would otherwise only end at jest's test timeout, saying nothing.
+ */
+export async function step<T>(what: string, p: Promise<T>, timeoutMs = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms: ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls `probe` until it returns a value other than undefined/false, or fails naming `what`. */
 export async function waitFor<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,

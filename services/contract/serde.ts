@@ -4,6 +4,7 @@
  */
 import { SchemaRegistry, SchemaType, COMPATIBILITY } from '@kafkajs/confluent-schema-registry';
 import * as avro from 'avsc';
+import TimeoutMiddleware from 'mappersmith/middleware/timeout';
 import type * as T from './avro-types';
 import { expandSchema, loadNamedSchemas } from './schemas';
 import { TOPICS, valueSubject, type TopicRole } from './topics';
@@ -50,9 +51,15 @@ export class RegistryUnavailableError extends Error {
   }
 }
 
-export function createRegistry(url: string): SchemaRegistry {
+/** Each registry request's deadline: the client has none, so a registry that stops answering hung a start for good. */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+
+export function createRegistry(url: string, requestTimeoutMs = REGISTRY_REQUEST_TIMEOUT_MS): SchemaRegistry {
   // Unwrapped unions: a nullable field reads as `T | null`, matching the generated types.
-  return new SchemaRegistry({ host: url }, { [SchemaType.AVRO]: { wrapUnions: false } });
+  return new SchemaRegistry(
+    { host: url, middlewares: [TimeoutMiddleware(requestTimeoutMs)] },
+    { [SchemaType.AVRO]: { wrapUnions: false } },
+  );
 }
 
 /** Registers every topic's schema (idempotent: same schema, same id) and returns ids by role. */

@@ -12,7 +12,7 @@ import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 import { authEnv, createAuthenticator, mintToken } from '../platform/auth';
 import { createLogger } from '../platform/log';
-import { provisionPrefix, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { provisionPrefix, step, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
 import { startGateway, type Gateway, type GatewayOptions } from './service';
 
 const SECRET = 'gateway-test-secret-0123456789-abcdef';
@@ -40,14 +40,14 @@ afterEach(async () => {
 /** A provisioned prefix, a gateway on a free port, and a reader of the three input topics. */
 async function fixture(label: string, overrides: Partial<GatewayOptions> = {}): Promise<Fixture> {
   const prefix = uniquePrefix(label);
-  const { serde } = await provisionPrefix(prefix, 1);
-  const gateway = await startGateway({
+  const { serde } = await step(`provisioning ${prefix}`, provisionPrefix(prefix, 1));
+  const gateway = await step('starting the gateway', startGateway({
     kafka: testKafka('gateway'), serde, prefix, cfg, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), log,
     host: '127.0.0.1', port: 0, gatewayId: 'gw-test', coalesceWindowMs: 1_500, reconnectGraceMs: 0, maxFrameBytes: 2_048,
     pingIntervalMs: 60_000, maxRoomsPerSession: 3, publishTimeoutMs: 5_000, lingerMs: 2, ...overrides,
-  });
+  }));
   const inputs: Inputs = { heartbeats: [], overrides: [], rooms: [] };
-  const consumer = await tail(serde, prefix, inputs);
+  const consumer = await step('starting the input reader', tail(serde, prefix, inputs));
   const f: Fixture = {
     gateway, inputs,
     token: (userId) => mintToken(SECRET, userId),
@@ -96,11 +96,12 @@ class Client {
 
   static async connect(url: string, query: Record<string, string>, headers: Record<string, string> = {}): Promise<Client> {
     const ws = new WebSocket(`${url}?${new URLSearchParams(query)}`, { headers });
-    const welcome = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const welcome = await step(`the welcome of ${url}`, new Promise<Record<string, unknown>>((resolve, reject) => {
       ws.once('message', (data) => resolve(JSON.parse(data.toString()) as Record<string, unknown>));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
       ws.once('error', reject);
-    });
+      ws.once('close', (code) => reject(new Error(`closed with ${code} before the welcome`)));
+    }));
     return new Client(ws, welcome);
   }
 
@@ -112,7 +113,7 @@ class Client {
 
   close(): Promise<{ code: number; reason: string }> {
     this.ws.close(1000, 'done');
-    return this.closed;
+    return step('the close handshake', this.closed);
   }
 }
 
@@ -265,7 +266,7 @@ describe('gateway rate limit', () => {
     // Heartbeats are not limited (coalescing bounds them), and HTTP shares the user's bucket.
     expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
     const res = await fetch(`${f.gateway.url}/v1/status`, {
-      method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'Busy' }),
+      signal: AbortSignal.timeout(20_000), method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'Busy' }),
     });
     expect(res.status).toBe(429);
     expect(await res.json()).toMatchObject({ code: 'rate-limited', retriable: true });
@@ -281,7 +282,7 @@ describe('gateway over HTTP', () => {
     const f = await fixture('gw-http');
     const auth = { authorization: `Bearer ${await f.token('gus')}`, 'content-type': 'application/json' };
     const call = async (method: string, path: string, body: unknown, headers: Record<string, string> = auth) => {
-      const res = await fetch(`${f.gateway.url}${path}`, { method, headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const res = await fetch(`${f.gateway.url}${path}`, { method, headers, body: typeof body === 'string' ? body : JSON.stringify(body), signal: AbortSignal.timeout(20_000) });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> };
     };
     expect(await call('POST', '/v1/heartbeat', { deviceId: 'phone', sessionId: 'app-1', platform: 'ios', idleMs: 10 })).toEqual({ status: 202, body: { result: 'published' } });
@@ -316,7 +317,7 @@ describe('gateway over HTTP', () => {
     const c = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'tab-3', access_token: token });
     expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
     const res = await fetch(`${f.gateway.url}/v1/disconnect`, {
-      method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      signal: AbortSignal.timeout(20_000), method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ deviceId: 'laptop', sessionId: 'tab-3', platform: 'web' }),
     });
     expect(res.status).toBe(202);

@@ -16,6 +16,7 @@ import { createLogger } from '../platform/log';
 import { createProcessorMetrics } from '../processor/metrics';
 import { startProcessor, type Processor } from '../processor/processor';
 import { MemoryPartitionStore } from '../processor/store';
+import { withFatalSends } from '../../test/faults';
 import { provisionPrefix, testKafka, uniquePrefix, waitFor, withAdmin } from '../../test/helpers';
 import { createNotificationGate, type GateReplica, type NotificationGate } from './gate';
 
@@ -75,9 +76,9 @@ async function teardown(w: World | undefined): Promise<void> {
   await w.seen.stop();
 }
 
-function gate(w: World, name = 'gate', replica?: GateReplica): NotificationGate {
+function gate(w: World, name = 'gate', replica?: GateReplica, kafka = testKafka(name)): NotificationGate {
   const g = createNotificationGate({
-    kafka: testKafka(name), serde: w.serde, prefix: w.prefix, groupId: `${w.prefix}gate`,
+    kafka, serde: w.serde, prefix: w.prefix, groupId: `${w.prefix}gate`,
     cfg: DEFAULT_CONFIG, classes: DEFAULT_CHANNEL_CLASSES, log: createLogger(name, logLevel), sessionTimeoutMs: 6_000,
     ...(replica ? { replica } : {}),
   });
@@ -285,6 +286,32 @@ describe('notification gate without presence', () => {
     await waitFor(() => t.seen.out.decisions.length >= ids.length, `${ids.length} decisions`, 60_000);
     expect(t.seen.out.decisions.map((d) => d.value.requestId).sort()).toEqual([...ids].sort());
     expect(t.seen.out.decisions.filter((d) => d.value.deliver)).toHaveLength(ids.length / 2);
+  });
+
+  it('a producer that dies on a send (as after a broker failover) is replaced: every request is decided, the gate stays healthy', async () => {
+    w = await world('gate-fatal', false);
+    const t = w;
+    const injected = withFatalSends(testKafka('gate-fatal'), topicName('notificationDecision', t.prefix), 2);
+    const g = gate(t, 'gate-fatal', undefined, injected.kafka);
+    const url = await ops(t, g);
+    await g.start();
+    injected.arm();
+    const ids = Array.from({ length: 40 }, (_, i) => `fatal-${i}`);
+    for (let i = 0; i < ids.length; i += 10) {
+      await send(t, await Promise.all(ids.slice(i, i + 10).map((id, j) => encoded(t, request(id, `user-${j}`, 'in-app')))));
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await waitFor(() => ids.every((id) => t.seen.decisionOf(id)), 'every request decided', 60_000);
+    expect(injected.killed()).toBe(2);
+    expect(g.healthy()).toBe(true);
+    expect(g.ready()).toBe(true);
+    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/presence_gate_send_failures_total \d+/);
+    // Nothing stalled: the group commits every request.
+    await waitFor(async () => {
+      const [committed] = await withAdmin((a) => a.fetchOffsets({ groupId: `${t.prefix}gate`, topics: [topicName('notificationRequest', t.prefix)] }));
+      const ends = await withAdmin((a) => a.fetchTopicOffsets(topicName('notificationRequest', t.prefix)));
+      return ends.every((e) => Number(committed?.partitions.find((p) => p.partition === e.partition)?.offset ?? -1) >= Number(e.high));
+    }, 'request offsets committed to the end');
   });
 
   it('a restart in the same group resumes after the committed offsets: a graceful stop decides nothing twice', async () => {

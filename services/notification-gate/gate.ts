@@ -13,12 +13,13 @@
  * decision for the same requestId, possibly with a different outcome if the status changed
  * meanwhile. Downstream deduplicates by requestId (the first decision wins, or the latest: its choice).
  */
-import type { Consumer, EachBatchPayload, Kafka, Message, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Message } from 'kafkajs';
 import type { ChannelClasses, PresenceConfig } from '../core';
 import type { DeadLetter, NotificationDecision } from '../contract/avro-types';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 import type { Logger } from '../platform/log';
+import { ProducerSession } from '../platform/producer-session';
 import { SnapshotReplica } from '../platform/snapshot-replica';
 import { deadLetter, decideRequest, type GateRejection, type SourceRecord } from './decide';
 import { createGateMetrics, type GateMetrics } from './metrics';
@@ -38,6 +39,8 @@ export interface NotificationGateOptions {
   /** Group session timeout: how long a crashed member keeps its partitions. Default 30 s. */
   readonly sessionTimeoutMs?: number;
   readonly clock?: () => number;
+  /** Called once when the request consumer crashed for good; the process should exit non-zero. */
+  readonly onFatal?: (error: unknown) => void;
 }
 
 /** What the gate needs of its snapshot replica (a SnapshotReplica; without watermarkOf: no watermarks). */
@@ -47,8 +50,10 @@ export type GateReplica = Pick<SnapshotReplica, 'users' | 'whenReady' | 'ready' 
 export interface NotificationGate {
   readonly replica: GateReplica;
   readonly metrics: GateMetrics;
-  /** True once the replica caught up and requests are being consumed (and until stop). */
+  /** True once the replica caught up and requests are being consumed (and until stop or a crash). */
   ready(): boolean;
+  /** False once the request consumer crashed for good. */
+  healthy(): boolean;
   /** Starts the replica, waits until it caught up, then joins the request group. Idempotent. */
   start(): Promise<void>;
   /** Finishes the running batch (written and committed), leaves the group, stops the replica. */
@@ -73,12 +78,15 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
   });
   const m: GateMetrics = createGateMetrics({ lag: () => replica.lag(), ready: () => replica.ready(), users: () => replica.users.size });
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // Replaced after a failed send: a broker failover can leave an idempotent producer dead for good.
+  const producers = new ProducerSession(kafka, log.child({ component: 'producer' }));
+  let sendFailures = 0;
   const sessionTimeout = o.sessionTimeoutMs ?? 30_000;
   const consumer: Consumer = kafka.consumer({
     groupId, maxWaitTimeInMs: 100, readUncommitted: false, sessionTimeout, heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
   });
   let consuming = false;
+  let crashed = false;
   let stopping = false;
   let started: Promise<void> | null = null;
   let stopped: Promise<void> | null = null;
@@ -129,7 +137,7 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
         list.push(message);
         byTopic.set(topic, list);
       }
-      await producer.sendBatch({ topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })), acks: -1 });
+      if (!(await sent([...byTopic].map(([topic, messages]) => ({ topic, messages }))))) return; // unresolved: fetched and decided again
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
@@ -143,12 +151,39 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
     await heartbeat();
   }
 
+  /**
+   * One produce request; false after a failure, with the producer replaced and a backoff (so a
+   * broker that is down is not hammered). The batch is then left unresolved: kafkajs fetches it
+   * again and it is decided again, which the at-least-once contract above allows.
+   */
+  async function sent(topicMessages: Array<{ topic: string; messages: Message[] }>): Promise<boolean> {
+    const { producer, generation } = await producers.producer();
+    try {
+      await producer.sendBatch({ topicMessages, acks: -1 });
+      sendFailures = 0;
+      return true;
+    } catch (e) {
+      sendFailures++;
+      m.sendFailures.inc();
+      log.error({ err: String(e), failures: sendFailures }, 'sending decisions failed; the batch is decided again');
+      await producers.replace(generation, e);
+      await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(6, sendFailures))));
+      return false;
+    }
+  }
+
   async function run(): Promise<void> {
     await replica.start();
     await Promise.race([replica.whenReady, stopRequested]);
     if (stopping) return;
     log.info({ users: replica.users.size }, 'replica caught up; consuming requests');
-    await producer.connect();
+    await producers.producer(); // connected before the first batch, so a broker that is down fails the start
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return void log.warn({ err: String(payload.error) }, 'request consumer crashed; kafkajs restarts it');
+      crashed = true;
+      log.error({ err: String(payload.error) }, 'request consumer crashed for good; the gate cannot decide');
+      o.onFatal?.(payload.error);
+    });
     await consumer.connect();
     await consumer.subscribe({ topic: topics.request, fromBeginning: true });
     await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, partitionsConsumedConcurrently: 1, eachBatch: handleBatch });
@@ -161,14 +196,15 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
     await started?.catch(() => undefined);
     consuming = false;
     await consumer.disconnect();
-    await producer.disconnect();
+    await producers.close();
     await replica.stop();
   }
 
   return {
     replica,
     metrics: m,
-    ready: () => consuming && !stopping && replica.ready(),
+    ready: () => consuming && !stopping && !crashed && replica.ready(),
+    healthy: () => !crashed,
     start: () => (started ??= run()),
     stop: () => (stopped ??= shutdown()),
   };

@@ -15,8 +15,13 @@ async function main(): Promise<void> {
     serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), env.TOPIC_PREFIX),
     prefix: env.TOPIC_PREFIX, groupId: env.GATE_GROUP_ID, cfg: presence, classes, log,
     sessionTimeoutMs: env.GATE_SESSION_TIMEOUT_MS,
+    // A consumer that crashed for good decides nothing more: exit so a supervisor restarts us.
+    onFatal: () => {
+      log.fatal({}, 'exiting: the request consumer stopped for good');
+      process.exit(70);
+    },
   });
-  const http = await startOpsServer({ port: env.GATE_HTTP_PORT, registry: gate.metrics.registry, ready: gate.ready });
+  const http = await startOpsServer({ port: env.GATE_HTTP_PORT, registry: gate.metrics.registry, ready: gate.ready, healthy: gate.healthy });
   log.info({ port: env.GATE_HTTP_PORT, groupId: env.GATE_GROUP_ID, classes, presence }, 'notification gate started; /readyz answers 503 until the replica caught up');
 
   const stopping = stopOnSignals(log, 'finishing the batch, committing, leaving the group', async () => {

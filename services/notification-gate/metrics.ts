@@ -13,6 +13,7 @@ export function createGateMetrics(probe: { lag: () => number; ready: () => boole
     registry,
     decisions: new Counter({ name: 'presence_gate_decisions_total', help: 'Decisions written, by reason and outcome', labelNames: ['reason', 'deliver'], registers: [registry] }),
     dlq: new Counter({ name: 'presence_gate_dlq_total', help: 'Requests dead-lettered, by error code', labelNames: ['code'], registers: [registry] }),
+    sendFailures: new Counter({ name: 'presence_gate_send_failures_total', help: 'Failed produce requests of decisions (each replaces the producer; the batch is decided again)', registers: [registry] }),
     undecodableSnapshots: new Counter({ name: 'presence_gate_replica_undecodable_total', help: 'Snapshot records skipped by the replica as undecodable', registers: [registry] }),
     requestAge: new Histogram({
       name: 'presence_gate_request_age_seconds', help: 'From requestedAt to the decision (includes producer clock skew; negative counts as 0)',

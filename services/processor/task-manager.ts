@@ -9,7 +9,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { PresenceConfig } from '../core';
 import type { Logger } from '../platform/log';
 import type { ProcessorMetrics } from './metrics';
-import { ProducerSession } from './record-collector';
+import { ProducerSession } from '../platform/producer-session';
 import { restoreTask, type RestoreContext } from './task-restore';
 import { PresenceTask } from './task';
 import { TaskWriter, type OutputTopics } from './task-writer';

@@ -17,7 +17,8 @@
 import type { Consumer, Transaction } from 'kafkajs';
 import type { DeadLetter } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
-import { endKey, PendingRecords, type Ends, type OutRecord, type ProducerSession } from './record-collector';
+import type { ProducerSession } from '../platform/producer-session';
+import { endKey, PendingRecords, type Ends, type OutRecord } from './record-collector';
 import type { PartitionStore } from './store';
 import type { FlushResult, PresenceTask } from './task';
 

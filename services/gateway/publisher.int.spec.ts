@@ -1,6 +1,7 @@
 /** The typed publisher against the real broker and registry: keys, values, batching, a dead broker. */
 import { Kafka, logLevel } from 'kafkajs';
 import { topicName } from '../contract/topics';
+import { withFatalSends } from '../../test/faults';
 import { consumeMessages, provisionPrefix, testKafka, uniquePrefix } from '../../test/helpers';
 import { PresencePublisher, PublishError } from './publisher';
 
@@ -37,6 +38,25 @@ describe('PresencePublisher', () => {
     expect(rooms.map((m) => m.key?.toString())).toEqual(['doc/42', 'doc/42', 'doc/42']);
     const decodedRooms = await Promise.all(rooms.map((m) => serde.decode('room', m.value)));
     expect(decodedRooms.map((v) => [v.kind, v.metadata])).toEqual([['join', { cursor: '1' }], ['heartbeat', null], ['leave', null]]);
+  });
+
+  it('a producer that dies on a send fails that batch only: the next one goes out on a new producer', async () => {
+    const prefix = uniquePrefix('pubfatal');
+    const { serde } = await provisionPrefix(prefix, 1);
+    const injected = withFatalSends(testKafka('publisher'), topicName('override', prefix), 1);
+    const publisher = await PresencePublisher.connect({ kafka: injected.kafka, serde, prefix, lingerMs: 2 });
+    try {
+      injected.arm();
+      await expect(publisher.setOverride('bo', { status: 'Busy' }, 1_000)).rejects.toThrow(PublishError);
+      await publisher.setOverride('bo', { status: 'DoNotDisturb' }, 2_000);
+      await publisher.setOverride('bo', { status: 'Available' }, 3_000);
+    } finally {
+      await publisher.close();
+    }
+    expect(injected.killed()).toBe(1);
+    const overrides = await consumeMessages(testKafka(), topicName('override', prefix), 2);
+    const decoded = await Promise.all(overrides.map((m) => serde.decode('override', m.value)));
+    expect(decoded.map((v) => [v.status, v.setAt])).toEqual([['DoNotDisturb', 2_000], ['Available', 3_000]]);
   });
 
   it('a broker that cannot be reached is a clear error within the timeout, not a hang', async () => {

@@ -7,11 +7,13 @@
  * instead of hanging).
  */
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import { roomKey, unreachable, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
+import { createLogger, type Logger } from '../platform/log';
+import { ProducerSession } from '../platform/producer-session';
 
 export class PublishError extends Error {
   readonly code = 'PUBLISH_FAILED';
@@ -46,10 +48,12 @@ export interface PublisherOptions {
   /** Bound on connecting and on each send. Default 10 s. */
   readonly timeoutMs?: number;
   readonly clock?: () => number;
+  readonly log?: Logger;
 }
 
 export class PresencePublisher {
-  private readonly producer: Producer;
+  /** Replaced after a failed send, so an error that leaves a kafkajs producer unusable fails one batch, not every later one. */
+  private readonly producers: ProducerSession;
   private queue: Pending[] = [];
   private readonly inflight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -61,15 +65,18 @@ export class PresencePublisher {
     this.clock = o.clock ?? Date.now;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     // Few retries: the caller is told quickly and decides; the timeout bounds everything.
-    this.producer = o.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2, maxRetryTime: this.timeoutMs } });
+    this.producers = new ProducerSession(
+      () => o.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2, maxRetryTime: this.timeoutMs } }),
+      o.log ?? createLogger('publisher', 'silent'), { component: 'publisher', gatewayId: o.gatewayId },
+    );
   }
 
   static async connect(o: PublisherOptions): Promise<PresencePublisher> {
     const p = new PresencePublisher(o);
     try {
-      await withTimeout(p.producer.connect(), p.timeoutMs, 'connecting the publisher to Kafka');
+      await withTimeout(p.producers.producer(), p.timeoutMs, 'connecting the publisher to Kafka');
     } catch (e) {
-      await p.producer.disconnect().catch(() => undefined); // stop kafkajs retrying in the background
+      await p.producers.close(); // stop kafkajs retrying in the background
       throw e instanceof PublishError ? e : new PublishError(`connecting the publisher to Kafka failed: ${(e as Error).message}`, e);
     }
     p.connected = true;
@@ -132,7 +139,7 @@ export class PresencePublisher {
     this.connected = false;
     void this.flush();
     await Promise.allSettled([...this.inflight]);
-    await this.producer.disconnect();
+    await this.producers.close();
   }
 
   private room(kind: WireRoomEvent['kind'], r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt: number): Promise<void> {
@@ -186,15 +193,19 @@ export class PresencePublisher {
       list.push({ key: p.key, value: p.value });
       byTopic.set(p.topic, list);
     }
+    let generation = -1;
     try {
+      const session = await withTimeout(this.producers.producer(), this.timeoutMs, 'reconnecting the publisher to Kafka');
+      generation = session.generation;
       await withTimeout(
-        this.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }),
+        session.producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }),
         this.timeoutMs, `publishing ${batch.length} presence events`,
       );
       for (const p of batch) p.resolve();
     } catch (e) {
       const err = e instanceof PublishError ? e : new PublishError(`publishing ${batch.length} presence events failed: ${(e as Error).message}`, e);
       for (const p of batch) p.reject(err);
+      if (generation >= 0) await this.producers.replace(generation, e);
     }
   }
 }

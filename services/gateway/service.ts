@@ -100,7 +100,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const log = o.log;
   const metrics = createGatewayMetrics();
   const publisher = await PresencePublisher.connect({
-    kafka: o.kafka, serde: o.serde, prefix: o.prefix, gatewayId: o.gatewayId, lingerMs: o.lingerMs, timeoutMs: o.publishTimeoutMs, clock,
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, gatewayId: o.gatewayId, lingerMs: o.lingerMs, timeoutMs: o.publishTimeoutMs, clock, log,
   });
   // Announced before the first client can connect; a lease with no session is harmless.
   const lease = o.leaseMs ? await startGatewayLease({

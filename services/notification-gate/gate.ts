@@ -19,7 +19,7 @@ import type { DeadLetter, NotificationDecision } from '../contract/avro-types';
 import { SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 import type { Logger } from '../platform/log';
-import { ProducerSession } from '../platform/producer-session';
+import { idempotentProducer, ProducerSession } from '../platform/producer-session';
 import { SnapshotReplica } from '../platform/snapshot-replica';
 import { deadLetter, decideRequest, type GateRejection, type SourceRecord } from './decide';
 import { createGateMetrics, type GateMetrics } from './metrics';
@@ -79,7 +79,7 @@ export function createNotificationGate(o: NotificationGateOptions): Notification
   const m: GateMetrics = createGateMetrics({ lag: () => replica.lag(), ready: () => replica.ready(), users: () => replica.users.size });
 
   // Replaced after a failed send: a broker failover can leave an idempotent producer dead for good.
-  const producers = new ProducerSession(kafka, log.child({ component: 'producer' }));
+  const producers = new ProducerSession(idempotentProducer(kafka), log, { component: 'gate-producer' });
   let sendFailures = 0;
   const sessionTimeout = o.sessionTimeoutMs ?? 30_000;
   const consumer: Consumer = kafka.consumer({

@@ -23,7 +23,7 @@ import { assignmentWarning, CoPartitionedAssigner } from './assigner';
 import { GatewayLeases } from './gateway-leases';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
-import { ProducerSession } from '../platform/producer-session';
+import { idempotentProducer, ProducerSession } from '../platform/producer-session';
 import { StaleMemberError, type OutRecord } from './record-collector';
 import type { PartitionStore } from './store';
 import type { PresenceTask } from './task';
@@ -150,7 +150,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   if (!watermarks) log.warn({ topic: watermarkTopic }, 'no watermark topic: readers rely on per-user snapshot leases alone');
 
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
-  const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(kafka, log) : null;
+  const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(idempotentProducer(kafka), log) : null;
   await sharedProducer?.producer();
   const consumer: Consumer = kafka.consumer({
     groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false,

@@ -9,7 +9,7 @@ import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { PresenceConfig } from '../core';
 import type { Logger } from '../platform/log';
 import type { ProcessorMetrics } from './metrics';
-import { ProducerSession } from '../platform/producer-session';
+import { idempotentProducer, ProducerSession } from '../platform/producer-session';
 import { restoreTask, type RestoreContext } from './task-restore';
 import { PresenceTask } from './task';
 import { TaskWriter, type OutputTopics } from './task-writer';
@@ -121,7 +121,7 @@ export class TaskManager {
   private open(partition: number, seekToCommitted: boolean): void {
     const { kafka, consumer, cfg, guarantee, clock } = this.o;
     const task = new PresenceTask(partition, cfg);
-    const ownProducer = guarantee === 'exactly-once' ? new ProducerSession(kafka, this.o.log, { transactionalId: this.transactionalId(partition) }) : null;
+    const ownProducer = guarantee === 'exactly-once' ? new ProducerSession(idempotentProducer(kafka, this.transactionalId(partition)), this.o.log, { transactionalId: this.transactionalId(partition) }) : null;
     const producers = ownProducer ?? (this.o.sharedProducer as ProducerSession);
     let slotRef: TaskSlot | null = null;
     const writer = new TaskWriter({

@@ -47,7 +47,8 @@ export interface Ctx {
 }
 
 /** One snapshot as the reader saw it; `writer` is the record batch's producer id and epoch (kafkajs' batchContext). */
-export interface SnapRecord { t: number; partition: number; key: string; version: number; seq: number | null; devices: number; writer: string; progress: boolean }
+/** `sentAt`: the record's CreateTime, stamped by the writer's producer when it built the request. */
+export interface SnapRecord { t: number; sentAt: number; partition: number; key: string; version: number; seq: number | null; devices: number; writer: string; progress: boolean }
 
 const seqOf = (text: string | null | undefined): number | null => {
   const m = /^c(\d+)$/.exec(text ?? '');
@@ -179,7 +180,7 @@ export class Stack {
         const key = message.key?.toString() ?? '';
         const s: PresenceSnapshot = await this.serde.decode('snapshot', message.value);
         const ctx = (message as unknown as { batchContext?: { producerId?: string; producerEpoch?: number } }).batchContext;
-        const r: SnapRecord = { t: Date.now(), partition, key, version: s.version, seq: seqOf(s.override?.customText), devices: s.devices.length, writer: `${ctx?.producerId}/${ctx?.producerEpoch}`, progress: false };
+        const r: SnapRecord = { t: Date.now(), sentAt: Number(message.timestamp), partition, key, version: s.version, seq: seqOf(s.override?.customText), devices: s.devices.length, writer: `${ctx?.producerId}/${ctx?.producerEpoch}`, progress: false };
         this.snaps.push(r);
         const lastV = this.lastVersion.get(key);
         if (lastV !== undefined && r.version < lastV) {

@@ -17,7 +17,7 @@ import { withFatalSends } from '../../test/faults';
 import { provisionPrefix, spawnService, testKafka, uniquePrefix, waitFor, withAdmin } from '../../test/helpers';
 import { createProcessorMetrics } from './metrics';
 import { startProcessor, type Guarantee } from './processor';
-import { LevelPartitionStore } from './store';
+import { LevelPartitionStore, MemoryPartitionStore, StoreError, type PartitionStore } from './store';
 
 const OFFLINE_MS = 8_000;
 const checked = validateConfig({ heartbeatIntervalMs: 1_000, offlineAfterMs: OFFLINE_MS, awayAfterMs: 60_000, roomMemberExpiryMs: 5_000, refreshLeadMs: 1_000, sessionRetentionMs: 120_000 });
@@ -190,6 +190,46 @@ describe('a fatal producer error (at-least-once)', () => {
       await producer.disconnect();
       await watch.stop();
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a restore that fails (a broker away mid-restore)', () => {
+  it('is retried until it succeeds: the partition is not left paused', async () => {
+    const prefix = uniquePrefix('restorefail');
+    const { serde } = await provisionPrefix(prefix, 2);
+    // The restore's first store writes fail, as a restore fails while a leader election is under way.
+    const inner = new MemoryPartitionStore();
+    let failuresLeft = 3;
+    const store: PartitionStore = {
+      load: (p) => inner.load(p),
+      write: async (p, changes, position) => {
+        if (failuresLeft > 0) {
+          failuresLeft--;
+          throw new StoreError('STORE_IO', 'injected: store write failed during restore');
+        }
+        return inner.write(p, changes, position);
+      },
+      drop: (p) => inner.drop(p),
+      close: () => inner.close(),
+    };
+    const watch = await watchSnapshots(prefix, serde);
+    const processor = await startProcessor({
+      kafka: testKafka('restorefail'), serde, store, cfg, log: createLogger('restorefail', 'silent'),
+      metrics: createProcessorMetrics(), prefix, groupId: `${prefix}processor`, guarantee: 'at-least-once', timerResolutionMs: 50, commitIntervalMs: 500,
+    });
+    const producer = testKafka().producer();
+    await producer.connect();
+    try {
+      await waitFor(() => processor.ready() && processor.assigned().length === 2, 'both partitions restored despite the failures', 30_000);
+      expect(failuresLeft).toBe(0);
+      const users = ['rf-a', 'rf-b', 'rf-c', 'rf-d'];
+      await producer.send({ topic: topicName('heartbeat', prefix), messages: await Promise.all(users.map(async (u) => ({ key: u, value: await heartbeat(serde, u, Date.now()) }))) });
+      await waitFor(() => users.every((u) => watch.seen.some((s) => s.key === u && s.value.status === 'Online')), 'every user Online');
+    } finally {
+      await processor.stop();
+      await producer.disconnect();
+      await watch.stop();
     }
   });
 });

@@ -372,6 +372,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     assigned: () => [...tasks.slots.keys()].sort((a, b) => a - b),
     task: (p) => tasks.slots.get(p)?.task,
     async stop() {
+      tasks.beginClose();
       await timers.stop();
       await gatewayLeases?.stop();
       // The last checkpoint of every task, then leave the group.

@@ -77,6 +77,7 @@ export async function withLock<T>(slot: TaskSlot, fn: () => Promise<T>): Promise
 
 export class TaskManager {
   readonly slots = new Map<number, TaskSlot>();
+  private closing = false;
 
   constructor(private readonly o: TaskManagerOptions) {}
 
@@ -109,6 +110,11 @@ export class TaskManager {
     this.o.log.warn({ partition: slot.task.partition }, 'task dropped: this member was fenced or lost touch with its group');
   }
 
+  /** The processor is stopping: restores that are waiting to retry give up. */
+  beginClose(): void {
+    this.closing = true;
+  }
+
   private drop(slot: TaskSlot): void {
     slot.dropped = true;
     if (this.slots.get(slot.task.partition) === slot) this.slots.delete(slot.task.partition);
@@ -133,7 +139,7 @@ export class TaskManager {
     this.slots.set(partition, slot);
     const paused = this.o.inputTopics.map((topic) => ({ topic, partitions: [partition] }));
     consumer.pause(paused);
-    slot.restored = withLock(slot, async () => {
+    const restoreOnce = async () => {
       // initTransactions fences any zombie using this task's transactional id and aborts its open
       // transaction before we read the changelog, so the restore sees only committed state.
       await ownProducer?.producer();
@@ -144,11 +150,29 @@ export class TaskManager {
       if (emittedAfterCheckpoint > 0) for (const topic of await this.inputsPastCommitted(partition)) slot.replaying.add(topic);
       slot.catchingUp = slot.replaying.size > 0; // timers too wait until the replay is through
       slot.isRestored = true;
-    }).then(
-      () => { if (!slot.dropped) consumer.resume(paused); },
-      (e: unknown) => { this.o.log.error({ partition, err: String(e) }, 'restore failed'); throw e; },
-    );
+    };
+    slot.restored = withLock(slot, () => this.restoreUntilDone(slot, restoreOnce)).then(() => {
+      if (!slot.dropped) consumer.resume(paused);
+    });
     slot.restored.catch(() => undefined);
+  }
+
+  /**
+   * Restores until it succeeds or the task is dropped. A restore fails when a broker is away (no
+   * leader during an election, a refused connection); it is idempotent (it reloads the same entries
+   * into the task), so it is simply run again. Given up once, the partition stayed paused for good.
+   */
+  private async restoreUntilDone(slot: TaskSlot, restoreOnce: () => Promise<void>): Promise<void> {
+    for (let attempt = 1; !slot.dropped && !this.closing; attempt++) {
+      try {
+        await restoreOnce();
+        return;
+      } catch (e) {
+        const retryInMs = Math.min(5_000, 250 * 2 ** Math.min(5, attempt - 1));
+        this.o.log.error({ partition: slot.task.partition, err: String(e), attempt, retryInMs }, 'restore failed; retried');
+        await new Promise((r) => setTimeout(r, retryInMs));
+      }
+    }
   }
 
   /** The input topics whose partition has records after the group's committed offset. */

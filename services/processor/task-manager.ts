@@ -35,10 +35,11 @@ export interface TaskSlot {
    */
   catchingUp: boolean;
   /**
-   * Input topics this task replays past its checkpoint after a restore in which the previous
-   * owner had already told readers more (a snapshot after the checkpoint): until each reaches its
-   * end, the task is treated as catching up, so the replay does not re-emit views older than the
-   * ones readers hold.
+   * Input topics with records past the group's committed offset when the task was restored: until
+   * each reaches its end, the task is treated as catching up, so the replay does not re-emit views
+   * older than the ones readers hold (when the previous owner had told readers more after its
+   * checkpoint), and its timers do not expire sessions whose heartbeats are waiting in that backlog
+   * (a handover longer than the offline threshold read every user Offline for a moment).
    */
   readonly replaying: Set<string>;
 }
@@ -143,11 +144,11 @@ export class TaskManager {
       // initTransactions fences any zombie using this task's transactional id and aborts its open
       // transaction before we read the changelog, so the restore sees only committed state.
       await ownProducer?.producer();
-      const { marker, emittedAfterCheckpoint } = await restoreTask(this.o.restore, task, clock);
+      const { marker } = await restoreTask(this.o.restore, task, clock);
       writer.seedEnds(this.o.topics.snapshot, marker?.snapshotEnd ?? null);
       writer.seedEnds(this.o.topics.roomSnapshot, marker?.roomSnapshotEnd ?? null);
       if (seekToCommitted) await this.seekToCommitted(partition);
-      if (emittedAfterCheckpoint > 0) for (const topic of await this.inputsPastCommitted(partition)) slot.replaying.add(topic);
+      for (const topic of await this.inputsPastCommitted(partition)) slot.replaying.add(topic);
       slot.catchingUp = slot.replaying.size > 0; // timers too wait until the replay is through
       slot.isRestored = true;
     };

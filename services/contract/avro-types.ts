@@ -54,6 +54,11 @@ export interface GatewayLease {
 export type HeartbeatKind = "heartbeat" | "disconnect";
 export const HeartbeatKindSymbols = ["heartbeat", "disconnect"] as const;
 
+// LastSeenPrivacy.avsc
+/** How others see the user's last-seen time: exact (the timestamps), coarse (only recently / within a week / long ago), hidden (nothing). The user always sees their own exactly. */
+export type LastSeenPrivacy = "exact" | "coarse" | "hidden";
+export const LastSeenPrivacySymbols = ["exact", "coarse", "hidden"] as const;
+
 // NotificationDecision.avsc
 /** Value of notification.decision.v1, keyed by userId: the gate's answer to one request. */
 export interface NotificationDecision {
@@ -91,9 +96,9 @@ export interface NotificationRequest {
 }
 
 // OverrideKind.avsc
-/** status: sets the manual status register. visibility: sets the visibility register. */
-export type OverrideKind = "status" | "visibility";
-export const OverrideKindSymbols = ["status", "visibility"] as const;
+/** status: sets the manual status register. visibility: sets the visibility register. lastSeen: sets the last-seen privacy register. */
+export type OverrideKind = "status" | "visibility" | "lastSeen";
+export const OverrideKindSymbols = ["status", "visibility", "lastSeen"] as const;
 
 // OverrideStatus.avsc
 /** A status the user sets by hand. Available clears a previous override. */
@@ -155,7 +160,7 @@ export interface PresenceHeartbeat {
 }
 
 // PresenceOverride.avsc
-/** Value of presence.override.v1, keyed by userId. Two last-writer-wins registers ordered by (setAt, eventId): the manual status (kind=status) and the visibility setting (kind=visibility). */
+/** Value of presence.override.v1, keyed by userId. Last-writer-wins registers ordered by (setAt, eventId): the manual status (kind=status), the visibility setting (kind=visibility) and the last-seen privacy setting (kind=lastSeen). */
 export interface PresenceOverride {
   /** Which register this event writes. */
   kind: OverrideKind;
@@ -173,6 +178,8 @@ export interface PresenceOverride {
   expiresAt: null | number;
   /** For kind=visibility: the new setting. */
   visibility: null | Visibility;
+  /** For kind=lastSeen: the new setting. */
+  lastSeenPrivacy: null | LastSeenPrivacy;
 }
 
 // PresenceSnapshot.avsc
@@ -192,6 +199,8 @@ export interface PresenceSnapshot {
   override: null | OverrideView;
   /** Who may see the status. */
   visibility: Visibility;
+  /** How readers show this user's lastSeen, lastActive and statusSince to others: exact, coarse (a bucket instead of times) or hidden. Readers apply it; the times here are always exact. */
+  lastSeenPrivacy: LastSeenPrivacy;
   /** Live sessions. */
   devices: Array<Device>;
   /** Per-user state version; monotonically increasing. Readers drop a record whose version is not above the last applied one. */

@@ -3,11 +3,14 @@ export type EffectiveStatus = 'Online' | 'Away' | 'Busy' | 'DoNotDisturb' | 'Off
 /** What a user may set by hand. */
 export type OverrideStatus = 'Available' | 'Busy' | 'DoNotDisturb' | 'AppearOffline';
 export type Visibility = 'everyone' | 'nobody';
+/** How others see a user's last-seen times: exactly, as a coarse bucket, or not at all. */
+export type LastSeenPrivacy = 'exact' | 'coarse' | 'hidden';
 export type Platform = 'web' | 'desktop' | 'ios' | 'android' | 'other';
 
 export const EFFECTIVE_STATUSES: readonly EffectiveStatus[] = ['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline'];
 export const OVERRIDE_STATUSES: readonly OverrideStatus[] = ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'];
 export const VISIBILITIES: readonly Visibility[] = ['everyone', 'nobody'];
+export const LAST_SEEN_PRIVACIES: readonly LastSeenPrivacy[] = ['exact', 'coarse', 'hidden'];
 export const PLATFORMS: readonly Platform[] = ['web', 'desktop', 'ios', 'android', 'other'];
 
 /** Small, opaque, PII-free room member metadata (bounded by hygiene). */
@@ -63,7 +66,16 @@ export interface VisibilitySet {
   readonly eventId: string;
 }
 
-export type UserEvent = HeartbeatReceived | SessionDisconnected | OverrideSet | VisibilitySet;
+/** The last-seen privacy setting was set: a last-writer-wins register of its own, like visibility. */
+export interface LastSeenPrivacySet {
+  readonly type: 'lastSeenPrivacy';
+  readonly userId: string;
+  readonly lastSeenPrivacy: LastSeenPrivacy;
+  readonly setAt: number;
+  readonly eventId: string;
+}
+
+export type UserEvent = HeartbeatReceived | SessionDisconnected | OverrideSet | VisibilitySet | LastSeenPrivacySet;
 
 interface RoomEventBase {
   readonly roomKind: string;
@@ -97,7 +109,7 @@ export interface RoomSessionEnded extends RoomEventBase {
 export type RoomEvent = RoomJoined | RoomHeartbeatReceived | RoomLeft | RoomSessionEnded;
 export type RoomEventType = RoomEvent['type'];
 export const ROOM_EVENT_TYPES: readonly RoomEventType[] = ['join', 'roomHeartbeat', 'leave', 'sessionEnded'];
-export const USER_EVENT_TYPES: readonly UserEvent['type'][] = ['heartbeat', 'disconnect', 'override', 'visibility'];
+export const USER_EVENT_TYPES: readonly UserEvent['type'][] = ['heartbeat', 'disconnect', 'override', 'visibility', 'lastSeenPrivacy'];
 
 /** The Kafka key of a room. roomKind never contains '/', so the key splits at its first '/'. */
 export function roomKey(roomKind: string, roomId: string): string {

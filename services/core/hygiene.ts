@@ -1,6 +1,8 @@
 import type { PresenceConfig } from './config';
 import type {
   HeartbeatReceived,
+  LastSeenPrivacy,
+  LastSeenPrivacySet,
   Metadata,
   OverrideSet,
   OverrideStatus,
@@ -11,7 +13,7 @@ import type {
   Visibility,
   VisibilitySet,
 } from './events';
-import { OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES } from './events';
+import { LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES } from './events';
 
 export type RejectionCode =
   | 'not-an-object'
@@ -164,7 +166,7 @@ function run<T>(f: () => T): Checked<T> {
 }
 
 /**
- * Validates and normalises a raw user event (heartbeat, disconnect, override, visibility).
+ * Validates and normalises a raw user event (heartbeat, disconnect, override, visibility, lastSeenPrivacy).
  * Returns a fresh event holding only known fields, or a typed rejection; never throws.
  * - ids: non-blank strings of at most maxIdLength, no control characters;
  * - timestamps: non-negative integers; later than now + maxClockSkewMs are clamped to it;
@@ -220,8 +222,18 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
         };
         return e;
       }
+      case 'lastSeenPrivacy': {
+        const e: LastSeenPrivacySet = {
+          type,
+          userId: id(r, 'userId', cfg),
+          lastSeenPrivacy: oneOf<LastSeenPrivacy>(r, 'lastSeenPrivacy', LAST_SEEN_PRIVACIES),
+          setAt: timestamp(r, 'setAt', now, cfg),
+          eventId: id(r, 'eventId', cfg),
+        };
+        return e;
+      }
       default:
-        return fail('unknown-type', 'type', 'must be one of heartbeat, disconnect, override, visibility');
+        return fail('unknown-type', 'type', 'must be one of heartbeat, disconnect, override, visibility, lastSeenPrivacy');
     }
   });
 }

@@ -25,6 +25,8 @@ describe('checkUserEvent', () => {
     expect(checkUserEvent(disconnect, NOW, cfg)).toEqual({ ok: true, event: disconnect });
     expect(checkUserEvent(override, NOW, cfg)).toEqual({ ok: true, event: { ...override, customText: 'In a meeting' } });
     expect(checkUserEvent(visibility, NOW, cfg)).toEqual({ ok: true, event: visibility });
+    const privacy = { type: 'lastSeenPrivacy', userId: 'u1', lastSeenPrivacy: 'coarse', setAt: NOW - 5, eventId: 'p1' };
+    expect(checkUserEvent({ ...privacy, visibility: 'nobody' }, NOW, cfg)).toEqual({ ok: true, event: privacy });
   });
   it('clamps future timestamps to now + maxClockSkewMs', () => {
     const r = checkUserEvent({ ...heartbeat, observedAt: NOW + 3_600_000 }, NOW, cfg);
@@ -83,6 +85,8 @@ describe('checkUserEvent', () => {
     ['missing setAt', { ...override, setAt: undefined }, { code: 'missing', field: 'setAt' }],
     ['missing eventId', { ...override, eventId: undefined }, { code: 'missing', field: 'eventId' }],
     ['unknown visibility', { ...visibility, visibility: 'friends' }, { code: 'not-allowed', field: 'visibility' }],
+    ['unknown last-seen privacy', { type: 'lastSeenPrivacy', userId: 'u1', lastSeenPrivacy: 'friends', setAt: NOW, eventId: 'p' }, { code: 'not-allowed', field: 'lastSeenPrivacy' }],
+    ['missing last-seen privacy', { type: 'lastSeenPrivacy', userId: 'u1', setAt: NOW, eventId: 'p' }, { code: 'missing', field: 'lastSeenPrivacy' }],
   ];
   it.each(cases)('rejects %s', (_name, raw, expected) => {
     const r = checkUserEvent(raw, NOW, cfg);

@@ -2,6 +2,8 @@ import type { PresenceConfig } from './config';
 import type {
   EffectiveStatus,
   HeartbeatReceived,
+  LastSeenPrivacy,
+  LastSeenPrivacySet,
   OverrideSet,
   OverrideStatus,
   Platform,
@@ -48,6 +50,13 @@ export interface VisibilityRegister {
   readonly eventId: string;
 }
 
+/** The last-seen privacy register: last writer wins by (setAt, eventId). */
+export interface LastSeenPrivacyRegister {
+  readonly lastSeenPrivacy: LastSeenPrivacy;
+  readonly setAt: number;
+  readonly eventId: string;
+}
+
 /**
  * Everything the processor keeps for one user. Plain JSON-friendly values (no Map/Set).
  * `sessions` is sorted by (deviceId, sessionId), so equal merges give equal states.
@@ -61,6 +70,7 @@ export interface UserState {
   readonly lastActivity: number | null;
   readonly override: OverrideRegister | null;
   readonly visibility: VisibilityRegister | null;
+  readonly lastSeenPrivacy: LastSeenPrivacyRegister | null;
   /** Status last recorded by tick/applyEvent, and since when (order-sensitive, see README). */
   readonly status: EffectiveStatus;
   readonly statusSince: number | null;
@@ -77,6 +87,7 @@ export function initialUserState(userId: string): UserState {
     lastActivity: null,
     override: null,
     visibility: null,
+    lastSeenPrivacy: null,
     status: 'Offline',
     statusSince: null,
     version: 0,
@@ -179,6 +190,8 @@ export function evolve(state: UserState, event: UserEvent, cfg: PresenceConfig):
       return onOverride(state, event);
     case 'visibility':
       return onVisibility(state, event);
+    case 'lastSeenPrivacy':
+      return onLastSeenPrivacy(state, event);
     default: {
       const exhaustive: never = event;
       return unreachable(exhaustive);
@@ -279,6 +292,18 @@ function onOverride(state: UserState, e: OverrideSet): UserState {
     eventId: e.eventId,
   };
   return { ...state, override, version: state.version + 1 };
+}
+
+function onLastSeenPrivacy(state: UserState, e: LastSeenPrivacySet): UserState {
+  const cur = state.lastSeenPrivacy;
+  if (cur !== null && (compareWrites(e, cur) || compareNullable(e.lastSeenPrivacy, cur.lastSeenPrivacy)) <= 0) return state;
+  const lastSeenPrivacy: LastSeenPrivacyRegister = { lastSeenPrivacy: e.lastSeenPrivacy, setAt: e.setAt, eventId: e.eventId };
+  return { ...state, lastSeenPrivacy, version: state.version + 1 };
+}
+
+/** The user's last-seen privacy setting (exact when never set). */
+export function lastSeenPrivacyOf(state: UserState): LastSeenPrivacy {
+  return state.lastSeenPrivacy === null ? 'exact' : state.lastSeenPrivacy.lastSeenPrivacy;
 }
 
 function onVisibility(state: UserState, e: VisibilitySet): UserState {
@@ -443,6 +468,8 @@ export interface UserView {
   /** The override register when set and not expired at emission (Available too, for its text). */
   readonly override: OverrideView | null;
   readonly visibility: Visibility;
+  /** How readers show lastSeen, lastActive and statusSince to others (readView applies it). */
+  readonly lastSeenPrivacy: LastSeenPrivacy;
   /** Live sessions at emission, sorted by (deviceId, sessionId). */
   readonly devices: readonly DeviceView[];
   readonly version: number;
@@ -478,6 +505,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     lastActive: state.lastActivity,
     override: o === null ? null : { status: o.status, customText: o.customText, expiresAt: o.expiresAt },
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
+    lastSeenPrivacy: lastSeenPrivacyOf(state),
     devices,
     version: state.version,
     emittedAt: now,
@@ -540,17 +568,44 @@ export type Viewer = 'self' | 'others';
 
 const NO_DEVICES: readonly DeviceView[] = Object.freeze([]);
 
+/** Visibility `nobody` or an active AppearOffline (only that override imposes Offline): others see nothing. */
+function hiddenFromOthers(view: UserView, now: number): boolean {
+  return view.visibility === 'nobody' || overrideEffect(view.override, now) === 'Offline';
+}
+
 /**
  * A snapshot as a reader should serve it at `now`: status (and statusSince, devices) recomputed with
  * the clock. For `others`, a user with visibility `nobody` or an active AppearOffline reads as
- * Offline with nothing else revealed (no devices, times or override). `watermark`: as for
- * effectiveStatusOfView (null: the lease rule alone).
+ * Offline with nothing else revealed (no devices, times or override), and a user whose last-seen
+ * privacy is coarse or hidden shows no times (lastSeen, lastActive, statusSince: an Offline user's
+ * statusSince is when they were last seen); lastSeenApprox gives the coarse bucket. `watermark`: as
+ * for effectiveStatusOfView (null: the lease rule alone).
  */
 export function readView(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer, watermark: Watermark = null): UserView {
+  const read = readViewForAnyone(view, now, cfg, viewer, watermark);
+  if (viewer === 'self' || view.lastSeenPrivacy === 'exact' || (read.lastSeen === null && read.lastActive === null && read.statusSince === null)) return read;
+  return { ...read, statusSince: null, lastSeen: null, lastActive: null };
+}
+
+/** How long ago a last-seen instant may be for the coarse bucket `recently`, and for `within-week`. */
+export const LAST_SEEN_RECENTLY_MS = 3 * 24 * 3_600_000;
+export const LAST_SEEN_WITHIN_WEEK_MS = 7 * 24 * 3_600_000;
+export type LastSeenBucket = 'recently' | 'within-week' | 'long-ago';
+
+/**
+ * What `viewer` is told of when a user with last-seen privacy `coarse` was last seen, instead of the
+ * times readView removed: recently (within 3 days), within a week, or long ago. Null for every
+ * other case (exact: the times are there; hidden or invisible: nothing; the user themself).
+ */
+export function lastSeenApprox(view: UserView, now: number, viewer: Viewer): LastSeenBucket | null {
+  if (viewer === 'self' || view.lastSeenPrivacy !== 'coarse' || view.lastSeen === null || hiddenFromOthers(view, now)) return null;
+  const ago = now - view.lastSeen;
+  return ago <= LAST_SEEN_RECENTLY_MS ? 'recently' : ago <= LAST_SEEN_WITHIN_WEEK_MS ? 'within-week' : 'long-ago';
+}
+
+function readViewForAnyone(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer, watermark: Watermark): UserView {
   const status = effectiveStatusOfView(view, now, cfg, watermark);
-  // Only an active AppearOffline override imposes Offline.
-  const hidden = view.visibility === 'nobody' || overrideEffect(view.override, now) === 'Offline';
-  if (viewer === 'others' && hidden) {
+  if (viewer === 'others' && hiddenFromOthers(view, now)) {
     return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
   }
   // lastSeen is the MAX over the listed devices: once it is stale, all of them are.
@@ -596,7 +651,7 @@ function sameOverride(a: OverrideView | null, b: OverrideView | null): boolean {
  */
 export function viewChanged(prev: UserView, next: UserView): boolean {
   if (prev.status !== next.status || prev.statusSince !== next.statusSince) return true;
-  if (prev.visibility !== next.visibility || !sameOverride(prev.override, next.override)) return true;
+  if (prev.visibility !== next.visibility || prev.lastSeenPrivacy !== next.lastSeenPrivacy || !sameOverride(prev.override, next.override)) return true;
   if (prev.devices.length !== next.devices.length) return true;
   for (let i = 0; i < prev.devices.length; i++) {
     const a = prev.devices[i] as DeviceView;
@@ -611,7 +666,8 @@ export function viewDiffers(emitted: UserView, state: UserState, now: number, cf
   const status = effectiveStatus(state, now, cfg);
   if (emitted.status !== status || emitted.statusSince !== sinceAt(state, status, now)) return true;
   const visibility = state.visibility === null ? 'everyone' : state.visibility.visibility;
-  if (emitted.visibility !== visibility || !sameOverride(emitted.override, visibleOverride(state.override, now))) return true;
+  if (emitted.visibility !== visibility || emitted.lastSeenPrivacy !== lastSeenPrivacyOf(state)) return true;
+  if (!sameOverride(emitted.override, visibleOverride(state.override, now))) return true;
   let j = 0;
   for (const s of state.sessions) {
     if (!isLive(s, now, cfg)) continue;

@@ -6,6 +6,8 @@ import {
   effectiveStatusOfView,
   evolve,
   initialUserState,
+  lastSeenApprox,
+  lastSeenPrivacyOf,
   nextDeadline,
   nextSnapshotCheck,
   readView,
@@ -49,6 +51,14 @@ const vis = (visibility: 'everyone' | 'nobody', setAt: number, eventId = `v${set
   type: 'visibility',
   userId: U,
   visibility,
+  setAt,
+  eventId,
+});
+
+const lsp = (lastSeenPrivacy: 'exact' | 'coarse' | 'hidden', setAt: number, eventId = `l${setAt}`): UserEvent => ({
+  type: 'lastSeenPrivacy',
+  userId: U,
+  lastSeenPrivacy,
   setAt,
   eventId,
 });
@@ -283,6 +293,7 @@ describe('userView and readers', () => {
       lastActive: T + 1,
       override: { status: 'Busy', customText: 'in a meeting', expiresAt: T + 100_000 },
       visibility: 'everyone',
+      lastSeenPrivacy: 'exact',
       devices: [
         { deviceId: 'laptop', sessionId: 's1', platform: 'web' },
         { deviceId: 'phone', sessionId: 's2', platform: 'ios' },
@@ -424,5 +435,64 @@ describe('snapshotDecision and the lease', () => {
   it('an emitted Offline view needs no lease', () => {
     const off = userView(initialUserState(U), T, cfg);
     expect(nextSnapshotCheck(off, start, cfg)).toBeNull();
+  });
+});
+
+describe('last-seen privacy', () => {
+  it('is a last-writer-wins register by (setAt, eventId), exact until set, and bumps the version only on a change', () => {
+    expect(lastSeenPrivacyOf(initialUserState(U))).toBe('exact');
+    const cases: Array<[string, UserEvent[], 'exact' | 'coarse' | 'hidden']> = [
+      ['one write', [lsp('hidden', T)], 'hidden'],
+      ['later wins', [lsp('hidden', T), lsp('coarse', T + 1)], 'coarse'],
+      ['earlier arriving late loses', [lsp('coarse', T + 1), lsp('hidden', T)], 'coarse'],
+      ['same setAt: greater eventId wins, in either order', [lsp('hidden', T, 'b'), lsp('coarse', T, 'a')], 'hidden'],
+      ['same setAt, other order', [lsp('coarse', T, 'a'), lsp('hidden', T, 'b')], 'hidden'],
+    ];
+    for (const [name, events, expected] of cases) expect([name, lastSeenPrivacyOf(given(events))]).toEqual([name, expected]);
+    const once = given([lsp('coarse', T)]);
+    expect(evolve(once, lsp('coarse', T), cfg)).toBe(once);
+    expect(given([hb(T), lsp('coarse', T), lsp('coarse', T)]).version).toBe(2);
+    expect(userView(given([hb(T), lsp('hidden', T)]), T + 1, cfg).lastSeenPrivacy).toBe('hidden');
+  });
+
+  it('is a reader-visible change of the view', () => {
+    const before = userView(given([hb(T)]), T + 1, cfg);
+    const state = given([hb(T), lsp('coarse', T + 1)]);
+    expect(viewChanged(before, userView(state, T + 2, cfg))).toBe(true);
+    expect(viewDiffers(before, state, T + 2, cfg)).toBe(true);
+  });
+
+  const DAY = 24 * 3_600_000;
+  // A user last seen `ago` ms before `now`, offline, with the given setting and visibility.
+  const seen = (privacy: 'exact' | 'coarse' | 'hidden', ago: number, visibility: 'everyone' | 'nobody' = 'everyone'): UserView => ({
+    ...userView(given([hb(T - ago), bye(T - ago + 1), lsp(privacy, T - ago), vis(visibility, T - ago)]), T - ago + 2, cfg),
+  });
+  it.each<[string, 'exact' | 'coarse' | 'hidden', number, 'everyone' | 'nobody', 'self' | 'others', boolean, string | null]>([
+    // name, setting, ago, visibility, viewer, times shown, bucket
+    ['exact: the times', 'exact', 5 * 60_000, 'everyone', 'others', true, null],
+    ['coarse, minutes ago: recently', 'coarse', 5 * 60_000, 'everyone', 'others', false, 'recently'],
+    ['coarse, 3 days ago: still recently', 'coarse', 3 * DAY, 'everyone', 'others', false, 'recently'],
+    ['coarse, 5 days ago: within a week', 'coarse', 5 * DAY, 'everyone', 'others', false, 'within-week'],
+    ['coarse, 30 days ago: long ago', 'coarse', 30 * DAY, 'everyone', 'others', false, 'long-ago'],
+    ['hidden: nothing', 'hidden', 5 * 60_000, 'everyone', 'others', false, null],
+    ['coarse but invisible: nothing', 'coarse', 5 * 60_000, 'nobody', 'others', false, null],
+    ['coarse, the user themself: exact times', 'coarse', 5 * 60_000, 'everyone', 'self', true, null],
+    ['hidden, the user themself: exact times', 'hidden', 5 * 60_000, 'everyone', 'self', true, null],
+  ])('%s', (_name, privacy, ago, visibility, viewer, timesShown, bucket) => {
+    const view = seen(privacy, ago, visibility);
+    const read = readView(view, T, cfg, viewer);
+    expect(read.status).toBe('Offline');
+    if (timesShown) expect([read.lastSeen, read.lastActive, read.statusSince]).toEqual([view.lastSeen, view.lastActive, view.statusSince]);
+    else expect([read.lastSeen, read.lastActive, read.statusSince]).toEqual([null, null, null]);
+    expect(view.lastSeen).toBe(T - ago); // the snapshot itself keeps the exact times
+    expect(lastSeenApprox(view, T, viewer)).toBe(bucket);
+  });
+
+  it('an online coarse user reads Online with devices to others, without times', () => {
+    const view = userView(given([hb(T), lsp('coarse', T)]), T, cfg);
+    const read = readView(view, T + 1_000, cfg, 'others');
+    expect(read).toMatchObject({ status: 'Online', lastSeen: null, lastActive: null, statusSince: null });
+    expect(read.devices).toHaveLength(1);
+    expect(lastSeenApprox(view, T + 1_000, 'others')).toBe('recently');
   });
 });

@@ -16,7 +16,7 @@ import {
 } from '../core';
 
 /** Frame types a socket may send; its own close is the disconnect. */
-export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'join', 'leave', 'roomHeartbeat'] as const;
+export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'lastSeenPrivacy', 'join', 'leave', 'roomHeartbeat'] as const;
 export type SocketCommand = (typeof SOCKET_COMMANDS)[number];
 /** HTTP clients cannot close a socket, so they say so. */
 export type Command = SocketCommand | 'disconnect';
@@ -67,6 +67,8 @@ export function commandEvent(command: Command, body: Raw, sender: Sender, now: n
       return user({ type: 'override', userId: sender.userId, status: body['status'], customText: body['customText'], expiresAt: body['expiresAt'], setAt: now, eventId });
     case 'visibility':
       return user({ type: 'visibility', userId: sender.userId, visibility: body['visibility'], setAt: now, eventId });
+    case 'lastSeenPrivacy':
+      return user({ type: 'lastSeenPrivacy', userId: sender.userId, lastSeenPrivacy: body['lastSeenPrivacy'], setAt: now, eventId });
     case 'join':
     case 'roomHeartbeat':
     case 'leave':

@@ -289,6 +289,8 @@ describe('gateway over HTTP', () => {
     expect(await call('POST', '/v1/heartbeat', { deviceId: 'phone', sessionId: 'app-1', platform: 'ios', idleMs: 0 })).toEqual({ status: 202, body: { result: 'coalesced' } });
     expect(await call('PUT', '/v1/status', { status: 'Busy', customText: 'in a call', expiresAt: Date.now() + 60_000 })).toMatchObject({ status: 202 });
     expect(await call('PUT', '/v1/visibility', { visibility: 'nobody' })).toMatchObject({ status: 202 });
+    expect(await call('PUT', '/v1/last-seen-privacy', { lastSeenPrivacy: 'coarse' })).toMatchObject({ status: 202 });
+    expect(await call('PUT', '/v1/last-seen-privacy', { lastSeenPrivacy: 'friends' })).toMatchObject({ status: 400, body: { field: 'lastSeenPrivacy', code: 'not-allowed' } });
     expect(await call('POST', '/v1/rooms/doc/99/join', { sessionId: 'app-1', metadata: { mode: 'view' } })).toMatchObject({ status: 202 });
     expect(await call('POST', '/v1/rooms/doc/99/leave', { sessionId: 'app-1' })).toMatchObject({ status: 202 });
     expect(await call('POST', '/v1/disconnect', { deviceId: 'phone', sessionId: 'app-1', platform: 'ios' })).toMatchObject({ status: 202 });
@@ -302,12 +304,14 @@ describe('gateway over HTTP', () => {
     expect(await call('PUT', '/v1/status', { status: 'Busy', customText: 'x'.repeat(3_000) })).toMatchObject({ status: 413, body: { field: 'body' } });
     expect(await call('PUT', '/v1/status', { status: 'Busy' }, { 'content-type': 'application/json' })).toMatchObject({ status: 401, body: { field: 'authorization' } });
 
-    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect') && f.inputs.overrides.length === 2 && f.inputs.rooms.length === 2, 'every accepted command');
+    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect') && f.inputs.overrides.length === 3 && f.inputs.rooms.length === 2, 'every accepted command');
     // The held beat (newer activity) goes out before the disconnect ends the session.
     expect(f.inputs.heartbeats.map((h) => [h.kind, h.userId, h.sessionId, h.platform])).toEqual([
       ['heartbeat', 'gus', 'app-1', 'ios'], ['heartbeat', 'gus', 'app-1', 'ios'], ['disconnect', 'gus', 'app-1', 'ios'],
     ]);
-    expect(f.inputs.overrides.map((o) => [o.kind, o.status, o.visibility])).toEqual([['status', 'Busy', null], ['visibility', null, 'nobody']]);
+    expect(f.inputs.overrides.map((o) => [o.kind, o.status, o.visibility, o.lastSeenPrivacy])).toEqual([
+      ['status', 'Busy', null, null], ['visibility', null, 'nobody', null], ['lastSeen', null, null, 'coarse'],
+    ]);
     expect(f.inputs.rooms.map((r) => [r.key, r.kind, r.metadata])).toEqual([['doc/99', 'join', { mode: 'view' }], ['doc/99', 'leave', null]]);
   });
 

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
-import { roomKey, unreachable, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
+import { roomKey, unreachable, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
@@ -92,12 +92,18 @@ export class PresencePublisher {
   }
 
   setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null; eventId?: string }, setAt = this.clock()): Promise<void> {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null };
+    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null, lastSeenPrivacy: null };
     return this.encodeAndQueue('override', userId, v);
   }
 
   setVisibility(userId: string, visibility: Visibility, setAt = this.clock(), eventId: string = randomUUID()): Promise<void> {
-    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility };
+    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility, lastSeenPrivacy: null };
+    return this.encodeAndQueue('override', userId, v);
+  }
+
+  /** Who sees the user's last-seen times, and how (exact, coarse, hidden). */
+  setLastSeenPrivacy(userId: string, lastSeenPrivacy: LastSeenPrivacy, setAt = this.clock(), eventId: string = randomUUID()): Promise<void> {
+    const v: PresenceOverride = { kind: 'lastSeen', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy };
     return this.encodeAndQueue('override', userId, v);
   }
 
@@ -125,6 +131,7 @@ export class PresencePublisher {
       case 'disconnect': return this.disconnect(e, e.observedAt);
       case 'override': return this.setOverride(e.userId, e, e.setAt);
       case 'visibility': return this.setVisibility(e.userId, e.visibility, e.setAt, e.eventId);
+      case 'lastSeenPrivacy': return this.setLastSeenPrivacy(e.userId, e.lastSeenPrivacy, e.setAt, e.eventId);
       case 'join': return this.joinRoom(e, e.observedAt);
       case 'leave': return this.leaveRoom(e, e.observedAt);
       case 'roomHeartbeat': return this.roomHeartbeat(e, e.observedAt);

@@ -170,6 +170,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   v1.post('/disconnect', http('disconnect'));
   v1.put('/status', http('override'));
   v1.put('/visibility', http('visibility'));
+  v1.put('/last-seen-privacy', http('lastSeenPrivacy'));
   v1.post('/rooms/:roomKind/:roomId/join', http('join', roomPath));
   v1.post('/rooms/:roomKind/:roomId/heartbeat', http('roomHeartbeat', roomPath));
   v1.post('/rooms/:roomKind/:roomId/leave', http('leave', roomPath));

@@ -172,6 +172,7 @@ export class SessionTable {
       }
       case 'override':
       case 'visibility':
+      case 'lastSeenPrivacy':
         await this.o.publisher.publish(e);
         return 'published';
     }

@@ -9,7 +9,7 @@ const NOW = 1_700_000_000_000;
 function view(p: Partial<UserView> = {}): UserView {
   return {
     userId: 'u1', status: 'Online', statusSince: NOW - 60_000, lastSeen: NOW - 1_000, lastActive: NOW - 1_000,
-    override: null, visibility: 'everyone',
+    override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
     devices: [{ deviceId: 'd1', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: NOW - 1_000,
     ...p,
   };

@@ -118,7 +118,7 @@ const heartbeat = async (w: World, userId: string, sessionId: string) => {
   await w.producer.send({ topic: topicName('heartbeat', w.prefix), messages: [{ key: userId, value: await w.serde.encode('heartbeat', v) }] });
 };
 const override = async (w: World, userId: string, eventId: string, status: 'DoNotDisturb' | 'Available') => {
-  const v: PresenceOverride = { kind: 'status', userId, eventId, setAt: Date.now(), status, customText: null, expiresAt: null, visibility: null };
+  const v: PresenceOverride = { kind: 'status', userId, eventId, setAt: Date.now(), status, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null };
   await w.producer.send({ topic: topicName('override', w.prefix), messages: [{ key: userId, value: await w.serde.encode('override', v) }] });
 };
 const request = (requestId: string, userId: string, channel: string, bypassDoNotDisturb = false): NotificationRequest =>
@@ -251,7 +251,7 @@ describe('notification gate without presence', () => {
     const now = Date.now();
     const dora: PresenceSnapshot = {
       userId: 'dora', status: 'DoNotDisturb', statusSince: now, lastSeen: now, lastActive: now,
-      override: { status: 'DoNotDisturb', customText: null, expiresAt: null }, visibility: 'everyone',
+      override: { status: 'DoNotDisturb', customText: null, expiresAt: null }, visibility: 'everyone', lastSeenPrivacy: 'exact',
       devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 1, emittedAt: now,
     };
     await t.producer.send({ topic: topicName('snapshot', t.prefix), messages: [{ key: 'dora', value: await t.serde.encode('snapshot', dora) }], acks: -1 });

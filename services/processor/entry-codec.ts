@@ -1,9 +1,10 @@
 /**
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
- * told. Format 3 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
+ * told. Format 4 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
  * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 2, the same Avro without Session.gatewayId (read as null), and format 1, the JSON
- * text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
+ * restore: format 3, the same Avro without the last-seen privacy register (read as null, and the
+ * emitted view's setting as exact), format 2, without Session.gatewayId either (read as null), and
+ * format 1, the JSON text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
@@ -16,6 +17,8 @@ export type Entry = UserEntry | RoomEntry;
 const TAG_AVRO_V2 = 0x02;
 /** Format 3: format 2 plus Session.gatewayId (rooms unchanged). */
 const TAG_AVRO_V3 = 0x03;
+/** Format 4: format 3 plus the last-seen privacy register and the emitted view's setting. */
+const TAG_AVRO_V4 = 0x04;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -24,15 +27,17 @@ const platform = { type: 'enum', name: 'Platform', symbols: ['web', 'desktop', '
 const status = { type: 'enum', name: 'Status', symbols: ['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline'] };
 const overrideStatus = { type: 'enum', name: 'OverrideStatus', symbols: ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'] };
 const visibility = { type: 'enum', name: 'Visibility', symbols: ['everyone', 'nobody'] };
+const lastSeenPrivacy = { type: 'enum', name: 'LastSeenPrivacy', symbols: ['exact', 'coarse', 'hidden'] };
 
 // Decoded records are plain objects for the core (no generated methods).
 const TYPE_OPTIONS = { omitRecordMethods: true };
 
 /**
- * The user entry layout. Format 3 adds the session's gatewayId (nullable, default null) at the end
- * of Session; format 2 (without it) is read through a resolver, its sessions with gatewayId null.
+ * The user entry layout of `format`. Format 3 added the session's gatewayId (nullable, default null)
+ * at the end of Session, format 4 the last-seen privacy register (default null) and the emitted
+ * view's setting (default exact); older formats are read through resolvers.
  */
-const userEntrySchema = (withGateway: boolean) => <avro.Schema>{
+const userEntrySchema = (format: 2 | 3 | 4) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -43,7 +48,7 @@ const userEntrySchema = (withGateway: boolean) => <avro.Schema>{
       { name: 'lastSeen', type: nullable('long') },
       { name: 'lastActivity', type: nullable('long') },
       { name: 'endedAt', type: nullable('long') },
-      ...(withGateway ? [{ name: 'gatewayId', type: nullable('string'), default: null }] : []),
+      ...(format >= 3 ? [{ name: 'gatewayId', type: nullable('string'), default: null }] : []),
     ] } } },
     { name: 'lastSeen', type: nullable('long') },
     { name: 'lastActivity', type: nullable('long') },
@@ -59,6 +64,11 @@ const userEntrySchema = (withGateway: boolean) => <avro.Schema>{
       { name: 'setAt', type: 'long' },
       { name: 'eventId', type: 'string' },
     ] }) },
+    ...(format >= 4 ? [{ name: 'lastSeenPrivacy', type: nullable({ type: 'record', name: 'LastSeenPrivacyRegister', fields: [
+      { name: 'lastSeenPrivacy', type: lastSeenPrivacy },
+      { name: 'setAt', type: 'long' },
+      { name: 'eventId', type: 'string' },
+    ] }), default: null }] : []),
     { name: 'status', type: status },
     { name: 'statusSince', type: nullable('long') },
     { name: 'version', type: 'long' },
@@ -74,6 +84,7 @@ const userEntrySchema = (withGateway: boolean) => <avro.Schema>{
         { name: 'expiresAt', type: nullable('long') },
       ] }) },
       { name: 'visibility', type: 'Visibility' },
+      ...(format >= 4 ? [{ name: 'lastSeenPrivacy', type: 'LastSeenPrivacy', default: 'exact' }] : []),
       { name: 'devices', type: { type: 'array', items: { type: 'record', name: 'DeviceView', fields: [
         { name: 'deviceId', type: 'string' },
         { name: 'sessionId', type: 'string' },
@@ -84,9 +95,9 @@ const userEntrySchema = (withGateway: boolean) => <avro.Schema>{
     ] }) },
   ],
 };
-const userEntryType = avro.Type.forSchema(userEntrySchema(true), { ...TYPE_OPTIONS });
-const userEntryV2Type = avro.Type.forSchema(userEntrySchema(false), { ...TYPE_OPTIONS });
-const userEntryFromV2 = userEntryType.createResolver(userEntryV2Type);
+const userEntryType = avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS });
+const userEntryFromV3 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(3), { ...TYPE_OPTIONS }));
+const userEntryFromV2 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(2), { ...TYPE_OPTIONS }));
 
 const roomEntryType = avro.Type.forSchema(<avro.Schema>{
   type: 'record', name: 'RoomEntry', namespace: 'presence.processor.v2',
@@ -125,7 +136,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V3;
+    scratch[0] = TAG_AVRO_V4;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -141,7 +152,7 @@ export function encodeEntry(entry: Entry): Buffer {
     const s = entry.state;
     return encodeInto(KIND_USER, userEntryType, {
       userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity, override: s.override,
-      visibility: s.visibility, status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
+      visibility: s.visibility, lastSeenPrivacy: s.lastSeenPrivacy, status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
     });
   }
   const { state, emitted } = entry;
@@ -155,10 +166,11 @@ export class EntryFormatError extends Error {
 export function decodeEntry(encoded: Buffer | string): Entry {
   const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
   if (bytes[0] === JSON_OPEN_BRACE) return decodeJsonEntry(bytes.toString('utf8'));
-  if (bytes[0] !== TAG_AVRO_V3 && bytes[0] !== TAG_AVRO_V2) throw new EntryFormatError(`unknown store entry format tag ${bytes[0]}`);
+  const tag = bytes[0];
+  if (tag !== TAG_AVRO_V4 && tag !== TAG_AVRO_V3 && tag !== TAG_AVRO_V2) throw new EntryFormatError(`unknown store entry format tag ${tag}`);
   const body = bytes.subarray(2);
   if (bytes[1] === KIND_USER) {
-    const decoded = bytes[0] === TAG_AVRO_V3 ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, userEntryFromV2);
+    const decoded = tag === TAG_AVRO_V4 ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, tag === TAG_AVRO_V3 ? userEntryFromV3 : userEntryFromV2);
     const { emitted, ...state } = decoded as UserState & { emitted: Omit<UserView, 'userId'> | null };
     return { kind: 'user', state, emitted: emitted && { userId: state.userId, ...emitted } };
   }
@@ -173,8 +185,11 @@ export function decodeEntry(encoded: Buffer | string): Entry {
 function decodeJsonEntry(text: string): Entry {
   const raw = JSON.parse(text) as { f: number; k: 'user' | 'room'; s: unknown; e: unknown };
   if (raw.f !== JSON_FORMAT || (raw.k !== 'user' && raw.k !== 'room')) throw new EntryFormatError(`unknown store entry format ${raw.f}/${raw.k}`);
+  // Written before the last-seen privacy setting existed: none set, and readers were told exact.
+  const s = raw.s as UserState;
+  const e = raw.e as UserView | null;
   return raw.k === 'user'
-    ? { kind: 'user', state: raw.s as UserState, emitted: raw.e as UserView | null }
+    ? { kind: 'user', state: { ...s, lastSeenPrivacy: s.lastSeenPrivacy ?? null }, emitted: e && { ...e, lastSeenPrivacy: e.lastSeenPrivacy ?? 'exact' } }
     : { kind: 'room', state: raw.s as RoomState, emitted: raw.e as RoomView | null };
 }
 

@@ -2,12 +2,15 @@ import { DEFAULT_CONFIG, applyEvent, initialUserState, userView, initialRoomStat
 import { decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, encodeJsonEntry, EntryFormatError, type Entry } from './entry-codec';
 
 const t0 = 1_700_000_000_000;
+/** A format 3 entry (the encoder of commit 95abb99): erin, a web session heard at t0 through gw-1, the view emitted at t0. */
+const V3_ERIN = '0300086572696e020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d31000280a0abfef9620280a0abfef9620000000280a0abfef9620202000280a0abfef9620280a0abfef9620280a0abfef9620000020c6c6170746f700674616200000280a0abfef962';
 const user = (() => {
   let s = initialUserState('alice');
   s = applyEvent(s, { type: 'heartbeat', userId: 'alice', deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', observedAt: t0, idleMs: 0 }, t0, DEFAULT_CONFIG);
   s = applyEvent(s, { type: 'disconnect', userId: 'alice', deviceId: 'phone', sessionId: 's', platform: 'ios', observedAt: t0 + 1 }, t0 + 1, DEFAULT_CONFIG);
   s = applyEvent(s, { type: 'override', userId: 'alice', status: 'DoNotDisturb', customText: 'focus ✨', expiresAt: t0 + 60_000, setAt: t0, eventId: 'e1' }, t0 + 2, DEFAULT_CONFIG);
   s = applyEvent(s, { type: 'visibility', userId: 'alice', visibility: 'nobody', setAt: t0, eventId: 'e2' }, t0 + 3, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'lastSeenPrivacy', userId: 'alice', lastSeenPrivacy: 'coarse', setAt: t0, eventId: 'e3' }, t0 + 3, DEFAULT_CONFIG);
   return s;
 })();
 const room = applyRoomEvent(initialRoomState('document', '42'), { type: 'join', roomKind: 'document', roomId: '42', userId: 'alice', sessionId: 'tab-1', observedAt: t0, metadata: { cursor: 'c1' } }, t0, DEFAULT_CONFIG);
@@ -41,6 +44,15 @@ describe('store entry format', () => {
       { deviceId: 'phone', sessionId: 's', platform: 'ios', lastSeen: null, lastActivity: null, endedAt: t0 + 1, gatewayId: null },
     ]);
     expect(decoded.kind === 'user' && decoded.emitted?.devices).toEqual([{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }]);
+    expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('format 3 (written before the last-seen privacy setting) still decodes: no register, the emitted view exact', () => {
+    const v3 = Buffer.from(V3_ERIN, 'hex');
+    const decoded = decodeEntry(v3);
+    expect(decoded.kind === 'user' && decoded.state).toMatchObject({ userId: 'erin', lastSeenPrivacy: null, status: 'Online' });
+    expect(decoded.kind === 'user' && decoded.state.sessions[0]?.gatewayId).toBe('gw-1');
+    expect(decoded.kind === 'user' && decoded.emitted?.lastSeenPrivacy).toBe('exact');
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
   });
 

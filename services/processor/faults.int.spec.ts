@@ -147,7 +147,7 @@ describe('a fatal producer error (at-least-once)', () => {
         await Promise.all(users.flatMap((u) => [{ key: u, value: hb(u, 'tab-a', 'heartbeat', now) }, { key: u, value: hb(u, 'tab-b', 'heartbeat', now) }])
           .map(async (m) => ({ key: m.key, value: await m.value }))),
         await Promise.all(users.map(async (u, i) => ({ key: u, value: await serde.encode('override', {
-          kind: 'status', userId: u, eventId: `o-${u}`, setAt: now + 10, status: i % 2 ? 'Busy' : 'DoNotDisturb', customText: `note ${u}`, expiresAt: null, visibility: null,
+          kind: 'status', userId: u, eventId: `o-${u}`, setAt: now + 10, status: i % 2 ? 'Busy' : 'DoNotDisturb', customText: `note ${u}`, expiresAt: null, visibility: null, lastSeenPrivacy: null,
         }) }))),
         await Promise.all(users.filter((_, i) => i % 3 === 0).map(async (u) => ({ key: u, value: await hb(u, 'tab-b', 'disconnect', now + 20) }))),
       ];

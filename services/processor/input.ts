@@ -18,7 +18,8 @@ export function heartbeatEvent(wire: PresenceHeartbeat, key: string | null, now:
 
 export function overrideEvent(wire: PresenceOverride, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
   if (key !== wire.userId) return keyMismatch('userId', key);
-  return checkUserEvent({ ...wire, type: wire.kind === 'status' ? 'override' : 'visibility' }, now, cfg);
+  const type = wire.kind === 'status' ? 'override' : wire.kind === 'visibility' ? 'visibility' : 'lastSeenPrivacy';
+  return checkUserEvent({ ...wire, type }, now, cfg);
 }
 
 export function roomEvent(wire: WireRoomEvent, key: string | null, now: number, cfg: PresenceConfig): Checked<RoomEvent> {

@@ -68,7 +68,7 @@ describe('PresenceTask snapshot versions', () => {
     const old: UserState = { ...initialUserState('alice'), version: 3 };
     task.load([[userStoreKey('alice'), encodeEntry({ kind: 'user', state: old, emitted: null })]]);
     task.restoreEmittedUser({
-      userId: 'alice', status: 'Online', statusSince: t0, lastSeen: t0, lastActive: t0, override: null, visibility: 'everyone',
+      userId: 'alice', status: 'Online', statusSince: t0, lastSeen: t0, lastActive: t0, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
       devices: [{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }], version: 40, emittedAt: t0,
     });
     task.start(t0);

@@ -123,7 +123,8 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
   v1.get('/rooms/:kind/:id', (req, res) => {
     const kind = parse(id('kind'), req.params['kind'], 'kind');
     const roomId = parse(id('id'), req.params['id'], 'id');
-    res.json(roomBody(kind, roomId, d.rooms.get(roomKey(kind, roomId)), d.clock(), d.cfg));
+    const privacyOf = (userId: string) => d.users.get(userId)?.lastSeenPrivacy ?? 'exact';
+    res.json(roomBody(kind, roomId, d.rooms.get(roomKey(kind, roomId)), d.clock(), d.cfg, callerOf(res).userId, privacyOf));
   });
 
   v1.get('/gate', (req, res) => {

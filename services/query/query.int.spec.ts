@@ -49,7 +49,7 @@ describe('query service over the real pipeline', () => {
     await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: userId, value: await serde.encode('heartbeat', v) }] });
   };
   const override = async (userId: string, status: PresenceOverride['status']) => {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-${status}`, setAt: Date.now(), status, customText: 'heads down', expiresAt: null, visibility: null };
+    const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-${status}`, setAt: Date.now(), status, customText: 'heads down', expiresAt: null, visibility: null, lastSeenPrivacy: null };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
 
@@ -119,6 +119,77 @@ describe('query service over the real pipeline', () => {
     } finally {
       clearInterval(keepAlive);
     }
+  });
+
+  it('last-seen privacy is honoured by the single, batch, SSE and room reads of others; the user sees their own exactly', async () => {
+    const setPrivacy = async (userId: string, lastSeenPrivacy: 'coarse' | 'hidden') => {
+      const v: PresenceOverride = { kind: 'lastSeen', userId, eventId: `${userId}-lsp`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy };
+      await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
+    };
+    const beat = async () => {
+      for (const u of ['cara', 'hank', 'ivan']) await heartbeat(u, 'tab', 0);
+      const joins = ['cara', 'hank', 'ivan'].map(async (u) => ({
+        key: 'doc/7', value: await serde.encode('room', { kind: 'heartbeat', roomKind: 'doc', roomId: '7', userId: u, sessionId: 'tab', observedAt: Date.now(), metadata: null }),
+      }));
+      await producer.send({ topic: topicName('room', prefix), messages: await Promise.all(joins) });
+    };
+    for (const u of ['cara', 'hank', 'ivan']) {
+      const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '7', userId: u, sessionId: 'tab', observedAt: Date.now(), metadata: null };
+      await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/7', value: await serde.encode('room', join) }] });
+    }
+    await beat();
+    const keepAlive = setInterval(() => void beat(), 400);
+    const ctrl = new AbortController();
+    try {
+      await setPrivacy('cara', 'coarse');
+      await setPrivacy('hank', 'hidden');
+      const noTimes = { status: 'Online', lastSeen: null, lastActive: null, statusSince: null };
+      const cara = await waitFor(async () => {
+        const r = await get(query, '/v1/users/cara/presence');
+        return r.body['lastSeenApprox'] !== undefined && r.body;
+      }, 'cara read coarsely');
+      expect(cara).toMatchObject({ ...noTimes, lastSeenApprox: 'recently' });
+      expect((cara['devices'] as unknown[]).length).toBe(1);
+      expect(cara).not.toHaveProperty('lastSeenPrivacy');
+      const hank = await waitFor(async () => {
+        const r = await get(query, '/v1/users/hank/presence');
+        return r.body['lastSeen'] === null && r.body;
+      }, 'hank read without times');
+      expect(hank).toMatchObject(noTimes);
+      expect(hank).not.toHaveProperty('lastSeenApprox');
+      expect((await get(query, '/v1/users/ivan/presence')).body['lastSeen']).toEqual(expect.any(Number));
+
+      const res = await fetch(`${query.url}/v1/presence:batchGet`, {
+        method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ userIds: ['cara', 'hank', 'ivan'] }),
+      });
+      const batch = ((await res.json()) as { presences: Array<Record<string, unknown>> }).presences;
+      expect(batch.map((p) => [p['userId'], p['lastSeen'] === null, p['lastSeenApprox'] ?? null])).toEqual([['cara', true, 'recently'], ['hank', true, null], ['ivan', false, null]]);
+
+      const stream = await fetch(`${query.url}/v1/presence/stream?userIds=cara,hank`, { headers: { authorization: `Bearer ${token}` }, signal: ctrl.signal });
+      const events = sseEvents(stream);
+      try {
+        const first = [await events.next(), await events.next()].sort((a, b) => a.userId.localeCompare(b.userId));
+        expect(first[0]).toMatchObject({ userId: 'cara', ...noTimes, lastSeenApprox: 'recently' });
+        expect(first[1]).toMatchObject({ userId: 'hank', ...noTimes });
+      } finally {
+        ctrl.abort();
+        await events.close();
+      }
+
+      const room = await get(query, '/v1/rooms/doc/7');
+      const lastSeenOf = Object.fromEntries((room.body['members'] as Array<{ userId: string; lastSeen: number | null }>).map((m) => [m.userId, m.lastSeen]));
+      expect(lastSeenOf).toEqual({ cara: null, hank: null, ivan: expect.any(Number) });
+
+      const own = await fetch(`${query.url}/v1/users/cara/presence`, { headers: { authorization: `Bearer ${await mintToken(SECRET, 'cara')}` } });
+      expect(await own.json()).toMatchObject({ userId: 'cara', status: 'Online', lastSeen: expect.any(Number), lastSeenPrivacy: 'coarse' });
+      const ownRoom = await fetch(`${query.url}/v1/rooms/doc/7`, { headers: { authorization: `Bearer ${await mintToken(SECRET, 'hank')}` } });
+      const ownMembers = ((await ownRoom.json()) as { members: Array<{ userId: string; lastSeen: number | null }> }).members;
+      expect(ownMembers.find((m) => m.userId === 'hank')?.lastSeen).toEqual(expect.any(Number));
+      expect(ownMembers.find((m) => m.userId === 'cara')?.lastSeen).toBeNull();
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await waitFor(() => query.streams.size === 0, 'the stream cleaned up');
   });
 
   it('the SSE stream delivers Online, then Away and Offline driven only by the clock, each within a second of its threshold', async () => {

@@ -6,8 +6,9 @@
  * processor watermark of the user's partition (`watermark`, null when none is known).
  */
 import {
-  gateDecision, gateStatus, readRoomView, readView,
-  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type PresenceConfig, type RoomView, type UserView, type Viewer, type Watermark,
+  gateDecision, gateStatus, lastSeenApprox, readRoomView, readView,
+  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
+  type RoomView, type UserView, type Viewer, type Watermark,
 } from '../core';
 
 export interface PresenceBody {
@@ -17,8 +18,12 @@ export interface PresenceBody {
   readonly lastSeen: number | null;
   readonly lastActive: number | null;
   readonly override: { readonly status: string; readonly customText: string | null; readonly expiresAt: number | null } | null;
+  /** Only for another user whose last-seen privacy is coarse (their times are null): recently, within a week, long ago. */
+  readonly lastSeenApprox?: LastSeenBucket;
   /** Only in the user's own presence. */
   readonly visibility?: 'everyone' | 'nobody';
+  /** Only in the user's own presence. */
+  readonly lastSeenPrivacy?: LastSeenPrivacy;
   readonly devices: readonly { readonly deviceId: string; readonly sessionId: string; readonly platform: string }[];
 }
 
@@ -35,7 +40,9 @@ export function presenceBody(
     override: v.override && { status: v.override.status, customText: v.override.customText, expiresAt: v.override.expiresAt },
     devices: v.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
   };
-  return viewer === 'self' ? { ...body, visibility: v.visibility } : body;
+  if (viewer === 'self') return { ...body, visibility: v.visibility, lastSeenPrivacy: v.lastSeenPrivacy };
+  const approx = lastSeenApprox(view, now, viewer);
+  return approx === null ? body : { ...body, lastSeenApprox: approx };
 }
 
 /** Two bodies are the same to a reader (an SSE stream sends only when this is false). */
@@ -46,15 +53,26 @@ export function samePresence(a: PresenceBody, b: PresenceBody): boolean {
 export interface RoomBody {
   readonly roomKind: string;
   readonly roomId: string;
-  readonly members: readonly { readonly userId: string; readonly sessionId: string; readonly joinedAt: number; readonly lastSeen: number; readonly metadata: Readonly<Record<string, string>> }[];
+  /** lastSeen is null for a member other than the caller whose last-seen privacy is not exact. */
+  readonly members: readonly { readonly userId: string; readonly sessionId: string; readonly joinedAt: number; readonly lastSeen: number | null; readonly metadata: Readonly<Record<string, string>> }[];
 }
 
-/** An empty or unknown room is an empty member list (a room exists only while someone is in it). */
-export function roomBody(roomKind: string, roomId: string, view: RoomView | undefined, now: number, cfg: PresenceConfig): RoomBody {
+/**
+ * An empty or unknown room is an empty member list (a room exists only while someone is in it).
+ * `callerId` sees every member's lastSeen only where that member's `privacyOf` is exact (or it is
+ * the caller's own session).
+ */
+export function roomBody(
+  roomKind: string, roomId: string, view: RoomView | undefined, now: number, cfg: PresenceConfig,
+  callerId: string, privacyOf: (userId: string) => LastSeenPrivacy,
+): RoomBody {
   const v = readRoomView(view ?? null, now, cfg);
   return {
     roomKind, roomId,
-    members: (v?.members ?? []).map((m) => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: m.metadata })),
+    members: (v?.members ?? []).map((m) => ({
+      userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt,
+      lastSeen: m.userId === callerId || privacyOf(m.userId) === 'exact' ? m.lastSeen : null, metadata: m.metadata,
+    })),
   };
 }
 

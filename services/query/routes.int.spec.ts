@@ -18,7 +18,7 @@ const T = 1_800_000_000_000;
 const cfg: PresenceConfig = { ...DEFAULT_CONFIG, offlineAfterMs: 3_000, awayAfterMs: 2_000, heartbeatIntervalMs: 1_000, refreshLeadMs: 1_000, roomMemberExpiryMs: 3_000 };
 
 const view = (userId: string, over: Partial<UserView> = {}): UserView => ({
-  userId, status: 'Online', statusSince: T - 1_000, lastSeen: T, lastActive: T, override: null, visibility: 'everyone',
+  userId, status: 'Online', statusSince: T - 1_000, lastSeen: T, lastActive: T, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
   devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: T, ...over,
 });
 

@@ -129,6 +129,10 @@ export function connectPresence(o) {
     setVisibility(visibility) {
       send({ type: 'visibility', visibility });
     },
+    /** How others see this user's last-seen times: exact, coarse (recently / within a week / long ago) or hidden. */
+    setLastSeenPrivacy(lastSeenPrivacy) {
+      send({ type: 'lastSeenPrivacy', lastSeenPrivacy });
+    },
     join(roomKind, roomId, metadata = null) {
       rooms.set(`${roomKind}/${roomId}`, { roomKind, roomId, metadata });
       send({ type: 'join', roomKind, roomId, metadata });

@@ -51,8 +51,8 @@ export class RegistryUnavailableError extends Error {
   }
 }
 
-/** Each registry request's deadline: the client has none, so a registry that stops answering hung a start for good. */
-export const REGISTRY_REQUEST_TIMEOUT_MS = 10_000;
+/** Each registry request's deadline (generous: a registry under load can take seconds): the client has none, so a registry that stops answering hung a start for good. */
+export const REGISTRY_REQUEST_TIMEOUT_MS = 30_000;
 
 export function createRegistry(url: string, requestTimeoutMs = REGISTRY_REQUEST_TIMEOUT_MS): SchemaRegistry {
   // Unwrapped unions: a nullable field reads as `T | null`, matching the generated types.

@@ -200,13 +200,17 @@ export function encodeJsonEntry(entry: Entry): string {
 
 /**
  * The task's checkpoint marker, stored under CHECKPOINT_KEY beside the entries (store and
- * changelog): when it was taken, and where the snapshot topics' partitions ended then, so a new
- * owner reads what readers were told after it (see task-restore.ts).
+ * changelog): when it was taken, where the snapshot topics' partitions ended then, so a new owner
+ * reads what readers were told after it (see task-restore.ts), and the input offsets the
+ * checkpoint covers, so a new owner whose restore found an older checkpoint than the group's
+ * commit replays the inputs from there (markers written before this field: no input offsets).
  */
 export interface CheckpointMarker {
   readonly at: number;
   readonly snapshotEnd: string | null;
   readonly roomSnapshotEnd: string | null;
+  /** Input topic → the offset after the last record this checkpoint's state includes. */
+  readonly inputs?: Readonly<Record<string, string>>;
 }
 
 export const CHECKPOINT_KEY = 'm/checkpoint';
@@ -218,5 +222,5 @@ export function encodeCheckpoint(m: CheckpointMarker): Buffer {
 export function decodeCheckpoint(encoded: Buffer | string): CheckpointMarker {
   const raw = JSON.parse(typeof encoded === 'string' ? encoded : encoded.toString('utf8')) as CheckpointMarker & { f: number };
   if (raw.f !== 1 || typeof raw.at !== 'number') throw new EntryFormatError('unknown checkpoint marker format');
-  return { at: raw.at, snapshotEnd: raw.snapshotEnd ?? null, roomSnapshotEnd: raw.roomSnapshotEnd ?? null };
+  return { at: raw.at, snapshotEnd: raw.snapshotEnd ?? null, roomSnapshotEnd: raw.roomSnapshotEnd ?? null, ...(raw.inputs ? { inputs: raw.inputs } : {}) };
 }

@@ -233,3 +233,50 @@ describe('a restore that fails (a broker away mid-restore)', () => {
     }
   });
 });
+
+describe('a restore that finds an older checkpoint than the group committed', () => {
+  it('replays the inputs from the checkpoint it found: nothing the group committed past it is lost', async () => {
+    const prefix = uniquePrefix('oldckpt');
+    const { serde } = await provisionPrefix(prefix, 1);
+    const producer = testKafka().producer();
+    await producer.connect();
+    const user = 'oc-user';
+    const override = async (text: string, setAt: number) => producer.send({ topic: topicName('override', prefix), messages: [{ key: user, value: await serde.encode('override', {
+      kind: 'status', userId: user, eventId: `e-${text}`, setAt, status: 'Busy', customText: text, expiresAt: null, visibility: null, lastSeenPrivacy: null,
+    }) }] });
+    const committedToEnd = async () => {
+      const [c] = await withAdmin((a) => a.fetchOffsets({ groupId: `${prefix}processor`, topics: [topicName('override', prefix)] }));
+      const [end] = await withAdmin((a) => a.fetchTopicOffsets(topicName('override', prefix)));
+      return Number(c?.partitions[0]?.offset ?? -1) >= Number(end?.high ?? 0);
+    };
+    const start = (store: MemoryPartitionStore) => startProcessor({
+      kafka: testKafka('oldckpt'), serde, store, cfg, log: createLogger('oldckpt', 'silent'), metrics: createProcessorMetrics(),
+      prefix, groupId: `${prefix}processor`, guarantee: 'at-least-once', timerResolutionMs: 50, commitIntervalMs: 200,
+    });
+    const first = new MemoryPartitionStore();
+    const a = await start(first);
+    let b: Awaited<ReturnType<typeof start>> | null = null;
+    try {
+      await waitFor(() => a.ready() && a.assigned().length === 1, 'processor A ready', 30_000);
+      const now = Date.now();
+      await override('c1', now);
+      await waitFor(async () => a.task(0)?.user(user)?.state.override?.customText === 'c1' && (await committedToEnd()), 'c1 applied and committed');
+      const old = await first.load(0); // the checkpoint holding c1
+      await override('c2', now + 10);
+      await waitFor(async () => a.task(0)?.user(user)?.state.override?.customText === 'c2' && (await committedToEnd()), 'c2 applied and committed');
+      await a.stop();
+      // B's local store is A's older checkpoint but claims to be current with the whole changelog:
+      // its restore reads nothing newer, as a changelog read cut short would.
+      const [changelogEnd] = await withAdmin((adm) => adm.fetchTopicOffsets(topicName('storeChangelog', prefix)));
+      const stale = new MemoryPartitionStore();
+      await stale.write(0, [...old.entries], changelogEnd?.high ?? '0');
+      b = await start(stale);
+      await waitFor(() => b?.ready() && b.assigned().length === 1, 'processor B ready', 30_000);
+      await waitFor(() => b?.task(0)?.user(user)?.state.override?.customText === 'c2', 'B holds c2, replayed from the older checkpoint', 20_000)
+        .catch(() => expect(b?.task(0)?.user(user)?.state.override?.customText).toBe('c2'));
+    } finally {
+      await b?.stop();
+      await producer.disconnect();
+    }
+  });
+});

@@ -328,8 +328,11 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         const wasCatchingUp = slot.catchingUp;
         const lag = Number(batch.offsetLag());
         metrics.inputLag.set({ topic: role, partition: String(batch.partition) }, lag);
-        if (lag <= REPLAY_CAUGHT_UP_LAG) slot.replaying.delete(batch.topic);
+        if (lag <= REPLAY_CAUGHT_UP_LAG && slot.replaying.delete(batch.topic)) {
+          log.info({ partition: batch.partition, topic: batch.topic, lag, stillReplaying: [...slot.replaying] }, 'replay after restore reached the end of the topic');
+        }
         slot.catchingUp = lag > catchUpLagRecords || slot.replaying.size > 0;
+        if (wasCatchingUp !== slot.catchingUp) log.info({ partition: batch.partition, catchingUp: slot.catchingUp, lag }, slot.catchingUp ? 'catching up' : 'caught up');
         const interval = slot.catchingUp ? catchUpIntervalMs : commitIntervalMs;
         const checkpointNow = (wasCatchingUp && !slot.catchingUp) || clock() - slot.writer.lastCheckpointAt >= interval;
         // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.

@@ -54,6 +54,28 @@ function sliceEnd(records: readonly OutRecord[], from: number): number {
   return j;
 }
 
+/**
+ * Longest wait for one produce request. kafkajs can leave a send unsettled for good after a broker
+ * failover (a timed-out request retried on a moved leader: make chaos broker-kill saw a partition's
+ * writes stop until the dead node came back, ~40 s, with no error). Past it the send counts as
+ * failed: the producer is replaced and the unacknowledged slices are sent again (at least once: a
+ * late success duplicates them, which versions make harmless; exactly once: the task is rebuilt).
+ */
+export const SEND_TIMEOUT_MS = 15_000;
+
+export class SendTimeoutError extends Error {
+  readonly code = 'SEND_TIMEOUT';
+}
+
+function withinDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SendTimeoutError(`${what}: no answer from Kafka within ${ms} ms`)), ms);
+  });
+  p.catch(() => undefined); // a send given up on may still fail later: not unhandled
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 /** A write stopped because the member may have lost its tasks (it rejoins and rebuilds them). */
 export class StaleMemberError extends Error {
   readonly code = 'STALE_MEMBER';
@@ -81,7 +103,7 @@ export class PendingRecords {
    * runs between slices (at most once a second): a large flush must not starve the consumer's
    * group heartbeats, or the group drops the member mid-write.
    */
-  async drain(sender: Sender, ends: Ends, keepAlive?: () => Promise<void>, mayWrite: () => boolean = () => true): Promise<void> {
+  async drain(sender: Sender, ends: Ends, keepAlive?: () => Promise<void>, mayWrite: () => boolean = () => true, sendTimeoutMs = SEND_TIMEOUT_MS): Promise<void> {
     let lastKeepAlive = Date.now();
     while (this.next < this.records.length) {
       // Checked before every slice, not only before the write: a member paused mid-write (SIGSTOP,
@@ -93,7 +115,7 @@ export class PendingRecords {
       }
       const to = sliceEnd(this.records, this.next);
       const slice = this.records.slice(this.next, to);
-      const meta = await sender.sendBatch({ topicMessages: byTopic(slice), acks: -1 });
+      const meta = await withinDeadline(sender.sendBatch({ topicMessages: byTopic(slice), acks: -1 }), sendTimeoutMs, `sending ${slice.length} records`);
       const counts = new Map<string, number>();
       for (const r of slice) if (r.partition !== undefined) counts.set(endKey(r.topic, r.partition), (counts.get(endKey(r.topic, r.partition)) ?? 0) + 1);
       for (const m of meta) {

@@ -147,8 +147,8 @@ export class TaskManager {
       const { marker } = await restoreTask(this.o.restore, task, clock);
       writer.seedEnds(this.o.topics.snapshot, marker?.snapshotEnd ?? null);
       writer.seedEnds(this.o.topics.roomSnapshot, marker?.roomSnapshotEnd ?? null);
-      if (seekToCommitted) await this.seekToCommitted(partition);
-      for (const topic of await this.inputsPastCommitted(partition)) slot.replaying.add(topic);
+      for (const topic of await this.positionInputs(partition, marker?.inputs ?? {}, seekToCommitted)) slot.replaying.add(topic);
+      if (slot.replaying.size > 0) this.o.log.info({ partition, replaying: [...slot.replaying] }, 'replaying the inputs past the checkpoint as catching up');
       slot.catchingUp = slot.replaying.size > 0; // timers too wait until the replay is through
       slot.isRestored = true;
     };
@@ -176,35 +176,29 @@ export class TaskManager {
     }
   }
 
-  /** The input topics whose partition has records after the group's committed offset. */
-  private async inputsPastCommitted(partition: number): Promise<string[]> {
+  /**
+   * Where the task's inputs start after a restore, and which of them have records to replay. Each
+   * input starts at the group's committed offset, or at the restored checkpoint's offset when that
+   * is older: a restore that found an older checkpoint than the group's commit (a changelog read
+   * short after a leader election: make chaos broker-kill saw a task restored to overrides a dozen
+   * commits old, the newer ones never applied) replays the inputs since it instead of losing them.
+   * `seek`: position the consumer even at the committed offset (a rebuild: kafkajs is elsewhere).
+   */
+  private async positionInputs(partition: number, checkpoint: Readonly<Record<string, string>>, seek: boolean): Promise<string[]> {
     const admin: Admin = this.o.kafka.admin();
     await admin.connect();
     try {
       const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputTopics] });
-      const out: string[] = [];
+      const replaying: string[] = [];
       for (const topic of this.o.inputTopics) {
-        const end = (await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)?.high ?? '0';
+        const end = BigInt((await admin.fetchTopicOffsets(topic)).find((o) => o.partition === partition)?.high ?? '0');
         const at = committed.find((t) => t.topic === topic)?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-        if (BigInt(end) > (at === '-1' ? 0n : BigInt(at))) out.push(topic);
+        const start = inputStart(at, checkpoint[topic]);
+        if (start.behindCommit) this.o.log.warn({ partition, topic, committed: at, checkpoint: checkpoint[topic] }, 'the restored checkpoint is older than the committed offset: replaying the inputs from the checkpoint');
+        if (seek || start.behindCommit) this.o.consumer.seek({ topic, partition, offset: start.offset.toString() });
+        if (end > start.offset) replaying.push(topic);
       }
-      return out;
-    } finally {
-      await admin.disconnect();
-    }
-  }
-
-  private async seekToCommitted(partition: number): Promise<void> {
-    const admin: Admin = this.o.kafka.admin();
-    await admin.connect();
-    try {
-      const committed = await admin.fetchOffsets({ groupId: this.o.groupId, topics: [...this.o.inputTopics] });
-      for (const { topic, partitions } of committed) {
-        const p = partitions.find((x) => x.partition === partition);
-        // -1: nothing committed yet, so the task starts from the beginning.
-        const offset = p === undefined || p.offset === '-1' ? '0' : p.offset;
-        this.o.consumer.seek({ topic, partition, offset });
-      }
+      return replaying;
     } finally {
       await admin.disconnect();
     }
@@ -221,4 +215,14 @@ export class TaskManager {
     for (const s of this.slots.values()) n += s.task.deadlines.size;
     return n;
   }
+}
+
+/**
+ * Where one input starts after a restore: the group's committed offset (`-1`: none, the beginning)
+ * or, when older, the restored checkpoint's (undefined: a marker from before checkpoints held it).
+ */
+export function inputStart(committed: string, checkpoint: string | undefined): { offset: bigint; behindCommit: boolean } {
+  const commit = committed === '-1' ? 0n : BigInt(committed);
+  if (checkpoint === undefined || BigInt(checkpoint) >= commit) return { offset: commit, behindCommit: false };
+  return { offset: BigInt(checkpoint), behindCommit: true };
 }

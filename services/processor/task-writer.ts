@@ -132,7 +132,10 @@ export class TaskWriter {
     const { task, topics, store, consumer, groupId } = this.o;
     const partition = this.partition;
     if (!this.pendingCheckpoint) {
-      const result = task.checkpoint({ at: this.o.clock(), snapshotEnd: this.endOf(topics.snapshot), roomSnapshotEnd: this.endOf(topics.roomSnapshot) });
+      const result = task.checkpoint({
+        at: this.o.clock(), snapshotEnd: this.endOf(topics.snapshot), roomSnapshotEnd: this.endOf(topics.roomSnapshot),
+        inputs: Object.fromEntries(this.positions),
+      });
       this.changelog.add(result.changelog.map((c) => ({ topic: topics.changelog, key: c.key, value: c.value, partition })));
       this.pendingCheckpoint = { commit: result.commit, entries: result.changelog.map((c) => [c.key, c.value] as const), positions: new Map(this.positions) };
     }

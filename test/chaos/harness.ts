@@ -11,7 +11,7 @@
  * from its input topic, or a user whose final snapshot/query answer does not show its last acked
  * override or its live device.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import WebSocket from 'ws';
@@ -89,6 +89,8 @@ export class Stack {
   private maxSeq = new Map<string, number>();
   private lastVersion = new Map<string, number>();
   private ackedOverridesLog = new Map<string, number[]>();
+  /** When each acked override was acknowledged (epoch ms), per user. */
+  readonly overrideAckTimes = new Map<string, number[]>();
   private running = { heartbeat: false, override: false, probes: false };
   private loops: Array<Promise<void>> = [];
   private probeLoop: Promise<void> = Promise.resolve();
@@ -116,7 +118,9 @@ export class Stack {
   }
 
   private spawn(name: string, main: string, env: Record<string, string>): Child {
-    const c = new Child(name, this.ctx.root, main, { ...this.baseEnv(), KAFKA_CLIENT_ID: `${this.prefix}${name}`, ...env }, join(this.ctx.workDir, `${this.name}-${name}.log`));
+    // A scenario run twice in one suite keeps both runs' logs (the prefix is unique per run).
+    const logFile = join(this.ctx.workDir, existsSync(join(this.ctx.workDir, `${this.name}-${name}.log`)) ? `${this.prefix.replace(/\.$/, '')}-${name}.log` : `${this.name}-${name}.log`);
+    const c = new Child(name, this.ctx.root, main, { ...this.baseEnv(), KAFKA_CLIENT_ID: `${this.prefix}${name}`, ...env }, logFile);
     this.children.push(c);
     return c;
   }
@@ -272,6 +276,7 @@ export class Stack {
           if (await this.gatewayCall('PUT', '/v1/status', u, { status: seq % 2 ? 'Busy' : 'DoNotDisturb', customText: `c${seq}` })) {
             this.acked.override.set(u, seq);
             this.ackedOverridesLog.set(u, [...(this.ackedOverridesLog.get(u) ?? []), seq]);
+            this.overrideAckTimes.set(u, [...(this.overrideAckTimes.get(u) ?? []), Date.now()]);
             this.ackedCount.override++;
           }
           await sleep(Math.max(0, 2000 - (Date.now() - t)));

@@ -198,13 +198,29 @@ export const brokerKill = (ctx: Ctx) => scenario(ctx, 'broker-kill', 'kill -9 of
   const total = [...leads.values()].reduce((a, b) => a + b, 0);
   const killedAt = Date.now();
   killNode(ctx.infra, node);
-  await sleep(30_000);
+  // Where leadership went: partitions still led by the dead node (or by none) 15 s after the kill
+  // cannot take writes; with RF 3 and min.insync.replicas 2 there should be none.
+  await sleep(15_000);
+  const after = await ctx.admin.fetchTopicMetadata({ topics }).catch(() => null);
+  const leaderless = after === null ? ['metadata unavailable'] : after.topics.flatMap((t) => t.partitions
+    .filter((p) => p.leader === node || p.leader < 0)
+    .map((p) => `${t.name.slice(s.prefix.length)}[${p.partitionId}] leader ${p.leader} isr ${p.isr.join(',')}`));
+  await sleep(15_000);
   const restartAt = Date.now();
   await restartMissingNodes(ctx.infra, ctx.root);
   const backAt = Date.now();
   await sleep(8_000);
   const pause = s.maxPause(killedAt - 1_000, Date.now());
   const resumedAt = pause.end; // the end of the longest pause: when the slowest partition made progress again
+  // Whose pause: the writer's (records stamped late) or the reader's (records stamped early, read late).
+  const ending = s.snaps.find((r) => r.progress && r.partition === pause.partition && r.t === pause.end);
+  // And the gateway's side: when overrides of that partition's users were acknowledged again.
+  const pausedUsers = s.users.filter((u) => s.snaps.some((r) => r.key === u && r.partition === pause.partition));
+  const firstAck = Math.min(...pausedUsers.map((u) => (s.overrideAckTimes.get(u) ?? []).find((t) => t > killedAt + 1_000) ?? Infinity));
+  const afterKill = s.snaps.filter((r) => r.partition === pause.partition && r.t > killedAt + 15_000).slice(0, 6)
+    .map((r) => `${r.key} c${r.seq ?? '-'} v${r.version} +${secs(r.t - killedAt)}s (last acked c${s.acked.override.get(r.key) ?? "-"})`);
+  const acksNote = `its snapshots from 15 s after the kill: ${afterKill.join(', ') || 'none'}; first override of its ${pausedUsers.length} users acked after the kill: ${Number.isFinite(firstAck) ? `${secs(firstAck - killedAt)} s after it` : 'none'}`;
+  const sentLate = ending ? `the record ending it was stamped ${secs(ending.sentAt - killedAt)} s after the kill and read ${secs(ending.t - ending.sentAt)} s later` : 'no record ended it';
   const availability = s.availability(killedAt, backAt);
   const failuresDuring = { ...s.gatewayFailures };
   const audit = await s.finish();
@@ -214,7 +230,10 @@ export const brokerKill = (ctx: Ctx) => scenario(ctx, 'broker-kill', 'kill -9 of
       killedNode: node, ledPartitions: `${led}/${total}`, downS: secs(restartAt - killedAt), restartS: secs(backAt - restartAt),
       pauseS: secs(pause.ms), allPartitionsResumedS: secs(resumedAt - killedAt), queryAvailability: availability === null ? null : Math.round(availability * 1000) / 10, staleWrites: audit.staleWrites,
     },
-    notes: [`gateway non-2xx through the fault: ${JSON.stringify(failuresDuring)}`, `longest snapshot pause on partition ${pause.partition}`],
+    notes: [
+      `gateway non-2xx through the fault: ${JSON.stringify(failuresDuring)}`, `longest snapshot pause on partition ${pause.partition}: ${sentLate}; ${acksNote}`,
+      `partitions without a live leader 15 s after the kill: ${leaderless.length === 0 ? 'none' : leaderless.join('; ')}`,
+    ],
     // RF 3, min.insync.replicas 2: with one node down every partition must make progress again before it is back.
     expect: [[resumedAt < backAt, `not every partition made progress before the killed node was back (${secs(backAt - killedAt)} s after the kill; longest pause ${secs(pause.ms)} s on partition ${pause.partition})`]],
   };

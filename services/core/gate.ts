@@ -63,6 +63,10 @@ export type GateReason =
   | 'suppressed-offline'
   | 'unknown-user-offline';
 
+export const GATE_REASONS: readonly GateReason[] = [
+  'store-and-forward', 'online', 'away', 'busy', 'bypassed-dnd', 'suppressed-dnd', 'suppressed-offline', 'unknown-user-offline',
+];
+
 export interface GateDecision {
   readonly deliver: boolean;
   readonly reason: GateReason;

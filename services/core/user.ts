@@ -591,6 +591,7 @@ export function readView(view: UserView, now: number, cfg: PresenceConfig, viewe
 export const LAST_SEEN_RECENTLY_MS = 3 * 24 * 3_600_000;
 export const LAST_SEEN_WITHIN_WEEK_MS = 7 * 24 * 3_600_000;
 export type LastSeenBucket = 'recently' | 'within-week' | 'long-ago';
+export const LAST_SEEN_BUCKETS: readonly LastSeenBucket[] = ['recently', 'within-week', 'long-ago'];
 
 /**
  * What `viewer` is told of when a user with last-seen privacy `coarse` was last seen, instead of the

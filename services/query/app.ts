@@ -12,6 +12,7 @@ import { callerOf, requireCaller, type Authenticator } from '../platform/auth';
 import type { Logger } from '../platform/log';
 import type { QueryMetrics } from './metrics';
 import type { PresenceStreams } from './presence-streams';
+import { QUERY_OPENAPI } from './openapi';
 import { gateAnswer, presenceBody, roomBody } from './read-model';
 
 export interface QueryAppDeps {
@@ -87,6 +88,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
   });
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/openapi.json', (_req, res) => void res.json(QUERY_OPENAPI));
   app.get('/readyz', (_req, res) => void res.status(d.ready() ? 200 : 503).json({ ready: d.ready() }));
   app.get('/metrics', async (_req, res) => {
     res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());

@@ -11,7 +11,9 @@ import { createLogger } from '../platform/log';
 import { createQueryApp } from './app';
 import { createQueryMetrics } from './metrics';
 import { PresenceStreams } from './presence-streams';
+import { OpenApiChecker } from '../../test/openapi';
 import { sseEvents } from '../../test/sse';
+import { QUERY_OPENAPI } from './openapi';
 
 const SECRET = 'routes-test-secret-0123456789-abcdefghij';
 const T = 1_800_000_000_000;
@@ -21,6 +23,10 @@ const view = (userId: string, over: Partial<UserView> = {}): UserView => ({
   userId, status: 'Online', statusSince: T - 1_000, lastSeen: T, lastActive: T, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
   devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: T, ...over,
 });
+
+// Every answer these tests get is checked against the service's OpenAPI document.
+const api = new OpenApiChecker(QUERY_OPENAPI);
+const fetch = (url: string, init?: RequestInit) => api.fetch(url, init);
 
 describe('query routes', () => {
   let now = T;
@@ -218,7 +224,9 @@ describe('query routes', () => {
     const ctrl = new AbortController();
     const res = await get('/v1/presence/stream?userIds=alice,dnd,newcomer', 'bob', { signal: ctrl.signal });
     const events = sseEvents(res);
-    const first = [await events.next(), await events.next(), await events.next()].map((e) => `${e.userId}:${e.status}`);
+    const firstEvents = [await events.next(), await events.next(), await events.next()];
+    for (const e of firstEvents) api.checkComponent('Presence', e);
+    const first = firstEvents.map((e) => `${e.userId}:${e.status}`);
     expect(first.sort()).toEqual(['alice:Online', 'dnd:DoNotDisturb', 'newcomer:Offline']);
     expect(streams.size).toBe(1);
     users.set('newcomer', view('newcomer'));
@@ -232,6 +240,22 @@ describe('query routes', () => {
     ctrl.abort();
     await waitUntil(() => streams.size === 0);
     users.set('alice', view('alice'));
+  });
+
+  it('serves its OpenAPI document, and the answers of every route were checked against it', async () => {
+    const res = await fetch(`${base}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(QUERY_OPENAPI)));
+    for (const answer of [
+      'GET /v1/users/{userId}/presence 200', 'GET /v1/users/{userId}/presence 400', 'GET /v1/users/{userId}/presence 401',
+      'POST /v1/presence:batchGet 200', 'POST /v1/presence:batchGet 400', 'GET /v1/rooms/{kind}/{id} 200', 'GET /v1/rooms/{kind}/{id} 400',
+      'GET /v1/gate 200', 'GET /v1/gate 400', 'GET /v1/gate 403', 'GET /v1/presence/stream 200', 'GET /v1/presence/stream 400',
+      'GET /healthz 200', 'GET /readyz 200', 'GET /readyz 503', 'GET /metrics 200',
+    ]) expect([answer, api.seen.has(answer)]).toEqual([answer, true]);
+    // The checker refuses what the document does not allow.
+    expect(() => api.check('GET', '/v1/users/x/presence', 200, 'application/json', { userId: 'x', status: 'Sleeping' })).toThrow(/does not match/);
+    expect(() => api.check('GET', '/v1/users/x/presence', 418, 'application/json', {})).toThrow(/status 418 not documented/);
+    expect(() => api.check('GET', '/v1/nowhere', 200, 'application/json', {})).toThrow(/no such path/);
   });
 
   it('unknown paths are 404 JSON', async () => {

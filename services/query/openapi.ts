@@ -1,0 +1,151 @@
+/**
+ * The query service's HTTP API as an OpenAPI 3.1 document, served at /openapi.json. The response
+ * schemas are checked against the real answers in routes.int.spec.ts (ajv), so this cannot drift
+ * from what the service sends without a test failing. Enumerations come from the core.
+ */
+import { EFFECTIVE_STATUSES, GATE_REASONS, LAST_SEEN_PRIVACIES, LAST_SEEN_BUCKETS, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+
+const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
+const epochMs = { type: 'integer', minimum: 0, description: 'Epoch milliseconds' };
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+const error = (description: string) => json(ref('Error'), description);
+const authErrors = { 401: error('Missing, malformed or expired bearer token (field `authorization`)') };
+
+export const QUERY_OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Presence query service',
+    version: '1.0.0',
+    description: 'Reads presence, rooms and notification-gate decisions from the replica of the compacted snapshot topics. Status is recomputed at read time with the service clock; what a caller sees of another user follows their visibility and last-seen privacy.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT; `sub` is the caller' } },
+    schemas: {
+      Error: {
+        type: 'object', required: ['error', 'field'], additionalProperties: false,
+        properties: { error: { type: 'string' }, field: { type: ['string', 'null'], description: 'The request field at fault (path, query or body), or null' }, code: { type: 'string' } },
+      },
+      Status: { type: 'string', enum: [...EFFECTIVE_STATUSES] },
+      Device: {
+        type: 'object', required: ['deviceId', 'sessionId', 'platform'], additionalProperties: false,
+        properties: { deviceId: { type: 'string' }, sessionId: { type: 'string' }, platform: { type: 'string', enum: [...PLATFORMS] } },
+      },
+      Override: {
+        type: 'object', required: ['status', 'customText', 'expiresAt'], additionalProperties: false,
+        properties: {
+          status: { type: 'string', enum: [...OVERRIDE_STATUSES] },
+          customText: { type: ['string', 'null'] }, expiresAt: nullable(epochMs),
+        },
+      },
+      Presence: {
+        type: 'object', additionalProperties: false,
+        required: ['userId', 'status', 'statusSince', 'lastSeen', 'lastActive', 'override', 'devices'],
+        properties: {
+          userId: { type: 'string' },
+          status: ref('Status'),
+          statusSince: nullable(epochMs),
+          lastSeen: nullable(epochMs),
+          lastActive: nullable(epochMs),
+          override: nullable(ref('Override')),
+          devices: { type: 'array', items: ref('Device') },
+          visibility: { type: 'string', enum: [...VISIBILITIES], description: 'Only in the caller\'s own presence' },
+          lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES], description: 'Only in the caller\'s own presence' },
+          lastSeenApprox: { type: 'string', enum: [...LAST_SEEN_BUCKETS], description: 'Only for another user whose last-seen privacy is coarse (their times are then null)' },
+        },
+      },
+      Room: {
+        type: 'object', required: ['roomKind', 'roomId', 'members'], additionalProperties: false,
+        properties: {
+          roomKind: { type: 'string' }, roomId: { type: 'string' },
+          members: {
+            type: 'array',
+            items: {
+              type: 'object', required: ['userId', 'sessionId', 'joinedAt', 'lastSeen', 'metadata'], additionalProperties: false,
+              properties: {
+                userId: { type: 'string' }, sessionId: { type: 'string' }, joinedAt: epochMs,
+                lastSeen: { ...nullable(epochMs), description: 'Null for another member whose last-seen privacy is not exact' },
+                metadata: { type: 'object', additionalProperties: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+      GateDecision: {
+        type: 'object', required: ['deliver', 'reason', 'status', 'userKnown'], additionalProperties: false,
+        properties: {
+          deliver: { type: 'boolean' },
+          reason: { type: 'string', enum: [...GATE_REASONS] },
+          status: ref('Status'),
+          userKnown: { type: 'boolean' },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/v1/users/{userId}/presence': {
+      get: {
+        summary: 'One user\'s presence as the caller may see it (unknown users read Offline)',
+        parameters: [{ name: 'userId', in: 'path', required: true, schema: { type: 'string', minLength: 1 } }],
+        responses: { 200: json(ref('Presence'), 'The presence'), 400: error('Bad userId'), ...authErrors },
+      },
+    },
+    '/v1/presence:batchGet': {
+      post: {
+        summary: 'Many users\' presence in request order, in one pass over memory',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['userIds'], properties: { userIds: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } } } } },
+        },
+        responses: {
+          200: json({ type: 'object', required: ['presences'], additionalProperties: false, properties: { presences: { type: 'array', items: ref('Presence') } } }, 'One presence per requested id'),
+          400: error('Bad body, empty or too many ids (field names the culprit)'), ...authErrors,
+        },
+      },
+    },
+    '/v1/rooms/{kind}/{id}': {
+      get: {
+        summary: 'Who is in a room now (an empty or unknown room has no members)',
+        parameters: [
+          { name: 'kind', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
+        ],
+        responses: { 200: json(ref('Room'), 'The room'), 400: error('Bad kind or id'), ...authErrors },
+      },
+    },
+    '/v1/gate': {
+      get: {
+        summary: 'May a notification on this channel reach the user now? The notification gate\'s rule, on the real status for trusted callers',
+        parameters: [
+          { name: 'userId', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'channel', in: 'query', required: true, schema: { type: 'string' } },
+          { name: 'bypassDoNotDisturb', in: 'query', required: false, schema: { type: 'string', enum: ['true', 'false', '1', '0'] } },
+        ],
+        responses: { 200: json(ref('GateDecision'), 'The decision'), 400: error('Bad or unknown parameter'), ...authErrors, 403: error('Caller not in QUERY_GATE_CALLERS') },
+      },
+    },
+    '/v1/presence/stream': {
+      get: {
+        summary: 'Server-Sent Events: `event: presence` with a Presence for each user first, then on every change the caller may see',
+        parameters: [
+          { name: 'userIds', in: 'query', required: true, schema: { type: 'string' }, description: 'Comma-separated' },
+          { name: 'access_token', in: 'query', required: false, schema: { type: 'string' }, description: 'For EventSource, which cannot set headers' },
+        ],
+        responses: { 200: { description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 400: error('Bad userIds'), ...authErrors },
+      },
+    },
+    '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, 'Alive') } } },
+    '/readyz': {
+      get: {
+        security: [], summary: 'Caught up with the snapshot topics',
+        responses: {
+          200: json({ type: 'object', required: ['ready'], properties: { ready: { const: true } } }, 'Ready'),
+          503: json({ type: 'object', required: ['ready'], properties: { ready: { const: false } } }, 'Still catching up'),
+        },
+      },
+    },
+    '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/openapi.json': { get: { security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+  },
+} as const;

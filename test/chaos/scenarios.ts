@@ -205,6 +205,8 @@ export const brokerKill = (ctx: Ctx) => scenario(ctx, 'broker-kill', 'kill -9 of
   const leaderless = after === null ? ['metadata unavailable'] : after.topics.flatMap((t) => t.partitions
     .filter((p) => p.leader === node || p.leader < 0)
     .map((p) => `${t.name.slice(s.prefix.length)}[${p.partitionId}] leader ${p.leader} isr ${p.isr.join(',')}`));
+  // A dead replica still in the ISR holds back acks=all writes and the high watermark.
+  const deadInIsr = after === null ? [] : after.topics.flatMap((t) => t.partitions.filter((p) => p.isr.includes(node)).map((p) => `${t.name.slice(s.prefix.length)}[${p.partitionId}]`));
   await sleep(15_000);
   const restartAt = Date.now();
   await restartMissingNodes(ctx.infra, ctx.root);
@@ -233,6 +235,7 @@ export const brokerKill = (ctx: Ctx) => scenario(ctx, 'broker-kill', 'kill -9 of
     notes: [
       `gateway non-2xx through the fault: ${JSON.stringify(failuresDuring)}`, `longest snapshot pause on partition ${pause.partition}: ${sentLate}; ${acksNote}`,
       `partitions without a live leader 15 s after the kill: ${leaderless.length === 0 ? 'none' : leaderless.join('; ')}`,
+      `partitions with the dead node still in their ISR 15 s after the kill: ${deadInIsr.length === 0 ? 'none' : deadInIsr.join(', ')}`,
     ],
     // RF 3, min.insync.replicas 2: with one node down every partition must make progress again before it is back.
     expect: [[resumedAt < backAt, `not every partition made progress before the killed node was back (${secs(backAt - killedAt)} s after the kill; longest pause ${secs(pause.ms)} s on partition ${pause.partition})`]],

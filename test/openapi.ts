@@ -6,7 +6,7 @@
 import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020';
 
 interface Doc {
-  readonly paths: Readonly<Record<string, Readonly<Record<string, { readonly responses: Readonly<Record<string, { readonly content?: Readonly<Record<string, { readonly schema?: object }>> }>> }>>>>;
+  readonly paths: Readonly<Record<string, Readonly<Record<string, { readonly responses: Readonly<Record<string, { readonly description?: string; readonly content?: Readonly<Record<string, { readonly schema?: object }>> }>> }>>>>;
   readonly components?: { readonly schemas?: Readonly<Record<string, object>> };
 }
 

@@ -13,9 +13,14 @@ import { topicName } from '../contract/topics';
 import { authEnv, createAuthenticator, mintToken } from '../platform/auth';
 import { createLogger } from '../platform/log';
 import { provisionPrefix, step, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { OpenApiChecker } from '../../test/openapi';
+import { GATEWAY_OPENAPI } from './openapi';
 import { startGateway, type Gateway, type GatewayOptions } from './service';
 
 const SECRET = 'gateway-test-secret-0123456789-abcdef';
+// Every HTTP answer these tests get is checked against the gateway's OpenAPI document.
+const api = new OpenApiChecker(GATEWAY_OPENAPI);
+const fetch = (url: string, init?: RequestInit) => api.fetch(url, init);
 const cfg: PresenceConfig = { ...DEFAULT_CONFIG };
 const log = createLogger('gateway-test', process.env['TEST_LOG_LEVEL'] ?? 'silent');
 
@@ -338,5 +343,20 @@ describe('gateway over HTTP', () => {
     expect(res.headers.get('access-control-allow-origin')).toBe('*');
     expect(res.headers.get('content-type')).toMatch(/javascript/);
     expect(await res.text()).toContain('export function connectPresence');
+  });
+});
+
+describe('gateway OpenAPI document', () => {
+  it('is served, and the HTTP answers the tests above got were checked against it', async () => {
+    const f = await fixture('gw-openapi');
+    const res = await fetch(`${f.gateway.url}/openapi.json`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual(JSON.parse(JSON.stringify(GATEWAY_OPENAPI)));
+    for (const answer of [
+      'POST /v1/heartbeat 202', 'POST /v1/heartbeat 400', 'POST /v1/disconnect 202', 'PUT /v1/status 202', 'PUT /v1/status 400', 'PUT /v1/status 401',
+      'PUT /v1/status 403', 'PUT /v1/status 413', 'PUT /v1/status 429', 'PUT /v1/visibility 202', 'PUT /v1/last-seen-privacy 202', 'PUT /v1/last-seen-privacy 400',
+      'POST /v1/rooms/{roomKind}/{roomId}/join 202', 'POST /v1/rooms/{roomKind}/{roomId}/join 400', 'POST /v1/rooms/{roomKind}/{roomId}/leave 202',
+      'GET /client/presence-client.js 200',
+    ]) expect([answer, api.seen.has(answer)]).toEqual([answer, true]);
   });
 });

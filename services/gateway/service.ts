@@ -32,6 +32,7 @@ import type { PresenceConfig, Rejection } from '../core';
 import type { AvroSerde } from '../contract/serde';
 import { AuthError, bearerToken, callerOf, requireCaller, type Authenticator, type Caller } from '../platform/auth';
 import type { Logger } from '../platform/log';
+import { GATEWAY_OPENAPI } from './openapi';
 import { commandEvent, parseFrame, type Command, type Sender } from './commands';
 import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { startGatewayLease } from './lease';
@@ -142,6 +143,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/openapi.json', (_req, res) => void res.json(GATEWAY_OPENAPI));
   app.get('/readyz', (_req, res) => void res.status(stopping ? 503 : 200).json({ ready: !stopping }));
   app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   const clientJs = readFileSync(CLIENT_JS, 'utf8');

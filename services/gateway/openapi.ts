@@ -1,0 +1,102 @@
+/**
+ * The gateway's HTTP API as an OpenAPI 3.1 document, served at /openapi.json. The WebSocket at
+ * /v1/ws is described by its upgrade only (its frames are in the README). The answers of the HTTP
+ * tests in gateway.int.spec.ts are checked against it (ajv).
+ */
+import { LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+const body = (properties: Record<string, object>, required: string[]) => ({
+  required: true, content: { 'application/json': { schema: { type: 'object', required, properties } } },
+});
+const accepted = { 202: json(ref('Accepted'), 'Accepted: published to Kafka, or held by coalescing (heartbeats)') };
+const refusals = {
+  400: json(ref('Error'), 'Bad input; `field` names it (`body` for malformed JSON)'),
+  401: json(ref('Error'), 'Missing or bad bearer token (field `authorization`)'),
+  403: json(ref('Error'), 'The body names another user (field `userId`)'),
+  413: json(ref('Error'), 'Body larger than GATEWAY_MAX_FRAME_BYTES (field `body`)'),
+  429: json(ref('Error'), 'Too many commands for this user (`rate-limited`, `retriable`, `retryAfterMs`)'),
+  503: json(ref('Error'), 'Kafka did not take it in time (`unavailable`, `retriable`)'),
+};
+const session = { deviceId: { type: 'string' }, sessionId: { type: 'string' }, platform: { type: 'string', enum: [...PLATFORMS] } };
+const roomPath = [
+  { name: 'roomKind', in: 'path', required: true, schema: { type: 'string' } },
+  { name: 'roomId', in: 'path', required: true, schema: { type: 'string' } },
+];
+const roomCommand = (summary: string, withMetadata: boolean) => ({
+  post: {
+    summary, parameters: roomPath,
+    requestBody: body({ sessionId: { type: 'string' }, ...(withMetadata ? { metadata: { type: 'object', additionalProperties: { type: 'string' } } } : {}) }, ['sessionId']),
+    responses: { ...accepted, ...refusals, 409: json(ref('Error'), 'The session is in too many rooms (field `roomId`)') },
+  },
+});
+
+export const GATEWAY_OPENAPI = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Presence gateway',
+    version: '1.0.0',
+    description: 'Publishes what clients say about their own presence (the bearer token\'s `sub`) to the input topics: heartbeats, disconnects, overrides, visibility, last-seen privacy and room membership. The same commands as the WebSocket frames at /v1/ws.',
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    schemas: {
+      Accepted: { type: 'object', required: ['result'], additionalProperties: false, properties: { result: { type: 'string', enum: ['published', 'coalesced'] } } },
+      Error: {
+        type: 'object', required: ['error', 'field'], additionalProperties: false,
+        properties: {
+          error: { type: 'string' }, field: { type: ['string', 'null'] }, code: { type: 'string' },
+          retriable: { type: 'boolean' }, retryAfterMs: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+  },
+  security: [{ bearer: [] }],
+  paths: {
+    '/v1/heartbeat': {
+      post: { summary: 'A session is alive (coalesced per session)', requestBody: body({ ...session, idleMs: { type: 'integer', minimum: 0 } }, ['deviceId', 'sessionId']), responses: { ...accepted, ...refusals } },
+    },
+    '/v1/disconnect': {
+      post: { summary: 'A session ended cleanly (its rooms too)', requestBody: body(session, ['deviceId', 'sessionId']), responses: { ...accepted, ...refusals } },
+    },
+    '/v1/status': {
+      put: {
+        summary: 'Set or clear (Available) the manual status',
+        requestBody: body({ status: { type: 'string', enum: [...OVERRIDE_STATUSES] }, customText: { type: ['string', 'null'] }, expiresAt: { type: ['integer', 'null'] } }, ['status']),
+        responses: { ...accepted, ...refusals },
+      },
+    },
+    '/v1/visibility': {
+      put: { summary: 'Who may see the status', requestBody: body({ visibility: { type: 'string', enum: [...VISIBILITIES] } }, ['visibility']), responses: { ...accepted, ...refusals } },
+    },
+    '/v1/last-seen-privacy': {
+      put: { summary: 'How others see the last-seen times', requestBody: body({ lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] } }, ['lastSeenPrivacy']), responses: { ...accepted, ...refusals } },
+    },
+    '/v1/rooms/{roomKind}/{roomId}/join': roomCommand('Join a room with the session', true),
+    '/v1/rooms/{roomKind}/{roomId}/heartbeat': roomCommand('Still in the room (to change metadata; renewal is automatic over the socket)', true),
+    '/v1/rooms/{roomKind}/{roomId}/leave': roomCommand('Leave a room', false),
+    '/v1/ws': {
+      get: {
+        summary: 'WebSocket upgrade (`?access_token=&deviceId=&sessionId=&platform=`); frames in the README',
+        responses: {
+          101: { description: 'Switching protocols: the first frame is `welcome`' },
+          400: json(ref('Error'), 'Bad session parameter'), 401: json(ref('Error'), 'Missing or bad token'), 503: json(ref('Error'), 'The gateway is stopping'),
+        },
+      },
+    },
+    '/client/presence-client.js': { get: { security: [], summary: 'The browser client module (any origin)', responses: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
+    '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, 'Alive') } } },
+    '/readyz': {
+      get: {
+        security: [], summary: 'Accepting connections',
+        responses: {
+          200: json({ type: 'object', required: ['ready'], properties: { ready: { const: true } } }, 'Ready'),
+          503: json({ type: 'object', required: ['ready'], properties: { ready: { const: false } } }, 'Stopping'),
+        },
+      },
+    },
+    '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/openapi.json': { get: { security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+  },
+} as const;

@@ -245,6 +245,7 @@ describe('gateway over WebSocket', () => {
     await waitFor(() => f.gateway.sessions.socketCount === 0, 'the gateway noticing the dead socket');
     const back = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'phone-1', access_token: token });
     expect(Number(await f.gateway.metrics.reconnects.get().then((m) => m.values[0]?.value ?? 0))).toBe(1);
+    expect(Number(await f.gateway.metrics.connects.get().then((m) => m.values[0]?.value ?? 0))).toBeGreaterThanOrEqual(2); // the first socket and this one
     const other = await Client.connect(f.gateway.wsUrl, { ...session, deviceId: 'tablet', sessionId: 'tab-9', access_token: token });
     expect((await other.request({ type: 'join', roomKind: 'doc', roomId: '1' })).result).toBe('published');
 

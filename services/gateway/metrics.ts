@@ -11,6 +11,7 @@ export function createGatewayMetrics() {
     published: new Counter({ name: 'presence_gateway_published_total', help: 'Events published by kind (a heartbeat counts once with its room renewals)', labelNames: ['kind'], registers: [registry] }),
     coalesced: new Counter({ name: 'presence_gateway_heartbeats_coalesced_total', help: 'Heartbeats merged into a held one instead of being published', registers: [registry] }),
     sessionsEnded: new Counter({ name: 'presence_gateway_sessions_ended_total', help: 'Sessions ended with a clean disconnect, by why', labelNames: ['why'], registers: [registry] }),
+    connects: new Counter({ name: 'presence_gateway_connects_total', help: 'WebSocket sessions opened (a rate spike across gateways is a reconnect storm)', registers: [registry] }),
     reconnects: new Counter({ name: 'presence_gateway_reconnects_within_grace_total', help: 'Sockets that came back within the reconnect grace (no disconnect published)', registers: [registry] }),
     rejectedUpgrades: new Counter({ name: 'presence_gateway_rejected_upgrades_total', help: 'WebSocket upgrades refused, by HTTP status', labelNames: ['status'], registers: [registry] }),
   };

@@ -230,6 +230,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     const replace = (why: SocketCloseReason) => (why === 'replaced'
       ? ws.close(4001, 'replaced by a newer connection of this session')
       : ws.close(4002, 'session ended by a disconnect request'));
+    metrics.connects.inc();
     const handle = sessions.attachSocket(ref, replace);
     const sender: Sender = { userId: ref.userId, session: ref };
     alive.set(ws, true);

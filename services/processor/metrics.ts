@@ -8,7 +8,15 @@ export function createProcessorMetrics() {
     registry,
     events: new Counter({ name: 'presence_processor_events_total', help: 'Input events applied, by kind', labelNames: ['kind'], registers: [registry] }),
     snapshots: new Counter({ name: 'presence_processor_snapshots_total', help: 'Snapshots written, by topic role and reason', labelNames: ['topic'], registers: [registry] }),
-    transitions: new Counter({ name: 'presence_processor_transitions_total', help: 'Status transitions written, by new status', labelNames: ['to'], registers: [registry] }),
+    transitions: new Counter({
+      name: 'presence_processor_transitions_total', registers: [registry], labelNames: ['to', 'cause'],
+      help: 'Status transitions written, by new status and cause (event: an input record; clock: a threshold or expiry). to="Offline",cause="clock": users whose last session expired without a clean disconnect',
+    }),
+    eventDelay: new Histogram({
+      name: 'presence_processor_event_delay_seconds', registers: [registry],
+      help: 'From a heartbeat\'s observedAt (gateway clock) to its application by the processor; one heartbeat in 16 sampled',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    }),
     dlq: new Counter({ name: 'presence_processor_dlq_total', help: 'Records dead-lettered, by error code', labelNames: ['code'], registers: [registry] }),
     timersPending: new Gauge({ name: 'presence_processor_timers_pending', help: 'Keys with a pending deadline', registers: [registry] }),
     keys: new Gauge({ name: 'presence_processor_keys', help: 'Users and rooms held in memory', registers: [registry] }),

@@ -54,6 +54,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
   let producer: Producer;
   let outputs: { out: Outputs; consumer: Consumer };
   let dataDir: string;
+  const metrics = createProcessorMetrics();
 
   beforeAll(async () => {
     prefix = uniquePrefix('proc');
@@ -61,7 +62,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     dataDir = mkdtempSync(join(tmpdir(), 'presence-proc-'));
     processor = await startProcessor({
       kafka: testKafka('processor'), serde, store: await LevelPartitionStore.open(dataDir), cfg,
-      log: createLogger('processor', process.env['TEST_LOG_LEVEL'] ?? 'silent'), metrics: createProcessorMetrics(), prefix,
+      log: createLogger('processor', process.env['TEST_LOG_LEVEL'] ?? 'silent'), metrics, prefix,
       groupId: `${prefix}processor`, guarantee, timerResolutionMs: 50,
     });
     producer = testKafka().producer();
@@ -95,6 +96,16 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     expect(statusesOf('alice')).toEqual(['Online', 'Offline']);
     const offline = outputs.out.changes.find((c) => c.userId === 'alice' && c.to === 'Offline');
     expect(offline?.cause).toBe('clock');
+  });
+
+  it('metrics: transitions by cause (an expiry is Offline by the clock) and the gateway-to-processor delay of sampled heartbeats', async () => {
+    for (let i = 0; i < 40; i++) await heartbeat('metrics-user', `tab-${i % 2}`, 0);
+    await waitFor(async () => ((await metrics.eventDelay.get()).values.find((v) => v.metricName === 'presence_processor_event_delay_seconds_count')?.value ?? 0) >= 2, 'sampled delays');
+    const transitions = (await metrics.transitions.get()).values;
+    expect(transitions.find((v) => v.labels['to'] === 'Offline' && v.labels['cause'] === 'clock')?.value).toBeGreaterThanOrEqual(1); // alice, above
+    expect(transitions.find((v) => v.labels['to'] === 'Online' && v.labels['cause'] === 'event')?.value).toBeGreaterThanOrEqual(1);
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/presence_processor_event_delay_seconds_bucket\{le="60"\} \d+/);
   });
 
   it('a heartbeat that changes nothing visible emits nothing', async () => {

@@ -156,12 +156,19 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false,
     maxBytesPerPartition: fetchBytes, maxBytes: 8 * fetchBytes, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs,
   });
+  let delaySample = 0;
   const onFlushed = (flush: import('./task').FlushResult) => {
     metrics.snapshots.inc({ topic: 'snapshot' }, flush.snapshots.length);
     metrics.snapshots.inc({ topic: 'roomSnapshot' }, flush.roomSnapshots.length);
     const transitions = new Map<string, number>();
-    for (const c of flush.changes) transitions.set(c.value.to, (transitions.get(c.value.to) ?? 0) + 1);
-    for (const [to, n] of transitions) metrics.transitions.inc({ to }, n);
+    for (const c of flush.changes) {
+      const key = `${c.value.to}\u0000${c.value.cause}`;
+      transitions.set(key, (transitions.get(key) ?? 0) + 1);
+    }
+    for (const [key, n] of transitions) {
+      const [to, cause] = key.split('\u0000') as [string, string];
+      metrics.transitions.inc({ to, cause }, n);
+    }
   };
   const tasks = new TaskManager({
     kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
@@ -290,7 +297,10 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
           const checked = role === 'heartbeat'
             ? heartbeatEvent(serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value), key, now, cfg)
             : overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
-          if (checked.ok) slot.task.applyUser(checked.event, now);
+          if (checked.ok) {
+            slot.task.applyUser(checked.event, now);
+            if (checked.event.type === 'heartbeat' && (++delaySample & 15) === 0) metrics.eventDelay.observe(Math.max(0, now - checked.event.observedAt) / 1000);
+          }
           else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
           if (checked.ok) count(checked.event.type);
         }

@@ -13,7 +13,7 @@ import type { Logger } from '../platform/log';
 import type { QueryMetrics } from './metrics';
 import type { PresenceStreams } from './presence-streams';
 import { QUERY_OPENAPI } from './openapi';
-import { gateAnswer, presenceBody, roomBody } from './read-model';
+import { decayedAtRead, gateAnswer, presenceBody, roomBody } from './read-model';
 
 export interface QueryAppDeps {
   readonly users: ReadonlyMap<string, UserView>;
@@ -110,7 +110,10 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
 
   v1.get('/users/:userId/presence', (req, res) => {
     const userId = parse(id('userId'), req.params['userId'], 'userId');
-    res.json(presenceBody(userId, d.users.get(userId), d.clock(), d.cfg, viewer(res, userId), watermarkOf(userId)));
+    const now = d.clock();
+    const view = d.users.get(userId);
+    if (decayedAtRead(view, now, d.cfg, watermarkOf(userId))) d.metrics.decayedReads.inc();
+    res.json(presenceBody(userId, view, now, d.cfg, viewer(res, userId), watermarkOf(userId)));
   });
 
   // One pass over the in-memory replica; the limit bounds the work of one request.
@@ -119,7 +122,13 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'body must be a JSON object', 'body');
     const userIds = idList((body as Record<string, unknown>)['userIds'], 'userIds');
     const now = d.clock();
-    res.json({ presences: userIds.map((u) => presenceBody(u, d.users.get(u), now, d.cfg, viewer(res, u), watermarkOf(u))) });
+    res.json({
+      presences: userIds.map((u) => {
+        const view = d.users.get(u);
+        if (decayedAtRead(view, now, d.cfg, watermarkOf(u))) d.metrics.decayedReads.inc();
+        return presenceBody(u, view, now, d.cfg, viewer(res, u), watermarkOf(u));
+      }),
+    });
   });
 
   v1.get('/rooms/:kind/:id', (req, res) => {

@@ -18,6 +18,10 @@ export function createQueryMetrics(probe: { lag: () => number; ready: () => bool
       name: 'presence_query_request_seconds', help: 'HTTP request latency by route', labelNames: ['route'],
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
     }),
+    decayedReads: new Counter({
+      name: 'presence_query_decayed_reads_total', registers: [registry],
+      help: 'Presence reads whose status the clock moved away from the snapshot\'s (a lease or an override ran out with no newer snapshot: normal for Away, a sign of a lagging processor when frequent for Offline)',
+    }),
     undecodable: new Counter({ name: 'presence_query_undecodable_total', help: 'Snapshot records skipped as undecodable', registers: [registry] }),
   };
 }

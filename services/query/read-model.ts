@@ -6,7 +6,7 @@
  * processor watermark of the user's partition (`watermark`, null when none is known).
  */
 import {
-  gateDecision, gateStatus, lastSeenApprox, readRoomView, readView,
+  effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readRoomView, readView,
   type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
   type RoomView, type UserView, type Viewer, type Watermark,
 } from '../core';
@@ -43,6 +43,11 @@ export function presenceBody(
   if (viewer === 'self') return { ...body, visibility: v.visibility, lastSeenPrivacy: v.lastSeenPrivacy };
   const approx = lastSeenApprox(view, now, viewer);
   return approx === null ? body : { ...body, lastSeenApprox: approx };
+}
+
+/** The clock moved the status away from the snapshot's (a lease or an override ran out, no newer snapshot). */
+export function decayedAtRead(view: UserView | undefined, now: number, cfg: PresenceConfig, watermark: Watermark = null): boolean {
+  return view !== undefined && effectiveStatusOfView(view, now, cfg, watermark) !== view.status;
 }
 
 /** Two bodies are the same to a reader (an SSE stream sends only when this is false). */

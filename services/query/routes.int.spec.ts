@@ -218,6 +218,8 @@ describe('query routes', () => {
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).toMatch(/presence_query_requests_total\{route="\/v1\/users\/:userId\/presence",code="200"\}/);
     expect(metrics).toMatch(/presence_query_sse_clients /);
+    // The clock-driven reads above (Away, then Offline, from an Online snapshot) count as decayed.
+    expect(metrics).toMatch(/presence_query_decayed_reads_total [1-9]/);
   });
 
   it('the stream sends current state first, then changes from new snapshots; a client that disconnects is cleaned up', async () => {

@@ -55,6 +55,9 @@ const seqOf = (text: string | null | undefined): number | null => {
   return m ? Number(m[1]) : null;
 };
 
+/** Runs of each scenario name per suite run. */
+const runsOf = new Map<string, number>();
+
 export class Stack {
   readonly prefix: string;
   readonly groupId: string;
@@ -96,7 +99,10 @@ export class Stack {
   private probeLoop: Promise<void> = Promise.resolve();
 
   constructor(readonly ctx: Ctx, readonly name: string, opts: { users?: number } = {}) {
-    this.prefix = `${ctx.runId}-${name}.`;
+    // A scenario run twice in one suite gets fresh topics and groups (it once read the first run's overrides).
+    const run = (runsOf.get(`${ctx.runId}/${name}`) ?? 0) + 1;
+    runsOf.set(`${ctx.runId}/${name}`, run);
+    this.prefix = `${ctx.runId}-${name}${run > 1 ? `-${run}` : ''}.`;
     this.groupId = `${this.prefix}processor`;
     this.users = Array.from({ length: opts.users ?? 24 }, (_, i) => `u${String(i).padStart(2, '0')}`);
     this.loadUsers = new Set(this.users);
@@ -337,11 +343,14 @@ export class Stack {
   /**
    * Longest gap between progress snapshots (a newer override for its key: input was processed;
    * timer and lease snapshots do not count) on any partition within [from, to] (ms), and the partition.
+   * `by`: when the processor's producer stamped them (`sent`, the processor's progress; default) or
+   * when this reader got them (`read`: adds the reader's own stalls, a kafkajs group consumer here).
    */
-  maxPause(from: number, to: number, partitions?: readonly number[]): { ms: number; partition: number; end: number } {
+  maxPause(from: number, to: number, partitions?: readonly number[], by: 'sent' | 'read' = 'sent'): { ms: number; partition: number; end: number } {
     let worst = { ms: 0, partition: -1, end: from };
+    const at = (s: SnapRecord) => (by === 'sent' ? s.sentAt : s.t);
     for (const p of partitions ?? Array.from({ length: PARTITIONS }, (_, i) => i)) {
-      const ts = this.snaps.filter((s) => s.progress && s.partition === p && s.t >= from && s.t <= to).map((s) => s.t);
+      const ts = this.snaps.filter((s) => s.progress && s.partition === p && at(s) >= from && at(s) <= to).map(at).sort((a, b) => a - b);
       let prev = from;
       for (const t of [...ts, to]) {
         if (t - prev > worst.ms) worst = { ms: t - prev, partition: p, end: t };

@@ -213,9 +213,10 @@ export const brokerKill = (ctx: Ctx) => scenario(ctx, 'broker-kill', 'kill -9 of
   const backAt = Date.now();
   await sleep(8_000);
   const pause = s.maxPause(killedAt - 1_000, Date.now());
+  const readerPause = s.maxPause(killedAt - 1_000, Date.now(), undefined, 'read');
   const resumedAt = pause.end; // the end of the longest pause: when the slowest partition made progress again
   // Whose pause: the writer's (records stamped late) or the reader's (records stamped early, read late).
-  const ending = s.snaps.find((r) => r.progress && r.partition === pause.partition && r.t === pause.end);
+  const ending = s.snaps.find((r) => r.progress && r.partition === pause.partition && r.sentAt === pause.end);
   // And the gateway's side: when overrides of that partition's users were acknowledged again.
   const pausedUsers = s.users.filter((u) => s.snaps.some((r) => r.key === u && r.partition === pause.partition));
   const firstAck = Math.min(...pausedUsers.map((u) => (s.overrideAckTimes.get(u) ?? []).find((t) => t > killedAt + 1_000) ?? Infinity));
@@ -225,17 +226,30 @@ export const brokerKill = (ctx: Ctx) => scenario(ctx, 'broker-kill', 'kill -9 of
   const sentLate = ending ? `the record ending it was stamped ${secs(ending.sentAt - killedAt)} s after the kill and read ${secs(ending.t - ending.sentAt)} s later` : 'no record ended it';
   const availability = s.availability(killedAt, backAt);
   const failuresDuring = { ...s.gatewayFailures };
+  // Where the slowest partition's first user's overrides are, and what the processor group committed.
+  const probeUser = pausedUsers[0];
+  const trail: string[] = [];
+  if (probeUser !== undefined) {
+    await s.readAll('override', async (v, partition) => {
+      const o = await s.serde.decode('override', v);
+      if (o.userId === probeUser) trail.push(`p${partition}:${o.customText ?? '-'}@${secs(o.setAt - killedAt)}`);
+    });
+  }
+  const committedOverrides = await ctx.admin.fetchOffsets({ groupId: s.groupId, topics: [s.topic('override')] }).catch(() => []);
+  const overrideEnds = await ctx.admin.fetchTopicOffsets(s.topic('override')).catch(() => []);
+  const offsetsNote = `override offsets committed/end: ${overrideEnds.map((e) => `p${e.partition} ${committedOverrides[0]?.partitions.find((c) => c.partition === e.partition)?.offset ?? '?'}/${e.high}`).join(', ')}`;
   const audit = await s.finish();
   return {
     audit,
     figures: {
       killedNode: node, ledPartitions: `${led}/${total}`, downS: secs(restartAt - killedAt), restartS: secs(backAt - restartAt),
-      pauseS: secs(pause.ms), allPartitionsResumedS: secs(resumedAt - killedAt), queryAvailability: availability === null ? null : Math.round(availability * 1000) / 10, staleWrites: audit.staleWrites,
+      pauseS: secs(pause.ms), allPartitionsResumedS: secs(resumedAt - killedAt), readerPauseS: secs(readerPause.ms), queryAvailability: availability === null ? null : Math.round(availability * 1000) / 10, staleWrites: audit.staleWrites,
     },
     notes: [
       `gateway non-2xx through the fault: ${JSON.stringify(failuresDuring)}`, `longest snapshot pause on partition ${pause.partition}: ${sentLate}; ${acksNote}`,
       `partitions without a live leader 15 s after the kill: ${leaderless.length === 0 ? 'none' : leaderless.join('; ')}`,
       `partitions with the dead node still in their ISR 15 s after the kill: ${deadInIsr.length === 0 ? 'none' : deadInIsr.join(', ')}`,
+      `${probeUser ?? '-'}'s overrides in the topic (partition:text@setAt from the kill): ${trail.slice(-30).join(' ')}; ${offsetsNote}`,
     ],
     // RF 3, min.insync.replicas 2: with one node down every partition must make progress again before it is back.
     expect: [[resumedAt < backAt, `not every partition made progress before the killed node was back (${secs(backAt - killedAt)} s after the kill; longest pause ${secs(pause.ms)} s on partition ${pause.partition})`]],

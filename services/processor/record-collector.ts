@@ -55,9 +55,9 @@ function sliceEnd(records: readonly OutRecord[], from: number): number {
 }
 
 /**
- * Longest wait for one produce request. kafkajs can leave a send unsettled for good after a broker
- * failover (a timed-out request retried on a moved leader: make chaos broker-kill saw a partition's
- * writes stop until the dead node came back, ~40 s, with no error). Past it the send counts as
+ * Longest wait for one produce request, a defence: a send that never settled would stop its task
+ * with no error (a broker failover's timed-out and retried requests are where that could happen;
+ * the stalls make chaos once showed turned out to be its own reader's). Past it the send counts as
  * failed: the producer is replaced and the unacknowledged slices are sent again (at least once: a
  * late success duplicates them, which versions make harmless; exactly once: the task is rebuilt).
  */

@@ -179,9 +179,9 @@ export class TaskManager {
   /**
    * Where the task's inputs start after a restore, and which of them have records to replay. Each
    * input starts at the group's committed offset, or at the restored checkpoint's offset when that
-   * is older: a restore that found an older checkpoint than the group's commit (a changelog read
-   * short after a leader election: make chaos broker-kill saw a task restored to overrides a dozen
-   * commits old, the newer ones never applied) replays the inputs since it instead of losing them.
+   * is older: a restore that found an older checkpoint than the group's commit (a local store or a
+   * changelog read that ends behind it) replays the inputs since it instead of losing them. A
+   * defence: the chaos run that suggested it was the harness reusing a prefix, not this.
    * `seek`: position the consumer even at the committed offset (a rebuild: kafkajs is elsewhere).
    */
   private async positionInputs(partition: number, checkpoint: Readonly<Record<string, string>>, seek: boolean): Promise<string[]> {

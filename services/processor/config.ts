@@ -22,6 +22,8 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   PROCESSOR_CATCH_UP_INTERVAL_MS: z.coerce.number().int().min(10).max(300_000).default(60_000),
   /** How often each task writes its watermark to presence.processor-watermark.v1. */
   PROCESSOR_WATERMARK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
+  /** A partition with input waiting and no progress for this long makes /healthz and /readyz 503. */
+  PROCESSOR_STALL_AFTER_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
   PROCESSOR_TIMER_RESOLUTION_MS: z.coerce.number().int().min(10).max(5_000).default(100),
   /** Most bytes of one partition per fetch, i.e. per batch (the broker still sends at least one record batch). */
   PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(DEFAULT_FETCH_MAX_BYTES_PER_PARTITION),

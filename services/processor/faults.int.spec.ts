@@ -280,3 +280,43 @@ describe('a restore that finds an older checkpoint than the group committed', ()
     }
   });
 });
+
+describe('a task that makes no progress while input waits', () => {
+  it('makes the member unhealthy and not ready after stallAfterMs, naming the partition, and healthy again once it moves', async () => {
+    const prefix = uniquePrefix('stall');
+    const { serde } = await provisionPrefix(prefix, 1);
+    const producer = testKafka().producer();
+    await producer.connect();
+    await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: 'st-u', value: await heartbeat(serde, 'st-u', Date.now()) }] });
+    // A restore that takes 6 s (its first store write is that slow): the partition stays paused meanwhile.
+    const inner = new MemoryPartitionStore();
+    let slow = true;
+    const store: PartitionStore = {
+      load: (p) => inner.load(p),
+      write: async (p, changes, position) => {
+        if (slow) {
+          slow = false;
+          await new Promise((r) => setTimeout(r, 6_000));
+        }
+        return inner.write(p, changes, position);
+      },
+      drop: (p) => inner.drop(p), close: () => inner.close(),
+    };
+    const processor = await startProcessor({
+      kafka: testKafka('stall'), serde, store, cfg, log: createLogger('stall', 'silent'), metrics: createProcessorMetrics(),
+      prefix, groupId: `${prefix}processor`, guarantee: 'at-least-once', timerResolutionMs: 50, stallAfterMs: 1_500,
+    });
+    try {
+      await waitFor(() => processor.assigned().length === 1, 'partition assigned', 30_000);
+      expect(processor.healthy()).toBe(true); // not yet past stallAfterMs
+      await waitFor(() => !processor.healthy(), 'unhealthy once the waiting input made no progress for 1.5 s', 20_000);
+      expect(processor.ready()).toBe(false);
+      expect(processor.health().stalledPartitions).toEqual([0]);
+      await waitFor(() => processor.healthy() && processor.ready(), 'healthy and ready once the restore is done and the input applied', 30_000);
+      expect(processor.task(0)?.user('st-u')?.state.sessions).toHaveLength(1);
+    } finally {
+      await processor.stop();
+      await producer.disconnect();
+    }
+  });
+});

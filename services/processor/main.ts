@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     prefix: env.TOPIC_PREFIX, groupId: env.PROCESSOR_GROUP_ID, guarantee: env.PROCESSOR_GUARANTEE,
     timerResolutionMs: env.PROCESSOR_TIMER_RESOLUTION_MS, sessionTimeoutMs: env.PROCESSOR_SESSION_TIMEOUT_MS,
     fetchMaxBytesPerPartition: env.PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION, partitionsConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
-    watermarkIntervalMs: env.PROCESSOR_WATERMARK_INTERVAL_MS,
+    watermarkIntervalMs: env.PROCESSOR_WATERMARK_INTERVAL_MS, stallAfterMs: env.PROCESSOR_STALL_AFTER_MS,
     catchUpLagRecords: env.PROCESSOR_CATCH_UP_LAG_RECORDS, catchUpIntervalMs: env.PROCESSOR_CATCH_UP_INTERVAL_MS,
     ...(env.PROCESSOR_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: env.PROCESSOR_COMMIT_INTERVAL_MS }),
     // A consumer that crashed for good cannot make progress: exit so a supervisor restarts us.

@@ -24,6 +24,7 @@ import { GatewayLeases } from './gateway-leases';
 import { heartbeatEvent, overrideEvent, roomEvent } from './input';
 import type { ProcessorMetrics } from './metrics';
 import { idempotentProducer, ProducerSession } from '../platform/producer-session';
+import { ProgressWatch } from './progress-watch';
 import { StaleMemberError, type OutRecord } from './record-collector';
 import type { PartitionStore } from './store';
 import type { PresenceTask } from './task';
@@ -70,6 +71,8 @@ export interface ProcessorOptions {
   catchUpIntervalMs?: number;
   /** How often each task writes its watermark (presence.processor-watermark.v1). Default 1 s. */
   watermarkIntervalMs?: number;
+  /** A partition with input waiting and no batch for this long makes the member unhealthy. Default 60 s. */
+  stallAfterMs?: number;
   clock?: () => number;
   /** Called once when the consumer crashed for good; the process should exit non-zero. */
   onFatal?: (error: unknown) => void;
@@ -81,6 +84,8 @@ export interface ProcessorHealth {
   /** Milliseconds since the last successful group heartbeat (or join). */
   readonly sinceGroupContactMs: number;
   readonly partitions: number[];
+  /** Owned partitions with input waiting and no progress for longer than stallAfterMs. */
+  readonly stalledPartitions: readonly number[];
 }
 
 export interface Processor {
@@ -112,6 +117,8 @@ export const DEFAULT_FETCH_MAX_BYTES_PER_PARTITION = 1024 * 1024;
 export const DEFAULT_PARTITIONS_CONCURRENTLY = 2;
 export const DEFAULT_WATERMARK_INTERVAL_MS = 1_000;
 export const DEFAULT_CATCH_UP_LAG_RECORDS = 20_000;
+/** Default of ProcessorOptions.stallAfterMs. */
+const DEFAULT_STALL_AFTER_MS = 60_000;
 /** A replay after a restore has reached its input's end (see TaskSlot.replaying) at this lag. */
 const REPLAY_CAUGHT_UP_LAG = 100;
 export const DEFAULT_CATCH_UP_INTERVAL_MS = 60_000;
@@ -350,6 +357,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         await slot.writer.emit(emitNow ? slot.task.flush(now) : null, dlq, rerouted, { topic: batch.topic, next }, keepAlive);
         slot.failures = 0;
         resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit is the checkpoint's
+        progress.moved(batch.partition, batch.topic, next);
         if (checkpointNow && mayWrite(slot)) await slot.writer.checkpoint(keepAlive);
       } catch (e) {
         if (e instanceof SerdeError || !(e instanceof Error)) throw e;
@@ -362,12 +370,16 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     metrics.keys.set(tasks.keys());
   }
 
+  const progress = new ProgressWatch({
+    kafka, inputTopics, groupId, stallAfterMs: opts.stallAfterMs ?? DEFAULT_STALL_AFTER_MS, clock, log, assigned: () => [...tasks.slots.keys()],
+  });
   await consumer.connect();
   for (const topic of inputTopics) await consumer.subscribe({ topic, fromBeginning: true });
   await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: opts.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY, eachBatch: handleBatch });
 
   // Gateway leases (gateway-leases.ts): null without the topic.
   const gatewayLeases = await GatewayLeases.start({ kafka, serde, prefix, log, clock, onEnded: (n) => metrics.events.inc({ kind: 'gateway-lease-expired' }, n) });
+  progress.start();
   const timers = startTimers({
     gatewayLeases,
     tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, catchUpIntervalMs, clock, metrics, mayWrite, writeFailed,
@@ -379,13 +391,16 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   });
 
   return {
-    ready: () => running && !crashed && contactFresh() && [...tasks.slots.values()].every((s) => s.isRestored),
-    healthy: () => running && !crashed && contactFresh(),
-    health: () => ({ alive: !crashed, sinceGroupContactMs: clock() - lastGroupContact, partitions: [...tasks.slots.keys()].sort((a, b) => a - b) }),
+    ready: () => running && !crashed && contactFresh() && progress.stalled().length === 0 && [...tasks.slots.values()].every((s) => s.isRestored),
+    healthy: () => running && !crashed && contactFresh() && progress.stalled().length === 0,
+    health: () => ({
+      alive: !crashed, sinceGroupContactMs: clock() - lastGroupContact, partitions: [...tasks.slots.keys()].sort((a, b) => a - b), stalledPartitions: progress.stalled(),
+    }),
     assigned: () => [...tasks.slots.keys()].sort((a, b) => a - b),
     task: (p) => tasks.slots.get(p)?.task,
     async stop() {
       tasks.beginClose();
+      await progress.stop();
       await timers.stop();
       await gatewayLeases?.stop();
       // The last checkpoint of every task, then leave the group.

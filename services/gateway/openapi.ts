@@ -4,6 +4,7 @@
  * tests in gateway.int.spec.ts are checked against it (ajv).
  */
 import { LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+import { opsPaths } from '../platform/ops-openapi';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
@@ -86,17 +87,6 @@ export const GATEWAY_OPENAPI = {
       },
     },
     '/client/presence-client.js': { get: { security: [], summary: 'The browser client module (any origin)', responses: { 200: { description: 'JavaScript', content: { 'text/javascript': { schema: { type: 'string' } } } } } } },
-    '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, 'Alive') } } },
-    '/readyz': {
-      get: {
-        security: [], summary: 'Accepting connections',
-        responses: {
-          200: json({ type: 'object', required: ['ready'], properties: { ready: { const: true } } }, 'Ready'),
-          503: json({ type: 'object', required: ['ready'], properties: { ready: { const: false } } }, 'Stopping'),
-        },
-      },
-    },
-    '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    '/openapi.json': { get: { security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    ...opsPaths('Accepting connections', 'Stopping'),
   },
 } as const;

@@ -4,6 +4,7 @@
  * from what the service sends without a test failing. Enumerations come from the core.
  */
 import { EFFECTIVE_STATUSES, GATE_REASONS, LAST_SEEN_PRIVACIES, LAST_SEEN_BUCKETS, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+import { opsPaths } from '../platform/ops-openapi';
 
 const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
 const epochMs = { type: 'integer', minimum: 0, description: 'Epoch milliseconds' };
@@ -135,17 +136,6 @@ export const QUERY_OPENAPI = {
         responses: { 200: { description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 400: error('Bad userIds'), ...authErrors },
       },
     },
-    '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, 'Alive') } } },
-    '/readyz': {
-      get: {
-        security: [], summary: 'Caught up with the snapshot topics',
-        responses: {
-          200: json({ type: 'object', required: ['ready'], properties: { ready: { const: true } } }, 'Ready'),
-          503: json({ type: 'object', required: ['ready'], properties: { ready: { const: false } } }, 'Still catching up'),
-        },
-      },
-    },
-    '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
-    '/openapi.json': { get: { security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+    ...opsPaths('Caught up with the snapshot topics', 'Still catching up'),
   },
 } as const;

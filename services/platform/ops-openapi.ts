@@ -1,0 +1,20 @@
+/** The OpenAPI paths every HTTP service shares: liveness, readiness, metrics and the document itself. */
+const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+
+/** `ready`: what readiness means for the service; `notReady`: why it would answer 503. */
+export function opsPaths(ready: string, notReady: string) {
+  return {
+    '/healthz': { get: { security: [], summary: 'Liveness', responses: { 200: json({ type: 'object', required: ['status'], properties: { status: { const: 'ok' } } }, 'Alive') } } },
+    '/readyz': {
+      get: {
+        security: [], summary: ready,
+        responses: {
+          200: json({ type: 'object', required: ['ready'], properties: { ready: { const: true } } }, 'Ready'),
+          503: json({ type: 'object', required: ['ready'], properties: { ready: { const: false } } }, notReady),
+        },
+      },
+    },
+    '/metrics': { get: { security: [], summary: 'Prometheus metrics', responses: { 200: { description: 'Text exposition format', content: { 'text/plain': { schema: { type: 'string' } } } } } } },
+    '/openapi.json': { get: { security: [], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } } } },
+  } as const;
+}

@@ -212,23 +212,14 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
         };
         return e;
       }
+      // The settings registers: the user, the value, then when and which write (checked in that order).
       case 'visibility': {
-        const e: VisibilitySet = {
-          type,
-          userId: id(r, 'userId', cfg),
-          visibility: oneOf<Visibility>(r, 'visibility', VISIBILITIES),
-          setAt: timestamp(r, 'setAt', now, cfg),
-          eventId: id(r, 'eventId', cfg),
-        };
+        const e: VisibilitySet = { type, userId: id(r, 'userId', cfg), visibility: oneOf<Visibility>(r, 'visibility', VISIBILITIES), ...registerWrite(r, now, cfg) };
         return e;
       }
       case 'lastSeenPrivacy': {
         const e: LastSeenPrivacySet = {
-          type,
-          userId: id(r, 'userId', cfg),
-          lastSeenPrivacy: oneOf<LastSeenPrivacy>(r, 'lastSeenPrivacy', LAST_SEEN_PRIVACIES),
-          setAt: timestamp(r, 'setAt', now, cfg),
-          eventId: id(r, 'eventId', cfg),
+          type, userId: id(r, 'userId', cfg), lastSeenPrivacy: oneOf<LastSeenPrivacy>(r, 'lastSeenPrivacy', LAST_SEEN_PRIVACIES), ...registerWrite(r, now, cfg),
         };
         return e;
       }
@@ -236,6 +227,11 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
         return fail('unknown-type', 'type', 'must be one of heartbeat, disconnect, override, visibility, lastSeenPrivacy');
     }
   });
+}
+
+/** When and which write of a last-writer-wins register: its order key. */
+function registerWrite(r: Raw, now: number, cfg: PresenceConfig): { setAt: number; eventId: string } {
+  return { setAt: timestamp(r, 'setAt', now, cfg), eventId: id(r, 'eventId', cfg) };
 }
 
 function session(r: Raw, now: number, cfg: PresenceConfig) {

@@ -1,9 +1,10 @@
 /**
- * Configuration of adaptive (phi-accrual-like) offline detection. Kept apart from PresenceConfig
- * until the rule is wired into user.ts; see README.md, "Adaptive offline detection (draft)".
+ * Configuration of adaptive (phi-accrual-like) offline detection: PresenceConfig.adaptiveOffline,
+ * validated here against the presence thresholds; see README.md, "Adaptive offline detection".
  * Off by default: with `enabled: false` the rule is exactly the fixed offlineAfterMs.
  */
-import { readOverrides, type ConfigIssue, type PresenceConfig } from './config';
+import type { PresenceConfig } from './config';
+import { readOverrides, type ConfigIssue } from './config-overrides';
 
 export interface AdaptiveOfflineConfig {
   /** Use the per-session rule instead of the fixed offlineAfterMs. Default false. */
@@ -92,6 +93,13 @@ export function validateAdaptiveConfig(
   rule(c.minStdDevMs >= 1, 'minStdDevMs', 'must be ≥ 1');
   rule(c.historySize >= 3 && c.historySize <= 64, 'historySize', 'must be in 3..64');
   rule(c.minSamples >= 1 && c.minSamples < c.historySize, 'minSamples', 'must be ≥ 1 and < historySize');
+  // A session pruned after sessionRetentionMs and revived by late heartbeats must estimate as if it
+  // had never been pruned: the window (arrival.ts) then holds only heartbeats after the pruned ones.
+  rule(
+    presence.sessionRetentionMs >= (c.historySize + 1) * c.maxOfflineAfterMs,
+    'historySize',
+    `(historySize + 1) × maxOfflineAfterMs must be ≤ sessionRetentionMs (${presence.sessionRetentionMs} ms)`,
+  );
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, config: Object.freeze({ offlineAfterMs: presence.offlineAfterMs, ...c }) };
 }

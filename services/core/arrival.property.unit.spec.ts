@@ -27,7 +27,8 @@ const ruleCfg: fc.Arbitrary<AdaptiveRuleConfig> = fc
   })
   .chain((o) => fc.record({ minSamples: fc.integer({ min: 1, max: o.historySize - 1 }) }).map((m) => ({ ...o, ...m, enabled: true })))
   .map((o) => {
-    const r = validateAdaptiveConfig(o, DEFAULT_CONFIG);
+    // Retention long enough for every generated history × maximum (the pruning rule of the config).
+    const r = validateAdaptiveConfig(o, { ...DEFAULT_CONFIG, sessionRetentionMs: 24 * 3_600_000 });
     if (!r.ok) throw new Error(JSON.stringify(r.issues));
     return r.config;
   });

@@ -75,19 +75,27 @@ export interface ArrivalEstimate {
 }
 
 /**
- * The gap estimate of a history, or null with fewer than two instants. Each gap is capped at
- * `capMs` (the rule's maxOfflineAfterMs): a silence longer than the longest allowed deadline was an
- * outage or a reconnection, and only says "as long as the cap" about the link.
+ * The gap estimate of a history, or null with fewer than two instants in its window. The window is
+ * the instants after the last gap of `capMs` or more (the rule's maxOfflineAfterMs): a silence that
+ * long took the session offline under any setting, so what came before it describes an earlier
+ * link (another network, a laptop lid closed), not this one. That also keeps the estimate of a
+ * session revived by late heartbeats after pruning equal to the unpruned one (see
+ * validateAdaptiveConfig: sessionRetentionMs ≥ (historySize + 1) × maxOfflineAfterMs).
  */
 export function arrivalEstimate(history: ArrivalHistory, capMs: number): ArrivalEstimate | null {
-  const n = history.length - 1;
+  let from = 0;
+  for (let i = history.length - 1; i > 0; i--) {
+    if ((history[i] as number) - (history[i - 1] as number) >= capMs) {
+      from = i;
+      break;
+    }
+  }
+  const n = history.length - 1 - from;
   if (n < 1) return null;
-  let sum = 0;
-  for (let i = 1; i <= n; i++) sum += Math.min((history[i] as number) - (history[i - 1] as number), capMs);
-  const mean = sum / n;
+  const mean = ((history[history.length - 1] as number) - (history[from] as number)) / n;
   let sq = 0;
-  for (let i = 1; i <= n; i++) {
-    const d = Math.min((history[i] as number) - (history[i - 1] as number), capMs) - mean;
+  for (let i = from + 1; i < history.length; i++) {
+    const d = (history[i] as number) - (history[i - 1] as number) - mean;
     sq += d * d;
   }
   return { samples: n, meanMs: mean, stdDevMs: n > 1 ? Math.sqrt(sq / (n - 1)) : 0 };

@@ -49,10 +49,14 @@ describe('arrivalEstimate', () => {
     expect(arrivalEstimate([], 45_000)).toBeNull();
     expect(arrivalEstimate([1], 45_000)).toBeNull();
   });
-  it('gives the mean and sample standard deviation of the gaps, each capped', () => {
+  it('gives the mean and sample standard deviation of the gaps', () => {
     expect(arrivalEstimate(beats(0, [10, 20]), 1e9)).toEqual({ samples: 2, meanMs: 15, stdDevMs: Math.sqrt(50) });
     expect(arrivalEstimate(beats(0, [15_000]), 1e9)).toEqual({ samples: 1, meanMs: 15_000, stdDevMs: 0 });
-    expect(arrivalEstimate(beats(0, [10_000, 600_000]), 45_000)).toEqual({ samples: 2, meanMs: 27_500, stdDevMs: Math.sqrt(2 * 17_500 ** 2) });
+  });
+  it('forgets what came before a gap of the cap or more (the session was offline: another link)', () => {
+    expect(arrivalEstimate(beats(0, [10_000, 10_000, 600_000, 2_000, 4_000]), 45_000)).toEqual({ samples: 2, meanMs: 3_000, stdDevMs: Math.sqrt(2 * 1_000 ** 2) });
+    expect(arrivalEstimate(beats(0, [10_000, 45_000]), 45_000)).toBeNull();
+    expect(arrivalEstimate(beats(0, [10_000, 44_999]), 45_000)).toEqual({ samples: 2, meanMs: 27_499.5, stdDevMs: Math.sqrt(2 * 17_499.5 ** 2) });
   });
 });
 

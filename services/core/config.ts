@@ -2,6 +2,11 @@
  * The one validated configuration of the presence rules: thresholds and input limits.
  * Every field is an integer (milliseconds, counts or bytes). See README.md for the rationale.
  */
+import { readOverrides, type ConfigIssue } from './config-overrides';
+import { validateAdaptiveConfig, type AdaptiveRuleConfig } from './adaptive-config';
+
+export { readOverrides, type ConfigIssue } from './config-overrides';
+
 export interface PresenceConfig {
   /** How often clients are expected to heartbeat (users and rooms). Default 15 000 ms. */
   readonly heartbeatIntervalMs: number;
@@ -64,6 +69,13 @@ export interface PresenceConfig {
    * relies on the processor publishing a watermark per partition. Default 'per-user'.
    */
   readonly snapshotLeases: SnapshotLeases;
+  /**
+   * The adaptive offline rule (adaptive-config.ts, arrival.ts), validated against the fields above;
+   * absent (the default) or `enabled: false`: a session is offline offlineAfterMs after its last
+   * heartbeat. Set it through validateConfig({ adaptiveOffline: {...} }), which keeps its
+   * offlineAfterMs equal to this config's.
+   */
+  readonly adaptiveOffline?: AdaptiveRuleConfig;
 }
 
 export type SnapshotLeases = 'per-user' | 'watermark';
@@ -90,39 +102,13 @@ export const DEFAULT_CONFIG: PresenceConfig = Object.freeze({
   snapshotLeases: 'per-user',
 });
 
-type NumericField = Exclude<keyof PresenceConfig, 'snapshotLeases'>;
-const FIELDS = Object.keys(DEFAULT_CONFIG) as readonly (keyof PresenceConfig)[];
-const NUMERIC_FIELDS = FIELDS.filter((f): f is NumericField => f !== 'snapshotLeases');
-
-/** One problem with a configuration: which field and why. */
-export interface ConfigIssue {
-  readonly code: 'invalid-config';
-  readonly field: string;
-  readonly reason: string;
-}
+type NumericField = Exclude<keyof PresenceConfig, 'snapshotLeases' | 'adaptiveOffline'>;
+const NUMERIC_FIELDS = Object.keys(DEFAULT_CONFIG).filter((f): f is NumericField => f !== 'snapshotLeases');
+const FIELDS: readonly (keyof PresenceConfig)[] = [...NUMERIC_FIELDS, 'snapshotLeases', 'adaptiveOffline'];
 
 export type ConfigResult =
   | { readonly ok: true; readonly config: PresenceConfig }
   | { readonly ok: false; readonly issues: readonly ConfigIssue[] };
-
-/**
- * The start every validator of an overrides object shares: it must be a plain object, and every
- * key one of `fields`; `bad` records one more issue.
- */
-export function readOverrides(overrides: unknown, fields: readonly string[]):
-  | { readonly ok: true; readonly input: Record<string, unknown>; readonly issues: ConfigIssue[]; readonly bad: (field: string, reason: string) => void }
-  | { readonly ok: false; readonly issues: readonly ConfigIssue[] } {
-  if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
-    return { ok: false, issues: [{ code: 'invalid-config', field: '(root)', reason: 'must be an object' }] };
-  }
-  const issues: ConfigIssue[] = [];
-  const bad = (field: string, reason: string): void => {
-    issues.push({ code: 'invalid-config', field, reason });
-  };
-  const input = overrides as Record<string, unknown>;
-  for (const key of Object.keys(input)) if (!fields.includes(key)) bad(key, 'unknown field');
-  return { ok: true, input, issues, bad };
-}
 
 /**
  * Merges `overrides` over the defaults and validates the result. `refreshLeadMs` defaults to the
@@ -172,6 +158,11 @@ export function validateConfig(overrides: unknown = {}): ConfigResult {
     'must be ≥ offlineAfterMs and ≥ roomMemberExpiryMs',
   );
   rule(c.maxIdleMs >= c.awayAfterMs, 'maxIdleMs', 'must be ≥ awayAfterMs');
+  if (input['adaptiveOffline'] !== undefined) {
+    const adaptive = validateAdaptiveConfig(input['adaptiveOffline'], c);
+    if (adaptive.ok) (merged as Record<string, unknown>)['adaptiveOffline'] = adaptive.config;
+    else for (const i of adaptive.issues) bad(`adaptiveOffline.${i.field}`, i.reason);
+  }
   return issues.length === 0 ? { ok: true, config: Object.freeze(c) } : { ok: false, issues };
 }
 

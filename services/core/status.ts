@@ -19,25 +19,8 @@ export function overrideEffect(
 
 /**
  * The presence part of the rules, shared by the state and by readers of a snapshot so the two can
- * never disagree: Offline without a live session (liveLastSeen null, or older than the offline
- * threshold), Away when the last activity is older than the away threshold, else Online.
- */
-export function presenceStatus(
-  liveLastSeen: number | null,
-  lastActivity: number | null,
-  now: number,
-  cfg: PresenceConfig,
-): EffectiveStatus {
-  return presenceStatusAt(
-    liveLastSeen === null ? null : liveLastSeen + cfg.offlineAfterMs,
-    lastActivity === null ? null : lastActivity + cfg.awayAfterMs,
-    now,
-  );
-}
-
-/**
- * The same formula over the two instants: Offline from `offlineAt` (null: no live session), Away
- * from `awayAt` (null: no activity ever). Readers of a snapshot pass its leases, extended by
+ * never disagree: Offline from `offlineAt` (null: no live session), Away from `awayAt` (null: no
+ * activity ever), else Online. The state passes its sessions' deadlines (user.ts, sessionLiveUntil). Readers of a snapshot pass its leases, extended by
  * leaseGraceMs and held by the partition watermark (see user.ts, effectiveStatusOfView).
  */
 export function presenceStatusAt(offlineAt: number | null, awayAt: number | null, now: number): EffectiveStatus {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { SHORT_THRESHOLDS } from './short-thresholds.fixture';
-import type { PresenceConfig } from './config';
+import { validateConfig, type PresenceConfig } from './config';
 import type { UserEvent } from './events';
 import { OVERRIDE_STATUSES, PLATFORMS } from './events';
 import {
@@ -13,6 +13,7 @@ import {
   nextSnapshotCheck,
   readView,
   readViewNextChange,
+  sessionLiveUntil,
   snapshotDecision,
   tick,
   userView,
@@ -21,8 +22,21 @@ import {
 } from './user';
 import type { UserState, UserView } from './user';
 
-const base: PresenceConfig = SHORT_THRESHOLDS;
-const cfg = base;
+/**
+ * Every law below holds for both offline rules: the fixed threshold, and the adaptive rule on the
+ * same timescale (deadlines between 1.5 s and 4 s, around the fixed 3 s, from a short arrival history), which
+ * adds a per-session arrival history to the merge.
+ */
+const adaptive = validateConfig({
+  ...SHORT_THRESHOLDS,
+  sessionRetentionMs: 24_000, // ≥ (historySize + 1) × maxOfflineAfterMs; sessions are still pruned within the horizon
+  adaptiveOffline: { enabled: true, phiThreshold: 3, minOfflineAfterMs: 1_500, maxOfflineAfterMs: 4_000, minStdDevMs: 100, historySize: 5, minSamples: 2 },
+});
+if (!adaptive.ok) throw new Error(JSON.stringify(adaptive.issues));
+const RULES: readonly [string, PresenceConfig][] = [
+  ['fixed offline rule', SHORT_THRESHOLDS],
+  ['adaptive offline rule', adaptive.config],
+];
 const U = 'u';
 const HORIZON = 20_000;
 
@@ -69,8 +83,6 @@ const userEvent: fc.Arbitrary<UserEvent> = fc.oneof(
 );
 const events = fc.array(userEvent, { maxLength: 25 });
 
-const fold = (es: readonly UserEvent[], c: PresenceConfig = cfg): UserState =>
-  es.reduce((s, e) => evolve(s, e, c), initialUserState(U));
 
 /** What a reader can see, without the order-sensitive parts (version, statusSince, emittedAt). */
 const visible = (v: UserView) => ({ ...v, version: 0, statusSince: null, emittedAt: 0 });
@@ -89,6 +101,11 @@ const shuffledWithDuplicates = (es: readonly UserEvent[]) =>
     });
 
 const RUNS = { numRuns: 300 };
+
+describe.each(RULES)('%s', (_rule, base) => {
+const cfg = base;
+const fold = (es: readonly UserEvent[], c: PresenceConfig = cfg): UserState =>
+  es.reduce((s, e) => evolve(s, e, c), initialUserState(U));
 
 describe('merge laws (property)', () => {
   it('any permutation with any duplicates gives the same merged state and the same view', () => {
@@ -149,7 +166,11 @@ function interesting(s: UserState, from: number, to: number): number[] {
   const add = (t: number) => [t - 1, t, t + 1].forEach((x) => x > from && x < to && ts.add(x));
   if (s.override?.expiresAt != null) add(s.override.expiresAt);
   if (s.lastActivity !== null) add(s.lastActivity + cfg.awayAfterMs);
-  for (const x of s.sessions) if (x.lastSeen !== null) add(x.lastSeen + cfg.offlineAfterMs);
+  for (const x of s.sessions) {
+    if (x.lastSeen === null) continue;
+    add(x.lastSeen + cfg.offlineAfterMs);
+    add(sessionLiveUntil(x, cfg));
+  }
   return [...ts].sort((a, b) => a - b);
 }
 
@@ -243,7 +264,7 @@ describe.each<[string, number, PresenceConfig['snapshotLeases']]>([
             const leases: number[] = [];
             if (emitted !== null) {
               const e: UserView = emitted;
-              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs + leaseGraceMs, e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null]) {
+              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs + leaseGraceMs, e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.offlineAt ?? null, e.offlineAt == null ? null : e.offlineAt + leaseGraceMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null]) {
                 if (x !== null) leases.push(x - 1, x, x + 1);
               }
             }
@@ -275,4 +296,5 @@ describe.each<[string, number, PresenceConfig['snapshotLeases']]>([
       { numRuns: 300 },
     );
   });
+});
 });

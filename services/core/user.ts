@@ -13,7 +13,8 @@ import type {
   VisibilitySet,
 } from './events';
 import { unreachable } from './events';
-import { earliestAfter, lastChangeAt, overrideEffect, presenceStatus, presenceStatusAt } from './status';
+import { adaptiveOfflineDeadline, arrivalEstimate, EMPTY_ARRIVALS, recordArrival, type ArrivalHistory } from './arrival';
+import { earliestAfter, lastChangeAt, overrideEffect, presenceStatusAt } from './status';
 
 /** One connection of one device, keyed by (deviceId, sessionId). */
 export interface Session {
@@ -32,6 +33,11 @@ export interface Session {
    * unknown. Optional only for states written before it existed: the core always sets it.
    */
   readonly gatewayId?: string | null;
+  /**
+   * The newest distinct heartbeat instants (arrival.ts, recordArrival), kept only while the adaptive
+   * offline rule is enabled (cfg.adaptiveOffline); absent = none recorded.
+   */
+  readonly arrivals?: ArrivalHistory;
 }
 
 /** The override register: last writer wins by (setAt, eventId). */
@@ -102,23 +108,41 @@ export function isOpen(s: Session): boolean {
   return s.lastSeen !== null && (s.endedAt === null || s.lastSeen > s.endedAt);
 }
 
-/** Live at `now`: open and heard from within offlineAfterMs. */
-export function isLive(s: Session, now: number, cfg: PresenceConfig): boolean {
-  return isOpen(s) && (s.lastSeen as number) + cfg.offlineAfterMs > now;
+/** The adaptive offline rule when it is on, else null (the fixed offlineAfterMs). */
+function adaptiveRule(cfg: PresenceConfig) {
+  const a = cfg.adaptiveOffline;
+  return a !== undefined && a.enabled ? a : null;
 }
 
-/** MAX lastSeen over open sessions; the user is live at t iff this + offlineAfterMs > t. */
-function openLastSeen(sessions: readonly Session[]): number | null {
+/**
+ * When an open session goes offline without a newer heartbeat: offlineAfterMs after its last one,
+ * or, with the adaptive rule on, the deadline its arrival history gives (arrival.ts; never later
+ * than lastSeen + maxOfflineAfterMs, never earlier than lastSeen + minOfflineAfterMs).
+ */
+export function sessionLiveUntil(s: Session, cfg: PresenceConfig): number {
+  const seen = s.lastSeen as number;
+  const a = adaptiveRule(cfg);
+  if (a === null) return seen + cfg.offlineAfterMs;
+  return adaptiveOfflineDeadline(arrivalEstimate(s.arrivals ?? EMPTY_ARRIVALS, a.maxOfflineAfterMs), seen, a);
+}
+
+/** Live at `now`: open and within its offline deadline (sessionLiveUntil). */
+export function isLive(s: Session, now: number, cfg: PresenceConfig): boolean {
+  return isOpen(s) && sessionLiveUntil(s, cfg) > now;
+}
+
+/** MAX sessionLiveUntil over open sessions: the user has a live session at t iff this > t. */
+function openLiveUntil(sessions: readonly Session[], cfg: PresenceConfig): number | null {
   let m: number | null = null;
   for (const s of sessions) {
-    if (isOpen(s) && (m === null || (s.lastSeen as number) > m)) m = s.lastSeen;
+    if (isOpen(s)) m = max(m, sessionLiveUntil(s, cfg));
   }
   return m;
 }
 
 /** The instant from which a session can no longer be live without a newer event. */
 function deadSince(s: Session, cfg: PresenceConfig): number {
-  return isOpen(s) ? (s.lastSeen as number) + cfg.offlineAfterMs : (s.endedAt as number);
+  return isOpen(s) ? sessionLiveUntil(s, cfg) : (s.endedAt as number);
 }
 
 function compareKey(a: Session, deviceId: string, sessionId: string): number {
@@ -212,8 +236,9 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
     const gatewayId = newer || (e.observedAt === s.lastSeen && compareNullable(gw, was) > 0) ? gw : was;
     const lastSeen = max(s.lastSeen, e.observedAt);
     const lastActivity = max(s.lastActivity, activity);
-    if (lastSeen !== s.lastSeen || lastActivity !== s.lastActivity || platform !== s.platform || gatewayId !== was) {
-      sessions = replaceAt(sessions, i, { ...s, platform, lastSeen, lastActivity, gatewayId });
+    const arrivals = withArrival(s.arrivals, e.observedAt, cfg);
+    if (lastSeen !== s.lastSeen || lastActivity !== s.lastActivity || platform !== s.platform || gatewayId !== was || arrivals !== s.arrivals) {
+      sessions = replaceAt(sessions, i, arrivals === undefined ? { ...s, platform, lastSeen, lastActivity, gatewayId } : { ...s, platform, lastSeen, lastActivity, gatewayId, arrivals });
     }
   } else {
     const s: Session = {
@@ -225,12 +250,19 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
       endedAt: null,
       gatewayId: e.gatewayId ?? null,
     };
-    sessions = insertSession(sessions, -i - 1, s, cfg);
+    const arrivals = withArrival(undefined, e.observedAt, cfg);
+    sessions = insertSession(sessions, -i - 1, arrivals === undefined ? s : { ...s, arrivals }, cfg);
   }
   const lastSeen = max(state.lastSeen, e.observedAt);
   const lastActivity = max(state.lastActivity, activity);
   if (sessions === state.sessions && lastSeen === state.lastSeen && lastActivity === state.lastActivity) return state;
   return { ...state, sessions, lastSeen, lastActivity, version: state.version + 1 };
+}
+
+/** The session's arrival history with one more heartbeat, only while the adaptive rule is on (else unchanged). */
+function withArrival(history: ArrivalHistory | undefined, observedAt: number, cfg: PresenceConfig): ArrivalHistory | undefined {
+  const a = adaptiveRule(cfg);
+  return a === null ? history : recordArrival(history ?? EMPTY_ARRIVALS, observedAt, a.historySize);
 }
 
 function onDisconnect(state: UserState, e: SessionDisconnected, cfg: PresenceConfig): UserState {
@@ -322,15 +354,17 @@ function onVisibility(state: UserState, e: VisibilitySet): UserState {
  * silent for offlineAfterMs), Away when the merged last activity is awayAfterMs old, else Online.
  */
 export function effectiveStatus(state: UserState, now: number, cfg: PresenceConfig): EffectiveStatus {
-  return overrideEffect(state.override, now) ?? presenceStatus(openLastSeen(state.sessions), state.lastActivity, now, cfg);
+  return (
+    overrideEffect(state.override, now) ??
+    presenceStatusAt(openLiveUntil(state.sessions, cfg), state.lastActivity === null ? null : state.lastActivity + cfg.awayAfterMs, now)
+  );
 }
 
 /** Instants at which the status of `state` may change without new events. */
 function statusCandidates(state: UserState, cfg: PresenceConfig): (number | null)[] {
-  const open = openLastSeen(state.sessions);
   return [
     state.override === null ? null : state.override.expiresAt,
-    open === null ? null : open + cfg.offlineAfterMs,
+    openLiveUntil(state.sessions, cfg),
     state.lastActivity === null ? null : state.lastActivity + cfg.awayAfterMs,
   ];
 }
@@ -346,14 +380,14 @@ export function nextDeadline(state: UserState, now: number, cfg: PresenceConfig)
   if (state.override !== null && state.override.expiresAt !== null) d = earliestAfter(d, state.override.expiresAt, now);
   let open: number | null = null;
   for (const s of state.sessions) {
+    const dead = deadSince(s, cfg);
     if (isOpen(s)) {
-      const seen = s.lastSeen as number;
-      d = earliestAfter(d, seen + cfg.offlineAfterMs, now);
-      open = max(open, seen);
+      d = earliestAfter(d, dead, now);
+      open = max(open, dead);
     }
-    d = earliestAfter(d, deadSince(s, cfg) + cfg.sessionRetentionMs, now);
+    d = earliestAfter(d, dead + cfg.sessionRetentionMs, now);
   }
-  if (open !== null && state.lastActivity !== null && state.lastActivity + cfg.awayAfterMs < open + cfg.offlineAfterMs) {
+  if (open !== null && state.lastActivity !== null && state.lastActivity + cfg.awayAfterMs < open) {
     d = earliestAfter(d, state.lastActivity + cfg.awayAfterMs, now);
   }
   return d;
@@ -463,6 +497,13 @@ export interface UserView {
    * lastSeen + offlineAfterMs unless a newer snapshot arrives). Without: the user's last heartbeat.
    */
   readonly lastSeen: number | null;
+  /**
+   * Written only with the adaptive offline rule on: MAX sessionLiveUntil over the live devices at
+   * emission, the lease a reader uses instead of lastSeen + offlineAfterMs (so a reader needs no
+   * arrival history, nor even the rule's settings, to agree with the processor). Absent or null:
+   * the fixed rule, lastSeen + offlineAfterMs.
+   */
+  readonly offlineAt?: number | null;
   /** Merged last activity at emission (a lease for Away, like lastSeen). */
   readonly lastActive: number | null;
   /** The override register when set and not expired at emission (Available too, for its text). */
@@ -490,10 +531,14 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
   const status = effectiveStatus(state, now, cfg);
   const devices: DeviceView[] = [];
   let liveLastSeen: number | null = null;
+  let liveUntil: number | null = null;
   for (const s of state.sessions) {
-    if (isLive(s, now, cfg)) {
+    if (isOpen(s)) {
+      const until = sessionLiveUntil(s, cfg);
+      if (until <= now) continue;
       devices.push({ deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform });
       liveLastSeen = max(liveLastSeen, s.lastSeen as number);
+      liveUntil = max(liveUntil, until);
     }
   }
   const o = visibleOverride(state.override, now);
@@ -502,6 +547,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     status,
     statusSince: sinceAt(state, status, now),
     lastSeen: liveLastSeen ?? state.lastSeen,
+    ...(adaptiveRule(cfg) !== null && liveUntil !== null ? { offlineAt: liveUntil } : {}),
     lastActive: state.lastActivity,
     override: o === null ? null : { status: o.status, customText: o.customText, expiresAt: o.expiresAt },
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
@@ -533,7 +579,14 @@ function heldUntil(lease: number, view: UserView, cfg: PresenceConfig, watermark
 
 /** When a reader reads the listed devices as gone: the lastSeen lease (+ leaseGraceMs), held by W. */
 function viewOfflineAt(view: UserView, cfg: PresenceConfig, watermark: Watermark): number | null {
-  return view.lastSeen === null ? null : heldUntil(view.lastSeen + readerOfflineAfter(cfg), view, cfg, watermark);
+  const lease = viewLiveUntil(view, cfg);
+  return lease === null ? null : heldUntil(lease + cfg.leaseGraceMs, view, cfg, watermark);
+}
+
+/** The devices' own deadline as emitted: offlineAt (adaptive rule) or lastSeen + offlineAfterMs. */
+function viewLiveUntil(view: UserView, cfg: PresenceConfig): number | null {
+  if (view.offlineAt !== undefined && view.offlineAt !== null) return view.offlineAt;
+  return view.lastSeen === null ? null : view.lastSeen + cfg.offlineAfterMs;
 }
 
 /** When a reader reads the user as Away: the lastActive lease, held by W; null = no activity (Away). */
@@ -557,11 +610,6 @@ export function effectiveStatusOfView(view: UserView, now: number, cfg: Presence
     overrideEffect(view.override, now) ??
     presenceStatusAt(view.devices.length > 0 ? viewOfflineAt(view, cfg, watermark) : null, viewAwayAt(view, cfg, watermark), now)
   );
-}
-
-/** How long a reader trusts a snapshot's lastSeen lease. */
-function readerOfflineAfter(cfg: PresenceConfig): number {
-  return cfg.offlineAfterMs + cfg.leaseGraceMs;
 }
 
 export type Viewer = 'self' | 'others';
@@ -701,10 +749,13 @@ export function nextSnapshotCheck(emitted: UserView | null, state: UserState, cf
     if (o === null || o.status === 'Available' || o.expiresAt === null) return null;
     return viewAway <= emitted.emittedAt && newerActivity ? o.expiresAt - cfg.refreshLeadMs : null;
   }
-  const viewOffline = emitted.lastSeen + readerOfflineAfter(cfg);
-  const open = openLastSeen(state.sessions);
+  const emittedUntil = viewLiveUntil(emitted, cfg) as number;
+  const viewOffline = emittedUntil + cfg.leaseGraceMs;
+  // Only a state that stays live past the emitted lease needs it renewed (a shorter adaptive
+  // deadline is written by the expiry itself: the device list changes).
+  const open = openLiveUntil(state.sessions, cfg);
   let check: number | null = null;
-  if (open !== null && open > emitted.lastSeen) check = viewOffline - cfg.refreshLeadMs;
+  if (open !== null && open > emittedUntil) check = viewOffline - cfg.refreshLeadMs;
   if (viewAway < viewOffline && newerActivity) {
     check = Math.min(check ?? Infinity, viewAway - cfg.refreshLeadMs);
   }

@@ -150,7 +150,8 @@ interface Rule {
 }
 
 function rule(label: string, o: Record<string, unknown>, offlineAfterMs = DEFAULT_CONFIG.offlineAfterMs): Rule {
-  const r = validateAdaptiveConfig(o, { ...DEFAULT_CONFIG, offlineAfterMs });
+  // The simulation never prunes a session, so the retention rule (history × maximum) does not apply.
+  const r = validateAdaptiveConfig(o, { ...DEFAULT_CONFIG, offlineAfterMs, sessionRetentionMs: 24 * 3_600_000 });
   if (!r.ok) throw new Error(`${label}: ${JSON.stringify(r.issues)}`);
   return { label, cfg: r.config };
 }

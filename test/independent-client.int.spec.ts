@@ -32,7 +32,7 @@ describe('independent Avro client', () => {
       override: { status: 'DoNotDisturb', customText: 'Focus time', expiresAt: 1_790_003_600_000 },
       visibility: 'everyone', lastSeenPrivacy: 'exact',
       devices: [{ deviceId: 'dana-phone', sessionId: 's1', platform: 'ios' }],
-      version: 7, emittedAt: 1_790_000_010_001,
+      version: 7, emittedAt: 1_790_000_010_001, offlineAt: null,
     };
     const producer = testKafka().producer();
     await producer.connect();

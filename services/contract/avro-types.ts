@@ -207,6 +207,8 @@ export interface PresenceSnapshot {
   version: number;
   /** When the processor wrote this snapshot (stream time). */
   emittedAt: number;
+  /** Written with the adaptive offline rule on: when the listed devices go offline without a newer heartbeat (the latest of their per-session deadlines). Readers use it instead of lastSeen plus the fixed offline threshold; null: the fixed rule. */
+  offlineAt: null | number;
 }
 
 // PresenceStatus.avsc

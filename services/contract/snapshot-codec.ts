@@ -18,6 +18,7 @@ export function toSnapshot(view: UserView, now: number): PresenceSnapshot {
     devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
     version: view.version,
     emittedAt: now,
+    offlineAt: view.offlineAt ?? null,
   };
 }
 
@@ -44,6 +45,8 @@ export function viewFromSnapshot(s: PresenceSnapshot): UserView {
     devices: s.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
     version: s.version,
     emittedAt: s.emittedAt,
+    // Absent rather than null when not written, so a view read back equals the view written.
+    ...(s.offlineAt !== null && s.offlineAt !== undefined ? { offlineAt: s.offlineAt } : {}),
   };
 }
 

@@ -84,22 +84,46 @@ export const presenceEnv = z.object({
   PRESENCE_SESSION_RETENTION_MS: z.coerce.number().int().optional(),
   PRESENCE_WATERMARK_GRACE_MS: z.coerce.number().int().optional(),
   PRESENCE_SNAPSHOT_LEASES: z.enum(['per-user', 'watermark']).optional(),
+  /** The adaptive offline rule (core README, "Adaptive offline detection"): 1 turns it on. Default off. */
+  PRESENCE_ADAPTIVE_OFFLINE: z.enum(['0', '1', 'false', 'true']).optional(),
+  PRESENCE_ADAPTIVE_PHI: z.coerce.number().optional(),
+  PRESENCE_ADAPTIVE_MIN_OFFLINE_AFTER_MS: z.coerce.number().int().optional(),
+  PRESENCE_ADAPTIVE_MAX_OFFLINE_AFTER_MS: z.coerce.number().int().optional(),
+  PRESENCE_ADAPTIVE_MIN_STDDEV_MS: z.coerce.number().int().optional(),
+  PRESENCE_ADAPTIVE_HISTORY_SIZE: z.coerce.number().int().optional(),
+  PRESENCE_ADAPTIVE_MIN_SAMPLES: z.coerce.number().int().optional(),
 });
+
+const definedOnly = (o: Record<string, unknown>): Record<string, unknown> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/** The PRESENCE_ADAPTIVE_* settings as the core's adaptiveOffline overrides; undefined when none is set. */
+function adaptiveOfflineFromEnv(e: Partial<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const enabled = e['PRESENCE_ADAPTIVE_OFFLINE'];
+  const o = definedOnly({
+    enabled: enabled === undefined ? undefined : enabled === '1' || enabled === 'true',
+    phiThreshold: e['PRESENCE_ADAPTIVE_PHI'],
+    minOfflineAfterMs: e['PRESENCE_ADAPTIVE_MIN_OFFLINE_AFTER_MS'],
+    maxOfflineAfterMs: e['PRESENCE_ADAPTIVE_MAX_OFFLINE_AFTER_MS'],
+    minStdDevMs: e['PRESENCE_ADAPTIVE_MIN_STDDEV_MS'],
+    historySize: e['PRESENCE_ADAPTIVE_HISTORY_SIZE'],
+    minSamples: e['PRESENCE_ADAPTIVE_MIN_SAMPLES'],
+  });
+  return Object.keys(o).length === 0 ? undefined : o;
+}
 
 /** Thresholds from PRESENCE_* variables over the core's defaults, validated by the core. */
 export function presenceConfigFromEnv(e: Partial<Record<string, unknown>>): PresenceConfig {
-  const overrides = Object.fromEntries(
-    Object.entries({
-      heartbeatIntervalMs: e['PRESENCE_HEARTBEAT_INTERVAL_MS'],
-      offlineAfterMs: e['PRESENCE_OFFLINE_AFTER_MS'],
-      awayAfterMs: e['PRESENCE_AWAY_AFTER_MS'],
-      roomMemberExpiryMs: e['PRESENCE_ROOM_MEMBER_EXPIRY_MS'],
-      refreshLeadMs: e['PRESENCE_REFRESH_LEAD_MS'],
-      sessionRetentionMs: e['PRESENCE_SESSION_RETENTION_MS'],
-      watermarkGraceMs: e['PRESENCE_WATERMARK_GRACE_MS'],
-      snapshotLeases: e['PRESENCE_SNAPSHOT_LEASES'],
-    }).filter(([, v]) => v !== undefined),
-  );
+  const overrides = definedOnly({
+    heartbeatIntervalMs: e['PRESENCE_HEARTBEAT_INTERVAL_MS'],
+    offlineAfterMs: e['PRESENCE_OFFLINE_AFTER_MS'],
+    awayAfterMs: e['PRESENCE_AWAY_AFTER_MS'],
+    roomMemberExpiryMs: e['PRESENCE_ROOM_MEMBER_EXPIRY_MS'],
+    refreshLeadMs: e['PRESENCE_REFRESH_LEAD_MS'],
+    sessionRetentionMs: e['PRESENCE_SESSION_RETENTION_MS'],
+    watermarkGraceMs: e['PRESENCE_WATERMARK_GRACE_MS'],
+    snapshotLeases: e['PRESENCE_SNAPSHOT_LEASES'],
+    adaptiveOffline: adaptiveOfflineFromEnv(e),
+  });
   const result = validateConfig(overrides);
   if (!result.ok) throw new ConfigError([formatConfigIssues(result.issues)]);
   return result.config;

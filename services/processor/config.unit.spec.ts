@@ -10,3 +10,16 @@ describe('processor config: group id', () => {
     expect(loadProcessorConfig({ TOPIC_PREFIX: 'a.', PROCESSOR_GROUP_ID: 'mine' }).env.PROCESSOR_GROUP_ID).toBe('mine');
   });
 });
+
+describe('processor config: the adaptive offline rule', () => {
+  it('is off unless PRESENCE_ADAPTIVE_OFFLINE turns it on; its settings pass through the core', () => {
+    expect(loadProcessorConfig({}).presence.adaptiveOffline).toBeUndefined();
+    expect(loadProcessorConfig({ PRESENCE_ADAPTIVE_OFFLINE: '0' }).presence.adaptiveOffline?.enabled).toBe(false);
+    const on = loadProcessorConfig({ PRESENCE_ADAPTIVE_OFFLINE: '1', PRESENCE_ADAPTIVE_PHI: '3', PRESENCE_ADAPTIVE_MIN_OFFLINE_AFTER_MS: '25000' }).presence.adaptiveOffline;
+    expect(on).toMatchObject({ enabled: true, phiThreshold: 3, minOfflineAfterMs: 25_000, maxOfflineAfterMs: 45_000, historySize: 16 });
+  });
+  it('rejects a bad setting, naming the field', () => {
+    expect(() => loadProcessorConfig({ PRESENCE_ADAPTIVE_OFFLINE: 'yes' })).toThrow(/PRESENCE_ADAPTIVE_OFFLINE/);
+    expect(() => loadProcessorConfig({ PRESENCE_ADAPTIVE_OFFLINE: '1', PRESENCE_ADAPTIVE_MIN_OFFLINE_AFTER_MS: '1000' })).toThrow(/adaptiveOffline\.minOfflineAfterMs/);
+  });
+});

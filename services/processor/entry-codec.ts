@@ -2,7 +2,8 @@
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
  * told. Format 4 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
  * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 3, the same Avro without the last-seen privacy register (read as null, and the
+ * restore: format 4, the same Avro without the sessions' arrival histories (read as none) and the
+ * emitted view's offlineAt (read as absent), format 3, the same Avro without the last-seen privacy register (read as null, and the
  * emitted view's setting as exact), format 2, without Session.gatewayId either (read as null), and
  * format 1, the JSON text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
  * topic), so it is not registered; a new layout gets a new tag.
@@ -19,6 +20,8 @@ const TAG_AVRO_V2 = 0x02;
 const TAG_AVRO_V3 = 0x03;
 /** Format 4: format 3 plus the last-seen privacy register and the emitted view's setting. */
 const TAG_AVRO_V4 = 0x04;
+/** Format 5: format 4 plus Session.arrivals and the emitted view's offlineAt (the adaptive offline rule). */
+const TAG_AVRO_V5 = 0x05;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -35,9 +38,10 @@ const TYPE_OPTIONS = { omitRecordMethods: true };
 /**
  * The user entry layout of `format`. Format 3 added the session's gatewayId (nullable, default null)
  * at the end of Session, format 4 the last-seen privacy register (default null) and the emitted
- * view's setting (default exact); older formats are read through resolvers.
+ * view's setting (default exact), format 5 the session's arrivals (default empty) and the emitted
+ * view's offlineAt (default null); older formats are read through resolvers.
  */
-const userEntrySchema = (format: 2 | 3 | 4) => <avro.Schema>{
+const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -49,6 +53,7 @@ const userEntrySchema = (format: 2 | 3 | 4) => <avro.Schema>{
       { name: 'lastActivity', type: nullable('long') },
       { name: 'endedAt', type: nullable('long') },
       ...(format >= 3 ? [{ name: 'gatewayId', type: nullable('string'), default: null }] : []),
+      ...(format >= 5 ? [{ name: 'arrivals', type: { type: 'array', items: 'long' }, default: [] }] : []),
     ] } } },
     { name: 'lastSeen', type: nullable('long') },
     { name: 'lastActivity', type: nullable('long') },
@@ -92,10 +97,12 @@ const userEntrySchema = (format: 2 | 3 | 4) => <avro.Schema>{
       ] } } },
       { name: 'version', type: 'long' },
       { name: 'emittedAt', type: 'long' },
+      ...(format >= 5 ? [{ name: 'offlineAt', type: nullable('long'), default: null }] : []),
     ] }) },
   ],
 };
-const userEntryType = avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS });
+const userEntryType = avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS });
+const userEntryFromV4 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS }));
 const userEntryFromV3 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(3), { ...TYPE_OPTIONS }));
 const userEntryFromV2 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(2), { ...TYPE_OPTIONS }));
 
@@ -136,7 +143,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V4;
+    scratch[0] = TAG_AVRO_V5;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -159,6 +166,29 @@ export function encodeEntry(entry: Entry): Buffer {
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
+/** Per tag: how a user entry of that format is read into format 5 (null: it is format 5). */
+const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
+  [TAG_AVRO_V5, null],
+  [TAG_AVRO_V4, userEntryFromV4],
+  [TAG_AVRO_V3, userEntryFromV3],
+  [TAG_AVRO_V2, userEntryFromV2],
+]);
+
+type DecodedSession = Session & { readonly arrivals: readonly number[] };
+
+/** The core keeps no arrivals while the adaptive rule is off: an empty list is read as none. */
+function withoutEmptyArrivals(s: DecodedSession): Session {
+  if (s.arrivals.length > 0) return s;
+  const { arrivals: _none, ...rest } = s;
+  return rest;
+}
+
+/** offlineAt is written only with the adaptive rule on: null is read as absent. */
+function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: number | null }): UserView {
+  const { offlineAt, ...rest } = e;
+  return offlineAt === null ? { userId, ...rest } : { userId, ...rest, offlineAt };
+}
+
 export class EntryFormatError extends Error {
   readonly code = 'ENTRY_FORMAT';
 }
@@ -167,12 +197,13 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   const bytes = typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
   if (bytes[0] === JSON_OPEN_BRACE) return decodeJsonEntry(bytes.toString('utf8'));
   const tag = bytes[0];
-  if (tag !== TAG_AVRO_V4 && tag !== TAG_AVRO_V3 && tag !== TAG_AVRO_V2) throw new EntryFormatError(`unknown store entry format tag ${tag}`);
+  const resolver = USER_RESOLVERS.get(tag as number);
+  if (resolver === undefined) throw new EntryFormatError(`unknown store entry format tag ${tag}`);
   const body = bytes.subarray(2);
   if (bytes[1] === KIND_USER) {
-    const decoded = tag === TAG_AVRO_V4 ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, tag === TAG_AVRO_V3 ? userEntryFromV3 : userEntryFromV2);
-    const { emitted, ...state } = decoded as UserState & { emitted: Omit<UserView, 'userId'> | null };
-    return { kind: 'user', state, emitted: emitted && { userId: state.userId, ...emitted } };
+    const decoded = resolver === null ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, resolver);
+    const { emitted, sessions, ...state } = decoded as UserState & { sessions: DecodedSession[]; emitted: (Omit<UserView, 'userId'> & { offlineAt: number | null }) | null };
+    return { kind: 'user', state: { ...state, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
     const { emitted, ...state } = roomEntryType.fromBuffer(body) as RoomState & { emitted: Omit<RoomView, 'roomKind' | 'roomId'> | null };

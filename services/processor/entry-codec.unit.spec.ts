@@ -1,9 +1,21 @@
-import { DEFAULT_CONFIG, applyEvent, initialUserState, userView, initialRoomState, applyRoomEvent, roomView } from '../core';
+import { DEFAULT_CONFIG, applyEvent, evolve, initialUserState, userView, initialRoomState, applyRoomEvent, roomView, validateConfig, type PresenceConfig } from '../core';
 import { decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, encodeJsonEntry, EntryFormatError, type Entry } from './entry-codec';
 
 const t0 = 1_700_000_000_000;
 /** A format 3 entry (the encoder of commit 95abb99): erin, a web session heard at t0 through gw-1, the view emitted at t0. */
 const V3_ERIN = '0300086572696e020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d31000280a0abfef9620280a0abfef9620000000280a0abfef9620202000280a0abfef9620280a0abfef9620280a0abfef9620000020c6c6170746f700674616200000280a0abfef962';
+/** A format 4 entry (the encoder of commit 53ed7bc): fay, an ios session heard at t0 through gw-2, last seen hidden, the view emitted at t0. */
+const V4_FAY = '040006666179020a70686f6e6506617070040280a0abfef9620280a0abfef96200020867772d32000280a0abfef9620280a0abfef9620000020480a0abfef962046531000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000004020a70686f6e650661707004000480a0abfef962';
+const adaptiveCfg = ((): PresenceConfig => {
+  const r = validateConfig({ adaptiveOffline: { enabled: true } });
+  if (!r.ok) throw new Error('adaptive config');
+  return r.config;
+})();
+/** With the adaptive offline rule on: a session with an arrival history, a view with offlineAt. */
+const adaptiveUser = [0, 15_000, 30_000, 45_000, 60_000, 75_000].reduce(
+  (s, dt) => evolve(s, { type: 'heartbeat', userId: 'gus', deviceId: 'laptop', sessionId: 'tab', platform: 'web', observedAt: t0 + dt, idleMs: 0 }, adaptiveCfg),
+  initialUserState('gus'),
+);
 const user = (() => {
   let s = initialUserState('alice');
   s = applyEvent(s, { type: 'heartbeat', userId: 'alice', deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', observedAt: t0, idleMs: 0 }, t0, DEFAULT_CONFIG);
@@ -18,6 +30,7 @@ const room = applyRoomEvent(initialRoomState('document', '42'), { type: 'join', 
 const entries: Array<[string, Entry]> = [
   ['user, never emitted', { kind: 'user', state: initialUserState('bob'), emitted: null }],
   ['user with sessions, registers and an emitted view', { kind: 'user', state: user, emitted: userView(user, t0 + 3, DEFAULT_CONFIG) }],
+  ['user with an arrival history and a view with offlineAt (adaptive rule)', { kind: 'user', state: adaptiveUser, emitted: userView(adaptiveUser, t0 + 75_000, adaptiveCfg) }],
   ['room, never emitted', { kind: 'room', state: room, emitted: null }],
   ['room with an emitted view', { kind: 'room', state: room, emitted: roomView(room, t0, DEFAULT_CONFIG) }],
 ];
@@ -54,6 +67,22 @@ describe('store entry format', () => {
     expect(decoded.kind === 'user' && decoded.state.sessions[0]?.gatewayId).toBe('gw-1');
     expect(decoded.kind === 'user' && decoded.emitted?.lastSeenPrivacy).toBe('exact');
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('format 4 (written before the adaptive offline rule) still decodes: no arrivals, no offlineAt', () => {
+    const decoded = decodeEntry(Buffer.from(V4_FAY, 'hex'));
+    expect(decoded.kind === 'user' && decoded.state).toMatchObject({ userId: 'fay', lastSeenPrivacy: { lastSeenPrivacy: 'hidden' }, status: 'Online' });
+    expect(decoded.kind === 'user' && decoded.state.sessions).toEqual([
+      { deviceId: 'phone', sessionId: 'app', platform: 'ios', lastSeen: t0, lastActivity: t0, endedAt: null, gatewayId: 'gw-2' },
+    ]);
+    expect(decoded.kind === 'user' && decoded.emitted).not.toHaveProperty('offlineAt');
+    expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('the adaptive entry keeps its history and deadline (and they are not empty)', () => {
+    const decoded = decodeEntry(encodeEntry({ kind: 'user', state: adaptiveUser, emitted: userView(adaptiveUser, t0 + 75_000, adaptiveCfg) }));
+    expect(decoded.kind === 'user' && decoded.state.sessions[0]?.arrivals).toHaveLength(6);
+    expect(decoded.kind === 'user' && decoded.emitted?.offlineAt).toBeGreaterThan(t0 + 75_000 + 20_000);
   });
 
   it("keeps each session's gatewayId; a state from before it existed is written with null", () => {

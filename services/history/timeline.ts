@@ -185,17 +185,18 @@ export interface RoomChangeRecord {
   readonly at: number;
 }
 
-/**
- * The members present at `t`: the last change at or before `t` (ties: the highest version), read as
- * the query service would have read that snapshot at `t` (a member whose lease ran out is gone).
- */
-export function membersAt(changes: readonly RoomChangeRecord[], t: number, cfg: PresenceConfig): readonly MemberView[] {
+/** The room as its last change at or before `t` left it (ties: the highest version); undefined when empty or unknown then. */
+export function roomViewAt(changes: readonly RoomChangeRecord[], t: number): RoomView | undefined {
   let last: RoomChangeRecord | undefined;
   for (const c of changes) {
     if (c.at > t) continue;
     if (!last || c.at > last.at || (c.at === last.at && c.version > last.version)) last = c;
   }
-  if (!last || last.members.length === 0) return [];
-  const view: RoomView = { roomKind: last.roomKind, roomId: last.roomId, members: last.members, version: last.version, emittedAt: last.at };
-  return readRoomView(view, t, cfg)?.members ?? [];
+  if (!last || last.members.length === 0) return undefined;
+  return { roomKind: last.roomKind, roomId: last.roomId, members: last.members, version: last.version, emittedAt: last.at };
+}
+
+/** The members present at `t`, read as the query service would have read the room then (a member whose lease ran out is gone). */
+export function membersAt(changes: readonly RoomChangeRecord[], t: number, cfg: PresenceConfig): readonly MemberView[] {
+  return readRoomView(roomViewAt(changes, t) ?? null, t, cfg)?.members ?? [];
 }

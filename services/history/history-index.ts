@@ -103,7 +103,7 @@ export class HistoryIndex {
     const prefix = `u/${userId}${SEP}`;
     const before = await this.db.values({ gte: prefix, lt: `${prefix}${at15(from)}`, reverse: true, limit: 1 }).all();
     const within = await this.db.values({ gte: `${prefix}${at15(from)}`, lt: `${prefix}${at15(Math.max(from, to))}` }).all();
-    const next = await this.db.values({ gte: `${prefix}${at15(Math.max(from, to))}`, lt: `${prefix}${END}`, limit: 1 }).all();
+    const next = await this.db.values({ gte: `${prefix}${at15(Math.max(from, to))}`, lt: `u/${userId}${END}`, limit: 1 }).all();
     return [...before, ...within, ...next].map((v) => JSON.parse(v) as StatusChange);
   }
 
@@ -118,7 +118,7 @@ export class HistoryIndex {
   async visibilityMarks(userId: string): Promise<VisibilityMark[]> {
     const prefix = `v/${userId}${SEP}`;
     const out: VisibilityMark[] = [];
-    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: `${prefix}${END}` })) {
+    for await (const [key, value] of this.db.iterator({ gte: prefix, lt: `v/${userId}${END}` })) {
       out.push({ at: Number(key.slice(prefix.length)), visibility: value as Visibility });
     }
     return out;

@@ -60,6 +60,9 @@ gateway: provision build ## Run the gateway in the foreground (needs AUTH_JWT_SE
 query: provision build ## Run the query service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	node dist/services/query/main.js
 
+history: provision build ## Run the history service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
+	node dist/services/history/main.js
+
 bench: node_modules/.installed up ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency, gateway; ~8 min; .infra/bench/results.json
 	tsx test/bench/run.ts
 
@@ -75,4 +78,4 @@ check-connection: ## make up on other ports (29092/28081), then make provision a
 clean: down ## Stop everything and delete broker and registry data (keeps downloaded jars)
 	rm -rf .infra/kafka/data .infra/kafka/*.log .infra/registry/data coverage
 
-.PHONY: help chromium deps up down build provision processor query gate gateway bench chaos typecheck types unit int test demo check-lifecycle check-connection clean
+.PHONY: help chromium deps up down build provision processor query history gate gateway bench chaos typecheck types unit int test demo check-lifecycle check-connection clean

@@ -9,11 +9,11 @@ describe('topic provisioning', () => {
     const prefix = uniquePrefix('prov');
     await withAdmin(async (admin) => {
       const first = await provisionTopics(admin, { prefix, partitions: 2, replicationFactor: 1 });
-      expect(first.created).toHaveLength(12);
+      expect(first.created).toHaveLength(13);
       const second = await provisionTopics(admin, { prefix, partitions: 2, replicationFactor: 1 });
       expect(second.created).toEqual([]);
-      expect(second.existing).toHaveLength(12);
-      expect(Object.values(second.partitions)).toEqual(Array(12).fill(2));
+      expect(second.existing).toHaveLength(13);
+      expect(Object.values(second.partitions)).toEqual(Array(13).fill(2));
 
       const policy = async (topic: string) => {
         const { resources } = await admin.describeConfigs({
@@ -28,6 +28,7 @@ describe('topic provisioning', () => {
       expect(await policy(topicName('gatewayLease', prefix))).toBe('compact');
       expect(await policy(topicName('storeChangelog', prefix))).toBe('compact');
       expect(await policy(topicName('changes', prefix))).toBe('delete');
+      expect(await policy(topicName('roomChanges', prefix))).toBe('delete');
       expect(await policy(topicName('dlq', prefix))).toBe('delete');
     });
   });

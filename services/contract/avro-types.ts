@@ -227,6 +227,21 @@ export interface ProcessorWatermark {
   emittedAt: number;
 }
 
+// RoomChange.avsc
+/** Value of the retained presence.room-changes.v1, keyed by "<roomKind>/<roomId>": one record per room snapshot the processor writes, so a room's membership over time survives the compaction of presence.room-snapshot.v1. A room that emptied (a tombstone on the snapshot topic) is a change with no members. */
+export interface RoomChange {
+  /** Kind of resource. */
+  roomKind: string;
+  /** Resource id. */
+  roomId: string;
+  /** Sessions present from `at` on; empty when the room emptied. */
+  members: Array<RoomMember>;
+  /** Per-room state version, as on the room snapshot (the tombstone's is the next one); duplicates share it. */
+  version: number;
+  /** When the processor decided the change (the room snapshot's emittedAt; processing time). */
+  at: number;
+}
+
 // RoomEvent.avsc
 /** Value of presence.room.v1, keyed by the room key "<roomKind>/<roomId>". Who is looking at this resource right now. */
 export interface RoomEvent {

@@ -18,6 +18,7 @@ export interface TopicValues {
   roomSnapshot: T.RoomSnapshot;
   watermark: T.ProcessorWatermark;
   changes: T.PresenceChange;
+  roomChanges: T.RoomChange;
   gatewayLease: T.GatewayLease;
   dlq: T.DeadLetter;
   notificationRequest: T.NotificationRequest;

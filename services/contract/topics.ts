@@ -4,7 +4,7 @@
  */
 export type TopicRole =
   | 'heartbeat' | 'override' | 'room'
-  | 'snapshot' | 'roomSnapshot' | 'watermark' | 'changes' | 'storeChangelog'
+  | 'snapshot' | 'roomSnapshot' | 'watermark' | 'changes' | 'roomChanges' | 'storeChangelog'
   | 'gatewayLease' | 'dlq' | 'notificationRequest' | 'notificationDecision';
 
 export interface TopicSpec {
@@ -36,6 +36,8 @@ export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
   // Key: the partition number as a decimal string, written with that explicit partition (not hashed).
   watermark: { role: 'watermark', name: 'presence.processor-watermark.v1', valueSchema: 'presence.v1.ProcessorWatermark', key: 'partition', config: compacted },
   changes: { role: 'changes', name: 'presence.changes.v1', valueSchema: 'presence.v1.PresenceChange', key: 'userId', config: retained(7) },
+  // The room snapshots as a retained log (the compacted topic keeps only the last per room): room history.
+  roomChanges: { role: 'roomChanges', name: 'presence.room-changes.v1', valueSchema: 'presence.v1.RoomChange', key: 'roomKey', config: retained(7) },
   storeChangelog: { role: 'storeChangelog', name: 'presence.processor-store-changelog', valueSchema: null, key: 'storeKey', config: compacted },
   // One record per gateway, renewed every leaseMs/3 while it runs: small, read whole by every processor member.
   gatewayLease: { role: 'gatewayLease', name: 'presence.gateway-lease.v1', valueSchema: 'presence.v1.GatewayLease', key: 'gatewayId', config: compacted },

@@ -133,7 +133,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const catchUpLagRecords = opts.catchUpLagRecords ?? DEFAULT_CATCH_UP_LAG_RECORDS;
   const catchUpIntervalMs = Math.max(commitIntervalMs, opts.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS);
   const topics = {
-    snapshot: topicName('snapshot', prefix), roomSnapshot: topicName('roomSnapshot', prefix), changes: topicName('changes', prefix),
+    snapshot: topicName('snapshot', prefix), roomSnapshot: topicName('roomSnapshot', prefix), roomChanges: topicName('roomChanges', prefix), changes: topicName('changes', prefix),
     changelog: topicName('storeChangelog', prefix), dlq: topicName('dlq', prefix),
   };
   const inputTopics = INPUT_ROLES.map((r) => topicName(r, prefix));
@@ -145,7 +145,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   let counts: Record<string, number>;
   let watermarks: boolean;
   try {
-    counts = await partitionCounts(admin, [...inputTopics, topics.changelog, topics.snapshot, topics.roomSnapshot]);
+    counts = await partitionCounts(admin, [...inputTopics, topics.changelog, topics.snapshot, topics.roomSnapshot, topics.roomChanges]);
     checkCoPartitioning(counts, prefix);
     watermarks = (await admin.listTopics()).includes(watermarkTopic);
   } finally {

@@ -25,6 +25,7 @@ import type { FlushResult, PresenceTask } from './task';
 export interface OutputTopics {
   readonly snapshot: string;
   readonly roomSnapshot: string;
+  readonly roomChanges: string;
   readonly changes: string;
   readonly changelog: string;
   readonly dlq: string;
@@ -105,6 +106,7 @@ export class TaskWriter {
     if (flush) {
       for (const s of flush.snapshots) records.push({ topic: topics.snapshot, key: s.key, value: serde.encodeSync('snapshot', s.value) });
       for (const s of flush.roomSnapshots) records.push({ topic: topics.roomSnapshot, key: s.key, value: s.value && serde.encodeSync('roomSnapshot', s.value) });
+      for (const r of flush.roomChanges) records.push({ topic: topics.roomChanges, key: r.key, value: serde.encodeSync('roomChanges', r.value) });
       for (const c of flush.changes) records.push({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) });
     }
     for (const d of dlq) records.push({ topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) });

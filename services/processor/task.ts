@@ -23,7 +23,7 @@ import {
   snapshotDecision, statusTransition, tick, userView,
   type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type Session, type UserEvent, type UserState, type UserView,
 } from '../core';
-import type { PresenceChange, PresenceSnapshot, RoomSnapshot } from '../contract/avro-types';
+import type { PresenceChange, PresenceSnapshot, RoomChange, RoomSnapshot } from '../contract/avro-types';
 import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
 import { DeadlineQueue } from '../platform/deadline-queue';
 import { GatewayIndex, type LeaseTask } from './gateway-leases';
@@ -52,6 +52,8 @@ export interface Keyed<V> { readonly key: string; readonly value: V }
 export interface FlushResult {
   readonly snapshots: Keyed<PresenceSnapshot>[];
   readonly roomSnapshots: Keyed<RoomSnapshot | null>[];
+  /** One per room snapshot (for the retained room-changes topic); an emptied room has no members. */
+  readonly roomChanges: Keyed<RoomChange>[];
   readonly changes: Keyed<PresenceChange>[];
   readonly reasons: Record<string, number>;
   /** Call once every record above was acknowledged: records what readers got, re-arms timers. */
@@ -241,6 +243,7 @@ export class PresenceTask implements LeaseTask {
   flush(now: number): FlushResult {
     const snapshots: Keyed<PresenceSnapshot>[] = [];
     const roomSnapshots: Keyed<RoomSnapshot | null>[] = [];
+    const roomChanges: Keyed<RoomChange>[] = [];
     const changes: Keyed<PresenceChange>[] = [];
     const reasons: Record<string, number> = {};
     // What commit() records, one plain record per key (no closure per key: the flush is hot).
@@ -272,8 +275,12 @@ export class PresenceTask implements LeaseTask {
         let emitted = entry.emitted;
         if (decision.emit) {
           const base = roomView(state, now, cfg);
-          const view = base && { ...base, version: nextVersion(state.version, entry.emitted) };
-          roomSnapshots.push({ key: `${state.roomKind}/${state.roomId}`, value: view && toRoomSnapshot(view, now) });
+          const version = nextVersion(state.version, entry.emitted);
+          const view = base && { ...base, version };
+          const key = `${state.roomKind}/${state.roomId}`;
+          const snapshot = view && toRoomSnapshot(view, now);
+          roomSnapshots.push({ key, value: snapshot });
+          roomChanges.push({ key, value: { roomKind: state.roomKind, roomId: state.roomId, members: snapshot?.members ?? [], version, at: now } });
           emitted = view;
         }
         const gone = roomIsGone(state) && emitted === null;
@@ -281,7 +288,7 @@ export class PresenceTask implements LeaseTask {
       }
     }
     return {
-      snapshots, roomSnapshots, changes, reasons,
+      snapshots, roomSnapshots, roomChanges, changes, reasons,
       commit: () => {
         for (const d of after) {
           if (d.save) this.unsaved.add(d.key);

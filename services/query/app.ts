@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { roomKey, type ChannelClasses, type PresenceConfig, type RoomView, type UserView } from '../core';
 import { callerOf, requireCaller, type Authenticator } from '../platform/auth';
 import type { Logger } from '../platform/log';
+import { viewerOf } from '../platform/viewer';
 import type { QueryMetrics } from './metrics';
 import type { PresenceStreams } from './presence-streams';
 import { QUERY_OPENAPI } from './openapi';
@@ -73,7 +74,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     if (ids.length > d.batchLimit) throw new BadRequest(400, `${field} lists ${ids.length} ids; at most ${d.batchLimit}`, field);
     return ids;
   };
-  const viewer = (res: Response, userId: string) => (callerOf(res).userId === userId ? 'self' : 'others');
+  const viewer = (res: Response, userId: string) => viewerOf(callerOf(res).userId, userId);
 
   // Request counts and latency by route pattern (not by raw path: ids must not explode the labels).
   app.use((req, res, next) => {

@@ -6,9 +6,9 @@
  * processor watermark of the user's partition (`watermark`, null when none is known).
  */
 import {
-  effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readRoomView, readView,
+  effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
   type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
-  type RoomView, type UserView, type Viewer, type Watermark,
+  type UserView, type Viewer, type Watermark,
 } from '../core';
 
 export interface PresenceBody {
@@ -55,31 +55,7 @@ export function samePresence(a: PresenceBody, b: PresenceBody): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-export interface RoomBody {
-  readonly roomKind: string;
-  readonly roomId: string;
-  /** lastSeen is null for a member other than the caller whose last-seen privacy is not exact. */
-  readonly members: readonly { readonly userId: string; readonly sessionId: string; readonly joinedAt: number; readonly lastSeen: number | null; readonly metadata: Readonly<Record<string, string>> }[];
-}
-
-/**
- * An empty or unknown room is an empty member list (a room exists only while someone is in it).
- * `callerId` sees every member's lastSeen only where that member's `privacyOf` is exact (or it is
- * the caller's own session).
- */
-export function roomBody(
-  roomKind: string, roomId: string, view: RoomView | undefined, now: number, cfg: PresenceConfig,
-  callerId: string, privacyOf: (userId: string) => LastSeenPrivacy,
-): RoomBody {
-  const v = readRoomView(view ?? null, now, cfg);
-  return {
-    roomKind, roomId,
-    members: (v?.members ?? []).map((m) => ({
-      userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt,
-      lastSeen: m.userId === callerId || privacyOf(m.userId) === 'exact' ? m.lastSeen : null, metadata: m.metadata,
-    })),
-  };
-}
+export { roomBody, type RoomBody } from '../platform/viewer';
 
 export type GateAnswer =
   | { readonly ok: true; readonly body: { readonly deliver: boolean; readonly reason: GateReason; readonly status: EffectiveStatus; readonly userKnown: boolean } }

@@ -25,23 +25,23 @@ export const SET_STATUSES: Readonly<Record<string, OverrideStatus>> = {
   available: 'Available', clear: 'Available', busy: 'Busy', dnd: 'DoNotDisturb', offline: 'AppearOffline',
 };
 
-/** One line per command (the order of `presence help`). */
-export const USAGE: Readonly<Record<CommandName, string>> = {
-  status: 'status <user>...                 effective status of users (query service, one batch read)',
-  set: `set <user> <${Object.keys(SET_STATUSES).join('|')}> [--for 1h] [--text "..."]   publish a manual status (override topic)`,
-  visibility: `visibility <user> <${VISIBILITIES.join('|')}>   publish the user's visibility setting (override topic)`,
-  room: 'room <kind>/<id>                  members of a room (query service)',
-  tail: 'tail [--user u]... [--from-beginning] [--max N]   print status changes as they arrive (presence.changes.v1)',
-  gate: 'gate <user> <channel> [--bypass-dnd]   may a notification go out on this channel now? (query service /v1/gate)',
-  dlq: 'dlq [--max N] [--follow]          read the dead letters from the beginning, with what each code means',
+/** Each command's synopsis and what it does (the order of `presence help`). */
+export const USAGE: Readonly<Record<CommandName, readonly [string, string]>> = {
+  status: ['status <user>...', 'effective status of users (the query service, one batch read)'],
+  set: [`set <user> <${Object.keys(SET_STATUSES).join('|')}> [--for 1h] [--text "..."]`, 'publish a manual status to the override topic'],
+  visibility: [`visibility <user> <${VISIBILITIES.join('|')}>`, "publish the user's visibility setting to the override topic"],
+  room: ['room <kind>/<id>', 'members of a room (the query service)'],
+  tail: ['tail [--user u]... [--from-beginning] [--max N]', 'print status changes as they arrive (presence.changes.v1)'],
+  gate: ['gate <user> <channel> [--bypass-dnd]', 'may a notification go out on this channel now? (the query service, /v1/gate)'],
+  dlq: ['dlq [--max N] [--follow]', 'the dead letters from the beginning, with what each code means'],
 };
 
 export function usage(topic: string | null = null): string {
-  const lines = topic !== null && topic in USAGE ? [USAGE[topic as CommandName]] : Object.values(USAGE);
+  const entries = topic !== null && topic in USAGE ? [USAGE[topic as CommandName]] : Object.values(USAGE);
   return [
     'usage: presence <command> [options] [--json]',
     '',
-    ...lines.map((l) => `  presence ${l}`),
+    ...entries.flatMap(([synopsis, what]) => [`  presence ${synopsis}`, `      ${what}`]),
     '',
     'Options everywhere: --json (machine-readable: one JSON document; JSON lines for tail and dlq), --help.',
     'Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, TOPIC_PREFIX (as the services), QUERY_URL, QUERY_TOKEN',

@@ -101,8 +101,9 @@ export function parseCommand(argv: readonly string[]): CliCommand {
       if (status === undefined) throw new UsageError('status', `${JSON.stringify(word)} is not one of ${Object.keys(SET_STATUSES).join(', ')}`);
       const forText = str('for');
       const text = str('text');
-      if (status === 'Available' && (forText !== undefined || text !== undefined)) {
-        throw new UsageError(forText !== undefined ? '--for' : '--text', `${key} clears the manual status; it takes neither --for nor --text`);
+      // available may carry a text (the core keeps Available's text); clear is Available with nothing.
+      if (key === 'clear' && (forText !== undefined || text !== undefined)) {
+        throw new UsageError(forText !== undefined ? '--for' : '--text', 'clear removes the manual status and its text; it takes neither --for nor --text (use available --text "...")');
       }
       let forMs: number | null = null;
       if (forText !== undefined) {

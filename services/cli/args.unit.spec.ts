@@ -26,7 +26,8 @@ describe('parseCommand', () => {
     expect(parseCommand(['set', 'ana', 'BUSY'])).toMatchObject({ status: 'Busy', forMs: null, text: null });
     expect(parseCommand(['set', 'ana', 'offline'])).toMatchObject({ status: 'AppearOffline' });
     expect(parseCommand(['set', 'ana', 'clear', '--json'])).toMatchObject({ status: 'Available', json: true });
-    expect(parseCommand(['set', 'ana', 'available'])).toMatchObject({ status: 'Available' });
+    expect(parseCommand(['set', 'ana', 'available'])).toMatchObject({ status: 'Available', text: null });
+    expect(parseCommand(['set', 'ana', 'available', '--text', 'back from lunch', '--for', '2h'])).toMatchObject({ status: 'Available', text: 'back from lunch', forMs: 7_200_000 });
   });
 
   it('set refuses what the override topic cannot carry, naming the argument', () => {

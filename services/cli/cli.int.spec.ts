@@ -185,6 +185,12 @@ describe('the presence CLI against the real services', () => {
     const replay = await cli(['tail', '--user', 'cli-tia', '--from-beginning', '--max', '1', '--json']);
     expect(replay.code).toBe(0);
     expect(jsonLines(replay.stdout)).toEqual([changes[0]]);
+
+    // Without --max it follows until Ctrl-C, then exits 0.
+    const open = start(['tail']);
+    await waitFor(() => open.stderr().includes('following'), 'the open tail to be following', 30_000);
+    open.child.kill('SIGINT');
+    expect((await open.done).code).toBe(0);
   });
 
   it('dlq reads the dead letters with their code, source and explanation', async () => {

@@ -1,0 +1,91 @@
+import { parseCommand, usage } from './args';
+import { UsageError } from './errors';
+
+const refused = (argv: string[]): UsageError => {
+  try {
+    parseCommand(argv);
+  } catch (e) {
+    if (e instanceof UsageError) return e;
+    throw e;
+  }
+  throw new Error(`parsed: ${argv.join(' ')}`);
+};
+
+describe('parseCommand', () => {
+  it('status takes one or more users', () => {
+    expect(parseCommand(['status', 'ana', 'bo', '--json'])).toEqual({ name: 'status', json: true, users: ['ana', 'bo'] });
+    expect(parseCommand(['status', 'ana'])).toEqual({ name: 'status', json: false, users: ['ana'] });
+    expect(refused(['status']).argument).toBe('user');
+    expect(refused(['status', ' ']).argument).toBe('user #1');
+  });
+
+  it('set maps the words to override statuses, with a duration and text', () => {
+    expect(parseCommand(['set', 'ana', 'dnd', '--for', '1h', '--text', 'focus time'])).toEqual({
+      name: 'set', json: false, user: 'ana', status: 'DoNotDisturb', forMs: 3_600_000, text: 'focus time',
+    });
+    expect(parseCommand(['set', 'ana', 'BUSY'])).toMatchObject({ status: 'Busy', forMs: null, text: null });
+    expect(parseCommand(['set', 'ana', 'offline'])).toMatchObject({ status: 'AppearOffline' });
+    expect(parseCommand(['set', 'ana', 'clear', '--json'])).toMatchObject({ status: 'Available', json: true });
+    expect(parseCommand(['set', 'ana', 'available'])).toMatchObject({ status: 'Available', text: null });
+    expect(parseCommand(['set', 'ana', 'available', '--text', 'back from lunch', '--for', '2h'])).toMatchObject({ status: 'Available', text: 'back from lunch', forMs: 7_200_000 });
+  });
+
+  it('set refuses what the override topic cannot carry, naming the argument', () => {
+    expect(refused(['set', 'ana', 'away']).message).toMatch(/^status: away is not a manual status/);
+    expect(refused(['set', 'ana', 'sleepy']).message).toContain('status: "sleepy" is not one of available, clear, busy, dnd, offline');
+    expect(refused(['set', 'ana', 'dnd', '--for', '5']).message).toMatch(/^--for: "5" is not a duration/);
+    expect(refused(['set', 'ana', 'clear', '--for', '1h']).argument).toBe('--for');
+    expect(refused(['set', 'ana', 'clear', '--text', 'x']).argument).toBe('--text');
+    expect(refused(['set', 'ana']).argument).toBe('status');
+    expect(refused(['set']).argument).toBe('user');
+    expect(refused(['set', 'ana', 'dnd', 'extra']).message).toContain('unexpected argument "extra"');
+    expect(refused(['set', 'ana', 'dnd', '--until', '1h'])).toMatchObject({ argument: '--until', message: expect.stringContaining("Unknown option '--until'") });
+    expect(refused(['set', 'ana', 'dnd', '--for']).message).toContain("Option '--for <value>' argument missing");
+  });
+
+  it('visibility takes the settings of the Visibility schema only', () => {
+    expect(parseCommand(['visibility', 'ana', 'nobody'])).toEqual({ name: 'visibility', json: false, user: 'ana', visibility: 'nobody' });
+    expect(parseCommand(['visibility', 'ana', 'Everyone', '--json'])).toMatchObject({ visibility: 'everyone', json: true });
+    expect(refused(['visibility', 'ana', 'contacts']).message).toContain('visibility: "contacts" is not one of everyone, nobody');
+  });
+
+  it('room splits kind/id at the first slash', () => {
+    expect(parseCommand(['room', 'doc/42'])).toEqual({ name: 'room', json: false, kind: 'doc', id: '42' });
+    expect(parseCommand(['room', 'doc/a/b'])).toMatchObject({ kind: 'doc', id: 'a/b' });
+    for (const bad of ['doc', '/42', 'doc/']) expect(refused(['room', bad]).argument).toBe('kind/id');
+  });
+
+  it('tail takes repeated --user, --from-beginning and a positive --max', () => {
+    expect(parseCommand(['tail'])).toEqual({ name: 'tail', json: false, users: [], fromBeginning: false, max: null });
+    expect(parseCommand(['tail', '--user', 'a', '--user', 'b', '--from-beginning', '--max', '3', '--json'])).toEqual({
+      name: 'tail', json: true, users: ['a', 'b'], fromBeginning: true, max: 3,
+    });
+    for (const bad of ['0', '-1', '1.5', 'x']) expect(refused(['tail', '--max', bad]).argument).toBe('--max');
+    expect(refused(['tail', 'ana']).message).toContain('unexpected argument "ana"');
+  });
+
+  it('gate takes a user, a channel and --bypass-dnd', () => {
+    expect(parseCommand(['gate', 'ana', 'mobile-push'])).toEqual({ name: 'gate', json: false, user: 'ana', channel: 'mobile-push', bypassDnd: false });
+    expect(parseCommand(['gate', 'ana', 'sms', '--bypass-dnd'])).toMatchObject({ bypassDnd: true });
+    expect(refused(['gate', 'ana']).argument).toBe('channel');
+  });
+
+  it('dlq takes --max and --follow', () => {
+    expect(parseCommand(['dlq'])).toEqual({ name: 'dlq', json: false, max: null, follow: false });
+    expect(parseCommand(['dlq', '--max', '10', '--follow', '--json'])).toEqual({ name: 'dlq', json: true, max: 10, follow: true });
+  });
+
+  it('help, and unknown commands', () => {
+    expect(parseCommand([])).toEqual({ name: 'help', topic: null });
+    expect(parseCommand(['--help'])).toEqual({ name: 'help', topic: null });
+    expect(parseCommand(['help', 'set'])).toEqual({ name: 'help', topic: 'set' });
+    expect(parseCommand(['tail', '-h'])).toEqual({ name: 'help', topic: 'tail' });
+    expect(refused(['history', 'ana']).message).toMatch(/^command: unknown command "history"/);
+  });
+
+  it('usage lists exactly the commands that exist', () => {
+    const commands = usage().split('\n').filter((l) => l.startsWith('  presence ')).map((l) => l.split(/\s+/)[2]);
+    expect(commands).toEqual(['status', 'set', 'visibility', 'room', 'tail', 'gate', 'dlq']);
+    expect(usage('set').split('\n').filter((l) => l.startsWith('  presence '))).toHaveLength(1);
+  });
+});

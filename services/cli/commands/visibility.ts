@@ -1,0 +1,17 @@
+/**
+ * `presence visibility <user> <everyone|nobody>`: publishes the visibility setting (kind=visibility)
+ * to presence.override.v1. Those are the Visibility schema's only settings; to anyone but the user,
+ * an invisible user reads Offline.
+ */
+import type { CliCommand } from '../args';
+import type { CommandContext } from './context';
+import { checkedEvent, publishEvent } from './publish';
+
+export async function runVisibility(cmd: Extract<CliCommand, { name: 'visibility' }>, ctx: CommandContext): Promise<void> {
+  const now = ctx.clock();
+  const event = checkedEvent({ type: 'visibility', userId: cmd.user, visibility: cmd.visibility }, now, ctx);
+  if (event.type !== 'visibility') throw new Error('unreachable: the core returned another event type');
+  const topic = await publishEvent(event, ctx);
+  const published = { topic, kind: 'visibility', userId: event.userId, visibility: event.visibility, setAt: event.setAt, eventId: event.eventId };
+  ctx.out.document(published, () => `${event.userId}: visible to ${event.visibility === 'everyone' ? 'everyone' : 'nobody but themselves (others read Offline)'} (published to ${topic}, event ${event.eventId})\n`);
+}

@@ -144,7 +144,7 @@ describe('the presence CLI against the real services', () => {
   });
 
   it('room lists the members of a room, and an empty one', async () => {
-    const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: 'cli-7', userId: 'cli-rae', sessionId: 'rae-tab', observedAt: Date.now(), metadata: { cursor: '12' } };
+    const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: 'cli-7', userId: 'cli-rae', sessionId: 'rae-tab', observedAt: Date.now(), metadata: { cursor: '12' }, ephemeral: null, ephemeralTtlMs: null };
     await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/cli-7', value: await serde.encode('room', join) }] });
     const room = await waitFor(async () => {
       const r = await json<{ roomKind: string; roomId: string; members: Array<Record<string, unknown>> }>(['room', 'doc/cli-7']);

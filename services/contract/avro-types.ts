@@ -59,6 +59,17 @@ export const HeartbeatKindSymbols = ["heartbeat", "disconnect"] as const;
 export type LastSeenPrivacy = "exact" | "coarse" | "hidden";
 export const LastSeenPrivacySymbols = ["exact", "coarse", "hidden"] as const;
 
+// MemberEphemeral.avsc
+/** A present member's short-lived state in a room snapshot, until expiresAt (readers drop it from then on). */
+export interface MemberEphemeral {
+  /** What the session is doing (see RoomEphemeral). */
+  state: string;
+  /** What it applies to, if said. */
+  target: null | string;
+  /** When the state lapses without a newer event: observedAt plus the event's time to live. */
+  expiresAt: number;
+}
+
 // NotificationDecision.avsc
 /** Value of notification.decision.v1, keyed by userId: the gate's answer to one request. */
 export interface NotificationDecision {
@@ -242,6 +253,15 @@ export interface RoomChange {
   at: number;
 }
 
+// RoomEphemeral.avsc
+/** A member's short-lived state in a room, as sent on a room event of kind ephemeral: what the session is doing right now (typing, editing a field). PII-free like room metadata: a short token, not content. */
+export interface RoomEphemeral {
+  /** What the session is doing: a short token such as typing or editing (letters, digits, '-', '_', '.', ':'; bounded like an id). */
+  state: string;
+  /** Optional id of what it applies to (a field, a thread), bounded like an id. */
+  target: null | string;
+}
+
 // RoomEvent.avsc
 /** Value of presence.room.v1, keyed by the room key "<roomKind>/<roomId>". Who is looking at this resource right now. */
 export interface RoomEvent {
@@ -259,12 +279,16 @@ export interface RoomEvent {
   observedAt: number;
   /** Small opaque PII-free member data (cursor colour, view mode); bounded in entries and bytes. */
   metadata: null | Record<string, string>;
+  /** For kind=ephemeral: the session's short-lived state; null clears it. */
+  ephemeral: null | RoomEphemeral;
+  /** For kind=ephemeral: how long the state lasts without a newer event, in ms; null: the processor's default (5 s); at most its maximum (30 s). */
+  ephemeralTtlMs: null | number;
 }
 
 // RoomEventKind.avsc
-/** join: a session enters the room. leave: it leaves. heartbeat: it is still there. sessionEnded: the session is gone (acts as leave). */
-export type RoomEventKind = "join" | "leave" | "heartbeat" | "sessionEnded";
-export const RoomEventKindSymbols = ["join", "leave", "heartbeat", "sessionEnded"] as const;
+/** join: a session enters the room. leave: it leaves. heartbeat: it is still there. sessionEnded: the session is gone (acts as leave). ephemeral: it is still there and sets (or, with ephemeral null, clears) its short-lived state, e.g. typing. */
+export type RoomEventKind = "join" | "leave" | "heartbeat" | "sessionEnded" | "ephemeral";
+export const RoomEventKindSymbols = ["join", "leave", "heartbeat", "sessionEnded", "ephemeral"] as const;
 
 // RoomMember.avsc
 /** One session present in a room. */
@@ -279,6 +303,8 @@ export interface RoomMember {
   lastSeen: number;
   /** Opaque member data, bounded. */
   metadata: Record<string, string>;
+  /** The member's short-lived state (typing, editing) while it lasts; null: none. */
+  ephemeral: null | MemberEphemeral;
 }
 
 // RoomSnapshot.avsc

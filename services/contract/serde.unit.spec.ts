@@ -42,12 +42,12 @@ const heartbeat: T.PresenceHeartbeat = {
 const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
   heartbeat,
   override: { kind: 'status', userId: 'u-1', eventId: 'e-1', setAt: 1_700_000_000_000, status: 'DoNotDisturb', customText: 'focus', expiresAt: 1_700_000_600_000, visibility: null, lastSeenPrivacy: null },
-  room: { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'u-1', sessionId: 's-1', observedAt: 1_700_000_000_000, metadata: { cursor: '3:14' } },
+  room: { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'u-1', sessionId: 's-1', observedAt: 1_700_000_000_000, metadata: { cursor: '3:14' }, ephemeral: null, ephemeralTtlMs: null },
   snapshot: {
     userId: 'u-1', status: 'Online', statusSince: 1, lastSeen: 2, lastActive: 3, override: { status: 'Busy', customText: null, expiresAt: null },
     visibility: 'everyone', lastSeenPrivacy: 'exact', devices: [{ deviceId: 'd-1', sessionId: 's-1', platform: 'ios' }, { deviceId: 'd-2', sessionId: 's-2', platform: 'web' }], version: 7, emittedAt: 4, offlineAt: 9,
   },
-  roomSnapshot: { roomKind: 'doc', roomId: '42', members: [{ userId: 'u-1', sessionId: 's-1', joinedAt: 1, lastSeen: 2, metadata: {} }], version: 3, emittedAt: 5 },
+  roomSnapshot: { roomKind: 'doc', roomId: '42', members: [{ userId: 'u-1', sessionId: 's-1', joinedAt: 1, lastSeen: 2, metadata: {}, ephemeral: { state: "typing", target: null, expiresAt: 9 } }], version: 3, emittedAt: 5 },
   watermark: { partition: 2, watermark: 1_700_000_000_000, emittedAt: 1_700_000_000_050 },
   changes: { userId: 'u-1', from: 'Offline', to: 'Online', at: 1, cause: 'event', version: 1 },
   roomChanges: { roomKind: 'doc', roomId: '42', members: [], version: 4, at: 6 },

@@ -26,7 +26,9 @@ export function toRoomSnapshot(view: RoomView, now: number): RoomSnapshot {
   return {
     roomKind: view.roomKind,
     roomId: view.roomId,
-    members: view.members.map((m) => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: { ...(m.metadata ?? {}) } })),
+    members: view.members.map((m) => ({
+      userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: { ...(m.metadata ?? {}) }, ephemeral: m.ephemeral ?? null,
+    })),
     version: view.version,
     emittedAt: now,
   };
@@ -54,7 +56,11 @@ export function roomViewFromSnapshot(s: RoomSnapshot): RoomView {
   return {
     roomKind: s.roomKind,
     roomId: s.roomId,
-    members: s.members.map((m): MemberView => ({ userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: m.metadata })),
+    members: s.members.map((m): MemberView => {
+      const member = { userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt, lastSeen: m.lastSeen, metadata: m.metadata };
+      // Absent rather than null when none, as the core's roomView writes it.
+      return m.ephemeral == null ? member : { ...member, ephemeral: { state: m.ephemeral.state, target: m.ephemeral.target, expiresAt: m.ephemeral.expiresAt } };
+    }),
     version: s.version,
     emittedAt: s.emittedAt,
   };

@@ -46,6 +46,10 @@ export interface PresenceConfig {
   readonly maxSessionsPerUser: number;
   /** Members kept per room; beyond it the least recently seen (departed ones first) is evicted. Default 500. */
   readonly maxMembersPerRoom: number;
+  /** How long a member's ephemeral room state (typing) lasts when its event names no ttl. Default 5 000 ms. */
+  readonly roomEphemeralTtlMs: number;
+  /** The longest ttl an ephemeral room state may ask for; longer is rejected. Default 30 000 ms. */
+  readonly maxRoomEphemeralTtlMs: number;
   /**
    * How long an ended or expired session / departed member is kept before pruning. Must be at least
    * offlineAfterMs and roomMemberExpiryMs, so a late, older event can never revive a pruned entry.
@@ -96,6 +100,8 @@ export const DEFAULT_CONFIG: PresenceConfig = Object.freeze({
   maxMetadataBytes: 1_024,
   maxSessionsPerUser: 32,
   maxMembersPerRoom: 500,
+  roomEphemeralTtlMs: 5_000,
+  maxRoomEphemeralTtlMs: 30_000,
   sessionRetentionMs: 3_600_000,
   maxIdleMs: 30 * 24 * 3_600_000,
   watermarkGraceMs: 5_000,
@@ -152,6 +158,7 @@ export function validateConfig(overrides: unknown = {}): ConfigResult {
   rule(c.maxIdLength >= 1, 'maxIdLength', 'must be ≥ 1');
   rule(c.maxSessionsPerUser >= 1, 'maxSessionsPerUser', 'must be ≥ 1');
   rule(c.maxMembersPerRoom >= 1, 'maxMembersPerRoom', 'must be ≥ 1');
+  rule(c.roomEphemeralTtlMs >= 1 && c.roomEphemeralTtlMs <= c.maxRoomEphemeralTtlMs, 'roomEphemeralTtlMs', 'must be ≥ 1 and ≤ maxRoomEphemeralTtlMs');
   rule(
     c.sessionRetentionMs >= Math.max(c.offlineAfterMs, c.roomMemberExpiryMs),
     'sessionRetentionMs',

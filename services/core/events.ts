@@ -105,10 +105,25 @@ export interface RoomSessionEnded extends RoomEventBase {
   readonly type: 'sessionEnded';
   readonly metadata: null;
 }
+/** What a member is doing right now in a room (typing, editing a field): a short token, PII-free. */
+export interface Ephemeral {
+  readonly state: string;
+  readonly target: string | null;
+}
+/**
+ * A session in a room is still there and sets its short-lived state (null clears it) until
+ * observedAt + ttlMs (hygiene bounds ttlMs by maxRoomEphemeralTtlMs and fills the default).
+ */
+export interface RoomEphemeralSet extends RoomEventBase {
+  readonly type: 'ephemeral';
+  readonly metadata: null;
+  readonly ephemeral: Ephemeral | null;
+  readonly ttlMs: number;
+}
 
-export type RoomEvent = RoomJoined | RoomHeartbeatReceived | RoomLeft | RoomSessionEnded;
+export type RoomEvent = RoomJoined | RoomHeartbeatReceived | RoomLeft | RoomSessionEnded | RoomEphemeralSet;
 export type RoomEventType = RoomEvent['type'];
-export const ROOM_EVENT_TYPES: readonly RoomEventType[] = ['join', 'roomHeartbeat', 'leave', 'sessionEnded'];
+export const ROOM_EVENT_TYPES: readonly RoomEventType[] = ['join', 'roomHeartbeat', 'leave', 'sessionEnded', 'ephemeral'];
 export const USER_EVENT_TYPES: readonly UserEvent['type'][] = ['heartbeat', 'disconnect', 'override', 'visibility', 'lastSeenPrivacy'];
 
 /** The Kafka key of a room. roomKind never contains '/', so the key splits at its first '/'. */

@@ -1,5 +1,6 @@
 import type { PresenceConfig } from './config';
 import type {
+  Ephemeral,
   HeartbeatReceived,
   LastSeenPrivacy,
   LastSeenPrivacySet,
@@ -261,10 +262,44 @@ export function checkRoomEvent(raw: unknown, now: number, cfg: PresenceConfig): 
       case 'leave':
       case 'sessionEnded':
         return { type, ...roomBase(r, now, cfg), metadata: null };
+      case 'ephemeral':
+        return { type, ...roomBase(r, now, cfg), metadata: null, ephemeral: ephemeral(r, cfg), ttlMs: ephemeralTtl(r, cfg) };
       default:
         return fail('unknown-type', 'type', `must be one of ${ROOM_EVENT_TYPES.join(', ')}`);
     }
   });
+}
+
+/** A short token: what a member is doing, never content (so no spaces or free text). */
+const EPHEMERAL_TOKEN = /^[A-Za-z0-9._:-]+$/;
+
+/** The ephemeral state of an `ephemeral` room event: null (clears) or { state, target? }, both bounded tokens. */
+function ephemeral(r: Raw, cfg: PresenceConfig): Ephemeral | null {
+  const v = r['ephemeral'];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== 'object' || Array.isArray(v)) return fail('wrong-type', 'ephemeral', 'must be null or an object { state, target? }');
+  const e = v as Raw;
+  const t = e['target'];
+  return { state: token(e['state'], 'ephemeral.state', cfg), target: t === null || t === undefined ? null : token(t, 'ephemeral.target', cfg) };
+}
+
+function token(v: unknown, field: string, cfg: PresenceConfig): string {
+  if (v === undefined || v === null) fail('missing', field, 'is required');
+  if (typeof v !== 'string') fail('wrong-type', field, 'must be a string');
+  const bad = idRejection(field, v, cfg);
+  if (bad) throw new Reject(bad);
+  if (!EPHEMERAL_TOKEN.test(v)) fail('invalid-character', field, 'must be a token of letters, digits and . _ : -');
+  return v;
+}
+
+function ephemeralTtl(r: Raw, cfg: PresenceConfig): number {
+  const v = r['ephemeralTtlMs'];
+  if (v === null || v === undefined) return cfg.roomEphemeralTtlMs;
+  if (typeof v !== 'number') return fail('wrong-type', 'ephemeralTtlMs', 'must be a number');
+  if (!Number.isSafeInteger(v) || v < 1 || v > cfg.maxRoomEphemeralTtlMs) {
+    return fail('invalid-range', 'ephemeralTtlMs', `must be an integer in 1..${cfg.maxRoomEphemeralTtlMs}`);
+  }
+  return v;
 }
 
 function roomBase(r: Raw, now: number, cfg: PresenceConfig) {

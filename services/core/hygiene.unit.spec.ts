@@ -121,6 +121,12 @@ describe('checkRoomEvent', () => {
       expect(r.ok && r.event).toEqual({ ...join, type, metadata: null });
     }
   });
+  it('an ephemeral event carries its state (or null: cleared) and a ttl, the default 5 s when none is given', () => {
+    const r = checkRoomEvent({ ...join, type: 'ephemeral', ephemeral: { state: 'editing', target: 'title' }, ephemeralTtlMs: 8_000 }, NOW, cfg);
+    expect(r.ok && r.event).toEqual({ ...join, type: 'ephemeral', metadata: null, ephemeral: { state: 'editing', target: 'title' }, ttlMs: 8_000 });
+    const cleared = checkRoomEvent({ ...join, type: 'ephemeral', ephemeral: null }, NOW, cfg);
+    expect(cleared.ok && cleared.event).toMatchObject({ type: 'ephemeral', ephemeral: null, ttlMs: 5_000 });
+  });
   it('clamps the future and keeps "__proto__" as plain data', () => {
     const r = checkRoomEvent({ ...join, observedAt: NOW + 60_000, metadata: JSON.parse('{"__proto__":"x"}') }, NOW, cfg);
     expect(r.ok && r.event.observedAt).toBe(NOW + 5_000);
@@ -143,6 +149,13 @@ describe('checkRoomEvent', () => {
     ['metadata not an object', { ...join, metadata: 'x' }, { code: 'wrong-type', field: 'metadata' }],
     ['metadata an array', { ...join, metadata: ['x'] }, { code: 'wrong-type', field: 'metadata' }],
     ['metadata value not a string', { ...join, metadata: { a: 1 } }, { code: 'wrong-type', field: 'metadata.a' }],
+    ['ephemeral not an object', { ...join, type: 'ephemeral', ephemeral: 'typing' }, { code: 'wrong-type', field: 'ephemeral' }],
+    ['ephemeral without a state', { ...join, type: 'ephemeral', ephemeral: {} }, { code: 'missing', field: 'ephemeral.state' }],
+    ['ephemeral state with spaces (content, not a token)', { ...join, type: 'ephemeral', ephemeral: { state: 'hello world' } }, { code: 'invalid-character', field: 'ephemeral.state' }],
+    ['ephemeral state too long', { ...join, type: 'ephemeral', ephemeral: { state: 'x'.repeat(129) } }, { code: 'too-long', field: 'ephemeral.state' }],
+    ['ephemeral target not a string', { ...join, type: 'ephemeral', ephemeral: { state: 'typing', target: 7 } }, { code: 'wrong-type', field: 'ephemeral.target' }],
+    ['ephemeral ttl above the maximum', { ...join, type: 'ephemeral', ephemeral: { state: 'typing' }, ephemeralTtlMs: 30_001 }, { code: 'invalid-range', field: 'ephemeralTtlMs' }],
+    ['ephemeral ttl zero', { ...join, type: 'ephemeral', ephemeral: { state: 'typing' }, ephemeralTtlMs: 0 }, { code: 'invalid-range', field: 'ephemeralTtlMs' }],
     ['metadata empty key', { ...join, metadata: { '': 'x' } }, { code: 'empty', field: 'metadata' }],
     ['metadata control key', { ...join, metadata: { 'a\tb': 'x' } }, { code: 'invalid-character', field: 'metadata' }],
     [

@@ -1,5 +1,5 @@
 import type { PresenceConfig } from './config';
-import type { Metadata, RoomEvent } from './events';
+import type { Ephemeral, Metadata, RoomEvent } from './events';
 import { unreachable } from './events';
 import { earliestAfter } from './status';
 
@@ -16,6 +16,15 @@ export interface RoomMember {
   /** Last-writer-wins by observedAt over joins/heartbeats that carry metadata (null = unchanged). */
   readonly metadata: Metadata | null;
   readonly metadataAt: number | null;
+  /** The short-lived state (typing): LWW by setAt; absent = never set. */
+  readonly ephemeral?: EphemeralRegister | null;
+}
+
+/** A member's ephemeral state as last set (state null: cleared), and until when it lasts. */
+export interface EphemeralRegister {
+  readonly ephemeral: Ephemeral | null;
+  readonly setAt: number;
+  readonly expiresAt: number;
 }
 
 /** Everything the processor keeps for one room; members sorted by (userId, sessionId). */
@@ -133,6 +142,10 @@ export function roomEvolve(state: RoomState, event: RoomEvent, cfg: PresenceConf
     case 'leave':
     case 'sessionEnded':
       return onLeft(state, event.userId, event.sessionId, event.observedAt, cfg);
+    case 'ephemeral':
+      return onEphemeral(onSeen(state, event.userId, event.sessionId, event.observedAt, null, cfg), event.userId, event.sessionId, {
+        ephemeral: event.ephemeral, setAt: event.observedAt, expiresAt: event.observedAt + event.ttlMs,
+      });
     default: {
       const exhaustive: never = event;
       return unreachable(exhaustive);
@@ -183,6 +196,26 @@ function onSeen(
   return withMembers(state, members);
 }
 
+/** Total order of ephemeral writes: setAt, then content (so equal instants converge). */
+function compareEphemeral(a: EphemeralRegister, b: EphemeralRegister): number {
+  if (a.setAt !== b.setAt) return a.setAt - b.setAt;
+  if (a.expiresAt !== b.expiresAt) return a.expiresAt - b.expiresAt;
+  const as = a.ephemeral === null ? '' : `${a.ephemeral.state}\u0000${a.ephemeral.target ?? ''}\u0000${a.ephemeral.target === null ? 0 : 1}`;
+  const bs = b.ephemeral === null ? '' : `${b.ephemeral.state}\u0000${b.ephemeral.target ?? ''}\u0000${b.ephemeral.target === null ? 0 : 1}`;
+  return as === bs ? 0 : as < bs ? -1 : 1;
+}
+
+/** The member (present after onSeen, unless evicted) takes `reg` if it wins over its register. */
+function onEphemeral(state: RoomState, userId: string, sessionId: string, reg: EphemeralRegister): RoomState {
+  const i = findMember(state.members, userId, sessionId);
+  if (i < 0) return state; // evicted beyond maxMembersPerRoom
+  const m = state.members[i] as RoomMember;
+  if (m.ephemeral != null && compareEphemeral(reg, m.ephemeral) <= 0) return state;
+  const members = state.members.slice();
+  members[i] = { ...m, ephemeral: reg };
+  return { ...state, members, version: state.version + 1 };
+}
+
 function onLeft(state: RoomState, userId: string, sessionId: string, at: number, cfg: PresenceConfig): RoomState {
   const i = findMember(state.members, userId, sessionId);
   if (i < 0) {
@@ -227,6 +260,8 @@ export function roomNextDeadline(state: RoomState, now: number, cfg: PresenceCon
   let d: number | null = null;
   for (const m of state.members) {
     if (isOpen(m)) d = earliestAfter(d, (m.lastSeen as number) + cfg.roomMemberExpiryMs, now);
+    const e = m.ephemeral;
+    if (e != null && e.ephemeral !== null && isPresent(m, now, cfg)) d = earliestAfter(d, e.expiresAt, now);
     d = earliestAfter(d, deadSince(m, cfg) + cfg.sessionRetentionMs, now);
   }
   return d;
@@ -243,6 +278,14 @@ export interface MemberView {
   readonly lastSeen: number;
   /** Latest metadata; {} when none was ever sent. */
   readonly metadata: Metadata;
+  /** What the member is doing right now (typing) until expiresAt; absent or null: nothing. */
+  readonly ephemeral?: EphemeralView | null;
+}
+
+export interface EphemeralView {
+  readonly state: string;
+  readonly target: string | null;
+  readonly expiresAt: number;
 }
 
 /** The projection written to presence.room-snapshot.v1 (null = empty room = tombstone). */
@@ -258,16 +301,25 @@ export interface RoomView {
 
 const NO_METADATA: Metadata = Object.freeze({});
 
-function memberView(m: RoomMember): MemberView {
+/** The member's ephemeral state as shown at `now`: set, not cleared, not expired; else null. */
+function activeEphemeral(m: RoomMember, now: number): EphemeralView | null {
+  const e = m.ephemeral;
+  if (e == null || e.ephemeral === null || e.expiresAt <= now) return null;
+  return { state: e.ephemeral.state, target: e.ephemeral.target, expiresAt: e.expiresAt };
+}
+
+function memberView(m: RoomMember, now: number): MemberView {
   // Present ⇒ seen by a join or heartbeat ⇒ joinedAt and lastSeen are set.
   const joinedAt = m.joinedAt as number;
-  return { userId: m.userId, sessionId: m.sessionId, joinedAt, lastSeen: m.lastSeen as number, metadata: m.metadata ?? NO_METADATA };
+  const view: MemberView = { userId: m.userId, sessionId: m.sessionId, joinedAt, lastSeen: m.lastSeen as number, metadata: m.metadata ?? NO_METADATA };
+  const e = activeEphemeral(m, now);
+  return e === null ? view : { ...view, ephemeral: e };
 }
 
 /** The snapshot of a room at `now`, or null when nobody is present (the room is gone). */
 export function roomView(state: RoomState, now: number, cfg: PresenceConfig): RoomView | null {
   const members: MemberView[] = [];
-  for (const m of state.members) if (isPresent(m, now, cfg)) members.push(memberView(m));
+  for (const m of state.members) if (isPresent(m, now, cfg)) members.push(memberView(m, now));
   if (members.length === 0) return null;
   return { roomKind: state.roomKind, roomId: state.roomId, members, version: state.version, emittedAt: now };
 }
@@ -283,25 +335,45 @@ export function readRoomView(view: RoomView | null, now: number, cfg: PresenceCo
   for (let i = 0; i < view.members.length; i++) {
     const m = view.members[i] as MemberView;
     const present = m.lastSeen + cfg.roomMemberExpiryMs + cfg.leaseGraceMs > now;
-    if (!present && members === null) members = view.members.slice(0, i);
-    else if (present && members !== null) members.push(m);
+    // An ephemeral state lapses at its own expiry, with no grace: it is a few seconds long.
+    const lapsed = present && m.ephemeral != null && m.ephemeral.expiresAt <= now;
+    if ((!present || lapsed) && members === null) members = view.members.slice(0, i);
+    if (members !== null && present) members.push(lapsed ? withoutEphemeral(m) : m);
   }
   if (members === null) return view;
   return members.length === 0 ? null : { ...view, members };
 }
 
+function withoutEphemeral(m: MemberView): MemberView {
+  const { ephemeral: _lapsed, ...rest } = m;
+  return rest;
+}
+
 /** The first instant after `now` at which readRoomView drops a member by the clock alone, or null. */
 export function readRoomViewNextChange(view: RoomView | null, now: number, cfg: PresenceConfig): number | null {
   let t: number | null = null;
-  if (view !== null) for (const m of view.members) t = earliestAfter(t, m.lastSeen + cfg.roomMemberExpiryMs + cfg.leaseGraceMs, now);
+  if (view !== null) {
+    for (const m of view.members) {
+      t = earliestAfter(t, m.lastSeen + cfg.roomMemberExpiryMs + cfg.leaseGraceMs, now);
+      if (m.ephemeral != null) t = earliestAfter(t, m.ephemeral.expiresAt, now);
+    }
+  }
   return t;
 }
 
-function sameMember(a: MemberView, m: { userId: string; sessionId: string; joinedAt: number; metadata: Metadata }): boolean {
-  return a.userId === m.userId && a.sessionId === m.sessionId && a.joinedAt === m.joinedAt && metadataEqual(a.metadata, m.metadata);
+function sameEphemeral(a: EphemeralView | null | undefined, b: EphemeralView | null | undefined): boolean {
+  if (a == null || b == null) return (a == null) === (b == null);
+  return a.state === b.state && a.target === b.target && a.expiresAt === b.expiresAt;
 }
 
-/** True iff the set of present members, a joinedAt or a metadata differs (lastSeen/version ignored). */
+function sameMember(
+  a: MemberView,
+  m: { userId: string; sessionId: string; joinedAt: number; metadata: Metadata; ephemeral?: EphemeralView | null },
+): boolean {
+  return a.userId === m.userId && a.sessionId === m.sessionId && a.joinedAt === m.joinedAt && metadataEqual(a.metadata, m.metadata) && sameEphemeral(a.ephemeral, m.ephemeral);
+}
+
+/** True iff the set of present members, a joinedAt, a metadata or an ephemeral state differs (lastSeen/version ignored). */
 export function roomViewChanged(prev: RoomView | null, next: RoomView | null): boolean {
   if (prev === null || next === null) return prev !== next;
   if (prev.members.length !== next.members.length) return true;
@@ -319,7 +391,7 @@ export function roomViewDiffers(emitted: RoomView | null, state: RoomState, now:
     const e = emitted === null ? undefined : emitted.members[j];
     j++;
     const joinedAt = m.joinedAt as number;
-    if (e === undefined || !sameMember(e, { userId: m.userId, sessionId: m.sessionId, joinedAt, metadata: m.metadata ?? NO_METADATA })) {
+    if (e === undefined || !sameMember(e, { userId: m.userId, sessionId: m.sessionId, joinedAt, metadata: m.metadata ?? NO_METADATA, ephemeral: activeEphemeral(m, now) })) {
       return true;
     }
   }

@@ -192,6 +192,39 @@ describe('room snapshots', () => {
   });
 });
 
+describe('ephemeral room state (typing)', () => {
+  const eph = (at: number, state: string | null, ttlMs = 5_000, userId = 'u1', sessionId = 's1', target: string | null = null): RoomEvent => ({
+    type: 'ephemeral', roomKind: 'doc', roomId: '42', userId, sessionId, observedAt: at, metadata: null,
+    ephemeral: state === null ? null : { state, target }, ttlMs,
+  });
+  // [name, events, instant, what the member shows]
+  const cases: readonly [string, RoomEvent[], number, { state: string; target: string | null; expiresAt: number } | null][] = [
+    ['typing shows until its ttl', [ev('join', T), eph(T + 1_000, 'typing')], T + 5_999, { state: 'typing', target: null, expiresAt: T + 6_000 }],
+    ['and lapses at it', [ev('join', T), eph(T + 1_000, 'typing')], T + 6_000, null],
+    ['a newer event refreshes it', [ev('join', T), eph(T + 1_000, 'typing'), eph(T + 4_000, 'typing')], T + 8_000, { state: 'typing', target: null, expiresAt: T + 9_000 }],
+    ['null clears it at once', [ev('join', T), eph(T + 1_000, 'typing'), eph(T + 2_000, null)], T + 2_000, null],
+    ['an older clear loses (LWW by observedAt)', [ev('join', T), eph(T + 2_000, 'editing', 5_000, 'u1', 's1', 'title'), eph(T + 1_000, null)], T + 3_000, { state: 'editing', target: 'title', expiresAt: T + 7_000 }],
+    ['it makes the session present without a join', [eph(T, 'typing')], T + 1, { state: 'typing', target: null, expiresAt: T + 5_000 }],
+  ];
+  it.each(cases)('%s', (_name, events, at, shown) => {
+    const s = given(events);
+    const m = roomView(s, at, cfg)?.members[0];
+    expect(m?.ephemeral ?? null).toEqual(shown);
+    // Order and duplicates do not matter.
+    expect(roomView(given([...events].reverse().concat(events)), at, cfg)?.members[0]?.ephemeral ?? null).toEqual(shown);
+  });
+  it('the processor is woken at the expiry, and a reader of a stale snapshot drops the state then', () => {
+    const s = given([ev('join', T), eph(T + 1_000, 'typing', 2_000)]);
+    expect(roomNextDeadline(s, T + 1_000, cfg)).toBe(T + 3_000);
+    const view = roomView(s, T + 1_000, cfg);
+    expect(readRoomView(view, T + 2_999, cfg)?.members[0]?.ephemeral?.state).toBe('typing');
+    expect(readRoomView(view, T + 3_000, cfg)?.members[0]).not.toHaveProperty('ephemeral');
+    expect(readRoomView(view, T + 3_000, cfg)?.members).toHaveLength(1); // still present, just not typing
+    expect(readRoomViewNextChange(view, T + 1_000, cfg)).toBe(T + 3_000);
+    expect(roomViewChanged(view, roomView(s, T + 3_000, cfg))).toBe(true);
+  });
+});
+
 // ------------------------------------------------------------------------------------------------
 // Properties
 
@@ -200,13 +233,18 @@ const pcfg = base;
 const HORIZON = 20_000;
 const roomEvent: fc.Arbitrary<RoomEvent> = fc
   .record({
-    type: fc.constantFrom<RoomEventType>('join', 'roomHeartbeat', 'leave', 'sessionEnded'),
+    type: fc.constantFrom<RoomEventType>('join', 'roomHeartbeat', 'leave', 'sessionEnded', 'ephemeral'),
     userId: fc.constantFrom('u1', 'u2', 'u3'),
     sessionId: fc.constantFrom('s1', 's2'),
     observedAt: fc.integer({ min: 0, max: HORIZON }),
     metadata: fc.option(fc.dictionary(fc.constantFrom('a', 'b'), fc.constantFrom('1', '2'), { maxKeys: 2 })),
+    ephemeral: fc.option(fc.record({ state: fc.constantFrom('typing', 'editing'), target: fc.constantFrom(null, 'f1') })),
+    ttlMs: fc.constantFrom(500, 1_500, 3_000),
   })
-  .map((e) => ev(e.type, e.observedAt, e.userId, e.sessionId, e.type === 'join' || e.type === 'roomHeartbeat' ? e.metadata : null));
+  .map((e): RoomEvent =>
+    e.type === 'ephemeral'
+      ? { type: 'ephemeral', roomKind: 'doc', roomId: '42', userId: e.userId, sessionId: e.sessionId, observedAt: e.observedAt, metadata: null, ephemeral: e.ephemeral, ttlMs: e.ttlMs }
+      : ev(e.type, e.observedAt, e.userId, e.sessionId, e.type === 'join' || e.type === 'roomHeartbeat' ? e.metadata : null));
 const roomEvents = fc.array(roomEvent, { maxLength: 25 });
 const pgiven = (es: readonly RoomEvent[]) => given(es, pcfg);
 const visible = (v: RoomView | null) => (v === null ? null : { ...v, version: 0, emittedAt: 0 });
@@ -247,7 +285,11 @@ describe('room laws (property)', () => {
         const d = roomNextDeadline(s, now, pcfg);
         const until = d ?? now + 60_000;
         const view = roomView(s, now, pcfg);
-        const samples = [...s.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1])), until - 1, ...offsets.map((o) => now + o)];
+        const samples = [
+          ...s.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1])),
+          ...s.members.flatMap((m) => (m.ephemeral == null ? [] : [m.ephemeral.expiresAt - 1, m.ephemeral.expiresAt])),
+          until - 1, ...offsets.map((o) => now + o),
+        ];
         for (const t of samples.filter((x) => x >= now && x < until)) {
           expect(roomViewChanged(view, roomView(s, t, pcfg))).toBe(false);
         }
@@ -273,14 +315,15 @@ describe('room laws (property)', () => {
           if (a === null) return b;
           return b === null ? a : Math.min(a, b);
         };
-        const keys = (v: RoomView | null) => (v === null ? [] : v.members.map((m) => `${m.userId}/${m.sessionId}`));
+        const keys = (v: RoomView | null) => (v === null ? [] : v.members.map((m) => `${m.userId}/${m.sessionId}:${m.ephemeral?.state ?? ''}:${m.ephemeral?.target ?? ''}`));
         const advance = (until: number) => {
           for (;;) {
             const fire = timer();
             if (fire !== null) expect(fire).toBeGreaterThan(now);
             const next = fire !== null && fire <= until ? fire : until;
             const leases = emitted === null ? [] : emitted.members.flatMap((m) => [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs + leaseGraceMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs + leaseGraceMs]);
-            const samples = [now, next - 1, ...leases, ...state.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]))];
+            const lapses = emitted === null ? [] : emitted.members.flatMap((m) => (m.ephemeral == null ? [] : [m.ephemeral.expiresAt - 1, m.ephemeral.expiresAt]));
+            const samples = [now, next - 1, ...leases, ...lapses, ...state.members.flatMap((m) => (m.lastSeen === null ? [] : [m.lastSeen + pcfg.roomMemberExpiryMs - 1, m.lastSeen + pcfg.roomMemberExpiryMs]))];
             for (const t of samples.filter((x) => x >= now && x < next)) {
               expect(keys(readRoomView(emitted, t, pcfg))).toEqual(keys(roomView(state, t, pcfg)));
             }

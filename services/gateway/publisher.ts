@@ -124,6 +124,18 @@ export class PresencePublisher {
     return this.room('sessionEnded', r, observedAt);
   }
 
+  /** The session's short-lived state in the room (typing), or null to clear it; lasts ttlMs (null: the processor's default). */
+  setRoomEphemeral(
+    r: { roomKind: string; roomId: string; userId: string; sessionId: string; ephemeral: { state: string; target: string | null } | null; ttlMs?: number | null },
+    observedAt = this.clock(),
+  ): Promise<void> {
+    const v: WireRoomEvent = {
+      kind: 'ephemeral', roomKind: r.roomKind, roomId: r.roomId, userId: r.userId, sessionId: r.sessionId, observedAt, metadata: null,
+      ephemeral: r.ephemeral && { state: r.ephemeral.state, target: r.ephemeral.target }, ephemeralTtlMs: r.ttlMs ?? null,
+    };
+    return this.encodeAndQueue('room', roomKey(r.roomKind, r.roomId), v);
+  }
+
   /** Publishes an event already checked by the core (the gateway's path), with its own timestamps. */
   publish(e: UserEvent | RoomEvent): Promise<void> {
     switch (e.type) {
@@ -136,6 +148,7 @@ export class PresencePublisher {
       case 'leave': return this.leaveRoom(e, e.observedAt);
       case 'roomHeartbeat': return this.roomHeartbeat(e, e.observedAt);
       case 'sessionEnded': return this.endRoomSession(e, e.observedAt);
+      case 'ephemeral': return this.setRoomEphemeral(e, e.observedAt);
       default: return unreachable(e);
     }
   }
@@ -150,7 +163,7 @@ export class PresencePublisher {
   }
 
   private room(kind: WireRoomEvent['kind'], r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt: number): Promise<void> {
-    const v: WireRoomEvent = { kind, roomKind: r.roomKind, roomId: r.roomId, userId: r.userId, sessionId: r.sessionId, observedAt, metadata: r.metadata ?? null };
+    const v: WireRoomEvent = { kind, roomKind: r.roomKind, roomId: r.roomId, userId: r.userId, sessionId: r.sessionId, observedAt, metadata: r.metadata ?? null, ephemeral: null, ephemeralTtlMs: null };
     return this.encodeAndQueue('room', roomKey(r.roomKind, r.roomId), v);
   }
 

@@ -106,7 +106,7 @@ describe('history service', () => {
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
   const room = async (kind: RoomEvent['kind'], userId: string) => {
-    const e: RoomEvent = { kind, roomKind: 'doc', roomId: '42', userId, sessionId: `${userId}-s`, observedAt: Date.now(), metadata: null };
+    const e: RoomEvent = { kind, roomKind: 'doc', roomId: '42', userId, sessionId: `${userId}-s`, observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null };
     await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/42', value: await serde.encode('room', e) }] });
   };
   const changesOf = (userId: string) => changes.filter((c) => c.userId === userId).sort((a, b) => a.at - b.at);

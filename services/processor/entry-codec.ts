@@ -2,14 +2,14 @@
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
  * told. Format 4 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
  * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 4, the same Avro without the sessions' arrival histories (read as none) and the
+ * restore: format 5, the same Avro without the room members' ephemeral state (read as none), format 4, the same Avro without the sessions' arrival histories (read as none) and the
  * emitted view's offlineAt (read as absent), format 3, the same Avro without the last-seen privacy register (read as null, and the
  * emitted view's setting as exact), format 2, without Session.gatewayId either (read as null), and
  * format 1, the JSON text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { RoomState, RoomView, Session, UserState, UserView } from '../core';
+import type { MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -22,6 +22,8 @@ const TAG_AVRO_V3 = 0x03;
 const TAG_AVRO_V4 = 0x04;
 /** Format 5: format 4 plus Session.arrivals and the emitted view's offlineAt (the adaptive offline rule). */
 const TAG_AVRO_V5 = 0x05;
+/** Format 6: format 5 plus the room members' ephemeral state (typing), in the state and the emitted view (users unchanged). */
+const TAG_AVRO_V6 = 0x06;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -106,7 +108,8 @@ const userEntryFromV4 = userEntryType.createResolver(avro.Type.forSchema(userEnt
 const userEntryFromV3 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(3), { ...TYPE_OPTIONS }));
 const userEntryFromV2 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(2), { ...TYPE_OPTIONS }));
 
-const roomEntryType = avro.Type.forSchema(<avro.Schema>{
+/** The room entry layout of `format`: format 6 added each member's ephemeral register and view (default null). */
+const roomEntrySchema = (format: 5 | 6) => <avro.Schema>{
   type: 'record', name: 'RoomEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'roomKind', type: 'string' },
@@ -119,6 +122,14 @@ const roomEntryType = avro.Type.forSchema(<avro.Schema>{
       { name: 'leftAt', type: nullable('long') },
       { name: 'metadata', type: nullable({ type: 'map', values: 'string' }) },
       { name: 'metadataAt', type: nullable('long') },
+      ...(format >= 6 ? [{ name: 'ephemeral', type: nullable({ type: 'record', name: 'EphemeralRegister', fields: [
+        { name: 'ephemeral', type: nullable({ type: 'record', name: 'Ephemeral', fields: [
+          { name: 'state', type: 'string' },
+          { name: 'target', type: nullable('string') },
+        ] }) },
+        { name: 'setAt', type: 'long' },
+        { name: 'expiresAt', type: 'long' },
+      ] }), default: null }] : []),
     ] } } },
     { name: 'version', type: 'long' },
     { name: 'emitted', type: nullable({ type: 'record', name: 'EmittedRoomView', fields: [
@@ -128,12 +139,19 @@ const roomEntryType = avro.Type.forSchema(<avro.Schema>{
         { name: 'joinedAt', type: 'long' },
         { name: 'lastSeen', type: 'long' },
         { name: 'metadata', type: { type: 'map', values: 'string' } },
+        ...(format >= 6 ? [{ name: 'ephemeral', type: nullable({ type: 'record', name: 'EphemeralView', fields: [
+          { name: 'state', type: 'string' },
+          { name: 'target', type: nullable('string') },
+          { name: 'expiresAt', type: 'long' },
+        ] }), default: null }] : []),
       ] } } },
       { name: 'version', type: 'long' },
       { name: 'emittedAt', type: 'long' },
     ] }) },
   ],
-}, TYPE_OPTIONS);
+};
+const roomEntryType = avro.Type.forSchema(roomEntrySchema(6), { ...TYPE_OPTIONS });
+const roomEntryFromV5 = roomEntryType.createResolver(avro.Type.forSchema(roomEntrySchema(5), { ...TYPE_OPTIONS }));
 
 const KIND_USER = 0;
 const KIND_ROOM = 1;
@@ -143,7 +161,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V5;
+    scratch[0] = TAG_AVRO_V6;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -166,8 +184,9 @@ export function encodeEntry(entry: Entry): Buffer {
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
-/** Per tag: how a user entry of that format is read into format 5 (null: it is format 5). */
+/** Per tag: how a user entry of that format is read into the current layout (null: it is that layout; 5 and 6 share it). */
 const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
+  [TAG_AVRO_V6, null],
   [TAG_AVRO_V5, null],
   [TAG_AVRO_V4, userEntryFromV4],
   [TAG_AVRO_V3, userEntryFromV3],
@@ -181,6 +200,16 @@ function withoutEmptyArrivals(s: DecodedSession): Session {
   if (s.arrivals.length > 0) return s;
   const { arrivals: _none, ...rest } = s;
   return rest;
+}
+
+type DecodedMember = RoomMember & { readonly ephemeral: RoomMember['ephemeral'] | null };
+type DecodedMemberView = MemberView & { readonly ephemeral: MemberView['ephemeral'] | null };
+
+/** A member that never had an ephemeral state has none (absent), as the core builds it. */
+function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T): T {
+  if (m.ephemeral != null) return m;
+  const { ephemeral: _none, ...rest } = m;
+  return rest as T;
 }
 
 /** offlineAt is written only with the adaptive rule on: null is read as absent. */
@@ -206,8 +235,14 @@ export function decodeEntry(encoded: Buffer | string): Entry {
     return { kind: 'user', state: { ...state, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
-    const { emitted, ...state } = roomEntryType.fromBuffer(body) as RoomState & { emitted: Omit<RoomView, 'roomKind' | 'roomId'> | null };
-    return { kind: 'room', state, emitted: emitted && { roomKind: state.roomKind, roomId: state.roomId, ...emitted } };
+    // Rooms changed layout only in format 6; every earlier Avro tag wrote the format 5 layout.
+    const decoded = tag === TAG_AVRO_V6 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
+    const { emitted, members, ...state } = decoded as RoomState & { members: DecodedMember[]; emitted: (Omit<RoomView, 'roomKind' | 'roomId'> & { members: DecodedMemberView[] }) | null };
+    return {
+      kind: 'room',
+      state: { ...state, members: members.map(withoutNullEphemeral) },
+      emitted: emitted && { roomKind: state.roomKind, roomId: state.roomId, ...emitted, members: emitted.members.map(withoutNullEphemeral) },
+    };
   }
   throw new EntryFormatError(`unknown store entry kind ${bytes[1]}`);
 }

@@ -6,6 +6,8 @@ const t0 = 1_700_000_000_000;
 const V3_ERIN = '0300086572696e020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d31000280a0abfef9620280a0abfef9620000000280a0abfef9620202000280a0abfef9620280a0abfef9620280a0abfef9620000020c6c6170746f700674616200000280a0abfef962';
 /** A format 4 entry (the encoder of commit 53ed7bc): fay, an ios session heard at t0 through gw-2, last seen hidden, the view emitted at t0. */
 const V4_FAY = '040006666179020a70686f6e6506617070040280a0abfef9620280a0abfef96200020867772d32000280a0abfef9620280a0abfef9620000020480a0abfef962046531000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000004020a70686f6e650661707004000480a0abfef962';
+/** A format 5 room entry (the encoder of commit 4dc8404): hal in doc/9 with a cursor, the view emitted at t0. */
+const V5_ROOM = '050106646f630239020668616c067461620280a0abfef9620280a0abfef9620002020c637572736f72046333000280a0abfef962000202020668616c0674616280a0abfef96280a0abfef962020c637572736f7204633300000280a0abfef962';
 const adaptiveCfg = ((): PresenceConfig => {
   const r = validateConfig({ adaptiveOffline: { enabled: true } });
   if (!r.ok) throw new Error('adaptive config');
@@ -25,6 +27,11 @@ const user = (() => {
   s = applyEvent(s, { type: 'lastSeenPrivacy', userId: 'alice', lastSeenPrivacy: 'coarse', setAt: t0, eventId: 'e3' }, t0 + 3, DEFAULT_CONFIG);
   return s;
 })();
+const typingRoom = applyRoomEvent(
+  initialRoomState('doc', '8'),
+  { type: 'ephemeral', roomKind: 'doc', roomId: '8', userId: 'ivy', sessionId: 'tab', observedAt: t0, metadata: null, ephemeral: { state: 'editing', target: 'title' }, ttlMs: 4_000 },
+  t0, DEFAULT_CONFIG,
+);
 const room = applyRoomEvent(initialRoomState('document', '42'), { type: 'join', roomKind: 'document', roomId: '42', userId: 'alice', sessionId: 'tab-1', observedAt: t0, metadata: { cursor: 'c1' } }, t0, DEFAULT_CONFIG);
 
 const entries: Array<[string, Entry]> = [
@@ -33,6 +40,7 @@ const entries: Array<[string, Entry]> = [
   ['user with an arrival history and a view with offlineAt (adaptive rule)', { kind: 'user', state: adaptiveUser, emitted: userView(adaptiveUser, t0 + 75_000, adaptiveCfg) }],
   ['room, never emitted', { kind: 'room', state: room, emitted: null }],
   ['room with an emitted view', { kind: 'room', state: room, emitted: roomView(room, t0, DEFAULT_CONFIG) }],
+  ['room with a member typing (ephemeral state and view)', { kind: 'room', state: typingRoom, emitted: roomView(typingRoom, t0, DEFAULT_CONFIG) }],
 ];
 
 describe('store entry format', () => {
@@ -77,6 +85,21 @@ describe('store entry format', () => {
     ]);
     expect(decoded.kind === 'user' && decoded.emitted).not.toHaveProperty('offlineAt');
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('format 5 rooms (written before ephemeral room state) still decode: no member has one', () => {
+    const decoded = decodeEntry(Buffer.from(V5_ROOM, 'hex'));
+    expect(decoded.kind === 'room' && decoded.state.members).toEqual([
+      { userId: 'hal', sessionId: 'tab', joinedAt: t0, lastSeen: t0, leftAt: null, metadata: { cursor: 'c3' }, metadataAt: t0 },
+    ]);
+    expect(decoded.kind === 'room' && decoded.emitted?.members).toEqual([{ userId: 'hal', sessionId: 'tab', joinedAt: t0, lastSeen: t0, metadata: { cursor: 'c3' } }]);
+    expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('a typing member keeps its register and its view (and they are not empty)', () => {
+    const decoded = decodeEntry(encodeEntry({ kind: 'room', state: typingRoom, emitted: roomView(typingRoom, t0, DEFAULT_CONFIG) }));
+    expect(decoded.kind === 'room' && decoded.state.members[0]?.ephemeral).toEqual({ ephemeral: { state: 'editing', target: 'title' }, setAt: t0, expiresAt: t0 + 4_000 });
+    expect(decoded.kind === 'room' && decoded.emitted?.members[0]?.ephemeral).toEqual({ state: 'editing', target: 'title', expiresAt: t0 + 4_000 });
   });
 
   it('the adaptive entry keeps its history and deadline (and they are not empty)', () => {

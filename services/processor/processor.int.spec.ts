@@ -140,7 +140,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
 
   it('rooms: join shows members, leave of the last member writes a tombstone', async () => {
     const room = (kind: RoomEvent['kind'], userId: string, sessionId: string): RoomEvent => ({
-      kind, roomKind: 'document', roomId: '42', userId, sessionId, observedAt: Date.now(), metadata: kind === 'join' ? { color: 'teal' } : null,
+      kind, roomKind: 'document', roomId: '42', userId, sessionId, observedAt: Date.now(), metadata: kind === 'join' ? { color: 'teal' } : null, ephemeral: null, ephemeralTtlMs: null,
     });
     const send = async (e: RoomEvent) =>
       producer.send({ topic: topicName('room', prefix), messages: [{ key: 'document/42', value: await serde.encode('room', e) }] });
@@ -172,7 +172,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     expect(statusesOf('fay').slice(-2)).toEqual(['Busy', 'Online']);
     expect(latest('fay')?.override).toBeNull();
 
-    const join: RoomEvent = { kind: 'join', roomKind: 'call', roomId: '7', userId: 'gus', sessionId: 'g1', observedAt: Date.now(), metadata: null };
+    const join: RoomEvent = { kind: 'join', roomKind: 'call', roomId: '7', userId: 'gus', sessionId: 'g1', observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null };
     await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'call/7', value: await serde.encode('room', join) }] });
     const last = () => [...outputs.out.rooms].reverse().find((r) => r.key === 'call/7');
     await waitFor(() => last()?.value?.members.length === 1, 'gus in the call');

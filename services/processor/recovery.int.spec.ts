@@ -43,7 +43,7 @@ function script(users: number, t0: number): Input[] {
       }
       if (u % 4 === 0) {
         const kind = round === 3 && u % 8 === 0 ? 'leave' : round === 0 ? 'join' : 'heartbeat';
-        out.push({ role: 'room', value: { kind, roomKind: 'document', roomId: `doc-${u % 3}`, userId, sessionId: 'tab-a', observedAt: at, metadata: kind === 'join' ? { cursor: `c${u}` } : null } });
+        out.push({ role: 'room', value: { kind, roomKind: 'document', roomId: `doc-${u % 3}`, userId, sessionId: 'tab-a', observedAt: at, metadata: kind === 'join' ? { cursor: `c${u}` } : null, ephemeral: null, ephemeralTtlMs: null } });
       }
     }
   }

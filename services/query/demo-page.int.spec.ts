@@ -93,7 +93,7 @@ describe('demo page in headless Chromium', () => {
     await page.waitForSelector('#conn[data-state="open"]');
 
     const hb: PresenceHeartbeat = { kind: 'heartbeat', userId: 'pat', deviceId: 'laptop', sessionId: 'tab1', platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
-    const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '1', userId: 'pat', sessionId: 'tab1', observedAt: Date.now(), metadata: null };
+    const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '1', userId: 'pat', sessionId: 'tab1', observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null };
     await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: 'pat', value: await serde.encode('heartbeat', hb) }] });
     await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/1', value: await serde.encode('room', join) }] });
 

@@ -85,7 +85,7 @@ describe('query service over the real pipeline', () => {
     const keepAlive = setInterval(() => void beat(), 400);
     try {
       await override('dora', 'DoNotDisturb');
-      const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'alice', sessionId: 'tab1', observedAt: Date.now(), metadata: { cursor: '7' } };
+      const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'alice', sessionId: 'tab1', observedAt: Date.now(), metadata: { cursor: '7' }, ephemeral: null, ephemeralTtlMs: null };
       await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/42', value: await serde.encode('room', join) }] });
 
       const alice = await waitFor(async () => {
@@ -129,12 +129,12 @@ describe('query service over the real pipeline', () => {
     const beat = async () => {
       for (const u of ['cara', 'hank', 'ivan']) await heartbeat(u, 'tab', 0);
       const joins = ['cara', 'hank', 'ivan'].map(async (u) => ({
-        key: 'doc/7', value: await serde.encode('room', { kind: 'heartbeat', roomKind: 'doc', roomId: '7', userId: u, sessionId: 'tab', observedAt: Date.now(), metadata: null }),
+        key: 'doc/7', value: await serde.encode('room', { kind: 'heartbeat', roomKind: 'doc', roomId: '7', userId: u, sessionId: 'tab', observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null }),
       }));
       await producer.send({ topic: topicName('room', prefix), messages: await Promise.all(joins) });
     };
     for (const u of ['cara', 'hank', 'ivan']) {
-      const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '7', userId: u, sessionId: 'tab', observedAt: Date.now(), metadata: null };
+      const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '7', userId: u, sessionId: 'tab', observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null };
       await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/7', value: await serde.encode('room', join) }] });
     }
     await beat();

@@ -16,7 +16,7 @@ const dashboard = JSON.parse(readFileSync(join(__dirname, '..', 'infra', 'grafan
 function exported(): Map<string, { type: string; labels: Set<string> }> {
   const registries: Registry[] = [
     createProcessorMetrics().registry, createGatewayMetrics().registry,
-    createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, users: () => 0, rooms: () => 0 }).registry,
+    createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, roomStreams: () => 0, users: () => 0, rooms: () => 0 }).registry,
     createGateMetrics({ lag: () => 0, ready: () => true, users: () => 0 }).registry,
   ];
   const out = new Map<string, { type: string; labels: Set<string> }>();

@@ -1,11 +1,11 @@
-/** Reads `event: presence` records from a Server-Sent Events response, one at a time (tests and bench). */
+/** Reads `event: presence` (or another named event's) records from a Server-Sent Events response, one at a time (tests and bench). */
 export interface PresenceEvent {
   readonly userId: string;
   readonly status: string;
   readonly [field: string]: unknown;
 }
 
-export function sseEvents(res: Response): { next: (timeoutMs?: number) => Promise<PresenceEvent>; close: () => Promise<void> } {
+export function sseEvents(res: Response, event = 'presence'): { next: (timeoutMs?: number) => Promise<PresenceEvent>; close: () => Promise<void> } {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let buffer = '';
@@ -16,7 +16,7 @@ export function sseEvents(res: Response): { next: (timeoutMs?: number) => Promis
         const record = buffer.slice(0, end);
         buffer = buffer.slice(end + 2);
         const data = record.split('\n').find((l) => l.startsWith('data: '));
-        if (record.includes('event: presence') && data) return JSON.parse(data.slice(6)) as PresenceEvent;
+        if (record.split('\n').includes(`event: ${event}`) && data) return JSON.parse(data.slice(6)) as PresenceEvent;
         continue;
       }
       const { value, done } = await reader.read();

@@ -16,7 +16,7 @@ import {
 } from '../core';
 
 /** Frame types a socket may send; its own close is the disconnect. */
-export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'lastSeenPrivacy', 'join', 'leave', 'roomHeartbeat'] as const;
+export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'lastSeenPrivacy', 'join', 'leave', 'roomHeartbeat', 'ephemeral'] as const;
 export type SocketCommand = (typeof SOCKET_COMMANDS)[number];
 /** HTTP clients cannot close a socket, so they say so. */
 export type Command = SocketCommand | 'disconnect';
@@ -75,6 +75,12 @@ export function commandEvent(command: Command, body: Raw, sender: Sender, now: n
       return room({
         type: command, roomKind: body['roomKind'], roomId: body['roomId'], userId: sender.userId, sessionId: session.sessionId,
         observedAt: now, metadata: command === 'leave' ? null : body['metadata'],
+      });
+    case 'ephemeral':
+      // What the session is doing in the room (typing); null clears it. The field names are the wire's.
+      return room({
+        type: 'ephemeral', roomKind: body['roomKind'], roomId: body['roomId'], userId: sender.userId, sessionId: session.sessionId,
+        observedAt: now, ephemeral: body['ephemeral'], ephemeralTtlMs: body['ephemeralTtlMs'],
       });
   }
 }

@@ -298,6 +298,9 @@ describe('gateway over HTTP', () => {
     expect(await call('PUT', '/v1/last-seen-privacy', { lastSeenPrivacy: 'coarse' })).toMatchObject({ status: 202 });
     expect(await call('PUT', '/v1/last-seen-privacy', { lastSeenPrivacy: 'friends' })).toMatchObject({ status: 400, body: { field: 'lastSeenPrivacy', code: 'not-allowed' } });
     expect(await call('POST', '/v1/rooms/doc/99/join', { sessionId: 'app-1', metadata: { mode: 'view' } })).toMatchObject({ status: 202 });
+    expect(await call('PUT', '/v1/rooms/doc/99/ephemeral', { sessionId: 'app-1', ephemeral: { state: 'typing', target: 'c-1' }, ephemeralTtlMs: 3_000 })).toMatchObject({ status: 202 });
+    expect(await call('PUT', '/v1/rooms/doc/99/ephemeral', { sessionId: 'app-1', ephemeral: { state: 'hi there' } })).toMatchObject({ status: 400, body: { field: 'ephemeral.state', code: 'invalid-character' } });
+    expect(await call('PUT', '/v1/rooms/doc/99/ephemeral', { sessionId: 'app-1', ephemeral: { state: 'typing' }, ephemeralTtlMs: 60_000 })).toMatchObject({ status: 400, body: { field: 'ephemeralTtlMs' } });
     expect(await call('POST', '/v1/rooms/doc/99/leave', { sessionId: 'app-1' })).toMatchObject({ status: 202 });
     expect(await call('POST', '/v1/disconnect', { deviceId: 'phone', sessionId: 'app-1', platform: 'ios' })).toMatchObject({ status: 202 });
 
@@ -310,7 +313,7 @@ describe('gateway over HTTP', () => {
     expect(await call('PUT', '/v1/status', { status: 'Busy', customText: 'x'.repeat(3_000) })).toMatchObject({ status: 413, body: { field: 'body' } });
     expect(await call('PUT', '/v1/status', { status: 'Busy' }, { 'content-type': 'application/json' })).toMatchObject({ status: 401, body: { field: 'authorization' } });
 
-    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect') && f.inputs.overrides.length === 3 && f.inputs.rooms.length === 2, 'every accepted command');
+    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect') && f.inputs.overrides.length === 3 && f.inputs.rooms.length === 3, 'every accepted command');
     // The held beat (newer activity) goes out before the disconnect ends the session.
     expect(f.inputs.heartbeats.map((h) => [h.kind, h.userId, h.sessionId, h.platform])).toEqual([
       ['heartbeat', 'gus', 'app-1', 'ios'], ['heartbeat', 'gus', 'app-1', 'ios'], ['disconnect', 'gus', 'app-1', 'ios'],
@@ -318,7 +321,9 @@ describe('gateway over HTTP', () => {
     expect(f.inputs.overrides.map((o) => [o.kind, o.status, o.visibility, o.lastSeenPrivacy])).toEqual([
       ['status', 'Busy', null, null], ['visibility', null, 'nobody', null], ['lastSeen', null, null, 'coarse'],
     ]);
-    expect(f.inputs.rooms.map((r) => [r.key, r.kind, r.metadata])).toEqual([['doc/99', 'join', { mode: 'view' }], ['doc/99', 'leave', null]]);
+    expect(f.inputs.rooms.map((r) => [r.key, r.kind, r.metadata, r.ephemeral, r.ephemeralTtlMs])).toEqual([
+      ['doc/99', 'join', { mode: 'view' }, null, null], ['doc/99', 'ephemeral', null, { state: 'typing', target: 'c-1' }, 3_000], ['doc/99', 'leave', null, null, null],
+    ]);
   });
 
   it('an HTTP disconnect of a session held by a socket ends it once and closes that socket', async () => {

@@ -33,6 +33,19 @@ const roomCommand = (summary: string, withMetadata: boolean) => ({
   },
 });
 
+const ephemeralCommand = {
+  put: {
+    summary: 'What the session is doing in the room right now (typing, editing a field) for ephemeralTtlMs (default 5 s, at most 30 s); ephemeral null clears it',
+    parameters: roomPath,
+    requestBody: body({
+      sessionId: { type: 'string' },
+      ephemeral: { oneOf: [{ type: 'object', required: ['state'], properties: { state: { type: 'string', pattern: '^[A-Za-z0-9._:-]+$' }, target: { type: ['string', 'null'] } } }, { type: 'null' }] },
+      ephemeralTtlMs: { type: 'integer', minimum: 1 },
+    }, ['sessionId', 'ephemeral']),
+    responses: { ...accepted, ...refusals, 409: json(ref('Error'), 'The session is in too many rooms (field `roomId`)') },
+  },
+};
+
 export const GATEWAY_OPENAPI = {
   openapi: '3.1.0',
   info: {
@@ -77,6 +90,7 @@ export const GATEWAY_OPENAPI = {
     '/v1/rooms/{roomKind}/{roomId}/join': roomCommand('Join a room with the session', true),
     '/v1/rooms/{roomKind}/{roomId}/heartbeat': roomCommand('Still in the room (to change metadata; renewal is automatic over the socket)', true),
     '/v1/rooms/{roomKind}/{roomId}/leave': roomCommand('Leave a room', false),
+    '/v1/rooms/{roomKind}/{roomId}/ephemeral': ephemeralCommand,
     '/v1/ws': {
       get: {
         summary: 'WebSocket upgrade (`?access_token=&deviceId=&sessionId=&platform=`); frames in the README',

@@ -7,7 +7,8 @@
  *   server → {"type":"welcome", userId, deviceId, sessionId, platform, heartbeatIntervalMs, awayAfterMs, coalesceWindowMs}
  *   client → {"type":"heartbeat","idleMs":n} | {"type":"override","status":…,"customText"?,"expiresAt"?}
  *            | {"type":"visibility","visibility":…} | {"type":"join"|"roomHeartbeat","roomKind","roomId","metadata"?}
- *            | {"type":"leave","roomKind","roomId"}, each with an optional "id" echoed in the answer
+ *            | {"type":"leave","roomKind","roomId"} | {"type":"ephemeral","roomKind","roomId","ephemeral":{"state","target"?}|null,"ephemeralTtlMs"?},
+ *            each with an optional "id" echoed in the answer
  *   server → {"type":"ack", id, result: "published"|"coalesced"} | {"type":"error", id, code, field, error, retriable}
  *   A bad frame gets an error and the socket stays usable; a frame over the size limit closes it
  *   (1009). Closing the socket ends the session (rooms left, clean disconnect). The gateway closes a
@@ -176,6 +177,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   v1.post('/rooms/:roomKind/:roomId/join', http('join', roomPath));
   v1.post('/rooms/:roomKind/:roomId/heartbeat', http('roomHeartbeat', roomPath));
   v1.post('/rooms/:roomKind/:roomId/leave', http('leave', roomPath));
+  v1.put('/rooms/:roomKind/:roomId/ephemeral', http('ephemeral', roomPath));
   app.use('/v1', v1);
   app.use((_req, res) => void res.status(404).json({ error: 'not found', field: 'path', code: 'not-found' }));
   app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {

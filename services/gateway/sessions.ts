@@ -181,10 +181,12 @@ export class SessionTable {
   private async applyRoom(e: RoomEvent): Promise<Outcome> {
     const entry = this.entry(e.userId, e.sessionId);
     const key = roomOf(e);
-    if (e.type === 'join' && !entry.rooms.has(key) && entry.rooms.size >= this.o.maxRoomsPerSession) {
+    // An ephemeral state (typing) says the session is in the room, like a join.
+    const entering = e.type === 'join' || e.type === 'ephemeral';
+    if (entering && !entry.rooms.has(key) && entry.rooms.size >= this.o.maxRoomsPerSession) {
       throw new TooManyRoomsError(`a session may be in at most ${this.o.maxRoomsPerSession} rooms`);
     }
-    if (e.type === 'join' || e.type === 'roomHeartbeat') entry.rooms.set(key, { roomKind: e.roomKind, roomId: e.roomId });
+    if (entering || e.type === 'roomHeartbeat') entry.rooms.set(key, { roomKind: e.roomKind, roomId: e.roomId });
     else entry.rooms.delete(key);
     entry.lastHeardAt = e.observedAt;
     await this.o.publisher.publish(e);

@@ -12,7 +12,17 @@ export interface RoomBody {
   readonly roomKind: string;
   readonly roomId: string;
   /** lastSeen is null for a member other than the caller whose last-seen privacy is not exact. */
-  readonly members: readonly { readonly userId: string; readonly sessionId: string; readonly joinedAt: number; readonly lastSeen: number | null; readonly metadata: Readonly<Record<string, string>> }[];
+  readonly members: readonly RoomMemberBody[];
+}
+
+export interface RoomMemberBody {
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly joinedAt: number;
+  readonly lastSeen: number | null;
+  readonly metadata: Readonly<Record<string, string>>;
+  /** What the member is doing right now (typing) until expiresAt, or null. */
+  readonly ephemeral: { readonly state: string; readonly target: string | null; readonly expiresAt: number } | null;
 }
 
 /**
@@ -30,6 +40,7 @@ export function roomBody(
     members: (v?.members ?? []).map((m) => ({
       userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt,
       lastSeen: m.userId === callerId || privacyOf(m.userId) === 'exact' ? m.lastSeen : null, metadata: m.metadata,
+      ephemeral: m.ephemeral ?? null,
     })),
   };
 }

@@ -13,6 +13,7 @@ import type { Logger } from '../platform/log';
 import { viewerOf } from '../platform/viewer';
 import type { QueryMetrics } from './metrics';
 import type { PresenceStreams } from './presence-streams';
+import type { RoomStreams } from './room-streams';
 import { QUERY_OPENAPI } from './openapi';
 import { decayedAtRead, gateAnswer, presenceBody, roomBody } from './read-model';
 
@@ -23,6 +24,7 @@ export interface QueryAppDeps {
   readonly watermarkOf?: (userId: string) => number | null;
   readonly ready: () => boolean;
   readonly streams: PresenceStreams;
+  readonly roomStreams: RoomStreams;
   readonly auth: Authenticator;
   readonly cfg: PresenceConfig;
   readonly classes: ChannelClasses;
@@ -106,7 +108,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
   // EventSource cannot set headers: the stream route also takes ?access_token=.
   const headerAuth = requireCaller(d.auth);
   const streamAuth = requireCaller(d.auth, { allowQueryToken: true });
-  v1.use((req, res, next) => (req.path === '/presence/stream' ? streamAuth : headerAuth)(req, res, next));
+  v1.use((req, res, next) => (req.path === '/presence/stream' || isRoomStream(req.path) ? streamAuth : headerAuth)(req, res, next));
   v1.use(express.json({ limit: '256kb' }));
 
   v1.get('/users/:userId/presence', (req, res) => {
@@ -157,6 +159,17 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
   v1.get('/presence/stream', (req, res) => {
     const raw = req.query['userIds'];
     const userIds = idList(typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw, 'userIds');
+    eventStream(req, res, (send) => d.streams.subscribe(callerOf(res).userId, userIds, { send: (body) => send('presence', body) }));
+  });
+
+  v1.get('/rooms/:kind/:id/stream', (req, res) => {
+    const kind = parse(id('kind'), req.params['kind'], 'kind');
+    const roomId = parse(id('id'), req.params['id'], 'id');
+    eventStream(req, res, (send) => d.roomStreams.subscribe(callerOf(res).userId, kind, roomId, { send: (body) => send('room', body) }));
+  });
+
+  /** An SSE response: `follow` subscribes with a sender of named events and returns its unsubscribe. */
+  function eventStream(req: Request, res: Response, follow: (send: (event: string, body: unknown) => void) => () => void): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -165,16 +178,14 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     });
     res.flushHeaders();
     res.write(`retry: 2000\n\n`);
-    const unsubscribe = d.streams.subscribe(callerOf(res).userId, userIds, {
-      send: (body) => void res.write(`event: presence\ndata: ${JSON.stringify(body)}\n\n`),
-    });
+    const unsubscribe = follow((event, body) => void res.write(`event: ${event}\ndata: ${JSON.stringify(body)}\n\n`));
     // Comments keep proxies and the client from timing the connection out.
     const keepAlive = setInterval(() => res.write(`: keep-alive ${d.clock()}\n\n`), d.keepAliveMs);
     req.on('close', () => {
       clearInterval(keepAlive);
       unsubscribe();
     });
-  });
+  }
 
   app.use('/v1', v1);
 
@@ -195,4 +206,9 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     res.status(500).json({ error: 'internal error', field: null });
   });
   return app;
+}
+
+/** /rooms/<kind>/<id>/stream (EventSource cannot set headers, so it may pass ?access_token=). */
+function isRoomStream(path: string): boolean {
+  return /^\/rooms\/[^/]+\/[^/]+\/stream$/.test(path);
 }

@@ -1,7 +1,7 @@
 /** Prometheus metrics of the query service (prom-client), on its own registry. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export function createQueryMetrics(probe: { lag: () => number; ready: () => boolean; streams: () => number; users: () => number; rooms: () => number }) {
+export function createQueryMetrics(probe: { lag: () => number; ready: () => boolean; streams: () => number; roomStreams: () => number; users: () => number; rooms: () => number }) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'presence_query_' });
   const gauge = (name: string, help: string, read: () => number) =>
@@ -9,6 +9,7 @@ export function createQueryMetrics(probe: { lag: () => number; ready: () => bool
   gauge('presence_query_replica_lag_records', 'Snapshot records not yet applied to the replica (sum over partitions)', probe.lag);
   gauge('presence_query_replica_ready', '1 once the replica caught up with the high watermarks read at start', () => (probe.ready() ? 1 : 0));
   gauge('presence_query_sse_clients', 'Open SSE presence streams', probe.streams);
+  gauge('presence_query_room_sse_clients', 'Open SSE room streams', probe.roomStreams);
   gauge('presence_query_replica_users', 'Users in the replica', probe.users);
   gauge('presence_query_replica_rooms', 'Rooms in the replica', probe.rooms);
   return {

@@ -62,11 +62,18 @@ export const QUERY_OPENAPI = {
           members: {
             type: 'array',
             items: {
-              type: 'object', required: ['userId', 'sessionId', 'joinedAt', 'lastSeen', 'metadata'], additionalProperties: false,
+              type: 'object', required: ['userId', 'sessionId', 'joinedAt', 'lastSeen', 'metadata', 'ephemeral'], additionalProperties: false,
               properties: {
                 userId: { type: 'string' }, sessionId: { type: 'string' }, joinedAt: epochMs,
                 lastSeen: { ...nullable(epochMs), description: 'Null for another member whose last-seen privacy is not exact' },
                 metadata: { type: 'object', additionalProperties: { type: 'string' } },
+                ephemeral: {
+                  ...nullable({
+                    type: 'object', required: ['state', 'target', 'expiresAt'], additionalProperties: false,
+                    properties: { state: { type: 'string' }, target: { type: ['string', 'null'] }, expiresAt: epochMs },
+                  }),
+                  description: 'What the member is doing right now (typing, editing), until expiresAt; null: nothing',
+                },
               },
             },
           },
@@ -113,6 +120,17 @@ export const QUERY_OPENAPI = {
           { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
         ],
         responses: { 200: json(ref('Room'), 'The room'), 400: error('Bad kind or id'), ...authErrors },
+      },
+    },
+    '/v1/rooms/{kind}/{id}/stream': {
+      get: {
+        summary: 'Server-Sent Events: `event: room` with the Room first, then on every change the caller may see (members, their ephemeral state, its lapse)',
+        parameters: [
+          { name: 'kind', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
+          { name: 'id', in: 'path', required: true, schema: { type: 'string', minLength: 1 } },
+          { name: 'access_token', in: 'query', required: false, schema: { type: 'string' }, description: 'For EventSource, which cannot set headers' },
+        ],
+        responses: { 200: { description: 'The stream', content: { 'text/event-stream': { schema: { type: 'string' } } } }, 400: error('Bad kind or id'), ...authErrors },
       },
     },
     '/v1/gate': {

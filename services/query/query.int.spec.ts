@@ -121,6 +121,35 @@ describe('query service over the real pipeline', () => {
     }
   });
 
+  it('typing in a room: the room read and the room stream show it, and the stream drops it at its expiry by the clock', async () => {
+    const room = async (kind: RoomEvent['kind'], extra: Partial<RoomEvent> = {}) => {
+      const e: RoomEvent = { kind, roomKind: 'doc', roomId: 'typing', userId: 'tess', sessionId: 'tab', observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null, ...extra };
+      await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/typing', value: await serde.encode('room', e) }] });
+    };
+    await room('join');
+    await waitFor(async () => ((await get(query, '/v1/rooms/doc/typing')).body['members'] as unknown[]).length === 1, 'tess in the room');
+    const ctrl = new AbortController();
+    const res = await fetch(`${query.url}/v1/rooms/doc/typing/stream?access_token=${token}`, { signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    const events = sseEvents(res, 'room');
+    try {
+      const first = await events.next();
+      expect(first['members']).toMatchObject([{ userId: 'tess', ephemeral: null }]);
+      await room('ephemeral', { ephemeral: { state: 'typing', target: 'comment-3' }, ephemeralTtlMs: 1_500 });
+      const typing = await events.next();
+      const member = (typing['members'] as { ephemeral: { state: string; target: string; expiresAt: number } }[])[0];
+      expect(member?.ephemeral).toMatchObject({ state: 'typing', target: 'comment-3' });
+      expect((await get(query, '/v1/rooms/doc/typing')).body['members']).toMatchObject([{ userId: 'tess', ephemeral: { state: 'typing', target: 'comment-3' } }]);
+      // Nobody sends anything more: the lapse comes from the clock (the processor's timer and the reader's).
+      const lapsed = await events.next(10_000);
+      expect(lapsed['members']).toMatchObject([{ userId: 'tess', ephemeral: null }]);
+      expect(Date.now()).toBeGreaterThanOrEqual(member?.ephemeral.expiresAt as number);
+    } finally {
+      ctrl.abort();
+      await events.close();
+    }
+  });
+
   it('last-seen privacy is honoured by the single, batch, SSE and room reads of others; the user sees their own exactly', async () => {
     const setPrivacy = async (userId: string, lastSeenPrivacy: 'coarse' | 'hidden') => {
       const v: PresenceOverride = { kind: 'lastSeen', userId, eventId: `${userId}-lsp`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy };

@@ -11,6 +11,7 @@ import { createLogger } from '../platform/log';
 import { createQueryApp } from './app';
 import { createQueryMetrics } from './metrics';
 import { PresenceStreams } from './presence-streams';
+import { RoomStreams } from './room-streams';
 import { OpenApiChecker } from '../../test/openapi';
 import { sseEvents } from '../../test/sse';
 import { QUERY_OPENAPI } from './openapi';
@@ -36,6 +37,7 @@ describe('query routes', () => {
   let base: string;
   let ready = true;
   const streams = new PresenceStreams({ users, cfg, clock: () => now });
+  const roomStreams = new RoomStreams({ rooms, cfg, clock: () => now, privacyOf: () => 'exact' });
   const tokens: Record<string, string> = {};
   const get = (path: string, as: string | null = 'alice', init: RequestInit = {}) =>
     fetch(`${base}${path}`, { ...init, headers: { ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}), ...(init.headers ?? {}) } });
@@ -50,9 +52,9 @@ describe('query routes', () => {
     rooms.set(roomKey('doc', '42'), { roomKind: 'doc', roomId: '42', version: 1, emittedAt: T,
       members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }] });
     const app = createQueryApp({
-      users, rooms, ready: () => ready, streams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
+      users, rooms, ready: () => ready, streams, roomStreams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
       classes: DEFAULT_CHANNEL_CLASSES, batchLimit: 5, gateCallers: [], keepAliveMs: 60_000, clock: () => now,
-      metrics: createQueryMetrics({ lag: () => 0, ready: () => ready, streams: () => streams.size, users: () => users.size, rooms: () => rooms.size }),
+      metrics: createQueryMetrics({ lag: () => 0, ready: () => ready, streams: () => streams.size, roomStreams: () => roomStreams.size, users: () => users.size, rooms: () => rooms.size }),
       log: createLogger('query-test', 'silent'),
     });
     server = app.listen(0, '127.0.0.1');
@@ -105,7 +107,7 @@ describe('query routes', () => {
 
   it('rooms list present members; an empty or unknown room is an empty list', async () => {
     expect(await jsonOf(await get('/v1/rooms/doc/42'))).toEqual({
-      roomKind: 'doc', roomId: '42', members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }],
+      roomKind: 'doc', roomId: '42', members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' }, ephemeral: null }],
     });
     now = T + 3_000;
     expect((await jsonOf(await get('/v1/rooms/doc/42'))).members).toEqual([]);
@@ -128,9 +130,9 @@ describe('query routes', () => {
 
   it('gate: with QUERY_GATE_CALLERS set, a listed caller decides on the real status and anyone else gets 403', async () => {
     const app = createQueryApp({
-      users, rooms, ready: () => true, streams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
+      users, rooms, ready: () => true, streams, roomStreams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
       classes: DEFAULT_CHANNEL_CLASSES, batchLimit: 5, gateCallers: ['gatekeeper'], keepAliveMs: 60_000, clock: () => now,
-      metrics: createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, users: () => users.size, rooms: () => rooms.size }),
+      metrics: createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, roomStreams: () => 0, users: () => users.size, rooms: () => rooms.size }),
       log: createLogger('query-test', 'silent'),
     });
     const gated = app.listen(0, '127.0.0.1');

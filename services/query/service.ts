@@ -14,6 +14,7 @@ import { SnapshotReplica } from '../platform/snapshot-replica';
 import { createQueryApp, type QueryAppDeps } from './app';
 import { createQueryMetrics } from './metrics';
 import { PresenceStreams } from './presence-streams';
+import { RoomStreams } from './room-streams';
 
 export interface QueryServiceOptions {
   readonly kafka: Kafka;
@@ -45,24 +46,28 @@ export interface QueryService {
 export async function startQueryService(o: QueryServiceOptions): Promise<QueryService> {
   const clock = o.clock ?? Date.now;
   let streams: PresenceStreams | null = null;
+  let roomStreams: RoomStreams | null = null;
   let undecodable = () => {};
   const replica = new SnapshotReplica({
     kafka: o.kafka, serde: o.serde, prefix: o.prefix, rooms: true, log: o.log, groupIdBase: o.groupIdBase,
     onUpdate: (u) => {
       if (u.kind === 'user') streams?.updated(u.key);
+      else roomStreams?.updated(u.key);
     },
     onWatermark: (partition, watermark) => streams?.watermarkChanged(partition, watermark),
     onUndecodable: () => undecodable(),
   });
   streams = new PresenceStreams({ users: replica.users, cfg: o.cfg, clock, watermarks: replica });
+  roomStreams = new RoomStreams({ rooms: replica.rooms, cfg: o.cfg, clock, privacyOf: (userId) => replica.users.get(userId)?.lastSeenPrivacy ?? 'exact' });
   const s = streams;
+  const rs = roomStreams;
   const metrics = createQueryMetrics({
-    lag: () => replica.lag(), ready: () => replica.ready(), streams: () => s.size,
+    lag: () => replica.lag(), ready: () => replica.ready(), streams: () => s.size, roomStreams: () => rs.size,
     users: () => replica.users.size, rooms: () => replica.rooms.size,
   });
   undecodable = () => metrics.undecodable.inc();
   const app = createQueryApp({
-    users: replica.users, rooms: replica.rooms, watermarkOf: (u) => replica.watermarkOf(u), ready: () => replica.ready(), streams: s, auth: o.auth, cfg: o.cfg,
+    users: replica.users, rooms: replica.rooms, watermarkOf: (u) => replica.watermarkOf(u), ready: () => replica.ready(), streams: s, roomStreams: rs, auth: o.auth, cfg: o.cfg,
     classes: o.classes, batchLimit: o.batchLimit, gateCallers: o.gateCallers, keepAliveMs: o.keepAliveMs, clock, metrics,
     log: o.log, demoPage: o.demoPage ?? null,
   });
@@ -85,6 +90,7 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
       if (stopped) return;
       stopped = true;
       s.close();
+      rs.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await replica.stop();

@@ -20,7 +20,7 @@ describe('readable renderings', () => {
   });
 
   it('room: a count line and the members, or "no members"', () => {
-    const text = roomTable({ roomKind: 'doc', roomId: '42', members: [{ userId: 'ana', sessionId: 's1', joinedAt: now - 120_000, lastSeen: null, metadata: { cursor: '7', sel: '1-4' } }] }, now);
+    const text = roomTable({ roomKind: 'doc', roomId: '42', members: [{ userId: 'ana', sessionId: 's1', joinedAt: now - 120_000, lastSeen: null, metadata: { cursor: '7', sel: '1-4' }, ephemeral: null }] }, now);
     expect(text.split('\n')[0]).toBe('room doc/42: 1 member');
     expect(lines(text.split('\n')[2])).toEqual(['ana', 's1', '2025-01-02T11:58:00Z (2m ago)', '-', 'cursor=7 sel=1-4']);
     expect(roomTable({ roomKind: 'doc', roomId: '9', members: [] }, now)).toBe('room doc/9: no members\n');

@@ -4,6 +4,7 @@
  *   import { connectPresence } from 'http://gateway:9304/client/presence-client.js';
  *   const presence = connectPresence({ url: 'ws://gateway:9304/v1/ws', token, deviceId: 'laptop' });
  *   presence.join('doc', '42');  presence.setStatus('DoNotDisturb', { expiresAt: Date.now() + 3600e3 });
+ *   presence.setRoomState('doc', '42', 'typing');   // shown to the room for 5 s
  *
  * Idle detection as in the classic presence client: the user's last activity is the last mouse,
  * key, touch, wheel or focus event, or the tab becoming visible; a hidden tab has no activity, so
@@ -140,6 +141,14 @@ export function connectPresence(o) {
     leave(roomKind, roomId) {
       rooms.delete(`${roomKind}/${roomId}`);
       send({ type: 'leave', roomKind, roomId });
+    },
+    /**
+     * What this session is doing in the room right now, e.g. setRoomState('doc', '42', 'typing',
+     * { target: 'comment-3' }); others see it for ttlMs (default 5 s: call it again while it goes
+     * on). setRoomState(kind, id, null) clears it at once. A short token, never content.
+     */
+    setRoomState(roomKind, roomId, state, { target = null, ttlMs } = {}) {
+      send({ type: 'ephemeral', roomKind, roomId, ephemeral: state === null ? null : { state, target }, ...(ttlMs === undefined ? {} : { ephemeralTtlMs: ttlMs }) });
     },
     /** Ends the session: the gateway publishes the room exits and a clean disconnect. */
     close() {

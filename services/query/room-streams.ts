@@ -1,0 +1,123 @@
+/**
+ * Server-Sent Events subscriptions to rooms: who is in the room and what each member is doing
+ * (typing). Each stream gets the room's current body first, then one whenever what the caller sees
+ * changes: a new room snapshot in the replica, or the clock alone (a member's lease running out, an
+ * ephemeral state lapsing). Clock changes fire from one timer at the earliest readRoomViewNextChange
+ * over the watched rooms, never by polling.
+ */
+import { readRoomViewNextChange, type LastSeenPrivacy, type PresenceConfig, type RoomView } from '../core';
+import { DeadlineQueue } from '../platform/deadline-queue';
+import { roomBody, type RoomBody } from '../platform/viewer';
+
+export interface RoomStreamSink {
+  /** Writes one `room` event. */
+  send(body: RoomBody): void;
+}
+
+interface RoomSubscription {
+  readonly callerId: string;
+  readonly roomKind: string;
+  readonly roomId: string;
+  readonly sink: RoomStreamSink;
+  last: string | null;
+}
+
+export class RoomStreams {
+  private readonly watchers = new Map<string, Set<RoomSubscription>>();
+  private readonly deadlines = new DeadlineQueue();
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt: number | null = null;
+  private subscriptions = 0;
+
+  constructor(
+    private readonly opts: {
+      readonly rooms: ReadonlyMap<string, RoomView>;
+      readonly cfg: PresenceConfig;
+      readonly clock: () => number;
+      /** A member's last-seen privacy (whether others see its lastSeen). */
+      readonly privacyOf: (userId: string) => LastSeenPrivacy;
+    },
+  ) {}
+
+  /** Open streams. */
+  get size(): number {
+    return this.subscriptions;
+  }
+
+  /** Sends the room's current body, then follows it; returns the unsubscribe function. */
+  subscribe(callerId: string, roomKind: string, roomId: string, sink: RoomStreamSink): () => void {
+    const key = `${roomKind}/${roomId}`;
+    const sub: RoomSubscription = { callerId, roomKind, roomId, sink, last: null };
+    this.subscriptions++;
+    let set = this.watchers.get(key);
+    if (!set) this.watchers.set(key, (set = new Set()));
+    set.add(sub);
+    const now = this.opts.clock();
+    this.deliver(sub, key, now);
+    this.reschedule(key, now);
+    this.arm();
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.subscriptions--;
+      set?.delete(sub);
+      if (set?.size === 0) {
+        this.watchers.delete(key);
+        this.deadlines.schedule(key, null);
+      }
+    };
+  }
+
+  /** The replica applied a room snapshot (or tombstone) for `key`. */
+  updated(key: string): void {
+    if (!this.watchers.has(key)) return;
+    this.refresh(key, this.opts.clock());
+    this.arm();
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = null;
+    this.deadlines.clear();
+    this.watchers.clear();
+  }
+
+  private refresh(key: string, now: number): void {
+    for (const sub of this.watchers.get(key) ?? []) this.deliver(sub, key, now);
+    this.reschedule(key, now);
+  }
+
+  private deliver(sub: RoomSubscription, key: string, now: number): void {
+    const body = roomBody(sub.roomKind, sub.roomId, this.opts.rooms.get(key), now, this.opts.cfg, sub.callerId, this.opts.privacyOf);
+    // Bodies are small and built in a fixed key order: their JSON is a faithful equality.
+    const json = JSON.stringify(body);
+    if (json === sub.last) return;
+    sub.last = json;
+    sub.sink.send(body);
+  }
+
+  private reschedule(key: string, now: number): void {
+    this.deadlines.schedule(key, readRoomViewNextChange(this.opts.rooms.get(key) ?? null, now, this.opts.cfg));
+  }
+
+  private arm(): void {
+    const next = this.deadlines.next();
+    if (next === this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = next;
+    if (next === null) return;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.opts.clock()));
+    this.timer.unref();
+  }
+
+  private fire(): void {
+    this.timer = null;
+    this.timerAt = null;
+    const now = this.opts.clock();
+    for (const key of this.deadlines.takeDue(now)) this.refresh(key, now);
+    this.arm();
+  }
+}

@@ -58,6 +58,8 @@ export class SimulatedClients {
         return this.send(key, { type: a.type, roomKind: a.roomKind, roomId: a.roomId });
       case 'roomHeartbeat':
         return; // the gateway renews a session's rooms with each heartbeat it publishes
+      case 'typing':
+        return this.send(key, { type: 'ephemeral', roomKind: a.roomKind, roomId: a.roomId, ephemeral: { state: 'typing' } });
     }
   }
 

@@ -13,7 +13,9 @@ export type ClientAction =
   /** The device vanished (network gone, laptop lid closed): nothing more is sent, no disconnect. */
   | { readonly type: 'drop'; readonly userId: string; readonly sessionId: string }
   | { readonly type: 'override'; readonly userId: string; readonly sessionId: string; readonly status: 'Available' | 'Busy' | 'DoNotDisturb'; readonly customText: string | null; readonly expiresAt: number | null }
-  | { readonly type: 'join' | 'leave' | 'roomHeartbeat'; readonly userId: string; readonly sessionId: string; readonly roomKind: string; readonly roomId: string };
+  | { readonly type: 'join' | 'leave' | 'roomHeartbeat'; readonly userId: string; readonly sessionId: string; readonly roomKind: string; readonly roomId: string }
+  /** Typing in the room it is in (the state lasts the gateway's default 5 s). */
+  | { readonly type: 'typing'; readonly userId: string; readonly sessionId: string; readonly roomKind: string; readonly roomId: string };
 
 export interface PopulationOptions {
   readonly users: number;
@@ -129,6 +131,8 @@ export class Population {
       } else if (main.room !== null && p(1)) {
         out.push({ type: 'leave', userId: u.userId, sessionId: main.sessionId, ...splitRoom(main.room) });
         main.room = null;
+      } else if (main.room !== null && u.active && p(4)) {
+        out.push({ type: 'typing', userId: u.userId, sessionId: main.sessionId, ...splitRoom(main.room) });
       }
       if (p(0.2)) {
         // Signing off: half close cleanly, half just vanish (and expire at the offline threshold).

@@ -45,7 +45,7 @@ describe('simulated population', () => {
         expect(inRoom.has(key)).toBe(false);
         expect(roomIds(5)).toContain(`${a.roomKind}/${a.roomId}`);
         inRoom.set(key, `${a.roomKind}/${a.roomId}`);
-      } else if (a.type === 'leave' || a.type === 'roomHeartbeat') {
+      } else if (a.type === 'leave' || a.type === 'roomHeartbeat' || a.type === 'typing') {
         expect(inRoom.get(key)).toBe(`${a.roomKind}/${a.roomId}`);
         if (a.type === 'leave') inRoom.delete(key);
       } else if (a.type === 'close' || a.type === 'drop') inRoom.delete(key);
@@ -54,7 +54,7 @@ describe('simulated population', () => {
 
   it('a demo of fifteen minutes shows every kind of behaviour', () => {
     const kinds = new Set(all.map(({ a }) => (a.type === 'override' ? `override:${a.status}` : a.type)));
-    for (const k of ['connect', 'heartbeat', 'close', 'drop', 'override:DoNotDisturb', 'override:Busy', 'join', 'leave', 'roomHeartbeat']) expect(kinds).toContain(k);
+    for (const k of ['connect', 'heartbeat', 'close', 'drop', 'override:DoNotDisturb', 'override:Busy', 'join', 'leave', 'roomHeartbeat', 'typing']) expect(kinds).toContain(k);
     expect(new Set(all.map(({ a }) => a.userId)).size).toBe(50);
     for (const { at, a } of all) if (a.type === 'override') expect(a.expiresAt).toBeGreaterThan(at);
     expect(userIds(3)).toEqual(['user-001', 'user-002', 'user-003']);

@@ -99,6 +99,9 @@ describe('demo page in headless Chromium', () => {
 
     await expectStatus(pat, 'Online');
     await page.waitForSelector('.room[data-room="doc/1"] .members:text("pat")', { timeout: 10_000 });
+    const typing: RoomEvent = { ...join, kind: 'ephemeral', observedAt: Date.now(), ephemeral: { state: 'typing', target: null }, ephemeralTtlMs: 3_000 };
+    await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/1', value: await serde.encode('room', typing) }] });
+    await page.waitForSelector('.room[data-room="doc/1"] .members:text("pat ✎ typing…")', { timeout: 10_000 });
     await expectStatus(pat, 'Away');
     await expectStatus(pat, 'Offline');
     expect(await page.locator('li[data-user-id="quinn"]').getAttribute('data-status')).toBe('Offline');

@@ -18,6 +18,10 @@ import {
 /** Frame types a socket may send; its own close is the disconnect. */
 export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'lastSeenPrivacy', 'join', 'leave', 'roomHeartbeat', 'ephemeral'] as const;
 export type SocketCommand = (typeof SOCKET_COMMANDS)[number];
+/** Frames that change what the socket follows (subscriptions.ts), not published. */
+export const SUBSCRIPTION_FRAMES = ['subscribe', 'unsubscribe'] as const;
+export type SubscriptionFrame = (typeof SUBSCRIPTION_FRAMES)[number];
+const FRAME_TYPES: readonly string[] = [...SOCKET_COMMANDS, ...SUBSCRIPTION_FRAMES];
 /** HTTP clients cannot close a socket, so they say so. */
 export type Command = SocketCommand | 'disconnect';
 
@@ -87,7 +91,7 @@ export function commandEvent(command: Command, body: Raw, sender: Sender, now: n
 
 /** A parsed socket frame: the command, its body, and the client's correlation id to echo back. */
 export interface Frame {
-  readonly command: SocketCommand;
+  readonly command: SocketCommand | SubscriptionFrame;
   readonly body: Raw;
   readonly id: string | number | null;
 }
@@ -112,10 +116,10 @@ export function parseFrame(text: string): { ok: true; frame: Frame } | { ok: fal
     id = rawId as string | number;
   }
   const type = body['type'];
-  if (typeof type !== 'string' || !(SOCKET_COMMANDS as readonly string[]).includes(type)) {
-    return { ...reject(type === undefined ? 'missing' : 'unknown-type', 'type', `must be one of ${SOCKET_COMMANDS.join(', ')}`), id };
+  if (typeof type !== 'string' || !FRAME_TYPES.includes(type)) {
+    return { ...reject(type === undefined ? 'missing' : 'unknown-type', 'type', `must be one of ${FRAME_TYPES.join(', ')}`), id };
   }
-  return { ok: true, frame: { command: type as SocketCommand, body, id } };
+  return { ok: true, frame: { command: type as SocketCommand | SubscriptionFrame, body, id } };
 }
 
 /** The room key of a room event (the Kafka key, and how a session remembers its rooms). */

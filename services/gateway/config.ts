@@ -33,6 +33,15 @@ const gatewayEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).extend({
    * dies, the processor ends its sessions this long after the last renewal. 0: no lease.
    */
   GATEWAY_LEASE_MS: int(0, 600_000, 10_000),
+  /**
+   * Presence subscriptions over the socket: the query service holding the current snapshots (its
+   * base URL) and a token whose subject it lists in QUERY_SNAPSHOT_CALLERS. Empty: subscribe frames
+   * are refused.
+   */
+  GATEWAY_QUERY_URL: z.string().default(''),
+  GATEWAY_QUERY_TOKEN: z.string().default(''),
+  /** Users one socket may follow at once. */
+  GATEWAY_MAX_SUBSCRIPTIONS: int(1, 10_000, 200),
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
@@ -57,6 +66,9 @@ export function loadGatewayConfig(env: NodeJS.ProcessEnv = process.env): Gateway
   // Renewed every third: shorter than a second is churn; as long as the offline threshold gains nothing.
   if (parsed.GATEWAY_LEASE_MS !== 0 && (parsed.GATEWAY_LEASE_MS < 1_000 || parsed.GATEWAY_LEASE_MS >= presence.offlineAfterMs)) {
     issues.push(`GATEWAY_LEASE_MS: must be 0 (no lease) or at least 1000 and less than the offline threshold (${presence.offlineAfterMs} ms)`);
+  }
+  if (parsed.GATEWAY_QUERY_URL !== '' && parsed.GATEWAY_QUERY_TOKEN === '') {
+    issues.push('GATEWAY_QUERY_TOKEN: required with GATEWAY_QUERY_URL (a token whose subject the query service lists in QUERY_SNAPSHOT_CALLERS)');
   }
   if (issues.length) throw new ConfigError(issues);
   return { env: parsed, presence, gatewayId: parsed.GATEWAY_ID ?? hostname() };

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
     pingIntervalMs: env.GATEWAY_PING_INTERVAL_MS, maxRoomsPerSession: env.GATEWAY_MAX_ROOMS_PER_SESSION,
     publishTimeoutMs: env.GATEWAY_PUBLISH_TIMEOUT_MS, lingerMs: env.GATEWAY_LINGER_MS, leaseMs: env.GATEWAY_LEASE_MS,
     commandRateLimit: { perSecond: env.GATEWAY_COMMANDS_PER_SECOND, burst: env.GATEWAY_COMMAND_BURST },
+    ...(env.GATEWAY_QUERY_URL === '' ? {} : { subscriptions: { queryUrl: env.GATEWAY_QUERY_URL, queryToken: env.GATEWAY_QUERY_TOKEN, maxPerSocket: env.GATEWAY_MAX_SUBSCRIPTIONS } }),
   });
   log.info({ url: gateway.url, ws: gateway.wsUrl, gatewayId, leaseMs: env.GATEWAY_LEASE_MS, auth: auth.mode }, 'gateway listening');
   stopOnSignals(log, 'ending every socket session (rooms left, disconnects published), then closing', () => gateway.stop());

@@ -29,7 +29,7 @@ import type { Duplex } from 'node:stream';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Kafka } from 'kafkajs';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { PresenceConfig, Rejection } from '../core';
+import type { PresenceConfig, Rejection, UserView } from '../core';
 import type { AvroSerde } from '../contract/serde';
 import { AuthError, bearerToken, callerOf, requireCaller, type Authenticator, type Caller } from '../platform/auth';
 import type { Logger } from '../platform/log';
@@ -40,6 +40,9 @@ import { startGatewayLease } from './lease';
 import { PresencePublisher, PublishError, type SessionRef } from './publisher';
 import { CommandLimiter, type RateLimit } from './rate-limit';
 import { SessionTable, TooManyRoomsError, type Outcome, type SocketCloseReason } from './sessions';
+import { snapshotFetcher, SnapshotFetchError } from './snapshot-fetch';
+import { SubscriptionHub, SubscriptionRejected, type SocketFollows } from './subscriptions';
+import { SnapshotReplica } from '../platform/snapshot-replica';
 
 export interface GatewayOptions {
   readonly kafka: Kafka;
@@ -65,6 +68,12 @@ export interface GatewayOptions {
   readonly leaseMs?: number;
   /** Commands other than heartbeats and disconnects, per user. Default 5/s, bursts of 20. */
   readonly commandRateLimit?: RateLimit;
+  /**
+   * Presence subscriptions over the socket (subscriptions.ts): the query service that has the
+   * current snapshots, a token whose subject it lists in QUERY_SNAPSHOT_CALLERS, and how many users
+   * one socket may follow. Absent: subscribe frames are refused.
+   */
+  readonly subscriptions?: { readonly queryUrl: string; readonly queryToken: string; readonly maxPerSocket: number; readonly fetchTimeoutMs?: number; readonly batchLimit?: number };
   readonly clock?: () => number;
 }
 
@@ -73,6 +82,8 @@ export interface Gateway {
   readonly wsUrl: string;
   readonly metrics: GatewayMetrics;
   readonly sessions: SessionTable;
+  /** Socket subscriptions (null when not configured). */
+  readonly subscriptions: SubscriptionHub | null;
   /** Ends every socket session (rooms left, disconnects published), writes the final lease (leaseMs 0), then closes. */
   stop(): Promise<void>;
 }
@@ -87,6 +98,8 @@ class Refused extends Error {
 /** How a rejection, a full session or a failed publish is told to a client, over either transport. */
 function refusalOf(e: unknown): Refused | null {
   if (e instanceof TooManyRoomsError) return new Refused(409, { error: e.message, field: e.field, code: e.code });
+  if (e instanceof SubscriptionRejected) return rejected(e.rejection);
+  if (e instanceof SnapshotFetchError) return new Refused(503, { error: e.message, field: null, code: e.code, retriable: true });
   if (e instanceof PublishError) return new Refused(503, { error: `presence could not be published: ${e.message}`, field: null, code: 'unavailable', retriable: true });
   return null;
 }
@@ -112,6 +125,8 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     publisher, cfg: o.cfg, coalesceWindowMs: o.coalesceWindowMs, reconnectGraceMs: o.reconnectGraceMs,
     maxRoomsPerSession: o.maxRoomsPerSession, clock, metrics, log,
   });
+  const follow = o.subscriptions ? await startSubscriptions(o, o.subscriptions, clock) : null;
+  if (follow) metrics.following.probe = () => follow.hub.size;
   let stopping = false;
   const limiter = new CommandLimiter(o.commandRateLimit ?? { perSecond: 5, burst: 20 });
   const limiterSweep = setInterval(() => limiter.sweep(clock()), 10_000);
@@ -137,6 +152,27 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     } catch (e) {
       metrics.frames.inc({ transport, type: command, result: 'failed' });
       throw refusalOf(e) ?? e;
+    }
+  };
+
+  /** A subscribe or unsubscribe frame: rate-limited like commands; the users now followed. */
+  const subscription = async (command: 'subscribe' | 'unsubscribe', body: Record<string, unknown>, follows: SocketFollows | null, userId: string): Promise<number> => {
+    if (follows === null) {
+      metrics.frames.inc({ transport: 'ws', type: command, result: 'rejected' });
+      throw new Refused(400, { error: 'presence subscriptions are not enabled on this gateway (GATEWAY_QUERY_URL)', field: 'type', code: 'not-allowed' });
+    }
+    const retryAfterMs = limiter.take(userId, clock());
+    if (retryAfterMs > 0) {
+      metrics.frames.inc({ transport: 'ws', type: command, result: 'limited' });
+      throw new Refused(429, { error: `too many commands: retry after ${retryAfterMs} ms`, field: null, code: 'rate-limited', retriable: true, retryAfterMs });
+    }
+    try {
+      const n = command === 'subscribe' ? await follows.subscribe(body['userIds']) : follows.unsubscribe(body['userIds']);
+      metrics.frames.inc({ transport: 'ws', type: command, result: 'accepted' });
+      return n;
+    } catch (e) {
+      metrics.frames.inc({ transport: 'ws', type: command, result: e instanceof SubscriptionRejected ? 'rejected' : 'failed' });
+      throw e;
     }
   };
 
@@ -235,6 +271,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     metrics.connects.inc();
     const handle = sessions.attachSocket(ref, replace);
     const sender: Sender = { userId: ref.userId, session: ref };
+    const follows: SocketFollows | null = follow?.hub.open(ref.userId, (body) => {
+      metrics.presenceFrames.inc();
+      send({ type: 'presence', ...body });
+    }) ?? null;
     alive.set(ws, true);
     ws.on('pong', () => alive.set(ws, true));
     send({
@@ -249,6 +289,12 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
         return send({ type: 'error', id: parsed.id, code: parsed.rejection.code, field: parsed.rejection.field, error: `${parsed.rejection.field} ${parsed.rejection.reason}` });
       }
       const { command, body, id } = parsed.frame;
+      if (command === 'subscribe' || command === 'unsubscribe') {
+        return void subscription(command, body, follows, ref.userId).then(
+          (following) => send({ type: 'ack', id, result: command === 'subscribe' ? 'subscribed' : 'unsubscribed', following }),
+          (e: unknown) => send({ type: 'error', id, ...(refusalOf(e) ?? new Refused(500, { error: 'internal error', field: null, code: 'internal' })).body }),
+        );
+      }
       // Called synchronously in frame order: the publisher keeps that order on the wire.
       run('ws', command, body, sender).then(
         (result) => send({ type: 'ack', id, result }),
@@ -261,7 +307,10 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     });
     ws.on('error', (err) => log.debug({ err: String(err), userId: ref.userId }, 'socket error'));
     // 1006: the connection died without a close handshake (network gone, ping timeout).
-    ws.on('close', (code) => sessions.detachSocket(handle, replace, code === 1006));
+    ws.on('close', (code) => {
+      follows?.close();
+      sessions.detachSocket(handle, replace, code === 1006);
+    });
   };
 
   const server: Server = createServer(app);
@@ -295,6 +344,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     wsUrl: `ws://${o.host}:${port}/v1/ws`,
     metrics,
     sessions,
+    subscriptions: follow?.hub ?? null,
     stop: () => (stopped ??= (async () => {
       stopping = true;
       clearInterval(pinger);
@@ -304,9 +354,34 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
       await publisher.close();
       // After the disconnects were acknowledged: the last lease (leaseMs 0) says "gone, cleanly".
       await lease?.stop();
+      await follow?.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       for (const ws of wss.clients) ws.terminate();
     })()),
+  };
+}
+
+/** The subscription hub and the snapshot tail that feeds it (only followed users are decoded). */
+async function startSubscriptions(o: GatewayOptions, s: NonNullable<GatewayOptions['subscriptions']>, clock: () => number) {
+  let hub: SubscriptionHub | null = null;
+  const tail = new SnapshotReplica({
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, rooms: false, log: o.log,
+    tail: { follows: (userId) => hub?.isFollowed(userId) ?? false },
+    onUpdate: (u) => hub?.applySnapshot(u.key, u.next as UserView | null),
+    onWatermark: (p, w) => hub?.watermarkChanged(p, w),
+  });
+  hub = new SubscriptionHub({
+    cfg: o.cfg, clock, maxPerSocket: s.maxPerSocket, watermarks: tail, log: o.log,
+    fetchSnapshots: snapshotFetcher({ queryUrl: s.queryUrl, token: s.queryToken, timeoutMs: s.fetchTimeoutMs ?? 5_000, batchLimit: s.batchLimit ?? 500 }),
+  });
+  await tail.start();
+  const h = hub;
+  return {
+    hub: h,
+    stop: async () => {
+      h.close();
+      await tail.stop();
+    },
   };
 }

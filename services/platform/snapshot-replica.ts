@@ -46,6 +46,12 @@ export interface SnapshotReplicaOptions {
   readonly onWatermark?: (partition: number, watermark: number | null) => void;
   /** Called for a record that cannot be decoded (it is skipped). */
   readonly onUndecodable?: (topic: string, partition: number, offset: string, error: unknown) => void;
+  /**
+   * A tail instead of a replica (a gateway following its sockets' subscriptions): read from the
+   * partitions' ends, decode only the user snapshots `follows` accepts (by key, before decoding),
+   * keep nothing in `users`/`rooms` (onUpdate is the only output). Ready at once.
+   */
+  readonly tail?: { readonly follows: (userId: string) => boolean };
 }
 
 export class SnapshotReplica {
@@ -110,8 +116,8 @@ export class SnapshotReplica {
       for (const topic of topics) {
         for (const o of await admin.fetchTopicOffsets(topic)) {
           this.startEnds.set(`${topic}:${o.partition}`, BigInt(o.high));
-          this.positions.set(`${topic}:${o.partition}`, BigInt(o.low));
-          this.lags.set(`${topic}:${o.partition}`, Number(BigInt(o.high) - BigInt(o.low)));
+          this.positions.set(`${topic}:${o.partition}`, BigInt(this.opts.tail ? o.high : o.low));
+          this.lags.set(`${topic}:${o.partition}`, this.opts.tail ? 0 : Number(BigInt(o.high) - BigInt(o.low)));
         }
       }
     } finally {
@@ -122,7 +128,8 @@ export class SnapshotReplica {
       kafka, log, readCommitted: true, maxWaitMs: 100, maxBytesPerPartition: 4 * 1024 * 1024,
       partitions: [...this.startEnds.keys()].map((id) => {
         const at = id.lastIndexOf(':');
-        return { topic: id.slice(0, at), partition: Number(id.slice(at + 1)), from: 'earliest' as const };
+        // A tail starts where the partitions end now (the watermark topic too: W comes every second).
+        return { topic: id.slice(0, at), partition: Number(id.slice(at + 1)), from: this.opts.tail ? this.startEnds.get(id) as bigint : 'earliest' as const };
       }),
     });
     this.reader = reader;
@@ -154,6 +161,10 @@ export class SnapshotReplica {
         if (next === null) this.rooms.delete(k);
         else this.rooms.set(k, next);
         this.opts.onUpdate?.({ kind: 'room', key: k, previous, next });
+      } else if (this.opts.tail) {
+        if (!this.opts.tail.follows(k)) return; // not decoded: the point of a tail
+        const next = value === null ? null : viewFromSnapshot(await this.opts.serde.decode('snapshot', value));
+        this.opts.onUpdate?.({ kind: 'user', key: k, previous: null, next });
       } else {
         const next = value === null ? null : viewFromSnapshot(await this.opts.serde.decode('snapshot', value));
         const previous = this.users.get(k) ?? null;

@@ -31,6 +31,8 @@ export interface QueryAppDeps {
   readonly batchLimit: number;
   /** Callers allowed to use /v1/gate; empty: any authenticated caller. */
   readonly gateCallers: readonly string[];
+  /** Callers allowed to read raw snapshots (POST /v1/snapshots:batchGet); absent or empty: nobody. */
+  readonly snapshotCallers?: readonly string[];
   readonly keepAliveMs: number;
   readonly clock: () => number;
   readonly metrics: QueryMetrics;
@@ -132,6 +134,18 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
         return presenceBody(u, view, now, d.cfg, viewer(res, u), watermarkOf(u));
       }),
     });
+  });
+
+  // Raw snapshots (every field, visibility unapplied) for trusted readers that apply the viewer
+  // rules themselves: a gateway following its sockets' subscriptions (services/gateway/subscriptions.ts).
+  v1.post('/snapshots\\:batchGet', (req, res) => {
+    if (!(d.snapshotCallers ?? []).includes(callerOf(res).userId)) {
+      throw new BadRequest(403, 'this caller may not read raw snapshots (QUERY_SNAPSHOT_CALLERS)', 'authorization');
+    }
+    const body: unknown = req.body;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'body must be a JSON object', 'body');
+    const userIds = idList((body as Record<string, unknown>)['userIds'], 'userIds');
+    res.json({ snapshots: userIds.map((u) => ({ userId: u, view: d.users.get(u) ?? null, watermark: watermarkOf(u) })) });
   });
 
   v1.get('/rooms/:kind/:id', (req, res) => {

@@ -13,6 +13,11 @@ const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClasses
   QUERY_SSE_KEEPALIVE_MS: z.coerce.number().int().min(1_000).max(120_000).default(15_000),
   /** Comma-separated callers (JWT sub) allowed to use /v1/gate; empty: any authenticated caller. */
   QUERY_GATE_CALLERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /**
+   * Comma-separated callers (JWT sub) allowed to read raw snapshots (POST /v1/snapshots:batchGet),
+   * i.e. gateways serving their sockets' subscriptions; empty (the default): nobody.
+   */
+  QUERY_SNAPSHOT_CALLERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
   /** Serve the demo page at / (the demo sets it). */
   QUERY_DEMO_PAGE: z.enum(['', '0', '1', 'false', 'true']).default('').transform((v) => v === '1' || v === 'true'),
   /** The users and rooms ("kind/id") the demo page shows, comma-separated. */

@@ -55,6 +55,16 @@ export const QUERY_OPENAPI = {
           lastSeenApprox: { type: 'string', enum: [...LAST_SEEN_BUCKETS], description: 'Only for another user whose last-seen privacy is coarse (their times are then null)' },
         },
       },
+      Snapshot: {
+        type: 'object', additionalProperties: false, description: 'The processor\'s snapshot of a user as written to presence.snapshot.v1 (status at emittedAt; readers recompute it)',
+        required: ['userId', 'status', 'statusSince', 'lastSeen', 'lastActive', 'override', 'visibility', 'lastSeenPrivacy', 'devices', 'version', 'emittedAt'],
+        properties: {
+          userId: { type: 'string' }, status: ref('Status'), statusSince: nullable(epochMs), lastSeen: nullable(epochMs), offlineAt: nullable(epochMs),
+          lastActive: nullable(epochMs), override: nullable(ref('Override')), visibility: { type: 'string', enum: [...VISIBILITIES] },
+          lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] }, devices: { type: 'array', items: ref('Device') },
+          version: { type: 'integer', minimum: 0 }, emittedAt: epochMs,
+        },
+      },
       Room: {
         type: 'object', required: ['roomKind', 'roomId', 'members'], additionalProperties: false,
         properties: {
@@ -109,6 +119,30 @@ export const QUERY_OPENAPI = {
         responses: {
           200: json({ type: 'object', required: ['presences'], additionalProperties: false, properties: { presences: { type: 'array', items: ref('Presence') } } }, 'One presence per requested id'),
           400: error('Bad body, empty or too many ids (field names the culprit)'), ...authErrors,
+        },
+      },
+    },
+    '/v1/snapshots:batchGet': {
+      post: {
+        summary: 'Raw snapshots, visibility unapplied, for trusted readers that apply the viewer rules themselves (a gateway serving its sockets\' subscriptions); callers listed in QUERY_SNAPSHOT_CALLERS only',
+        requestBody: {
+          required: true,
+          content: { 'application/json': { schema: { type: 'object', required: ['userIds'], properties: { userIds: { type: 'array', items: { type: 'string', minLength: 1 }, minItems: 1 } } } } },
+        },
+        responses: {
+          200: json({
+            type: 'object', required: ['snapshots'], additionalProperties: false,
+            properties: {
+              snapshots: {
+                type: 'array',
+                items: {
+                  type: 'object', required: ['userId', 'view', 'watermark'], additionalProperties: false,
+                  properties: { userId: { type: 'string' }, view: nullable(ref('Snapshot')), watermark: { ...nullable(epochMs), description: 'The processor watermark of the user\'s partition as this replica knows it' } },
+                },
+              },
+            },
+          }, 'One entry per requested id; view null for a user never seen'),
+          400: error('Bad body, empty or too many ids'), ...authErrors, 403: error('Caller not in QUERY_SNAPSHOT_CALLERS'),
         },
       },
     },

@@ -150,6 +150,34 @@ describe('query routes', () => {
     }
   });
 
+  it('raw snapshots: only a caller in QUERY_SNAPSHOT_CALLERS reads them (visibility unapplied: the gateway applies it); anyone else gets 403', async () => {
+    const app = createQueryApp({
+      users, rooms, ready: () => true, streams, roomStreams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
+      classes: DEFAULT_CHANNEL_CLASSES, batchLimit: 5, gateCallers: [], snapshotCallers: ['gatekeeper'], keepAliveMs: 60_000, clock: () => now,
+      metrics: createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, roomStreams: () => 0, users: () => users.size, rooms: () => rooms.size }),
+      log: createLogger('query-test', 'silent'),
+    });
+    const trusted = app.listen(0, '127.0.0.1');
+    await new Promise((r) => trusted.once('listening', r));
+    try {
+      const url = `http://127.0.0.1:${(trusted.address() as AddressInfo).port}/v1/snapshots:batchGet`;
+      const as = (u: string, body: unknown) => fetch(url, { method: 'POST', headers: { authorization: `Bearer ${tokens[u]}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const ok = await as('gatekeeper', { userIds: ['ghost', 'nobody-known'] });
+      expect(ok.status).toBe(200);
+      const body = await jsonOf(ok);
+      expect(body.snapshots).toEqual([{ userId: 'ghost', view: users.get('ghost'), watermark: null }, { userId: 'nobody-known', view: null, watermark: null }]);
+      expect(body.snapshots[0].view.visibility).toBe('nobody');
+      for (const [u, b, status, field] of [['alice', { userIds: ['ghost'] }, 403, 'authorization'], ['gatekeeper', { userIds: [] }, 400, 'userIds'], ['gatekeeper', [1], 400, 'body']] as const) {
+        const res = await as(u, b);
+        expect(res.status).toBe(status);
+        expect(await jsonOf(res)).toMatchObject({ field });
+      }
+    } finally {
+      trusted.closeAllConnections();
+      await new Promise((r) => trusted.close(r));
+    }
+  });
+
   it('gate: the user itself is decided on its real status, invisible or not', async () => {
     const res = await get('/v1/gate?userId=ghost&channel=mobile-push', 'ghost');
     expect(await jsonOf(res)).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });

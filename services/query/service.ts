@@ -29,6 +29,8 @@ export interface QueryServiceOptions {
   readonly port: number;
   readonly batchLimit: number;
   readonly gateCallers: readonly string[];
+  /** Callers allowed to read raw snapshots (gateways); default none. */
+  readonly snapshotCallers?: readonly string[];
   readonly keepAliveMs: number;
   readonly clock?: () => number;
   readonly demoPage?: QueryAppDeps['demoPage'];
@@ -68,7 +70,7 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
   undecodable = () => metrics.undecodable.inc();
   const app = createQueryApp({
     users: replica.users, rooms: replica.rooms, watermarkOf: (u) => replica.watermarkOf(u), ready: () => replica.ready(), streams: s, roomStreams: rs, auth: o.auth, cfg: o.cfg,
-    classes: o.classes, batchLimit: o.batchLimit, gateCallers: o.gateCallers, keepAliveMs: o.keepAliveMs, clock, metrics,
+    classes: o.classes, batchLimit: o.batchLimit, gateCallers: o.gateCallers, snapshotCallers: o.snapshotCallers ?? [], keepAliveMs: o.keepAliveMs, clock, metrics,
     log: o.log, demoPage: o.demoPage ?? null,
   });
   const server: Server = createServer(app);

@@ -47,6 +47,8 @@ async function main(): Promise<void> {
   const rooms = roomIds(env.DEMO_ROOMS);
   const VIEWER = 'demo-viewer';
   const viewerToken = await mintToken(secret, VIEWER);
+  // The gateway reads current snapshots from the query service for its sockets' subscriptions.
+  const gatewayToken = await mintToken(secret, 'demo-gateway');
   const common = {
     KAFKA_BROKERS: env.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL, TOPIC_PREFIX: env.TOPIC_PREFIX,
     LOG_LEVEL: env.LOG_LEVEL, ...THRESHOLDS,
@@ -63,14 +65,14 @@ async function main(): Promise<void> {
   sup.start({ name: 'query', main: serviceMain('query', COMPILED, DIST), readyUrl: `${queryUrl}/readyz`, env: {
     ...common, AUTH_JWT_SECRET: secret, QUERY_PORT: String(env.QUERY_PORT), QUERY_DEMO_PAGE: '1',
     QUERY_DEMO_USERS: users.join(','), QUERY_DEMO_ROOMS: rooms.join(','), QUERY_DEMO_TOKEN: viewerToken,
-    QUERY_DEMO_VIEWER: VIEWER, QUERY_DEMO_GATEWAY_URL: gatewayWs,
+    QUERY_DEMO_VIEWER: VIEWER, QUERY_DEMO_GATEWAY_URL: gatewayWs, QUERY_SNAPSHOT_CALLERS: 'demo-gateway',
   } });
   sup.start({ name: 'notification-gate', main: serviceMain('notification-gate', COMPILED, DIST), readyUrl: `${gateUrl}/readyz`, env: {
     ...common, GATE_HTTP_PORT: String(env.GATE_HTTP_PORT), GATE_GROUP_ID: 'presence-demo-gate',
   } });
   sup.start({ name: 'gateway', main: serviceMain('gateway', COMPILED, DIST), readyUrl: `${gatewayUrl}/readyz`, env: {
     ...common, AUTH_JWT_SECRET: secret, GATEWAY_PORT: String(env.GATEWAY_PORT), GATEWAY_ID: 'demo-gateway',
-    GATEWAY_COALESCE_MS: '1000', GATEWAY_RECONNECT_GRACE_MS: '3000',
+    GATEWAY_COALESCE_MS: '1000', GATEWAY_RECONNECT_GRACE_MS: '3000', GATEWAY_QUERY_URL: queryUrl, GATEWAY_QUERY_TOKEN: gatewayToken,
   } });
 
   let stopping = false;

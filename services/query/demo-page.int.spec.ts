@@ -16,7 +16,7 @@ import { createLogger } from '../platform/log';
 import { createProcessorMetrics } from '../processor/metrics';
 import { startProcessor, type Processor } from '../processor/processor';
 import { MemoryPartitionStore } from '../processor/store';
-import { provisionPrefix, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
+import { freePort, provisionPrefix, testKafka, uniquePrefix, waitFor } from '../../test/helpers';
 import { startGateway, type Gateway } from '../gateway/service';
 import { startQueryService, type QueryService } from './service';
 
@@ -53,18 +53,21 @@ describe('demo page in headless Chromium', () => {
     producer = testKafka().producer();
     await producer.connect();
     const auth = createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET }));
-    gateway = await startGateway({
-      kafka: testKafka('gateway'), serde, prefix, cfg, auth, log, host: '127.0.0.1', port: 0, gatewayId: 'gw-page',
-      coalesceWindowMs: 200, reconnectGraceMs: 0, maxFrameBytes: 4_096, pingIntervalMs: 60_000, maxRoomsPerSession: 5, publishTimeoutMs: 5_000, lingerMs: 2,
-    });
+    // The page needs the gateway's URL and the gateway the query service's (for socket subscriptions).
+    const gatewayPort = await freePort();
     viewerToken = await mintToken(SECRET, 'viewer-ann');
     query = await startQueryService({
       kafka: testKafka('query'), serde, prefix, groupIdBase: `${prefix}query`, cfg, classes: DEFAULT_CHANNEL_CLASSES,
       auth, log, host: '127.0.0.1', port: 0,
-      batchLimit: 1_000, gateCallers: [], keepAliveMs: 60_000,
-      demoPage: { users: ['pat', 'quinn'], rooms: ['doc/1'], gatewayUrl: gateway.wsUrl, token: viewerToken, viewer: 'viewer-ann' },
+      batchLimit: 1_000, gateCallers: [], snapshotCallers: ['gw-page'], keepAliveMs: 60_000,
+      demoPage: { users: ['pat', 'quinn'], rooms: ['doc/1'], gatewayUrl: `ws://127.0.0.1:${gatewayPort}/v1/ws`, token: viewerToken, viewer: 'viewer-ann' },
     });
     await query.startReplica();
+    gateway = await startGateway({
+      kafka: testKafka('gateway'), serde, prefix, cfg, auth, log, host: '127.0.0.1', port: gatewayPort, gatewayId: 'gw-page',
+      coalesceWindowMs: 200, reconnectGraceMs: 0, maxFrameBytes: 4_096, pingIntervalMs: 60_000, maxRoomsPerSession: 5, publishTimeoutMs: 5_000, lingerMs: 2,
+      subscriptions: { queryUrl: query.url, queryToken: await mintToken(SECRET, 'gw-page'), maxPerSocket: 10 },
+    });
     await waitFor(() => processor.ready(), 'processor ready');
     browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   });
@@ -115,6 +118,11 @@ describe('demo page in headless Chromium', () => {
     const you = page.locator('#you-list li[data-user-id="viewer-ann"]');
     await page.waitForSelector('#gw-conn[data-state="open"]');
     await expectStatus(you, 'Online');
+    // The tab follows the first users over its own socket (subscribe frames): quinn comes online there.
+    await page.waitForSelector('#following li[data-follow-id="quinn"][data-status="Offline"]', { timeout: 10_000 });
+    const beat: PresenceHeartbeat = { kind: 'heartbeat', userId: 'quinn', deviceId: 'q-laptop', sessionId: 'q1', platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
+    await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: 'quinn', value: await serde.encode('heartbeat', beat) }] });
+    await page.waitForSelector('#following li[data-follow-id="quinn"][data-status="Online"]', { timeout: 10_000 });
     await expectStatus(you, 'Away'); // nobody touches the page: idle past awayAfterMs (2 s)
     await page.mouse.move(40, 40);
     await page.mouse.move(80, 90);

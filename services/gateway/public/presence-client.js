@@ -41,11 +41,15 @@ function tabSessionId() {
  * @param {string} [o.platform] web (default), desktop, ios, android, other
  * @param {string} [o.sessionId] default: one per tab (sessionStorage)
  * @param {(state: {connection: string, welcome?: object, error?: object}) => void} [o.onState]
+ * @param {(presence: {userId: string, status: string, [field: string]: unknown}) => void} [o.onPresence]
+ *        called with the presence of each user this socket follows (subscribe), at once and on every change
  */
 export function connectPresence(o) {
   const doc = globalThis.document;
   const sessionId = o.sessionId || tabSessionId();
   const rooms = new Map();
+  /** Users this socket follows: subscribed again after a reconnect. */
+  const following = new Set();
   let lastActivity = Date.now();
   let lastReportedActivity = -Infinity;
   let intervalMs = 15000;
@@ -99,9 +103,12 @@ export function connectPresence(o) {
         connection = 'open';
         beat();
         for (const [, r] of rooms) send({ type: 'join', roomKind: r.roomKind, roomId: r.roomId, metadata: r.metadata });
+        if (following.size) send({ type: 'subscribe', userIds: [...following] });
         clearInterval(beatTimer);
         beatTimer = setInterval(beat, intervalMs);
         notify({ welcome: msg });
+      } else if (msg.type === 'presence') {
+        if (o.onPresence) o.onPresence(msg);
       } else if (msg.type === 'error') {
         notify({ error: msg });
       }
@@ -149,6 +156,19 @@ export function connectPresence(o) {
      */
     setRoomState(roomKind, roomId, state, { target = null, ttlMs } = {}) {
       send({ type: 'ephemeral', roomKind, roomId, ephemeral: state === null ? null : { state, target }, ...(ttlMs === undefined ? {} : { ephemeralTtlMs: ttlMs }) });
+    },
+    /**
+     * Follows these users' presence over this socket (at most the gateway's limit, 200 by
+     * default): o.onPresence gets each one's presence at once, then every change, as this user may
+     * see them. Kept across reconnects.
+     */
+    subscribe(userIds) {
+      for (const u of userIds) following.add(u);
+      send({ type: 'subscribe', userIds });
+    },
+    unsubscribe(userIds) {
+      for (const u of userIds) following.delete(u);
+      send({ type: 'unsubscribe', userIds });
     },
     /** Ends the session: the gateway publishes the room exits and a clean disconnect. */
     close() {

@@ -74,7 +74,7 @@ describe('gateStatus', () => {
   const T = 1_000_000;
   const online = (visibility: 'everyone' | 'nobody'): UserView => ({
     userId: 'u', status: 'Online', statusSince: T - 5_000, lastSeen: T, lastActive: T, override: null, visibility, lastSeenPrivacy: 'exact',
-    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 3, emittedAt: T,
+    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: 3, emittedAt: T,
   });
   it.each<[string, UserView | undefined, GateAudience, EffectiveStatus]>([
     ['no snapshot: Offline for anyone', undefined, 'trusted', 'Offline'],

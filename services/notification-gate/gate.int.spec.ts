@@ -252,7 +252,7 @@ describe('notification gate without presence', () => {
     const dora: PresenceSnapshot = {
       userId: 'dora', status: 'DoNotDisturb', statusSince: now, lastSeen: now, lastActive: now,
       override: { status: 'DoNotDisturb', customText: null, expiresAt: null }, visibility: 'everyone', lastSeenPrivacy: 'exact',
-      devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 1, emittedAt: now, offlineAt: null,
+      devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: 1, emittedAt: now, offlineAt: null,
     };
     await t.producer.send({ topic: topicName('snapshot', t.prefix), messages: [{ key: 'dora', value: await t.serde.encode('snapshot', dora) }], acks: -1 });
     await send(t, [await encoded(t, request('r-waiting', 'dora', 'mobile-push'))]);

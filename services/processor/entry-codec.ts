@@ -1,15 +1,16 @@
 /**
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
- * told. Format 4 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
+ * told. Format 6 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
  * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 4, the same Avro without the sessions' arrival histories (read as none) and the
+ * restore: format 5, the same Avro without the emitted devices' gatewayId and active flag (read as
+ * null and true: the next flush re-emits a user whose sessions say otherwise), format 4, without the sessions' arrival histories (read as none) and the
  * emitted view's offlineAt (read as absent), format 3, the same Avro without the last-seen privacy register (read as null, and the
  * emitted view's setting as exact), format 2, without Session.gatewayId either (read as null), and
  * format 1, the JSON text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { RoomState, RoomView, Session, UserState, UserView } from '../core';
+import type { DeviceView, RoomState, RoomView, Session, UserState, UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -22,6 +23,8 @@ const TAG_AVRO_V3 = 0x03;
 const TAG_AVRO_V4 = 0x04;
 /** Format 5: format 4 plus Session.arrivals and the emitted view's offlineAt (the adaptive offline rule). */
 const TAG_AVRO_V5 = 0x05;
+/** Format 6: format 5 plus the emitted view's devices' gatewayId and active flag (device routing). */
+const TAG_AVRO_V6 = 0x06;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -39,9 +42,10 @@ const TYPE_OPTIONS = { omitRecordMethods: true };
  * The user entry layout of `format`. Format 3 added the session's gatewayId (nullable, default null)
  * at the end of Session, format 4 the last-seen privacy register (default null) and the emitted
  * view's setting (default exact), format 5 the session's arrivals (default empty) and the emitted
- * view's offlineAt (default null); older formats are read through resolvers.
+ * view's offlineAt (default null), format 6 the emitted devices' gatewayId (default null) and active
+ * flag (default true, what readers of such a snapshot assume); older formats are read through resolvers.
  */
-const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
+const userEntrySchema = (format: 2 | 3 | 4 | 5 | 6) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -94,6 +98,7 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
         { name: 'deviceId', type: 'string' },
         { name: 'sessionId', type: 'string' },
         { name: 'platform', type: 'Platform' },
+        ...(format >= 6 ? [{ name: 'gatewayId', type: nullable('string'), default: null }, { name: 'active', type: 'boolean', default: true }] : []),
       ] } } },
       { name: 'version', type: 'long' },
       { name: 'emittedAt', type: 'long' },
@@ -101,7 +106,8 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
     ] }) },
   ],
 };
-const userEntryType = avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS });
+const userEntryType = avro.Type.forSchema(userEntrySchema(6), { ...TYPE_OPTIONS });
+const userEntryFromV5 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS }));
 const userEntryFromV4 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS }));
 const userEntryFromV3 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(3), { ...TYPE_OPTIONS }));
 const userEntryFromV2 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(2), { ...TYPE_OPTIONS }));
@@ -143,7 +149,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V5;
+    scratch[0] = TAG_AVRO_V6;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -166,9 +172,10 @@ export function encodeEntry(entry: Entry): Buffer {
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
-/** Per tag: how a user entry of that format is read into format 5 (null: it is format 5). */
+/** Per tag: how a user entry of that format is read into format 6 (null: it is format 6). */
 const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
-  [TAG_AVRO_V5, null],
+  [TAG_AVRO_V6, null],
+  [TAG_AVRO_V5, userEntryFromV5],
   [TAG_AVRO_V4, userEntryFromV4],
   [TAG_AVRO_V3, userEntryFromV3],
   [TAG_AVRO_V2, userEntryFromV2],
@@ -212,6 +219,10 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   throw new EntryFormatError(`unknown store entry kind ${bytes[1]}`);
 }
 
+/** A device emitted before gatewayId and active existed: unknown gateway, active (as snapshot readers assume). */
+const withRouting = (d: Partial<DeviceView> & Pick<DeviceView, 'deviceId' | 'sessionId' | 'platform'>): DeviceView =>
+  ({ ...d, gatewayId: d.gatewayId ?? null, active: d.active ?? true });
+
 /** Format 1: `{"f":1,"k":"user"|"room","s":state,"e":emitted}`. */
 function decodeJsonEntry(text: string): Entry {
   const raw = JSON.parse(text) as { f: number; k: 'user' | 'room'; s: unknown; e: unknown };
@@ -220,7 +231,7 @@ function decodeJsonEntry(text: string): Entry {
   const s = raw.s as UserState;
   const e = raw.e as UserView | null;
   return raw.k === 'user'
-    ? { kind: 'user', state: { ...s, lastSeenPrivacy: s.lastSeenPrivacy ?? null }, emitted: e && { ...e, lastSeenPrivacy: e.lastSeenPrivacy ?? 'exact' } }
+    ? { kind: 'user', state: { ...s, lastSeenPrivacy: s.lastSeenPrivacy ?? null }, emitted: e && { ...e, lastSeenPrivacy: e.lastSeenPrivacy ?? 'exact', devices: e.devices.map(withRouting) } }
     : { kind: 'room', state: raw.s as RoomState, emitted: raw.e as RoomView | null };
 }
 

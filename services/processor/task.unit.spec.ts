@@ -69,7 +69,7 @@ describe('PresenceTask snapshot versions', () => {
     task.load([[userStoreKey('alice'), encodeEntry({ kind: 'user', state: old, emitted: null })]]);
     task.restoreEmittedUser({
       userId: 'alice', status: 'Online', statusSince: t0, lastSeen: t0, lastActive: t0, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-      devices: [{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }], version: 40, emittedAt: t0,
+      devices: [{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', gatewayId: null, active: true }], version: 40, emittedAt: t0,
     });
     task.start(t0);
     // The replayed input reproduces the emitted view: nothing to repeat.

@@ -21,7 +21,7 @@ const cfg: PresenceConfig = { ...DEFAULT_CONFIG, offlineAfterMs: 3_000, awayAfte
 
 const view = (userId: string, over: Partial<UserView> = {}): UserView => ({
   userId, status: 'Online', statusSince: T - 1_000, lastSeen: T, lastActive: T, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-  devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: T, ...over,
+  devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web', gatewayId: null, active: true }], version: 3, emittedAt: T, ...over,
 });
 
 // Every answer these tests get is checked against the service's OpenAPI document.

@@ -83,6 +83,28 @@ describe('PresenceTask snapshot versions', () => {
   });
 });
 
+describe('PresenceTask restore in watermark lease mode', () => {
+  it('takes the listed sessions as seen at the checkpoint, and only the devices shown active as active then', () => {
+    const wm = { ...cfg, snapshotLeases: 'watermark' as const };
+    const at = t0 + 20_000;
+    // Stored soft state lags: both sessions last saved at t0; the tablet idle for 400 s.
+    const build = new PresenceTask(0, wm);
+    build.applyUser(beat(t0, 'tab-1'), t0);
+    build.applyUser(beat(t0, 'tab-2', 400_000), t0);
+    const flushed = build.flush(t0);
+    flushed.commit();
+    expect(flushed.snapshots[0]?.value.devices.map((d) => d.active)).toEqual([true, false]);
+    const stored = build.user('alice');
+    const task = new PresenceTask(0, wm);
+    task.load([[userStoreKey('alice'), encodeEntry({ kind: 'user', state: stored?.state as UserState, emitted: stored?.emitted ?? null })], [CHECKPOINT_KEY, JSON.stringify({ f: 1, ...marker, at })]]);
+    const restored = task.user('alice')?.state;
+    expect(restored?.sessions.map((x) => [x.sessionId, x.lastSeen, x.lastActivity])).toEqual([['tab-1', at, at], ['tab-2', at, t0 - 400_000]]);
+    // So the restored view says what readers were told: nothing to emit.
+    task.start(at);
+    expect(task.flush(at).snapshots).toHaveLength(0);
+  });
+});
+
 describe('durablyChanged', () => {
   const base: UserState = { ...initialUserState('alice'), sessions: [{ deviceId: 'd', sessionId: 's', platform: 'web', lastSeen: t0, lastActivity: t0, endedAt: null }], lastSeen: t0, lastActivity: t0 };
   const session = base.sessions[0] as UserState['sessions'][number];

@@ -6,8 +6,8 @@
  * processor watermark of the user's partition (`watermark`, null when none is known).
  */
 import {
-  effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
-  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
+  deviceRoutesOfView, effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
+  type ChannelClasses, type DeviceRoute, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
   type UserView, type Viewer, type Watermark,
 } from '../core';
 
@@ -76,4 +76,22 @@ export function gateAnswer(
   const result = gateDecision({ status, channel: q.channel, bypassDoNotDisturb: q.bypassDoNotDisturb, known: view !== undefined }, classes);
   if (!result.ok) return { ok: false, field: 'channel', error: result.rejection.reason };
   return { ok: true, body: { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined } };
+}
+
+/** The answer of GET /v1/users/:userId/devices: the user's live sessions to route pushes to. */
+export interface DevicesBody {
+  readonly userId: string;
+  readonly devices: readonly DeviceRoute[];
+}
+
+/**
+ * Device presence for a trusted caller (a delivery worker): the live sessions with their gateway,
+ * platform and active flag (the core's deviceRoutesOfView), whatever the user's visibility. An
+ * unknown user, like one without a live session, has none: deliver offline.
+ */
+export function devicesBody(userId: string, view: UserView | undefined, now: number, cfg: PresenceConfig, watermark: Watermark = null): DevicesBody {
+  return {
+    userId,
+    devices: deviceRoutesOfView(view, now, cfg, watermark).map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId: d.gatewayId, active: d.active })),
+  };
 }

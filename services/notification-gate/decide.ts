@@ -5,7 +5,7 @@
  * the same one the query service's /v1/gate uses; this module only checks the request and builds
  * the records.
  */
-import { deviceRoutesOfView, gateDecision, gateStatus, idRejection, targetGateways, type ChannelClasses, type PresenceConfig, type UserView, type Watermark } from '../core';
+import { decisionTargets, gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView, type Watermark } from '../core';
 import type { DeadLetter, NotificationDecision, NotificationRequest } from '../contract/avro-types';
 import { deadLetterOf, type SourceRecord } from '../contract/dead-letter';
 
@@ -40,9 +40,9 @@ function checkId(field: string, value: string, cfg: PresenceConfig): RequestOutc
  * (never the status stored in it), the true status rather than the one others see. Without a view
  * the status is Offline and `userKnown` is false. Ids and the channel are checked first; an unknown
  * channel is a rejection, not a suppression. A push that goes out names its targetGateways (the
- * core's targetGateways of the recipient's live sessions; empty when there is none to route to).
- * `watermark`: the processor watermark of the recipient's
- * snapshot partition as the replica knows it (null: none; the snapshot's leases alone).
+ * core's decisionTargets: [] when there is no session to route to). `watermark`: the processor
+ * watermark of the recipient's snapshot partition as the replica knows it (null: none; the
+ * snapshot's leases alone).
  */
 export function decideRequest(
   req: NotificationRequest,
@@ -64,8 +64,7 @@ export function decideRequest(
       requestId: req.requestId, userId: req.userId, channel: req.channel,
       deliver: result.decision.deliver, reason: result.decision.reason,
       status, userKnown: known, decidedAt: now,
-      // Where the delivery worker routes the push (empty: offline delivery); nothing to route otherwise.
-      targetGateways: result.decision.deliver && classes.push.includes(req.channel) ? targetGateways(deviceRoutesOfView(view, now, cfg, watermark)) : null,
+      targetGateways: decisionTargets(req.channel, result.decision, view, now, cfg, classes, watermark),
     },
   };
 }

@@ -87,6 +87,10 @@ export const QUERY_OPENAPI = {
           reason: { type: 'string', enum: [...GATE_REASONS] },
           status: ref('Status'),
           userKnown: { type: 'boolean' },
+          targetGateways: {
+            ...nullable({ type: 'array', items: { type: 'string' } }),
+            description: 'Only for trusted callers, as on notification.decision.v1: for a push that delivers, the gateways of the user\'s live sessions, active first ([]: deliver offline); null otherwise',
+          },
         },
       },
     },

@@ -46,7 +46,7 @@ describe('query routes', () => {
     for (const u of ['alice', 'bob', 'gatekeeper', 'ghost']) tokens[u] = await mintToken(SECRET, u);
     users.set('alice', view('alice'));
     users.set('dnd', view('dnd', { status: 'DoNotDisturb', override: { status: 'DoNotDisturb', customText: 'focus', expiresAt: null } }));
-    users.set('ghost', view('ghost', { visibility: 'nobody' }));
+    users.set('ghost', view('ghost', { visibility: 'nobody', devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web', gatewayId: 'gw-g', active: true }] }));
     rooms.set(roomKey('doc', '42'), { roomKind: 'doc', roomId: '42', version: 1, emittedAt: T,
       members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }] });
     const app = createQueryApp({
@@ -118,7 +118,8 @@ describe('query routes', () => {
     ['dnd', 'mobile-push', 'false', { deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true }],
     ['dnd', 'email', 'false', { deliver: true, reason: 'store-and-forward', status: 'DoNotDisturb', userKnown: true }],
     ['dnd', 'mobile-push', 'true', { deliver: true, reason: 'bypassed-dnd', status: 'DoNotDisturb', userKnown: true }],
-    ['alice', 'websocket', 'false', { deliver: true, reason: 'online', status: 'Online', userKnown: true }],
+    // alice asks about herself: trusted, so the decision names its targets (her session's gateway is unknown: none).
+    ['alice', 'websocket', 'false', { deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: [] }],
     ['stranger', 'web-push', 'false', { deliver: false, reason: 'unknown-user-offline', status: 'Offline', userKnown: false }],
   ])('gate: %s on %s (bypass %s)', async (userId, channel, bypass, expected) => {
     const res = await get(`/v1/gate?userId=${userId}&channel=${channel}&bypassDoNotDisturb=${bypass}`);
@@ -138,7 +139,7 @@ describe('query routes', () => {
     try {
       const url = `http://127.0.0.1:${(gated.address() as AddressInfo).port}/v1/gate?userId=ghost&channel=mobile-push`;
       const as = (u: string) => fetch(url, { headers: { authorization: `Bearer ${tokens[u]}` } });
-      expect(await jsonOf(await as('gatekeeper'))).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });
+      expect(await jsonOf(await as('gatekeeper'))).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: ['gw-g'] });
       const refused = await as('alice');
       expect(refused.status).toBe(403);
       expect(await jsonOf(refused)).toMatchObject({ field: 'authorization' });
@@ -199,7 +200,9 @@ describe('query routes', () => {
 
   it('gate: the user itself is decided on its real status, invisible or not', async () => {
     const res = await get('/v1/gate?userId=ghost&channel=mobile-push', 'ghost');
-    expect(await jsonOf(res)).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });
+    expect(await jsonOf(res)).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: ['gw-g'] });
+    const mail = await get('/v1/gate?userId=ghost&channel=email', 'ghost');
+    expect(await jsonOf(mail)).toEqual({ deliver: true, reason: 'store-and-forward', status: 'Online', userKnown: true, targetGateways: null });
   });
 
   const long = 'x'.repeat(cfg.maxIdLength + 1);

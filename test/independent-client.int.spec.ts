@@ -31,7 +31,7 @@ describe('independent Avro client', () => {
       lastActive: 1_790_000_005_000,
       override: { status: 'DoNotDisturb', customText: 'Focus time', expiresAt: 1_790_003_600_000 },
       visibility: 'everyone', lastSeenPrivacy: 'exact',
-      devices: [{ deviceId: 'dana-phone', sessionId: 's1', platform: 'ios' }],
+      devices: [{ deviceId: 'dana-phone', sessionId: 's1', platform: 'ios', gatewayId: null, active: true }],
       version: 7, emittedAt: 1_790_000_010_001, offlineAt: null,
     };
     const producer = testKafka().producer();

@@ -26,7 +26,7 @@ export interface DeadLetter {
 }
 
 // Device.avsc
-/** One live session of the user. No per-device times: they would change the snapshot on every heartbeat. */
+/** One live session of the user, with its gateway and active/idle flag for routing pushes. No per-device times: they would change the snapshot on every heartbeat. */
 export interface Device {
   /** Device id. */
   deviceId: string;
@@ -34,6 +34,10 @@ export interface Device {
   sessionId: string;
   /** Client platform. */
   platform: Platform;
+  /** Gateway of the session's latest heartbeat, where a push to this session goes; null when the gateway did not say (or the snapshot predates the field). */
+  gatewayId: null | string;
+  /** true while the session's own last activity (observedAt minus idle time) is less than the away threshold old; false once idle. Changes only when crossing that threshold. Snapshots written before the field read as true. */
+  active: boolean;
 }
 
 // GatewayLease.avsc
@@ -89,6 +93,8 @@ export interface NotificationDecision {
   userKnown: boolean;
   /** When the decision was made. */
   decidedAt: number;
+  /** Push channels that deliver: the gateways of the recipient's live sessions, those with an active session first, then idle ones, each group by id (sessions of unknown gateway left out). Empty: no live session to route to, use offline delivery. Null for store-and-forward channels and suppressed pushes. */
+  targetGateways: null | Array<string>;
 }
 
 // NotificationRequest.avsc

@@ -45,7 +45,7 @@ const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
   room: { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'u-1', sessionId: 's-1', observedAt: 1_700_000_000_000, metadata: { cursor: '3:14' }, ephemeral: null, ephemeralTtlMs: null },
   snapshot: {
     userId: 'u-1', status: 'Online', statusSince: 1, lastSeen: 2, lastActive: 3, override: { status: 'Busy', customText: null, expiresAt: null },
-    visibility: 'everyone', lastSeenPrivacy: 'exact', devices: [{ deviceId: 'd-1', sessionId: 's-1', platform: 'ios' }, { deviceId: 'd-2', sessionId: 's-2', platform: 'web' }], version: 7, emittedAt: 4, offlineAt: 9,
+    visibility: 'everyone', lastSeenPrivacy: 'exact', devices: [{ deviceId: 'd-1', sessionId: 's-1', platform: 'ios', gatewayId: 'gw-1', active: false }, { deviceId: 'd-2', sessionId: 's-2', platform: 'web', gatewayId: null, active: true }], version: 7, emittedAt: 4, offlineAt: 9,
   },
   roomSnapshot: { roomKind: 'doc', roomId: '42', members: [{ userId: 'u-1', sessionId: 's-1', joinedAt: 1, lastSeen: 2, metadata: {}, ephemeral: { state: "typing", target: null, expiresAt: 9 } }], version: 3, emittedAt: 5 },
   watermark: { partition: 2, watermark: 1_700_000_000_000, emittedAt: 1_700_000_000_050 },
@@ -57,7 +57,7 @@ const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
     errorCode: 'undecodable', field: null, reason: 'not framed', service: 'processor', failedAt: 9,
   },
   notificationRequest: { requestId: 'r-1', userId: 'u-1', channel: 'web-push', bypassDoNotDisturb: false, requestedAt: 1 },
-  notificationDecision: { requestId: 'r-1', userId: 'u-1', channel: 'web-push', deliver: true, reason: 'online', status: 'Online', userKnown: true, decidedAt: 2 },
+  notificationDecision: { requestId: 'r-1', userId: 'u-1', channel: 'web-push', deliver: true, reason: 'online', status: 'Online', userKnown: true, decidedAt: 2, targetGateways: ['gw-1', 'gw-2'] },
 };
 
 /** A version of `role`'s schema edited by `edit` (a newer or an older writer). */

@@ -15,7 +15,7 @@ export function toSnapshot(view: UserView, now: number): PresenceSnapshot {
     override: view.override && { status: view.override.status, customText: view.override.customText, expiresAt: view.override.expiresAt },
     visibility: view.visibility,
     lastSeenPrivacy: view.lastSeenPrivacy,
-    devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
+    devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId: d.gatewayId, active: d.active })),
     version: view.version,
     emittedAt: now,
     offlineAt: view.offlineAt ?? null,
@@ -44,7 +44,8 @@ export function viewFromSnapshot(s: PresenceSnapshot): UserView {
     override: s.override && { status: s.override.status, customText: s.override.customText, expiresAt: s.override.expiresAt },
     visibility: s.visibility,
     lastSeenPrivacy: s.lastSeenPrivacy,
-    devices: s.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
+    // Records written before gatewayId/active existed decode with the schema defaults (null, true).
+    devices: s.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId: d.gatewayId ?? null, active: d.active ?? true })),
     version: s.version,
     emittedAt: s.emittedAt,
     // Absent rather than null when not written, so a view read back equals the view written.

@@ -2,6 +2,7 @@ import type { PresenceConfig } from './config';
 import type { EffectiveStatus } from './events';
 import { unreachable } from './events';
 import { effectiveStatusOfView, readView, type UserView, type Watermark } from './user';
+import { deviceRoutesOfView, targetGateways } from './device-routes';
 
 /** Which channels are push (presence-gated) and which store-and-forward (always delivered). */
 export interface ChannelClasses {
@@ -124,4 +125,18 @@ export type GateAudience = 'trusted' | 'others';
 export function gateStatus(view: UserView | undefined, now: number, cfg: PresenceConfig, audience: GateAudience, watermark: Watermark = null): EffectiveStatus {
   if (view === undefined) return 'Offline';
   return audience === 'trusted' ? effectiveStatusOfView(view, now, cfg, watermark) : readView(view, now, cfg, 'others', watermark).status;
+}
+
+/**
+ * Where a decided notification is pushed: for a push channel that delivers, the gateways of the
+ * recipient's live sessions in the snapshot (targetGateways: active first), [] when there is none to
+ * route to (the delivery worker falls back to offline delivery); null for store-and-forward channels
+ * and suppressed pushes. The sessions are the true ones whatever the visibility, so only a trusted
+ * audience is told them.
+ */
+export function decisionTargets(
+  channel: string, decision: GateDecision, view: UserView | undefined, now: number, cfg: PresenceConfig,
+  classes: ChannelClasses = DEFAULT_CHANNEL_CLASSES, watermark: Watermark = null,
+): string[] | null {
+  return decision.deliver && classes.push.includes(channel) ? targetGateways(deviceRoutesOfView(view, now, cfg, watermark)) : null;
 }

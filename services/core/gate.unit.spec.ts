@@ -1,6 +1,6 @@
 import type { EffectiveStatus } from './events';
 import { DEFAULT_CONFIG } from './config';
-import { DEFAULT_CHANNEL_CLASSES, gateDecision, gateStatus, validateChannelClasses } from './gate';
+import { DEFAULT_CHANNEL_CLASSES, decisionTargets, gateDecision, gateStatus, validateChannelClasses } from './gate';
 import type { GateAudience, GateReason } from './gate';
 import type { UserView } from './user';
 
@@ -74,7 +74,7 @@ describe('gateStatus', () => {
   const T = 1_000_000;
   const online = (visibility: 'everyone' | 'nobody'): UserView => ({
     userId: 'u', status: 'Online', statusSince: T - 5_000, lastSeen: T, lastActive: T, override: null, visibility, lastSeenPrivacy: 'exact',
-    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 3, emittedAt: T,
+    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: 3, emittedAt: T,
   });
   it.each<[string, UserView | undefined, GateAudience, EffectiveStatus]>([
     ['no snapshot: Offline for anyone', undefined, 'trusted', 'Offline'],
@@ -86,5 +86,29 @@ describe('gateStatus', () => {
   });
   it('recomputes from the clock, never trusting the stored status', () => {
     expect(gateStatus(online('everyone'), T + DEFAULT_CONFIG.offlineAfterMs + 1, DEFAULT_CONFIG, 'trusted')).toBe('Offline');
+  });
+});
+
+describe('decisionTargets', () => {
+  const T = 1_000_000;
+  const routed: UserView = {
+    userId: 'u', status: 'Online', statusSince: T - 5_000, lastSeen: T, lastActive: T, override: null, visibility: 'nobody', lastSeenPrivacy: 'exact',
+    devices: [
+      { deviceId: 'a', sessionId: 's', platform: 'web', gatewayId: 'gw-2', active: false },
+      { deviceId: 'b', sessionId: 's', platform: 'ios', gatewayId: 'gw-3', active: true },
+      { deviceId: 'c', sessionId: 's', platform: 'web', gatewayId: null, active: true },
+    ],
+    version: 3, emittedAt: T,
+  };
+  const deliver = { deliver: true, reason: 'online' } as const;
+  it.each<[string, string, { deliver: boolean; reason: GateReason }, UserView | undefined, number, string[] | null]>([
+    // what, channel, decision, view, now → targets
+    ['a push that delivers: active gateways first, unknown ones left out', 'mobile-push', deliver, routed, T + 1, ['gw-3', 'gw-2']],
+    ['a suppressed push: nothing to route', 'mobile-push', { deliver: false, reason: 'suppressed-dnd' }, routed, T + 1, null],
+    ['store-and-forward: not routed by presence', 'email', { deliver: true, reason: 'store-and-forward' }, routed, T + 1, null],
+    ['the devices\' lease ran out: none (offline delivery)', 'web-push', { deliver: true, reason: 'busy' }, routed, T + DEFAULT_CONFIG.offlineAfterMs, []],
+    ['no snapshot: none', 'sse', deliver, undefined, T, []],
+  ])('%s', (_what, channel, decision, view, now, targets) => {
+    expect(decisionTargets(channel, decision, view, now, DEFAULT_CONFIG)).toEqual(targets);
   });
 });

@@ -6,5 +6,6 @@ export * from './status';
 export * from './user';
 export * from './room';
 export * from './gate';
+export * from './device-routes';
 export * from './adaptive-config';
 export * from './arrival';

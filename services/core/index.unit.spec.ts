@@ -9,6 +9,7 @@ describe('public API', () => {
       'initialRoomState', 'roomEvolve', 'applyRoomEvent', 'roomTick', 'roomNextDeadline', 'roomView', 'readRoomView', 'readRoomViewNextChange',
       'roomViewChanged', 'roomSnapshotDecision', 'roomNextSnapshotCheck', 'roomIsGone',
       'gateDecision', 'validateChannelClasses', 'DEFAULT_CHANNEL_CLASSES',
+      'deviceRoutes', 'deviceRoutesOfView', 'targetGateways', 'sessionActive',
       'validateAdaptiveConfig', 'recordArrival', 'mergeArrivals', 'arrivalEstimate', 'adaptiveOfflineDeadline', 'sessionOfflineAt',
     ]) {
       expect(core).toHaveProperty(name);

@@ -21,6 +21,7 @@ import {
   viewDiffers,
 } from './user';
 import type { UserState, UserView } from './user';
+import { deviceRoutes, deviceRoutesOfView } from './device-routes';
 
 /**
  * Every law below holds for both offline rules: the fixed threshold, and the adaptive rule on the
@@ -48,7 +49,8 @@ const heartbeat = fc.record({
   platform: fc.constantFrom(...PLATFORMS),
   observedAt: fc.integer({ min: 0, max: HORIZON }),
   idleMs: fc.integer({ min: 0, max: 8_000 }),
-}).map((e) => ({ ...e, idleMs: Math.min(e.idleMs, e.observedAt) })); // as hygiene guarantees
+  gatewayId: fc.constantFrom('gw-1', 'gw-2', null),
+}).map(({ gatewayId, ...e }) => ({ ...e, idleMs: Math.min(e.idleMs, e.observedAt), ...(gatewayId === null ? {} : { gatewayId }) })); // as hygiene guarantees
 const disconnect = fc.record({
   type: fc.constant('disconnect' as const),
   userId: fc.constant(U),
@@ -170,6 +172,7 @@ function interesting(s: UserState, from: number, to: number): number[] {
     if (x.lastSeen === null) continue;
     add(x.lastSeen + cfg.offlineAfterMs);
     add(sessionLiveUntil(x, cfg));
+    if (x.lastActivity !== null) add(x.lastActivity + cfg.awayAfterMs); // the session turns idle
   }
   return [...ts].sort((a, b) => a - b);
 }
@@ -232,7 +235,7 @@ describe.each<[string, number, PresenceConfig['snapshotLeases']]>([
   // In watermark mode the processor is current at every instant of the simulation, so the reader's
   // watermark is the instant itself; in per-user mode the reader knows none.
   const watermarkAt = (t: number): number | null => (snapshotLeases === 'watermark' ? t : null);
-  it('a reader recomputing from the last emitted snapshot agrees with the state at every instant', () => {
+  it('a reader recomputing from the last emitted snapshot agrees with the state at every instant (status and device routes)', () => {
     // Events arrive in processing order; the processor applies them, fires its one timer per key at
     // min(nextDeadline, nextSnapshotCheck), and emits when snapshotDecision says so.
     const arrivals = fc.array(fc.tuple(fc.integer({ min: 0, max: 3_000 }), userEvent), { maxLength: 30 });
@@ -271,6 +274,8 @@ describe.each<[string, number, PresenceConfig['snapshotLeases']]>([
             for (const t of [now, ...interesting(state, now, next), ...leases, next - 1]) {
               if (emitted !== null && t >= now && t < next) {
                 expect(effectiveStatusOfView(emitted, t, cfg, watermarkAt(t))).toBe(effectiveStatus(state, t, cfg));
+                // Device presence is its own answer: the live sessions with gateway and active flag.
+                expect(deviceRoutesOfView(emitted, t, cfg, watermarkAt(t))).toEqual(deviceRoutes(state, t, cfg));
               }
             }
             now = next;

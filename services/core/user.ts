@@ -131,6 +131,16 @@ export function isLive(s: Session, now: number, cfg: PresenceConfig): boolean {
   return isOpen(s) && sessionLiveUntil(s, cfg) > now;
 }
 
+/**
+ * The session is active at `now`: its own last activity (MAX observedAt − idleMs of its heartbeats)
+ * is less than awayAfterMs old, the user's Away threshold applied to one session. So the flag turns
+ * idle once, at lastActivity + awayAfterMs (a timer: nextDeadline), and active again only on a
+ * heartbeat reporting fresh activity; a user whose merged activity is that old has no active session.
+ */
+export function sessionActive(s: Session, now: number, cfg: PresenceConfig): boolean {
+  return s.lastActivity !== null && s.lastActivity + cfg.awayAfterMs > now;
+}
+
 /** MAX sessionLiveUntil over open sessions: the user has a live session at t iff this > t. */
 function openLiveUntil(sessions: readonly Session[], cfg: PresenceConfig): number | null {
   let m: number | null = null;
@@ -371,7 +381,7 @@ function statusCandidates(state: UserState, cfg: PresenceConfig): (number | null
 
 /**
  * The earliest instant after `now` at which effectiveStatus or the view would change without a new
- * event (override expiry, a session expiring, the user turning Away), or at which tick would prune a
+ * event (override expiry, a session expiring or turning idle, the user turning Away), or at which tick would prune a
  * dead session; null when nothing is pending. The processor sets its timer at
  * min(nextDeadline, nextSnapshotCheck).
  */
@@ -384,6 +394,9 @@ export function nextDeadline(state: UserState, now: number, cfg: PresenceConfig)
     if (isOpen(s)) {
       d = earliestAfter(d, dead, now);
       open = max(open, dead);
+      // The session's active flag turns idle (a reader-visible change) if it is still live then.
+      const idleAt = (s.lastActivity as number) + cfg.awayAfterMs;
+      if (idleAt < dead) d = earliestAfter(d, idleAt, now);
     }
     d = earliestAfter(d, dead + cfg.sessionRetentionMs, now);
   }
@@ -473,11 +486,19 @@ export function openSessionGateways(state: UserState): string[] {
 // ---------------------------------------------------------------------------------------------
 // The snapshot (view) and its lease
 
-/** A live session as listed in a snapshot. No per-device times, so heartbeats cause no churn. */
+/**
+ * A live session as listed in a snapshot, and as a delivery worker routes to it. No per-device
+ * times, so heartbeats cause no churn: `gatewayId` changes only when the session moves to another
+ * gateway, `active` only when the session crosses the idle threshold (sessionActive).
+ */
 export interface DeviceView {
   readonly deviceId: string;
   readonly sessionId: string;
   readonly platform: Platform;
+  /** Gateway of the session's latest heartbeat; null when the gateway did not say (unroutable). */
+  readonly gatewayId: string | null;
+  /** The session's own last activity is less than awayAfterMs old (sessionActive); idle otherwise. */
+  readonly active: boolean;
 }
 
 export interface OverrideView {
@@ -536,7 +557,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     if (isOpen(s)) {
       const until = sessionLiveUntil(s, cfg);
       if (until <= now) continue;
-      devices.push({ deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform });
+      devices.push({ deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, gatewayId: s.gatewayId ?? null, active: sessionActive(s, now, cfg) });
       liveLastSeen = max(liveLastSeen, s.lastSeen as number);
       liveUntil = max(liveUntil, until);
     }
@@ -695,8 +716,9 @@ function sameOverride(a: OverrideView | null, b: OverrideView | null): boolean {
 }
 
 /**
- * True iff a reader-visible field differs: status, statusSince, override, visibility or the set of
- * live devices. lastSeen/lastActive/version are ignored (they advance with every heartbeat).
+ * True iff a reader-visible field differs: status, statusSince, override, visibility or the live
+ * devices (their keys, platform, gateway and active flag). lastSeen/lastActive/version are ignored
+ * (they advance with every heartbeat).
  */
 export function viewChanged(prev: UserView, next: UserView): boolean {
   if (prev.status !== next.status || prev.statusSince !== next.statusSince) return true;
@@ -705,7 +727,7 @@ export function viewChanged(prev: UserView, next: UserView): boolean {
   for (let i = 0; i < prev.devices.length; i++) {
     const a = prev.devices[i] as DeviceView;
     const b = next.devices[i] as DeviceView;
-    if (a.deviceId !== b.deviceId || a.sessionId !== b.sessionId || a.platform !== b.platform) return true;
+    if (a.deviceId !== b.deviceId || a.sessionId !== b.sessionId || a.platform !== b.platform || a.gatewayId !== b.gatewayId || a.active !== b.active) return true;
   }
   return false;
 }
@@ -722,6 +744,7 @@ export function viewDiffers(emitted: UserView, state: UserState, now: number, cf
     if (!isLive(s, now, cfg)) continue;
     const d = emitted.devices[j++];
     if (d === undefined || d.deviceId !== s.deviceId || d.sessionId !== s.sessionId || d.platform !== s.platform) return true;
+    if (d.gatewayId !== (s.gatewayId ?? null) || d.active !== sessionActive(s, now, cfg)) return true;
   }
   return j !== emitted.devices.length;
 }
@@ -729,8 +752,9 @@ export function viewDiffers(emitted: UserView, state: UserState, now: number, cf
 /**
  * The instant at which the processor must re-emit so that readers recomputing from `emitted` keep
  * agreeing with the state: refreshLeadMs before the emitted lastSeen (or lastActive) lease would make
- * a reader read Offline (or Away) while the state has newer heartbeats (or activity). Leases matter
- * only once an emitted Busy/DND/AppearOffline override has expired. Null when no refresh is needed.
+ * a reader read Offline (or Away) while the state has newer heartbeats (or activity). The lastSeen
+ * lease is renewed under any override too (readers route to the listed devices); the lastActive
+ * lease only once an emitted Busy/DND/AppearOffline override has expired. Null when no refresh is needed.
  *
  * With cfg.snapshotLeases 'watermark' readers hold every lease that had not run out at emission by
  * the partition watermark (effectiveStatusOfView), so there is no lease refresh: only an emitted
@@ -754,17 +778,16 @@ export function nextSnapshotCheck(emitted: UserView | null, state: UserState, cf
   // Only a state that stays live past the emitted lease needs it renewed (a shorter adaptive
   // deadline is written by the expiry itself: the device list changes).
   const open = openLiveUntil(state.sessions, cfg);
-  let check: number | null = null;
-  if (open !== null && open > emittedUntil) check = viewOffline - cfg.refreshLeadMs;
-  if (viewAway < viewOffline && newerActivity) {
-    check = Math.min(check ?? Infinity, viewAway - cfg.refreshLeadMs);
+  // The device list is a routing answer (deviceRoutesOfView) even while an override decides the
+  // status, so its lease is renewed under any override too.
+  const devicesCheck = open !== null && open > emittedUntil ? viewOffline - cfg.refreshLeadMs : null;
+  let awayCheck = viewAway < viewOffline && newerActivity ? viewAway - cfg.refreshLeadMs : null;
+  // The activity lease decides only the status, which a Busy/DND/AppearOffline override holds until it expires.
+  if (awayCheck !== null && o !== null && o.status !== 'Available') {
+    awayCheck = o.expiresAt === null ? null : Math.max(awayCheck, o.expiresAt - cfg.refreshLeadMs);
   }
-  if (check === null) return null;
-  if (o !== null && o.status !== 'Available') {
-    if (o.expiresAt === null) return null;
-    check = Math.max(check, o.expiresAt - cfg.refreshLeadMs);
-  }
-  return check;
+  if (devicesCheck === null) return awayCheck;
+  return awayCheck === null ? devicesCheck : Math.min(devicesCheck, awayCheck);
 }
 
 export type SnapshotReason = 'first' | 'changed' | 'lease-refresh' | 'unchanged';

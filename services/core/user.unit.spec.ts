@@ -295,8 +295,8 @@ describe('userView and readers', () => {
       visibility: 'everyone',
       lastSeenPrivacy: 'exact',
       devices: [
-        { deviceId: 'laptop', sessionId: 's1', platform: 'web' },
-        { deviceId: 'phone', sessionId: 's2', platform: 'ios' },
+        { deviceId: 'laptop', sessionId: 's1', platform: 'web', gatewayId: null, active: true },
+        { deviceId: 'phone', sessionId: 's2', platform: 'ios', gatewayId: null, active: true },
       ],
       version: s.version,
       emittedAt: T + 2,
@@ -366,7 +366,7 @@ describe('userView and readers', () => {
     expect(viewDiffers(view, s, T + 2, cfg)).toBe(false);
     expect(viewDiffers(view, s, T + 200_000, cfg)).toBe(true);
     expect(viewDiffers({ ...view, devices: view.devices.slice(1) }, s, T + 2, cfg)).toBe(true);
-    expect(viewDiffers({ ...view, devices: [...view.devices, { deviceId: 'z', sessionId: 'z', platform: 'web' }] }, s, T + 2, cfg)).toBe(true);
+    expect(viewDiffers({ ...view, devices: [...view.devices, { deviceId: 'z', sessionId: 'z', platform: 'web', gatewayId: null, active: true }] }, s, T + 2, cfg)).toBe(true);
     expect(viewDiffers({ ...view, visibility: 'nobody' }, s, T + 2, cfg)).toBe(true);
     expect(viewDiffers({ ...view, statusSince: 0 }, s, T + 2, cfg)).toBe(true);
     expect(viewDiffers(view, evolve(s, vis('nobody', T + 9), cfg), T + 2, cfg)).toBe(true);
@@ -404,14 +404,22 @@ describe('snapshotDecision and the lease', () => {
     const s2 = { ...s0, lastActivity: T - 279_000 };
     expect(nextSnapshotCheck(e0, s2, cfg)).toBe(T + 20_000 - 15_000);
   });
-  it('defers the lease while an emitted override holds', () => {
+  it('renews the devices\' lease under an override too (readers route to them), defers the activity lease while it holds', () => {
     const s0 = applyEvent(applyEvent(initialUserState(U), ov('Busy', T), T, cfg), hb(T), T, cfg);
     const e0 = userView(s0, T, cfg);
     const s1 = applyEvent(s0, hb(T + 15_000), T + 15_000, cfg);
-    expect(nextSnapshotCheck(e0, s1, cfg)).toBeNull();
+    expect(nextSnapshotCheck(e0, s1, cfg)).toBe(T + 30_000);
+    // Busy with no expiry: without the renewal a reader would route to no device from T + 45 s.
+    expect(readView(e0, T + 45_000, cfg, 'self').devices).toEqual([]);
     const t0 = applyEvent(applyEvent(initialUserState(U), ov('Busy', T, T + 100_000), T, cfg), hb(T), T, cfg);
     const f0 = userView(t0, T, cfg);
-    expect(nextSnapshotCheck(f0, applyEvent(t0, hb(T + 15_000), T + 15_000, cfg), cfg)).toBe(T + 100_000 - 15_000);
+    expect(nextSnapshotCheck(f0, applyEvent(t0, hb(T + 15_000), T + 15_000, cfg), cfg)).toBe(T + 30_000);
+    // The activity lease alone (the devices' lease does not move): deferred to the override's expiry, or for good.
+    const idle = (o: UserEvent) => applyEvent(applyEvent(initialUserState(U), o, T, cfg), hb(T, 280_000), T, cfg);
+    const busyFor = idle(ov('Busy', T, T + 100_000));
+    expect(nextSnapshotCheck(userView(busyFor, T, cfg), { ...busyFor, lastActivity: T - 279_000 }, cfg)).toBe(T + 100_000 - 15_000);
+    const busy = idle(ov('Busy', T));
+    expect(nextSnapshotCheck(userView(busy, T, cfg), { ...busy, lastActivity: T - 279_000 }, cfg)).toBeNull();
     const a0 = applyEvent(applyEvent(initialUserState(U), ov('Available', T), T, cfg), hb(T), T, cfg);
     const g0 = userView(a0, T, cfg);
     expect(nextSnapshotCheck(g0, applyEvent(a0, hb(T + 15_000), T + 15_000, cfg), cfg)).toBe(T + 30_000);

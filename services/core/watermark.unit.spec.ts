@@ -113,10 +113,20 @@ describe('snapshotLeases: watermark (the processor side)', () => {
     expect(snapshotDecision(emitted, s, T + 1, wm)).toEqual({ emit: true, reason: 'changed' });
   });
   it('refreshes an Away-underneath view before its override expires, only when activity advanced', () => {
-    const s0 = applyEvent(applyEvent(initialUserState(U), hb(T, 400_000), T, wm), ov('Busy', T, T + 60_000), T, wm);
+    // Another session, already ended, whose late heartbeat still raises the merged activity.
+    const other = { userId: U, deviceId: 'd2', sessionId: 's2', platform: 'ios' as const };
+    let s0 = applyEvent(initialUserState(U), hb(T, 400_000), T, wm);
+    s0 = applyEvent(s0, { type: 'disconnect', ...other, observedAt: T }, T, wm);
+    s0 = applyEvent(s0, ov('Busy', T, T + 60_000), T, wm);
     const e0 = userView(s0, T, wm);
     expect(nextSnapshotCheck(e0, s0, wm)).toBeNull();
-    const s1 = applyEvent(s0, hb(T + 15_000, 0), T + 15_000, wm);
+    // Fresh activity on the live session itself turns its device active: a change, emitted at once.
+    expect(snapshotDecision(e0, applyEvent(s0, hb(T + 15_000, 0), T + 15_000, wm), T + 15_000, wm)).toEqual({ emit: true, reason: 'changed' });
+    // Activity that changes no device (the ended session's late heartbeat) needs the refresh.
+    let s1 = applyEvent(s0, hb(T + 15_000, 415_000), T + 15_000, wm); // still idle, still live at T + 45 s
+    s1 = applyEvent(s1, { type: 'heartbeat', ...other, observedAt: T - 1, idleMs: 0 }, T + 15_000, wm);
+    expect(s1.lastActivity).toBe(T - 1);
+    expect(snapshotDecision(e0, s1, T + 15_000, wm)).toEqual({ emit: false, reason: 'unchanged' });
     expect(nextSnapshotCheck(e0, s1, wm)).toBe(T + 60_000 - 15_000);
     expect(snapshotDecision(e0, s1, T + 45_000, wm)).toEqual({ emit: true, reason: 'lease-refresh' });
   });

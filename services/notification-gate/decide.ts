@@ -5,7 +5,7 @@
  * the same one the query service's /v1/gate uses; this module only checks the request and builds
  * the records.
  */
-import { gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView, type Watermark } from '../core';
+import { decisionTargets, gateDecision, gateStatus, idRejection, type ChannelClasses, type PresenceConfig, type UserView, type Watermark } from '../core';
 import type { DeadLetter, NotificationDecision, NotificationRequest } from '../contract/avro-types';
 import { deadLetterOf, type SourceRecord } from '../contract/dead-letter';
 
@@ -39,8 +39,10 @@ function checkId(field: string, value: string, cfg: PresenceConfig): RequestOutc
  * Decides one request. The recipient's status is recomputed from the snapshot view with `now`
  * (never the status stored in it), the true status rather than the one others see. Without a view
  * the status is Offline and `userKnown` is false. Ids and the channel are checked first; an unknown
- * channel is a rejection, not a suppression. `watermark`: the processor watermark of the recipient's
- * snapshot partition as the replica knows it (null: none; the snapshot's leases alone).
+ * channel is a rejection, not a suppression. A push that goes out names its targetGateways (the
+ * core's decisionTargets: [] when there is no session to route to). `watermark`: the processor
+ * watermark of the recipient's snapshot partition as the replica knows it (null: none; the
+ * snapshot's leases alone).
  */
 export function decideRequest(
   req: NotificationRequest,
@@ -62,6 +64,7 @@ export function decideRequest(
       requestId: req.requestId, userId: req.userId, channel: req.channel,
       deliver: result.decision.deliver, reason: result.decision.reason,
       status, userKnown: known, decidedAt: now,
+      targetGateways: decisionTargets(req.channel, result.decision, view, now, cfg, classes, watermark),
     },
   };
 }

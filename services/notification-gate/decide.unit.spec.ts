@@ -10,7 +10,7 @@ function view(p: Partial<UserView> = {}): UserView {
   return {
     userId: 'u1', status: 'Online', statusSince: NOW - 60_000, lastSeen: NOW - 1_000, lastActive: NOW - 1_000,
     override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-    devices: [{ deviceId: 'd1', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: NOW - 1_000,
+    devices: [{ deviceId: 'd1', sessionId: 's1', platform: 'web', gatewayId: 'gw-a', active: true }], version: 3, emittedAt: NOW - 1_000,
     ...p,
   };
 }
@@ -36,36 +36,59 @@ const request = (p: Partial<NotificationRequest> = {}): NotificationRequest => (
 });
 
 describe('decideRequest: push channels', () => {
-  const table: readonly [string, boolean, EffectiveStatus, boolean, string][] = [
-    // view, bypassDoNotDisturb → status seen, deliver, reason
-    ['online', false, 'Online', true, 'online'],
-    ['away', false, 'Away', true, 'away'],
-    ['busy', false, 'Busy', true, 'busy'],
-    ['dnd', false, 'DoNotDisturb', false, 'suppressed-dnd'],
-    ['dnd', true, 'DoNotDisturb', true, 'bypassed-dnd'],
-    ['dnd without devices', false, 'DoNotDisturb', false, 'suppressed-dnd'],
-    ['dnd without devices', true, 'DoNotDisturb', true, 'bypassed-dnd'],
-    ['dnd expired', false, 'Online', true, 'online'],
-    ['appear offline', false, 'Offline', false, 'suppressed-offline'],
-    ['appear offline', true, 'Offline', false, 'suppressed-offline'],
-    ['invisible but online', false, 'Online', true, 'online'],
-    ['stale online', false, 'Offline', false, 'suppressed-offline'],
-    ['no devices', true, 'Offline', false, 'suppressed-offline'],
-    ['unknown', false, 'Offline', false, 'unknown-user-offline'],
-    ['unknown', true, 'Offline', false, 'unknown-user-offline'],
+  const A = ['gw-a'];
+  const table: readonly [string, boolean, EffectiveStatus, boolean, string, string[] | null][] = [
+    // view, bypassDoNotDisturb → status seen, deliver, reason, target gateways (null when not delivered)
+    ['online', false, 'Online', true, 'online', A],
+    ['away', false, 'Away', true, 'away', A],
+    ['busy', false, 'Busy', true, 'busy', A],
+    ['dnd', false, 'DoNotDisturb', false, 'suppressed-dnd', null],
+    ['dnd', true, 'DoNotDisturb', true, 'bypassed-dnd', A],
+    ['dnd without devices', false, 'DoNotDisturb', false, 'suppressed-dnd', null],
+    ['dnd without devices', true, 'DoNotDisturb', true, 'bypassed-dnd', []],
+    ['dnd expired', false, 'Online', true, 'online', A],
+    ['appear offline', false, 'Offline', false, 'suppressed-offline', null],
+    ['appear offline', true, 'Offline', false, 'suppressed-offline', null],
+    ['invisible but online', false, 'Online', true, 'online', A],
+    ['stale online', false, 'Offline', false, 'suppressed-offline', null],
+    ['no devices', true, 'Offline', false, 'suppressed-offline', null],
+    ['unknown', false, 'Offline', false, 'unknown-user-offline', null],
+    ['unknown', true, 'Offline', false, 'unknown-user-offline', null],
   ];
   for (const channel of DEFAULT_CHANNEL_CLASSES.push) {
-    it.each(table)(`${channel}, %s, bypass=%s → %s, deliver=%s (%s)`, (name, bypassDoNotDisturb, status, deliver, reason) => {
+    it.each(table)(`${channel}, %s, bypass=%s → %s, deliver=%s (%s), targets %j`, (name, bypassDoNotDisturb, status, deliver, reason, targetGateways) => {
       const req = request({ channel, bypassDoNotDisturb });
       expect(decideRequest(req, VIEWS[name], NOW, cfg, DEFAULT_CHANNEL_CLASSES)).toEqual({
         ok: true,
         decision: {
           requestId: 'r1', userId: 'u1', channel, deliver, reason, status,
-          userKnown: name !== 'unknown', decidedAt: NOW,
+          userKnown: name !== 'unknown', decidedAt: NOW, targetGateways,
         },
       });
     });
   }
+});
+
+describe('decideRequest: the target gateways of a push that goes out', () => {
+  const d = (deviceId: string, gatewayId: string | null, active: boolean) => ({ deviceId, sessionId: 's', platform: 'web' as const, gatewayId, active });
+  const table: readonly [string, UserView['devices'], string[]][] = [
+    // the snapshot's devices → target gateways
+    ['one active session', [d('a', 'gw-1', true)], ['gw-1']],
+    ['active gateways first, then idle ones, each by id', [d('a', 'gw-3', false), d('b', 'gw-2', true), d('c', 'gw-1', false), d('e', 'gw-4', true)], ['gw-2', 'gw-4', 'gw-1', 'gw-3']],
+    ['a gateway with an active and an idle session: once, as active', [d('a', 'gw-1', false), d('b', 'gw-1', true), d('c', 'gw-0', false)], ['gw-1', 'gw-0']],
+    ['sessions of unknown gateway are left out', [d('a', null, true), d('b', 'gw-1', false)], ['gw-1']],
+    ['only unknown gateways: nothing to route to', [d('a', null, true)], []],
+    ['all idle', [d('a', 'gw-2', false), d('b', 'gw-1', false)], ['gw-1', 'gw-2']],
+  ];
+  it.each(table)('%s', (_name, devices, targets) => {
+    const outcome = decideRequest(request({ channel: 'web-push' }), view({ devices }), NOW, cfg, DEFAULT_CHANNEL_CLASSES);
+    expect(outcome.ok && outcome.decision).toMatchObject({ deliver: true, reason: 'online', targetGateways: targets });
+  });
+  it('a snapshot whose devices\' lease ran out routes nowhere, even where Busy still delivers', () => {
+    const busy = view({ override: { status: 'Busy', customText: null, expiresAt: null }, lastSeen: NOW - cfg.offlineAfterMs });
+    const outcome = decideRequest(request(), busy, NOW, cfg, DEFAULT_CHANNEL_CLASSES);
+    expect(outcome.ok && outcome.decision).toMatchObject({ deliver: true, reason: 'busy', targetGateways: [] });
+  });
 });
 
 describe('decideRequest: store-and-forward channels always deliver, with the status seen', () => {
@@ -77,7 +100,7 @@ describe('decideRequest: store-and-forward channels always deliver, with the sta
       const outcome = decideRequest(request({ channel }), VIEWS[name], NOW, cfg, DEFAULT_CHANNEL_CLASSES);
       expect(outcome).toEqual({
         ok: true,
-        decision: expect.objectContaining({ deliver: true, reason: 'store-and-forward', status, userKnown: name !== 'unknown' }),
+        decision: expect.objectContaining({ deliver: true, reason: 'store-and-forward', status, userKnown: name !== 'unknown', targetGateways: null }),
       });
     });
   }

@@ -113,8 +113,8 @@ function heldReplica(inner: SnapshotReplica): { replica: GateReplica; readAll: (
   };
 }
 
-const heartbeat = async (w: World, userId: string, sessionId: string) => {
-  const v: PresenceHeartbeat = { kind: 'heartbeat', userId, deviceId: `${userId}-phone`, sessionId, platform: 'ios', observedAt: Date.now(), idleMs: 0, gatewayId: null };
+const heartbeat = async (w: World, userId: string, sessionId: string, gatewayId: string | null = null) => {
+  const v: PresenceHeartbeat = { kind: 'heartbeat', userId, deviceId: `${userId}-phone`, sessionId, platform: 'ios', observedAt: Date.now(), idleMs: 0, gatewayId };
   await w.producer.send({ topic: topicName('heartbeat', w.prefix), messages: [{ key: userId, value: await w.serde.encode('heartbeat', v) }] });
 };
 const override = async (w: World, userId: string, eventId: string, status: 'DoNotDisturb' | 'Available') => {
@@ -138,9 +138,9 @@ describe('notification gate with the processor', () => {
     w = await world('gate', true);
     const t = w;
     // Presence through the input topics; the processor turns it into snapshots.
-    await heartbeat(t, 'dora', 's1');
+    await heartbeat(t, 'dora', 's1', 'gw-dora');
     await override(t, 'dora', 'o1', 'DoNotDisturb');
-    await heartbeat(t, 'alice', 's1');
+    await heartbeat(t, 'alice', 's1', 'gw-alice');
     await waitFor(() => t.seen.out.snapshots.get('dora')?.status === 'DoNotDisturb' && t.seen.out.snapshots.get('alice')?.status === 'Online', 'snapshots for dora (DND) and alice (Online)');
 
     // Requests already waiting when the gate starts are decided only after its replica caught up.
@@ -164,11 +164,11 @@ describe('notification gate with the processor', () => {
 
     await waitFor(() => requests.every((r) => t.seen.decisionOf(r.requestId)), 'a decision for every request');
     const decided = (id: string) => t.seen.decisionOf(id)?.value;
-    expect(decided('r-dnd-push')).toMatchObject({ userId: 'dora', channel: 'mobile-push', deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true });
-    expect(decided('r-dnd-email')).toMatchObject({ userId: 'dora', channel: 'email', deliver: true, reason: 'store-and-forward', status: 'DoNotDisturb', userKnown: true });
-    expect(decided('r-dnd-bypass')).toMatchObject({ userId: 'dora', channel: 'mobile-push', deliver: true, reason: 'bypassed-dnd', status: 'DoNotDisturb', userKnown: true });
-    expect(decided('r-online-ws')).toMatchObject({ userId: 'alice', deliver: true, reason: 'online', status: 'Online', userKnown: true });
-    expect(decided('r-ghost-push')).toMatchObject({ userId: 'ghost', deliver: false, reason: 'unknown-user-offline', status: 'Offline', userKnown: false });
+    expect(decided('r-dnd-push')).toMatchObject({ userId: 'dora', channel: 'mobile-push', deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true, targetGateways: null });
+    expect(decided('r-dnd-email')).toMatchObject({ userId: 'dora', channel: 'email', deliver: true, reason: 'store-and-forward', status: 'DoNotDisturb', userKnown: true, targetGateways: null });
+    expect(decided('r-dnd-bypass')).toMatchObject({ userId: 'dora', channel: 'mobile-push', deliver: true, reason: 'bypassed-dnd', status: 'DoNotDisturb', userKnown: true, targetGateways: ['gw-dora'] });
+    expect(decided('r-online-ws')).toMatchObject({ userId: 'alice', deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: ['gw-alice'] });
+    expect(decided('r-ghost-push')).toMatchObject({ userId: 'ghost', deliver: false, reason: 'unknown-user-offline', status: 'Offline', userKnown: false, targetGateways: null });
     expect(decided('r-ghost-sms')).toMatchObject({ userId: 'ghost', deliver: true, reason: 'store-and-forward', status: 'Offline', userKnown: false });
     for (const r of requests) {
       const d = t.seen.decisionOf(r.requestId);
@@ -182,7 +182,7 @@ describe('notification gate with the processor', () => {
     await waitFor(() => g.replica.users.get('dora')?.override?.status === 'Available', 'the gate replica to see dora available');
     await send(t, [await encoded(t, request('r-after-dnd', 'dora', 'mobile-push'))]);
     await waitFor(() => t.seen.decisionOf('r-after-dnd'), 'decision after DND cleared');
-    expect(t.seen.decisionOf('r-after-dnd')?.value).toMatchObject({ deliver: true, reason: 'online', status: 'Online' });
+    expect(t.seen.decisionOf('r-after-dnd')?.value).toMatchObject({ deliver: true, reason: 'online', status: 'Online', targetGateways: ['gw-dora'] });
 
     const metrics = await (await fetch(`${url}/metrics`)).text();
     expect(metrics).toContain('presence_gate_decisions_total{reason="suppressed-dnd",deliver="false"} 1');
@@ -252,7 +252,7 @@ describe('notification gate without presence', () => {
     const dora: PresenceSnapshot = {
       userId: 'dora', status: 'DoNotDisturb', statusSince: now, lastSeen: now, lastActive: now,
       override: { status: 'DoNotDisturb', customText: null, expiresAt: null }, visibility: 'everyone', lastSeenPrivacy: 'exact',
-      devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 1, emittedAt: now, offlineAt: null,
+      devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: 1, emittedAt: now, offlineAt: null,
     };
     await t.producer.send({ topic: topicName('snapshot', t.prefix), messages: [{ key: 'dora', value: await t.serde.encode('snapshot', dora) }], acks: -1 });
     await send(t, [await encoded(t, request('r-waiting', 'dora', 'mobile-push'))]);

@@ -11,7 +11,7 @@ it('catches up and follows live without joining (or leaving behind) a consumer g
   await producer.connect();
   const snapshot = (userId: string, version: number) => serde.encode('snapshot', {
     userId, status: 'Online', statusSince: 1, lastSeen: Date.now(), lastActive: Date.now(), override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version, emittedAt: Date.now(), offlineAt: null,
+    devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version, emittedAt: Date.now(), offlineAt: null,
   });
   await producer.send({ topic: topicName('snapshot', prefix), messages: [{ key: 'alice', value: await snapshot('alice', 1) }] });
   const replica = new SnapshotReplica({ kafka: testKafka('replica'), serde, prefix, rooms: true, log: createLogger('replica', 'silent'), groupIdBase: `${prefix}query` });

@@ -1,15 +1,17 @@
 /**
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
- * told. Format 4 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
+ * told. Format 7 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
  * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 5, the same Avro without the room members' ephemeral state (read as none), format 4, the same Avro without the sessions' arrival histories (read as none) and the
+ * restore: format 6, the same Avro without the emitted devices' gatewayId and active flag (read as
+ * null and true: the next flush re-emits a user whose sessions say otherwise), format 5, without the
+ * room members' ephemeral state either (read as none), format 4, without the sessions' arrival histories (read as none) and the
  * emitted view's offlineAt (read as absent), format 3, the same Avro without the last-seen privacy register (read as null, and the
  * emitted view's setting as exact), format 2, without Session.gatewayId either (read as null), and
  * format 1, the JSON text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
+import type { DeviceView, MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -24,6 +26,8 @@ const TAG_AVRO_V4 = 0x04;
 const TAG_AVRO_V5 = 0x05;
 /** Format 6: format 5 plus the room members' ephemeral state (typing), in the state and the emitted view (users unchanged). */
 const TAG_AVRO_V6 = 0x06;
+/** Format 7: format 6 plus the emitted view's devices' gatewayId and active flag (device routing); rooms as format 6. */
+const TAG_AVRO_V7 = 0x07;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -41,9 +45,10 @@ const TYPE_OPTIONS = { omitRecordMethods: true };
  * The user entry layout of `format`. Format 3 added the session's gatewayId (nullable, default null)
  * at the end of Session, format 4 the last-seen privacy register (default null) and the emitted
  * view's setting (default exact), format 5 the session's arrivals (default empty) and the emitted
- * view's offlineAt (default null); older formats are read through resolvers.
+ * view's offlineAt (default null), format 7 the emitted devices' gatewayId (default null) and active
+ * flag (default true, what readers of such a snapshot assume); older formats are read through resolvers.
  */
-const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
+const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -96,6 +101,7 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
         { name: 'deviceId', type: 'string' },
         { name: 'sessionId', type: 'string' },
         { name: 'platform', type: 'Platform' },
+        ...(format >= 7 ? [{ name: 'gatewayId', type: nullable('string'), default: null }, { name: 'active', type: 'boolean', default: true }] : []),
       ] } } },
       { name: 'version', type: 'long' },
       { name: 'emittedAt', type: 'long' },
@@ -103,7 +109,8 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5) => <avro.Schema>{
     ] }) },
   ],
 };
-const userEntryType = avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS });
+const userEntryType = avro.Type.forSchema(userEntrySchema(7), { ...TYPE_OPTIONS });
+const userEntryFromV5 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS }));
 const userEntryFromV4 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS }));
 const userEntryFromV3 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(3), { ...TYPE_OPTIONS }));
 const userEntryFromV2 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(2), { ...TYPE_OPTIONS }));
@@ -161,7 +168,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V6;
+    scratch[0] = TAG_AVRO_V7;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -184,10 +191,11 @@ export function encodeEntry(entry: Entry): Buffer {
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
-/** Per tag: how a user entry of that format is read into the current layout (null: it is that layout; 5 and 6 share it). */
+/** Per tag: how a user entry of that format is read into format 7 (null: it is format 7; 5 and 6 share a user layout). */
 const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
-  [TAG_AVRO_V6, null],
-  [TAG_AVRO_V5, null],
+  [TAG_AVRO_V7, null],
+  [TAG_AVRO_V6, userEntryFromV5],
+  [TAG_AVRO_V5, userEntryFromV5],
   [TAG_AVRO_V4, userEntryFromV4],
   [TAG_AVRO_V3, userEntryFromV3],
   [TAG_AVRO_V2, userEntryFromV2],
@@ -235,8 +243,8 @@ export function decodeEntry(encoded: Buffer | string): Entry {
     return { kind: 'user', state: { ...state, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
-    // Rooms changed layout only in format 6; every earlier Avro tag wrote the format 5 layout.
-    const decoded = tag === TAG_AVRO_V6 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
+    // Rooms changed layout only in format 6 (7 kept it); every earlier Avro tag wrote the format 5 layout.
+    const decoded = tag === TAG_AVRO_V6 || tag === TAG_AVRO_V7 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
     const { emitted, members, ...state } = decoded as RoomState & { members: DecodedMember[]; emitted: (Omit<RoomView, 'roomKind' | 'roomId'> & { members: DecodedMemberView[] }) | null };
     return {
       kind: 'room',
@@ -247,6 +255,10 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   throw new EntryFormatError(`unknown store entry kind ${bytes[1]}`);
 }
 
+/** A device emitted before gatewayId and active existed: unknown gateway, active (as snapshot readers assume). */
+const withRouting = (d: Partial<DeviceView> & Pick<DeviceView, 'deviceId' | 'sessionId' | 'platform'>): DeviceView =>
+  ({ ...d, gatewayId: d.gatewayId ?? null, active: d.active ?? true });
+
 /** Format 1: `{"f":1,"k":"user"|"room","s":state,"e":emitted}`. */
 function decodeJsonEntry(text: string): Entry {
   const raw = JSON.parse(text) as { f: number; k: 'user' | 'room'; s: unknown; e: unknown };
@@ -255,7 +267,7 @@ function decodeJsonEntry(text: string): Entry {
   const s = raw.s as UserState;
   const e = raw.e as UserView | null;
   return raw.k === 'user'
-    ? { kind: 'user', state: { ...s, lastSeenPrivacy: s.lastSeenPrivacy ?? null }, emitted: e && { ...e, lastSeenPrivacy: e.lastSeenPrivacy ?? 'exact' } }
+    ? { kind: 'user', state: { ...s, lastSeenPrivacy: s.lastSeenPrivacy ?? null }, emitted: e && { ...e, lastSeenPrivacy: e.lastSeenPrivacy ?? 'exact', devices: e.devices.map(withRouting) } }
     : { kind: 'room', state: raw.s as RoomState, emitted: raw.e as RoomView | null };
 }
 

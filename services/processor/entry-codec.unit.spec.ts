@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, applyEvent, evolve, initialUserState, userView, initialRoomState, applyRoomEvent, roomView, validateConfig, type PresenceConfig } from '../core';
+import { DEFAULT_CONFIG, applyEvent, evolve, initialUserState, snapshotDecision, userView, initialRoomState, applyRoomEvent, roomView, validateConfig, type PresenceConfig } from '../core';
 import { decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, encodeJsonEntry, EntryFormatError, type Entry } from './entry-codec';
 
 const t0 = 1_700_000_000_000;
@@ -8,6 +8,11 @@ const V3_ERIN = '0300086572696e020c6c6170746f7006746162000280a0abfef9620280a0abf
 const V4_FAY = '040006666179020a70686f6e6506617070040280a0abfef9620280a0abfef96200020867772d32000280a0abfef9620280a0abfef9620000020480a0abfef962046531000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000004020a70686f6e650661707004000480a0abfef962';
 /** A format 5 room entry (the encoder of commit 4dc8404): hal in doc/9 with a cursor, the view emitted at t0. */
 const V5_ROOM = '050106646f630239020668616c067461620280a0abfef9620280a0abfef9620002020c637572736f72046333000280a0abfef962000202020668616c0674616280a0abfef96280a0abfef962020c637572736f7204633300000280a0abfef962';
+/**
+ * A format 5 entry (the encoder of commit a4ca427): hal, a web session through gw-3 (active) and an
+ * android session through gw-4 idle for 400 s, both heard at t0, the view emitted at t0.
+ */
+const V5_HAL = '05000668616c040c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d33000a70686f6e6506617070060280a0abfef9620280b6fafdf96200020867772d3400000280a0abfef9620280a0abfef962000000000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000000040c6c6170746f7006746162000a70686f6e650661707006000480a0abfef96200';
 const adaptiveCfg = ((): PresenceConfig => {
   const r = validateConfig({ adaptiveOffline: { enabled: true } });
   if (!r.ok) throw new Error('adaptive config');
@@ -64,7 +69,7 @@ describe('store entry format', () => {
       { deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', lastSeen: t0, lastActivity: t0 - 500, endedAt: null, gatewayId: null },
       { deviceId: 'phone', sessionId: 's', platform: 'ios', lastSeen: null, lastActivity: null, endedAt: t0 + 1, gatewayId: null },
     ]);
-    expect(decoded.kind === 'user' && decoded.emitted?.devices).toEqual([{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }]);
+    expect(decoded.kind === 'user' && decoded.emitted?.devices).toEqual([{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', gatewayId: null, active: true }]);
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
   });
 
@@ -100,6 +105,29 @@ describe('store entry format', () => {
     const decoded = decodeEntry(encodeEntry({ kind: 'room', state: typingRoom, emitted: roomView(typingRoom, t0, DEFAULT_CONFIG) }));
     expect(decoded.kind === 'room' && decoded.state.members[0]?.ephemeral).toEqual({ ephemeral: { state: 'editing', target: 'title' }, setAt: t0, expiresAt: t0 + 4_000 });
     expect(decoded.kind === 'room' && decoded.emitted?.members[0]?.ephemeral).toEqual({ state: 'editing', target: 'title', expiresAt: t0 + 4_000 });
+  });
+
+  it('format 5 (written before devices had a gateway and an active flag) still decodes: emitted devices through no known gateway, active', () => {
+    const decoded = decodeEntry(Buffer.from(V5_HAL, 'hex'));
+    if (decoded.kind !== 'user') throw new Error('a user entry');
+    expect(decoded.state.sessions.map((x) => [x.deviceId, x.gatewayId, x.lastActivity])).toEqual([['laptop', 'gw-3', t0], ['phone', 'gw-4', t0 - 400_000]]);
+    expect(decoded.emitted?.devices).toEqual([
+      { deviceId: 'laptop', sessionId: 'tab', platform: 'web', gatewayId: null, active: true },
+      { deviceId: 'phone', sessionId: 'app', platform: 'android', gatewayId: null, active: true },
+    ]);
+    expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+    // What readers were told lacks the routing: the processor's next flush writes it.
+    expect(snapshotDecision(decoded.emitted, decoded.state, t0 + 1, DEFAULT_CONFIG)).toEqual({ emit: true, reason: 'changed' });
+    expect(userView(decoded.state, t0 + 1, DEFAULT_CONFIG).devices.map((d) => [d.gatewayId, d.active])).toEqual([['gw-3', true], ['gw-4', false]]);
+  });
+
+  it('keeps the emitted devices\' gateway and active flag', () => {
+    const decoded = decodeEntry(encodeEntry(decodeEntry(Buffer.from(V5_HAL, 'hex'))));
+    if (decoded.kind !== 'user') throw new Error('a user entry');
+    const entry: Entry = { kind: 'user', state: decoded.state, emitted: userView(decoded.state, t0, DEFAULT_CONFIG) };
+    const back = decodeEntry(encodeEntry(entry));
+    expect(back.kind === 'user' && back.emitted?.devices.map((d) => [d.gatewayId, d.active])).toEqual([['gw-3', true], ['gw-4', false]]);
+    expect(encodeEntry(entry)[0]).toBe(0x07);
   });
 
   it('the adaptive entry keeps its history and deadline (and they are not empty)', () => {

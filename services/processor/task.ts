@@ -128,7 +128,7 @@ export class PresenceTask implements LeaseTask {
    * the stored state is at least as new as the emitted view, and the processor's lease refresh
    * keeps that view within offlineAfter − refreshLead of the heartbeats. In 'watermark' lease mode
    * there is no refresh, so the sessions the checkpointed view lists as live are taken as seen (and
-   * a user shown Online as active) at the checkpoint instant: they were live then.
+   * a device shown active, as active) at the checkpoint instant: they were live then.
    */
   load(encoded: Iterable<readonly [string, Buffer | string]>): CheckpointMarker | null {
     let marker: CheckpointMarker | null = null;
@@ -138,7 +138,7 @@ export class PresenceTask implements LeaseTask {
     }
     // Without lease refreshes nothing bounds how old a live session's stored lastSeen is.
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
-      for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at);
+      for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at, this.cfg);
     }
     for (const [key, entry] of this.entries) if (entry.kind === 'user') this.gateways.track(key, entry.state); // gateway leases
     return marker;
@@ -358,18 +358,26 @@ export class PresenceTask implements LeaseTask {
  * before the checkpoint is thus read as Offline up to offlineAfter later after a failover, never
  * earlier.
  */
-function seenAtCheckpoint(entry: UserEntry, at: number): UserState {
+function seenAtCheckpoint(entry: UserEntry, at: number, cfg: PresenceConfig): UserState {
   const { state, emitted } = entry;
   if (emitted === null || emitted.devices.length === 0) return state;
   const online = emitted.status === 'Online';
   let raised = false;
+  let activeRaised = false;
+  // Entries of format 5 read every device as active: only a user active at emission can have one.
+  const activeAtEmission = emitted.lastActive !== null && emitted.lastActive + cfg.awayAfterMs > emitted.emittedAt;
   const sessions = state.sessions.map((s) => {
     if (!isOpen(s) || (s.lastSeen as number) >= at) return s;
-    if (!emitted.devices.some((d) => d.deviceId === s.deviceId && d.sessionId === s.sessionId)) return s;
+    const device = emitted.devices.find((d) => d.deviceId === s.deviceId && d.sessionId === s.sessionId);
+    if (device === undefined) return s;
     raised = true;
-    return { ...s, lastSeen: at, lastActivity: online ? Math.max(s.lastActivity ?? at, at) : s.lastActivity };
+    // A device shown active was active at the checkpoint (had it turned idle, the view would say so);
+    // an idle one keeps its activity, so it does not turn active by the failover.
+    if (!device.active || !activeAtEmission) return { ...s, lastSeen: at };
+    activeRaised = true;
+    return { ...s, lastSeen: at, lastActivity: Math.max(s.lastActivity ?? at, at) };
   });
   if (!raised) return state;
-  const lastActivity = online && (state.lastActivity ?? -Infinity) < at ? at : state.lastActivity;
+  const lastActivity = (online || activeRaised) && (state.lastActivity ?? -Infinity) < at ? at : state.lastActivity;
   return { ...state, sessions, lastSeen: Math.max(state.lastSeen ?? at, at), lastActivity };
 }

@@ -69,7 +69,7 @@ describe('PresenceTask snapshot versions', () => {
     task.load([[userStoreKey('alice'), encodeEntry({ kind: 'user', state: old, emitted: null })]]);
     task.restoreEmittedUser({
       userId: 'alice', status: 'Online', statusSince: t0, lastSeen: t0, lastActive: t0, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-      devices: [{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' }], version: 40, emittedAt: t0,
+      devices: [{ deviceId: 'laptop', sessionId: 'tab-1', platform: 'web', gatewayId: null, active: true }], version: 40, emittedAt: t0,
     });
     task.start(t0);
     // The replayed input reproduces the emitted view: nothing to repeat.
@@ -80,6 +80,28 @@ describe('PresenceTask snapshot versions', () => {
     task.applyUser(beat(t0 + 1, 'tab-2'), t0 + 1);
     const next = task.flush(t0 + 1).snapshots[0]?.value;
     expect(next?.version).toBeGreaterThan(40);
+  });
+});
+
+describe('PresenceTask restore in watermark lease mode', () => {
+  it('takes the listed sessions as seen at the checkpoint, and only the devices shown active as active then', () => {
+    const wm = { ...cfg, snapshotLeases: 'watermark' as const };
+    const at = t0 + 20_000;
+    // Stored soft state lags: both sessions last saved at t0; the tablet idle for 400 s.
+    const build = new PresenceTask(0, wm);
+    build.applyUser(beat(t0, 'tab-1'), t0);
+    build.applyUser(beat(t0, 'tab-2', 400_000), t0);
+    const flushed = build.flush(t0);
+    flushed.commit();
+    expect(flushed.snapshots[0]?.value.devices.map((d) => d.active)).toEqual([true, false]);
+    const stored = build.user('alice');
+    const task = new PresenceTask(0, wm);
+    task.load([[userStoreKey('alice'), encodeEntry({ kind: 'user', state: stored?.state as UserState, emitted: stored?.emitted ?? null })], [CHECKPOINT_KEY, JSON.stringify({ f: 1, ...marker, at })]]);
+    const restored = task.user('alice')?.state;
+    expect(restored?.sessions.map((x) => [x.sessionId, x.lastSeen, x.lastActivity])).toEqual([['tab-1', at, at], ['tab-2', at, t0 - 400_000]]);
+    // So the restored view says what readers were told: nothing to emit.
+    task.start(at);
+    expect(task.flush(at).snapshots).toHaveLength(0);
   });
 });
 

@@ -15,7 +15,7 @@ import type { QueryMetrics } from './metrics';
 import type { PresenceStreams } from './presence-streams';
 import type { RoomStreams } from './room-streams';
 import { QUERY_OPENAPI } from './openapi';
-import { decayedAtRead, gateAnswer, presenceBody, roomBody } from './read-model';
+import { decayedAtRead, devicesBody, gateAnswer, presenceBody, roomBody } from './read-model';
 
 export interface QueryAppDeps {
   readonly users: ReadonlyMap<string, UserView>;
@@ -29,7 +29,10 @@ export interface QueryAppDeps {
   readonly cfg: PresenceConfig;
   readonly classes: ChannelClasses;
   readonly batchLimit: number;
-  /** Callers allowed to use /v1/gate; empty: any authenticated caller. */
+  /**
+   * Callers allowed to use /v1/gate (empty: any authenticated caller), and the trusted callers (the
+   * notification pipeline) that get the real status from it and may read /v1/users/:id/devices.
+   */
   readonly gateCallers: readonly string[];
   /** Callers allowed to read raw snapshots (POST /v1/snapshots:batchGet); absent or empty: nobody. */
   readonly snapshotCallers?: readonly string[];
@@ -119,6 +122,17 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     const view = d.users.get(userId);
     if (decayedAtRead(view, now, d.cfg, watermarkOf(userId))) d.metrics.decayedReads.inc();
     res.json(presenceBody(userId, view, now, d.cfg, viewer(res, userId), watermarkOf(userId)));
+  });
+
+  // Device presence, for routing pushes: only trusted callers (the gate's list) and the user itself,
+  // since it lists an invisible user's sessions and their gateways.
+  v1.get('/users/:userId/devices', (req, res) => {
+    const userId = parse(id('userId'), req.params['userId'], 'userId');
+    const caller = callerOf(res).userId;
+    if (caller !== userId && !d.gateCallers.includes(caller)) {
+      throw new BadRequest(403, 'only trusted callers (QUERY_GATE_CALLERS) and the user itself may read device presence', 'authorization');
+    }
+    res.json(devicesBody(userId, d.users.get(userId), d.clock(), d.cfg, watermarkOf(userId)));
   });
 
   // One pass over the in-memory replica; the limit bounds the work of one request.

@@ -32,6 +32,14 @@ export const QUERY_OPENAPI = {
         type: 'object', required: ['deviceId', 'sessionId', 'platform'], additionalProperties: false,
         properties: { deviceId: { type: 'string' }, sessionId: { type: 'string' }, platform: { type: 'string', enum: [...PLATFORMS] } },
       },
+      DeviceRoute: {
+        type: 'object', required: ['deviceId', 'sessionId', 'platform', 'gatewayId', 'active'], additionalProperties: false,
+        properties: {
+          deviceId: { type: 'string' }, sessionId: { type: 'string' }, platform: { type: 'string', enum: [...PLATFORMS] },
+          gatewayId: { type: ['string', 'null'], description: 'Gateway of the session\'s latest heartbeat (where to push); null when unknown' },
+          active: { type: 'boolean', description: 'The session\'s own last activity is less than the away threshold old; false: idle' },
+        },
+      },
       Override: {
         type: 'object', required: ['status', 'customText', 'expiresAt'], additionalProperties: false,
         properties: {
@@ -96,6 +104,10 @@ export const QUERY_OPENAPI = {
           reason: { type: 'string', enum: [...GATE_REASONS] },
           status: ref('Status'),
           userKnown: { type: 'boolean' },
+          targetGateways: {
+            ...nullable({ type: 'array', items: { type: 'string' } }),
+            description: 'Only for trusted callers, as on notification.decision.v1: for a push that delivers, the gateways of the user\'s live sessions, active first ([]: deliver offline); null otherwise',
+          },
         },
       },
     },
@@ -107,6 +119,16 @@ export const QUERY_OPENAPI = {
         summary: 'One user\'s presence as the caller may see it (unknown users read Offline)',
         parameters: [{ name: 'userId', in: 'path', required: true, schema: { type: 'string', minLength: 1 } }],
         responses: { 200: json(ref('Presence'), 'The presence'), 400: error('Bad userId'), ...authErrors },
+      },
+    },
+    '/v1/users/{userId}/devices': {
+      get: {
+        summary: 'Device presence for routing: the user\'s live sessions with gateway, platform and active/idle (none: deliver offline). Trusted callers (QUERY_GATE_CALLERS) and the user itself; an invisible user\'s sessions are listed too',
+        parameters: [{ name: 'userId', in: 'path', required: true, schema: { type: 'string', minLength: 1 } }],
+        responses: {
+          200: json({ type: 'object', required: ['userId', 'devices'], additionalProperties: false, properties: { userId: { type: 'string' }, devices: { type: 'array', items: ref('DeviceRoute') } } }, 'The live sessions, sorted by device and session'),
+          400: error('Bad userId'), ...authErrors, 403: error('Caller neither in QUERY_GATE_CALLERS nor the user'),
+        },
       },
     },
     '/v1/presence:batchGet': {

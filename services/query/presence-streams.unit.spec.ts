@@ -6,7 +6,7 @@ const T = 1_800_000_000_000;
 const cfg: PresenceConfig = { ...DEFAULT_CONFIG, offlineAfterMs: 3_000, awayAfterMs: 2_000, heartbeatIntervalMs: 1_000, refreshLeadMs: 1_000 };
 const view = (userId: string, over: Partial<UserView> = {}): UserView => ({
   userId, status: 'Online', statusSince: T, lastSeen: T, lastActive: T, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-  devices: [{ deviceId: 'd', sessionId: 's', platform: 'web' }], version: 1, emittedAt: T, ...over,
+  devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: 1, emittedAt: T, ...over,
 });
 
 describe('PresenceStreams', () => {

@@ -6,8 +6,8 @@
  * processor watermark of the user's partition (`watermark`, null when none is known).
  */
 import {
-  effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
-  type ChannelClasses, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
+  decisionTargets, deviceRoutesOfView, effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
+  type ChannelClasses, type DeviceRoute, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
   type UserView, type Viewer, type Watermark,
 } from '../core';
 
@@ -58,14 +58,19 @@ export function samePresence(a: PresenceBody, b: PresenceBody): boolean {
 export { roomBody, type RoomBody } from '../platform/viewer';
 
 export type GateAnswer =
-  | { readonly ok: true; readonly body: { readonly deliver: boolean; readonly reason: GateReason; readonly status: EffectiveStatus; readonly userKnown: boolean } }
+  | { readonly ok: true; readonly body: {
+    readonly deliver: boolean; readonly reason: GateReason; readonly status: EffectiveStatus; readonly userKnown: boolean;
+    /** Only for a trusted audience: as on notification.decision.v1 (core decisionTargets). */
+    readonly targetGateways?: string[] | null;
+  } }
   | { readonly ok: false; readonly field: 'channel'; readonly error: string };
 
 /**
  * The gate check, with the same core rule as the notification-gate consumer. A trusted caller (the
  * notification pipeline, listed in QUERY_GATE_CALLERS, or the user itself) gets the decision on the
  * real effective status, so an invisible user still gets pushes when online; anyone else gets it on
- * what they may see, so the gate cannot be used to find out that an invisible user is online.
+ * what they may see, so the gate cannot be used to find out that an invisible user is online. A
+ * trusted caller also gets the decision's targetGateways, as the notification gate writes them.
  */
 export function gateAnswer(
   q: { readonly userId: string; readonly channel: string; readonly bypassDoNotDisturb: boolean },
@@ -75,5 +80,25 @@ export function gateAnswer(
   const status = gateStatus(view, now, cfg, audience, watermark);
   const result = gateDecision({ status, channel: q.channel, bypassDoNotDisturb: q.bypassDoNotDisturb, known: view !== undefined }, classes);
   if (!result.ok) return { ok: false, field: 'channel', error: result.rejection.reason };
-  return { ok: true, body: { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined } };
+  const body = { deliver: result.decision.deliver, reason: result.decision.reason, status, userKnown: view !== undefined };
+  // The target gateways reveal the true sessions: only for the pipeline and the user itself.
+  return { ok: true, body: audience === 'trusted' ? { ...body, targetGateways: decisionTargets(q.channel, result.decision, view, now, cfg, classes, watermark) } : body };
+}
+
+/** The answer of GET /v1/users/:userId/devices: the user's live sessions to route pushes to. */
+export interface DevicesBody {
+  readonly userId: string;
+  readonly devices: readonly DeviceRoute[];
+}
+
+/**
+ * Device presence for a trusted caller (a delivery worker): the live sessions with their gateway,
+ * platform and active flag (the core's deviceRoutesOfView), whatever the user's visibility. An
+ * unknown user, like one without a live session, has none: deliver offline.
+ */
+export function devicesBody(userId: string, view: UserView | undefined, now: number, cfg: PresenceConfig, watermark: Watermark = null): DevicesBody {
+  return {
+    userId,
+    devices: deviceRoutesOfView(view, now, cfg, watermark).map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId: d.gatewayId, active: d.active })),
+  };
 }

@@ -22,7 +22,7 @@ const cfg: PresenceConfig = { ...DEFAULT_CONFIG, offlineAfterMs: 3_000, awayAfte
 
 const view = (userId: string, over: Partial<UserView> = {}): UserView => ({
   userId, status: 'Online', statusSince: T - 1_000, lastSeen: T, lastActive: T, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-  devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web' }], version: 3, emittedAt: T, ...over,
+  devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web', gatewayId: null, active: true }], version: 3, emittedAt: T, ...over,
 });
 
 // Every answer these tests get is checked against the service's OpenAPI document.
@@ -48,7 +48,7 @@ describe('query routes', () => {
     for (const u of ['alice', 'bob', 'gatekeeper', 'ghost']) tokens[u] = await mintToken(SECRET, u);
     users.set('alice', view('alice'));
     users.set('dnd', view('dnd', { status: 'DoNotDisturb', override: { status: 'DoNotDisturb', customText: 'focus', expiresAt: null } }));
-    users.set('ghost', view('ghost', { visibility: 'nobody' }));
+    users.set('ghost', view('ghost', { visibility: 'nobody', devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web', gatewayId: 'gw-g', active: true }] }));
     rooms.set(roomKey('doc', '42'), { roomKind: 'doc', roomId: '42', version: 1, emittedAt: T,
       members: [{ userId: 'alice', sessionId: 's1', joinedAt: T - 500, lastSeen: T, metadata: { cursor: '3' } }] });
     const app = createQueryApp({
@@ -120,7 +120,8 @@ describe('query routes', () => {
     ['dnd', 'mobile-push', 'false', { deliver: false, reason: 'suppressed-dnd', status: 'DoNotDisturb', userKnown: true }],
     ['dnd', 'email', 'false', { deliver: true, reason: 'store-and-forward', status: 'DoNotDisturb', userKnown: true }],
     ['dnd', 'mobile-push', 'true', { deliver: true, reason: 'bypassed-dnd', status: 'DoNotDisturb', userKnown: true }],
-    ['alice', 'websocket', 'false', { deliver: true, reason: 'online', status: 'Online', userKnown: true }],
+    // alice asks about herself: trusted, so the decision names its targets (her session's gateway is unknown: none).
+    ['alice', 'websocket', 'false', { deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: [] }],
     ['stranger', 'web-push', 'false', { deliver: false, reason: 'unknown-user-offline', status: 'Offline', userKnown: false }],
   ])('gate: %s on %s (bypass %s)', async (userId, channel, bypass, expected) => {
     const res = await get(`/v1/gate?userId=${userId}&channel=${channel}&bypassDoNotDisturb=${bypass}`);
@@ -140,7 +141,7 @@ describe('query routes', () => {
     try {
       const url = `http://127.0.0.1:${(gated.address() as AddressInfo).port}/v1/gate?userId=ghost&channel=mobile-push`;
       const as = (u: string) => fetch(url, { headers: { authorization: `Bearer ${tokens[u]}` } });
-      expect(await jsonOf(await as('gatekeeper'))).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });
+      expect(await jsonOf(await as('gatekeeper'))).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: ['gw-g'] });
       const refused = await as('alice');
       expect(refused.status).toBe(403);
       expect(await jsonOf(refused)).toMatchObject({ field: 'authorization' });
@@ -178,9 +179,60 @@ describe('query routes', () => {
     }
   });
 
+  it('devices: a trusted caller gets the live sessions with gateway, platform and active; the user itself too; anyone else 403', async () => {
+    const devices = [
+      { deviceId: 'laptop', sessionId: 's1', platform: 'web' as const, gatewayId: 'gw-1', active: true },
+      { deviceId: 'phone', sessionId: 's2', platform: 'ios' as const, gatewayId: 'gw-2', active: false },
+    ];
+    users.set('routed', view('routed', { devices }));
+    users.set('hidden', view('hidden', { visibility: 'nobody', devices }));
+    const app = createQueryApp({
+      users, rooms, ready: () => true, streams, roomStreams, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), cfg,
+      classes: DEFAULT_CHANNEL_CLASSES, batchLimit: 5, gateCallers: ['gatekeeper'], keepAliveMs: 60_000, clock: () => now,
+      metrics: createQueryMetrics({ lag: () => 0, ready: () => true, streams: () => 0, roomStreams: () => 0, users: () => users.size, rooms: () => rooms.size }),
+      log: createLogger('query-test', 'silent'),
+    });
+    const gated = app.listen(0, '127.0.0.1');
+    await new Promise((r) => gated.once('listening', r));
+    try {
+      const at = `http://127.0.0.1:${(gated.address() as AddressInfo).port}`;
+      const as = (u: string | null, path: string) => fetch(`${at}${path}`, { headers: u === null ? {} : { authorization: `Bearer ${tokens[u]}` } });
+      expect(await jsonOf(await as('gatekeeper', '/v1/users/routed/devices'))).toEqual({ userId: 'routed', devices });
+      // An invisible user's sessions are listed for the pipeline (pushes go to the user), still hidden from others' presence reads.
+      expect(await jsonOf(await as('gatekeeper', '/v1/users/hidden/devices'))).toEqual({ userId: 'hidden', devices });
+      expect(await jsonOf(await as('alice', '/v1/users/hidden/presence'))).toMatchObject({ status: 'Offline', devices: [] });
+      // The user itself.
+      expect(await jsonOf(await as('alice', '/v1/users/alice/devices'))).toEqual({ userId: 'alice', devices: [{ deviceId: 'laptop', sessionId: 's1', platform: 'web', gatewayId: null, active: true }] });
+      // No live session: nothing to route to (unknown users alike).
+      expect(await jsonOf(await as('gatekeeper', '/v1/users/nobody-known/devices'))).toEqual({ userId: 'nobody-known', devices: [] });
+      now = T + cfg.offlineAfterMs;
+      expect(await jsonOf(await as('gatekeeper', '/v1/users/routed/devices'))).toEqual({ userId: 'routed', devices: [] });
+      now = T;
+      const refused = await as('alice', '/v1/users/routed/devices');
+      expect(refused.status).toBe(403);
+      expect(await jsonOf(refused)).toMatchObject({ field: 'authorization' });
+      expect((await as(null, '/v1/users/routed/devices')).status).toBe(401);
+      const bad = await as('gatekeeper', `/v1/users/${'x'.repeat(cfg.maxIdLength + 1)}/devices`);
+      expect(bad.status).toBe(400);
+      expect(await jsonOf(bad)).toMatchObject({ field: 'userId' });
+    } finally {
+      users.delete('routed');
+      users.delete('hidden');
+      gated.closeAllConnections();
+      await new Promise((r) => gated.close(r));
+    }
+  });
+
+  it('devices: with no trusted callers configured, only the user itself may read its device presence', async () => {
+    expect((await get('/v1/users/alice/devices', 'bob')).status).toBe(403);
+    expect((await get('/v1/users/alice/devices', 'alice')).status).toBe(200);
+  });
+
   it('gate: the user itself is decided on its real status, invisible or not', async () => {
     const res = await get('/v1/gate?userId=ghost&channel=mobile-push', 'ghost');
-    expect(await jsonOf(res)).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true });
+    expect(await jsonOf(res)).toEqual({ deliver: true, reason: 'online', status: 'Online', userKnown: true, targetGateways: ['gw-g'] });
+    const mail = await get('/v1/gate?userId=ghost&channel=email', 'ghost');
+    expect(await jsonOf(mail)).toEqual({ deliver: true, reason: 'store-and-forward', status: 'Online', userKnown: true, targetGateways: null });
   });
 
   const long = 'x'.repeat(cfg.maxIdLength + 1);
@@ -281,7 +333,8 @@ describe('query routes', () => {
     for (const answer of [
       'GET /v1/users/{userId}/presence 200', 'GET /v1/users/{userId}/presence 400', 'GET /v1/users/{userId}/presence 401',
       'POST /v1/presence:batchGet 200', 'POST /v1/presence:batchGet 400', 'GET /v1/rooms/{kind}/{id} 200', 'GET /v1/rooms/{kind}/{id} 400',
-      'GET /v1/gate 200', 'GET /v1/gate 400', 'GET /v1/gate 403', 'GET /v1/presence/stream 200', 'GET /v1/presence/stream 400',
+      'GET /v1/gate 200', 'GET /v1/gate 400', 'GET /v1/gate 403',
+      'GET /v1/users/{userId}/devices 200', 'GET /v1/users/{userId}/devices 400', 'GET /v1/users/{userId}/devices 401', 'GET /v1/users/{userId}/devices 403', 'GET /v1/presence/stream 200', 'GET /v1/presence/stream 400',
       'GET /healthz 200', 'GET /readyz 200', 'GET /readyz 503', 'GET /metrics 200',
     ]) expect([answer, api.seen.has(answer)]).toEqual([answer, true]);
     // The checker refuses what the document does not allow.

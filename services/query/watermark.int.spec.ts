@@ -41,7 +41,7 @@ describe('query service with processor watermarks (real broker)', () => {
   const snapshot = async (userId: string, lastSeen: number): Promise<number> => {
     const view: UserView = {
       userId, status: 'Online', statusSince: lastSeen - 1_000, lastSeen, lastActive: lastSeen, override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
-      devices: [{ deviceId: `${userId}-d`, sessionId: 's', platform: 'web' }], version: 1, emittedAt: lastSeen,
+      devices: [{ deviceId: `${userId}-d`, sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: 1, emittedAt: lastSeen,
     };
     const [meta] = await producer.send({ topic: topicName('snapshot', prefix), messages: [{ key: userId, value: serde.encodeSync('snapshot', toSnapshot(view, lastSeen)) }] });
     return (meta as { partition: number }).partition;

@@ -66,16 +66,18 @@ const byOrderKey = (a: Setting, b: Setting) => a.at - b.at || (a.eventId < b.eve
  * the change comes at or after setAt: the write in force then (the last by (setAt, eventId) at or
  * before c.at) is taken when it explains the change and was made after the previous change began
  * (else it was already in force and began that one). A gateway clock ahead of the processor's by
- * up to `toleranceMs` (the core's maxClockSkewMs) is allowed for: then the earliest write within
- * that margin after c.at that explains it. A clock-driven change (an expiry, a threshold) has none.
+ * up to `toleranceMs` (the core's maxClockSkewMs) is allowed for, but only for a write whose manual
+ * status is the new status itself (not Available, which explains any change out of a manual
+ * status) and made before the next change: the earliest such write within that margin after c.at.
+ * A clock-driven change (an expiry, a threshold) has none.
  */
-export function setByOf(c: StatusChange, previousAt: number, statusSettings: readonly Setting[], toleranceMs: number): SetBy | null {
+export function setByOf(c: StatusChange, previousAt: number, nextAt: number, statusSettings: readonly Setting[], toleranceMs: number): SetBy | null {
   if (c.cause !== 'event') return null;
   const sorted = statusSettings.filter((s) => s.kind === 'status').sort(byOrderKey);
   const inForce = sorted.filter((s) => s.at <= c.at).pop();
   const found = inForce && inForce.at > previousAt - toleranceMs && explains(inForce, c)
     ? inForce
-    : sorted.find((s) => s.at > c.at && s.at <= c.at + toleranceMs && explains(s, c));
+    : sorted.find((s) => s.at > c.at && s.at <= c.at + toleranceMs && s.at < nextAt && s.value !== 'Available' && explains(s, c));
   return found ? { at: found.at, status: found.value as OverrideStatus, actor: found.actor, reason: found.reason } : null;
 }
 

@@ -27,7 +27,7 @@ describe('settingOf', () => {
 
 describe('setByOf: which setting began an event-driven change', () => {
   const dnd = set(T, 'DoNotDisturb', { reason: 'focus' });
-  it.each<[string, StatusChange, number, Setting[], Partial<Setting> | null]>([
+  it.each<[string, StatusChange, number, Setting[], Partial<Setting> | null, number?]>([
     ['DND applied 20 ms after it was set', change(T + 20, 'Online', 'DoNotDisturb'), T - 60_000, [dnd], { at: T, reason: 'focus' }],
     ['Busy → Busy interval', change(T + 5, 'Online', 'Busy'), -Infinity, [set(T, 'Busy', { actor: ops })], { at: T, actor: ops }],
     ['Appear Offline begins an Offline interval', change(T + 5, 'Online', 'Offline'), -Infinity, [set(T, 'AppearOffline')], { at: T }],
@@ -40,9 +40,11 @@ describe('setByOf: which setting began an event-driven change', () => {
     ['the last write by (setAt, eventId) wins', change(T + 20, 'Online', 'DoNotDisturb'), -Infinity, [set(T, 'DoNotDisturb', { eventId: 'b', reason: 'second' }), set(T, 'DoNotDisturb', { eventId: 'a', reason: 'first' })], { reason: 'second' }],
     ['a gateway clock ahead of the processor\'s (within the tolerance)', change(T, 'Online', 'DoNotDisturb'), -Infinity, [set(T + 2_000, 'DoNotDisturb')], { at: T + 2_000 }],
     ['… but not beyond it', change(T, 'Online', 'DoNotDisturb'), -Infinity, [set(T + 6_000, 'DoNotDisturb')], null],
+    ['… nor after the next change', change(T, 'Online', 'DoNotDisturb'), -Infinity, [set(T + 2_000, 'DoNotDisturb')], null, T + 1_000],
+    ['… nor an Available set just after a heartbeat brought the user Online', change(T, 'Offline', 'Online'), -Infinity, [set(T + 300, 'Available')], null],
     ['a status setting only: visibility writes never begin an interval', change(T + 20, 'Online', 'Offline'), -Infinity, [set(T, 'nobody', { kind: 'visibility' })], null],
-  ])('%s', (_name, c, previousAt, settings, expected) => {
-    const got = setByOf(c, previousAt, settings, TOL);
+  ])('%s', (_name, c, previousAt, settings, expected, nextAt = Infinity) => {
+    const got = setByOf(c, previousAt, nextAt, settings, TOL);
     if (expected === null) expect(got).toBeNull();
     else expect(got).toMatchObject({ ...(expected.at === undefined ? {} : { at: expected.at }), ...(expected.actor ? { actor: expected.actor } : {}), ...(expected.reason ? { reason: expected.reason } : {}) });
   });

@@ -155,20 +155,23 @@ describe('history service', () => {
     const annAt = ann.map((c) => c.at);
     const annHistory = await get(`/v1/users/ann/history?${q}`, 'bob');
     expect(annHistory.status).toBe(200);
+    // setBy: the manual status settings that began an interval (these producers record no actor).
+    const setBy = (status: string) => ({ at: expect.any(Number), status, actor: null, reason: null });
     expect(annHistory.body['intervals']).toEqual([
-      { status: 'Offline', from: T0, to: annAt[0], cause: null },
-      { status: 'Online', from: annAt[0], to: annAt[1], cause: 'event' },
-      { status: 'DoNotDisturb', from: annAt[1], to: annAt[2], cause: 'event' },
-      { status: 'Online', from: annAt[2], to: annAt[3], cause: 'event' },
-      { status: 'Offline', from: annAt[3], to: now, cause: 'event' },
+      { status: 'Offline', from: T0, to: annAt[0], cause: null, setBy: null },
+      { status: 'Online', from: annAt[0], to: annAt[1], cause: 'event', setBy: null },
+      { status: 'DoNotDisturb', from: annAt[1], to: annAt[2], cause: 'event', setBy: setBy('DoNotDisturb') },
+      { status: 'Online', from: annAt[2], to: annAt[3], cause: 'event', setBy: setBy('Available') },
+      { status: 'Offline', from: annAt[3], to: now, cause: 'event', setBy: null },
     ]);
+    expect((annHistory.body['settings'] as Array<{ value: string }>).map((x) => x.value)).toEqual(['DoNotDisturb', 'Available']);
     // bob went offline by the clock.
     const bob = changesOf('bob');
     expect(bob.map((c) => [c.to, c.cause])).toEqual([['Online', 'event'], ['Offline', 'clock']]);
     expect((await get(`/v1/users/bob/history?${q}`)).body['intervals']).toEqual([
-      { status: 'Offline', from: T0, to: bob[0]?.at, cause: null },
-      { status: 'Online', from: bob[0]?.at, to: bob[1]?.at, cause: 'event' },
-      { status: 'Offline', from: bob[1]?.at, to: now, cause: 'clock' },
+      { status: 'Offline', from: T0, to: bob[0]?.at, cause: null, setBy: null },
+      { status: 'Online', from: bob[0]?.at, to: bob[1]?.at, cause: 'event', setBy: null },
+      { status: 'Offline', from: bob[1]?.at, to: now, cause: 'clock', setBy: null },
     ]);
 
     // at: inside the Do Not Disturb interval, and at its first instant.
@@ -194,13 +197,16 @@ describe('history service', () => {
 
     // Visibility: cat is invisible, so ann sees Offline throughout; cat sees its own Online.
     const catFor = (as: string) => get(`/v1/users/cat/history?${q}`, as).then((r) => r.body['intervals']);
-    expect(await catFor('ann')).toEqual([{ status: 'Offline', from: T0, to: now, cause: null }]);
+    expect(await catFor('ann')).toEqual([{ status: 'Offline', from: T0, to: now, cause: null, setBy: null }]);
+    // Nor does ann see cat's settings (the visibility change is cat's alone); cat sees it.
+    expect((await get(`/v1/users/cat/history?${q}`, 'ann')).body['settings']).toEqual([]);
+    expect((await get(`/v1/users/cat/history?${q}`, 'cat')).body['settings']).toEqual([{ at: expect.any(Number), kind: 'visibility', value: 'nobody', actor: null, reason: null }]);
     // cat itself sees what the processor wrote (Online by its heartbeat, then Offline by the clock once it went silent).
     const cat = changesOf('cat').filter((c) => c.at < now);
     expect(cat[0]?.to).toBe('Online');
     expect(await catFor('cat')).toEqual([
-      { status: 'Offline', from: T0, to: cat[0]?.at, cause: null },
-      ...cat.map((c, i) => ({ status: c.to, from: c.at, to: cat[i + 1]?.at ?? now, cause: c.cause })),
+      { status: 'Offline', from: T0, to: cat[0]?.at, cause: null, setBy: null },
+      ...cat.map((c, i) => ({ status: c.to, from: c.at, to: cat[i + 1]?.at ?? now, cause: c.cause, setBy: null })),
     ]);
     expect((await get(`/v1/users/cat/at?t=${now}`, 'ann')).body).toEqual({ userId: 'cat', t: now, status: 'Offline', since: null, until: null, cause: null });
 

@@ -80,7 +80,7 @@ function timeline(changes: readonly StatusChange[], now: number, audit?: AuditIn
   const out: Interval[] = [{ status: first.from, from: -Infinity, to: first.at, cause: null }];
   cs.forEach((c, i) => {
     const next = cs[i + 1];
-    const setBy = audit ? setByOf(c, cs[i - 1]?.at ?? -Infinity, audit.settings, audit.toleranceMs) : null;
+    const setBy = audit ? setByOf(c, cs[i - 1]?.at ?? -Infinity, next?.at ?? Infinity, audit.settings, audit.toleranceMs) : null;
     out.push({ status: c.to, from: c.at, to: next ? next.at : Math.max(now, c.at), cause: c.cause, ...(setBy ? { setBy } : {}) });
   });
   return out.filter((iv) => iv.to > iv.from);

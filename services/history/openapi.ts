@@ -23,7 +23,7 @@ export const HISTORY_OPENAPI = {
   info: {
     title: 'Presence history service',
     version: '1.0.0',
-    description: 'Status intervals, the status at an instant, time in status per UTC day and a room\'s members at an instant, from a local index of presence.changes.v1 and presence.room-changes.v1 (retained 7 days). What a caller sees of another user follows the same visibility and last-seen privacy rules as the query service: periods the user was invisible (or everything, while they are invisible now) read Offline with cause null.',
+    description: 'Status intervals, the status at an instant, time in status per UTC day and a room\'s members at an instant, from a local index of presence.changes.v1 and presence.room-changes.v1 (retained 7 days), with the audit (who set each override or setting, and why) from presence.override.v1. What a caller sees of another user follows the same visibility and last-seen privacy rules as the query service: periods the user was invisible (or everything, while they are invisible now) read Offline with cause null.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT; `sub` is the caller' } },

@@ -131,8 +131,12 @@ export function createHistoryApp(d: HistoryAppDeps): express.Express {
     const now = d.clock();
     notFuture(t, 't', now);
     const audience = await audienceOf(res, userId);
-    const changes = await d.index.userChanges(userId, t, t + 1);
-    res.json({ userId, t, ...statusAt(changes, t, now, audience) });
+    const holding = (await d.index.userChanges(userId, t, t + 1))[0];
+    // From the change holding t, so the one before it (its previousAt for setBy) is read too, as the history route does.
+    const changes = await d.index.userChanges(userId, holding && holding.at <= t ? holding.at : t, t + 1);
+    const settings = await d.index.settingsWritten(userId, Math.min(changes[0]?.at ?? t, t), t + d.cfg.maxClockSkewMs + 1);
+    const { setBy, ...at } = statusAt(changes, t, now, audience, { settings, toleranceMs: d.cfg.maxClockSkewMs });
+    res.json({ userId, t, ...at, setBy: setBy === undefined ? null : setByBody(setBy) });
   });
 
   v1.get('/users/:userId/totals', async (req, res) => {

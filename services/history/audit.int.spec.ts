@@ -111,6 +111,9 @@ describe('audit: who set an override, from the token to the history', () => {
     const interval = mine.intervals.find((iv) => iv.status === 'DoNotDisturb');
     expect(interval).toMatchObject({ cause: 'event', setBy: { at: dnd?.setAt, status: 'DoNotDisturb', actor: { kind: 'user', id: 'alice' }, reason: 'focus time' } });
     expect(mine.intervals.filter((iv) => iv.status !== 'DoNotDisturb').every((iv) => iv.setBy === null)).toBe(true);
+    const during = Math.floor(((interval?.from ?? 0) + (interval?.to ?? 0)) / 2);
+    const at = await historyApi.fetch(`${history.url}/v1/users/alice/at?t=${during}`, { headers: { authorization: `Bearer ${tokens['alice']}` } });
+    expect(await at.json()).toMatchObject({ status: 'DoNotDisturb', setBy: { actor: { kind: 'user', id: 'alice' }, reason: 'focus time' } });
     expect(mine.settings).toEqual([{ at: dnd?.setAt, kind: 'status', value: 'DoNotDisturb', customText: null, expiresAt: null, actor: { kind: 'user', id: 'alice' }, reason: 'focus time' }]);
 
     // Bob sees the DND and who set it (others could see the DND anyway) ...

@@ -1,6 +1,6 @@
 import type { UserEvent } from '../core';
 import { setByOf, settingOf, visibleSettings, type Setting } from './audit';
-import { history, type StatusChange } from './timeline';
+import { history, statusAt, type StatusChange } from './timeline';
 
 const T = 1_800_000_000_000;
 const TOL = 5_000;
@@ -63,6 +63,12 @@ describe('history with the audit', () => {
   it('the first interval of a window keeps its attribution when clipped', () => {
     const ivs = history(changes, { from: T + 30_000, to: T + 40_000 }, T + 120_000, undefined, audit);
     expect(ivs).toEqual([{ status: 'DoNotDisturb', from: T + 30_000, to: T + 40_000, cause: 'event', setBy: { at: T, status: 'DoNotDisturb', actor: alice, reason: 'focus' } }]);
+  });
+  it('the status at an instant carries the same attribution as its interval', () => {
+    expect(statusAt(changes, T + 30_000, T + 120_000, undefined, audit)).toEqual({
+      status: 'DoNotDisturb', since: T + 20, until: T + 60_005, cause: 'event', setBy: { at: T, status: 'DoNotDisturb', actor: alice, reason: 'focus' },
+    });
+    expect(statusAt(changes, T, T + 120_000, undefined, audit)).not.toHaveProperty('setBy');
   });
   it('others never see that an Offline was a manual Appear Offline; the user does', () => {
     const hidden = [change(T + 20, 'Online', 'Offline')];

@@ -176,7 +176,7 @@ describe('history service', () => {
 
     // at: inside the Do Not Disturb interval, and at its first instant.
     const mid = Math.floor(((annAt[1] as number) + (annAt[2] as number)) / 2);
-    expect((await get(`/v1/users/ann/at?t=${mid}`, 'bob')).body).toEqual({ userId: 'ann', t: mid, status: 'DoNotDisturb', since: annAt[1], until: annAt[2], cause: 'event' });
+    expect((await get(`/v1/users/ann/at?t=${mid}`, 'bob')).body).toEqual({ userId: 'ann', t: mid, status: 'DoNotDisturb', since: annAt[1], until: annAt[2], cause: 'event', setBy: setBy('DoNotDisturb') });
     expect((await get(`/v1/users/ann/at?t=${annAt[1]}`)).body['status']).toBe('DoNotDisturb');
 
     // totals: the window's milliseconds by status add up to the window (one UTC day, or two around midnight).
@@ -208,7 +208,7 @@ describe('history service', () => {
       { status: 'Offline', from: T0, to: cat[0]?.at, cause: null, setBy: null },
       ...cat.map((c, i) => ({ status: c.to, from: c.at, to: cat[i + 1]?.at ?? now, cause: c.cause, setBy: null })),
     ]);
-    expect((await get(`/v1/users/cat/at?t=${now}`, 'ann')).body).toEqual({ userId: 'cat', t: now, status: 'Offline', since: null, until: null, cause: null });
+    expect((await get(`/v1/users/cat/at?t=${now}`, 'ann')).body).toEqual({ userId: 'cat', t: now, status: 'Offline', since: null, until: null, cause: null, setBy: null });
 
     // Bad input names the field; no token is a 401.
     expect(await get(`/v1/users/ann/history?from=${now}&to=${T0}`)).toEqual({ status: 400, body: { error: 'to must be after from', field: 'to' } });

@@ -75,12 +75,13 @@ export const HISTORY_OPENAPI = {
         },
       },
       StatusAt: {
-        type: 'object', required: ['userId', 't', 'status', 'since', 'until', 'cause'], additionalProperties: false,
+        type: 'object', required: ['userId', 't', 'status', 'since', 'until', 'cause', 'setBy'], additionalProperties: false,
         properties: {
           userId: { type: 'string' }, t: epochMs, status: ref('Status'),
           since: { ...nullable(epochMs), description: 'Start of the interval holding t; null when not known or hidden' },
           until: { ...nullable(epochMs), description: 'Its end; null while it lasts or when hidden' },
           cause: { type: ['string', 'null'] },
+          setBy: { ...nullable(ref('SetBy')), description: 'As in the history: who set the manual status that began that interval, and why' },
         },
       },
       Totals: {

@@ -156,15 +156,16 @@ export interface StatusAt {
   readonly cause: string | null;
 }
 
-/** The status at `t` (≤ now) and the interval holding it. */
-export function statusAt(changes: readonly StatusChange[], t: number, now: number, audience: Audience = SELF): StatusAt {
-  const intervals = project(timeline(changes, Math.max(now, t)), hiddenSpans(audience));
+/** The status at `t` (≤ now) and the interval holding it (with `setBy` as in history, given the settings). */
+export function statusAt(changes: readonly StatusChange[], t: number, now: number, audience: Audience = SELF, audit?: AuditInput): StatusAt & { readonly setBy?: SetBy } {
+  const intervals = project(timeline(changes, Math.max(now, t), audit), hiddenSpans(audience));
   const iv = intervals.find((i) => i.from <= t && t < i.to) ?? intervals[intervals.length - 1];
   if (iv === undefined) return { status: 'Offline', since: null, until: null, cause: null };
   const ongoing = iv === intervals[intervals.length - 1];
+  const setBy = iv.setBy && !(audience.viewer !== 'self' && iv.setBy.status === 'AppearOffline') ? { setBy: iv.setBy } : {};
   return {
     status: iv.status, since: Number.isFinite(iv.from) ? iv.from : null,
-    until: ongoing || !Number.isFinite(iv.to) ? null : iv.to, cause: iv.cause,
+    until: ongoing || !Number.isFinite(iv.to) ? null : iv.to, cause: iv.cause, ...setBy,
   };
 }
 

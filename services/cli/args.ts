@@ -11,12 +11,19 @@ import { UsageError } from './errors';
 export type CliCommand =
   | { readonly name: 'help'; readonly topic: string | null }
   | { readonly name: 'status'; readonly json: boolean; readonly users: readonly string[] }
-  | { readonly name: 'set'; readonly json: boolean; readonly user: string; readonly status: OverrideStatus; readonly forMs: number | null; readonly text: string | null }
-  | { readonly name: 'visibility'; readonly json: boolean; readonly user: string; readonly visibility: Visibility }
+  | { readonly name: 'set'; readonly json: boolean; readonly user: string; readonly status: OverrideStatus; readonly forMs: number | null; readonly text: string | null; readonly reason: string | null }
+  | { readonly name: 'visibility'; readonly json: boolean; readonly user: string; readonly visibility: Visibility; readonly reason: string | null }
+  | { readonly name: 'history'; readonly json: boolean; readonly user: string; readonly window: HistoryWindow }
   | { readonly name: 'room'; readonly json: boolean; readonly kind: string; readonly id: string }
   | { readonly name: 'tail'; readonly json: boolean; readonly users: readonly string[]; readonly fromBeginning: boolean; readonly max: number | null }
   | { readonly name: 'gate'; readonly json: boolean; readonly user: string; readonly channel: string; readonly bypassDnd: boolean }
   | { readonly name: 'dlq'; readonly json: boolean; readonly max: number | null; readonly follow: boolean };
+
+/** The window of `history`: the last `sinceMs` up to now, or [from, to) (to null: now). */
+export type HistoryWindow = { readonly sinceMs: number } | { readonly from: number; readonly to: number | null };
+
+/** Without --since or --from, history shows the last day. */
+export const DEFAULT_HISTORY_SINCE_MS = 86_400_000;
 
 export type CommandName = Exclude<CliCommand['name'], 'help'>;
 
@@ -28,8 +35,9 @@ export const SET_STATUSES: Readonly<Record<string, OverrideStatus>> = {
 /** Each command's synopsis and what it does (the order of `presence help`). */
 export const USAGE: Readonly<Record<CommandName, readonly [string, string]>> = {
   status: ['status <user>...', 'effective status of users (the query service, one batch read)'],
-  set: [`set <user> <${Object.keys(SET_STATUSES).join('|')}> [--for 1h] [--text "..."]`, 'publish a manual status to the override topic'],
-  visibility: [`visibility <user> <${VISIBILITIES.join('|')}>`, "publish the user's visibility setting to the override topic"],
+  set: [`set <user> <${Object.keys(SET_STATUSES).join('|')}> [--for 1h] [--text "..."] [--reason "..."]`, 'publish a manual status to the override topic (actor: admin CLI_SUBJECT)'],
+  visibility: [`visibility <user> <${VISIBILITIES.join('|')}> [--reason "..."]`, "publish the user's visibility setting to the override topic (actor: admin CLI_SUBJECT)"],
+  history: ['history <user> [--since 2h | --from T [--to T]]', 'status intervals with cause and who set them, and the settings (the history service; T: ISO 8601 or epoch ms; default --since 1d)'],
   room: ['room <kind>/<id>', 'members of a room (the query service)'],
   tail: ['tail [--user u]... [--from-beginning] [--max N]', 'print status changes as they arrive (presence.changes.v1)'],
   gate: ['gate <user> <channel> [--bypass-dnd]', 'may a notification go out on this channel now? (the query service, /v1/gate)'],
@@ -44,7 +52,7 @@ export function usage(topic: string | null = null): string {
     ...entries.flatMap(([synopsis, what]) => [`  presence ${synopsis}`, `      ${what}`]),
     '',
     'Options everywhere: --json (machine-readable: one JSON document; JSON lines for tail and dlq), --help.',
-    'Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, TOPIC_PREFIX (as the services), QUERY_URL, QUERY_TOKEN',
+    'Environment: KAFKA_BROKERS, SCHEMA_REGISTRY_URL, TOPIC_PREFIX (as the services), QUERY_URL, HISTORY_URL, QUERY_TOKEN',
     '(or AUTH_JWT_SECRET / AUTH_INSECURE_DEV=1 to mint one for CLI_SUBJECT), CLI_TIMEOUT_MS. See README.md, "CLI".',
   ].join('\n');
 }
@@ -53,8 +61,9 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 const COMMON: Options = { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } };
 const OPTIONS: Readonly<Record<CommandName, Options>> = {
   status: {},
-  set: { for: { type: 'string' }, text: { type: 'string' } },
-  visibility: {},
+  set: { for: { type: 'string' }, text: { type: 'string' }, reason: { type: 'string' } },
+  visibility: { reason: { type: 'string' } },
+  history: { since: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
   room: {},
   tail: { user: { type: 'string', multiple: true }, 'from-beginning': { type: 'boolean', default: false }, max: { type: 'string' } },
   gate: { 'bypass-dnd': { type: 'boolean', default: false } },
@@ -111,7 +120,7 @@ export function parseCommand(argv: readonly string[]): CliCommand {
         if (!d.ok) throw new UsageError('--for', d.reason);
         forMs = d.ms;
       }
-      return { name: 'set', json, user, status, forMs, text: text ?? null };
+      return { name: 'set', json, user, status, forMs, text: text ?? null, reason: str('reason') ?? null };
     }
     case 'visibility': {
       const [user, word] = exactly('visibility', p, ['user', 'visibility']);
@@ -120,7 +129,12 @@ export function parseCommand(argv: readonly string[]): CliCommand {
       if (visibility === undefined) {
         throw new UsageError('visibility', `${JSON.stringify(word)} is not one of ${VISIBILITIES.join(', ')} (the Visibility schema has no other setting)`);
       }
-      return { name: 'visibility', json, user, visibility };
+      return { name: 'visibility', json, user, visibility, reason: str('reason') ?? null };
+    }
+    case 'history': {
+      const [user] = exactly('history', p, ['user']);
+      nonBlank('user', user);
+      return { name: 'history', json, user, window: historyWindow(str('since'), str('from'), str('to')) };
     }
     case 'room': {
       const [key] = exactly('room', p, ['kind/id']);
@@ -151,6 +165,29 @@ function exactly<const N extends readonly string[]>(command: CommandName, p: rea
   if (p.length < names.length) throw new UsageError(names[p.length] as string, `missing\n${usage(command)}`);
   if (p.length > names.length) throw new UsageError(command, `unexpected argument ${JSON.stringify(p[names.length])}\n${usage(command)}`);
   return [...p] as { -readonly [K in keyof N]: string };
+}
+
+/** --since alone, or --from with an optional --to, never both kinds; instants are ISO 8601 or epoch ms. */
+function historyWindow(since: string | undefined, from: string | undefined, to: string | undefined): HistoryWindow {
+  if (since !== undefined && (from !== undefined || to !== undefined)) throw new UsageError(from !== undefined ? '--from' : '--to', 'give either --since or --from/--to, not both');
+  if (to !== undefined && from === undefined) throw new UsageError('--to', 'needs --from');
+  if (from !== undefined) {
+    const f = instant('--from', from);
+    const t = to === undefined ? null : instant('--to', to);
+    if (t !== null && t <= f) throw new UsageError('--to', 'must be after --from');
+    return { from: f, to: t };
+  }
+  if (since === undefined) return { sinceMs: DEFAULT_HISTORY_SINCE_MS };
+  const d = parseDuration(since);
+  if (!d.ok) throw new UsageError('--since', d.reason);
+  return { sinceMs: d.ms };
+}
+
+/** Epoch milliseconds (digits) or an ISO 8601 date-time, as the history service reads them. */
+function instant(argument: string, text: string): number {
+  const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
+  if (!Number.isSafeInteger(ms)) throw new UsageError(argument, `${JSON.stringify(text)} is not an instant: ISO 8601 (2026-12-02T09:00:00Z) or epoch milliseconds`);
+  return ms;
 }
 
 function nonBlank(argument: string, value: string): void {

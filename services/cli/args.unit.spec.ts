@@ -12,6 +12,28 @@ const refused = (argv: string[]): UsageError => {
 };
 
 describe('parseCommand', () => {
+  it.each<[string, string[], unknown]>([
+    ['history: the last day by default', ['history', 'ana'], { name: 'history', json: false, user: 'ana', window: { sinceMs: 86_400_000 } }],
+    ['history --since', ['history', 'ana', '--since', '2h', '--json'], { name: 'history', json: true, user: 'ana', window: { sinceMs: 7_200_000 } }],
+    ['history --from alone: up to now', ['history', 'ana', '--from', '2026-12-01T09:00:00Z'], { name: 'history', json: false, user: 'ana', window: { from: Date.parse('2026-12-01T09:00:00Z'), to: null } }],
+    ['history --from --to in epoch ms', ['history', 'ana', '--from', '1000', '--to', '5000'], { name: 'history', json: false, user: 'ana', window: { from: 1_000, to: 5_000 } }],
+  ])('%s', (_name, argv, expected) => {
+    expect(parseCommand(argv)).toEqual(expected);
+  });
+
+  it.each<[string, string[], string]>([
+    ['history without a user', ['history'], 'user'],
+    ['history of a blank user', ['history', ' '], 'user'],
+    ['two users', ['history', 'ana', 'bo'], 'history'],
+    ['a bad duration', ['history', 'ana', '--since', '2'], '--since'],
+    ['--since with --from', ['history', 'ana', '--since', '1h', '--from', '1000'], '--from'],
+    ['--to without --from', ['history', 'ana', '--to', '1000'], '--to'],
+    ['an instant that is not one', ['history', 'ana', '--from', 'yesterday'], '--from'],
+    ['--to not after --from', ['history', 'ana', '--from', '5000', '--to', '5000'], '--to'],
+  ])('history refuses %s, naming the argument', (_name, argv, argument) => {
+    expect(refused(argv).argument).toBe(argument);
+  });
+
   it('status takes one or more users', () => {
     expect(parseCommand(['status', 'ana', 'bo', '--json'])).toEqual({ name: 'status', json: true, users: ['ana', 'bo'] });
     expect(parseCommand(['status', 'ana'])).toEqual({ name: 'status', json: false, users: ['ana'] });
@@ -21,8 +43,9 @@ describe('parseCommand', () => {
 
   it('set maps the words to override statuses, with a duration and text', () => {
     expect(parseCommand(['set', 'ana', 'dnd', '--for', '1h', '--text', 'focus time'])).toEqual({
-      name: 'set', json: false, user: 'ana', status: 'DoNotDisturb', forMs: 3_600_000, text: 'focus time',
+      name: 'set', json: false, user: 'ana', status: 'DoNotDisturb', forMs: 3_600_000, text: 'focus time', reason: null,
     });
+    expect(parseCommand(['set', 'ana', 'dnd', '--reason', 'incident 42'])).toMatchObject({ reason: 'incident 42' });
     expect(parseCommand(['set', 'ana', 'BUSY'])).toMatchObject({ status: 'Busy', forMs: null, text: null });
     expect(parseCommand(['set', 'ana', 'offline'])).toMatchObject({ status: 'AppearOffline' });
     expect(parseCommand(['set', 'ana', 'clear', '--json'])).toMatchObject({ status: 'Available', json: true });
@@ -44,7 +67,8 @@ describe('parseCommand', () => {
   });
 
   it('visibility takes the settings of the Visibility schema only', () => {
-    expect(parseCommand(['visibility', 'ana', 'nobody'])).toEqual({ name: 'visibility', json: false, user: 'ana', visibility: 'nobody' });
+    expect(parseCommand(['visibility', 'ana', 'nobody'])).toEqual({ name: 'visibility', json: false, user: 'ana', visibility: 'nobody', reason: null });
+    expect(parseCommand(['visibility', 'ana', 'nobody', '--reason', 'support'])).toMatchObject({ reason: 'support' });
     expect(parseCommand(['visibility', 'ana', 'Everyone', '--json'])).toMatchObject({ visibility: 'everyone', json: true });
     expect(refused(['visibility', 'ana', 'contacts']).message).toContain('visibility: "contacts" is not one of everyone, nobody');
   });
@@ -80,12 +104,12 @@ describe('parseCommand', () => {
     expect(parseCommand(['--help'])).toEqual({ name: 'help', topic: null });
     expect(parseCommand(['help', 'set'])).toEqual({ name: 'help', topic: 'set' });
     expect(parseCommand(['tail', '-h'])).toEqual({ name: 'help', topic: 'tail' });
-    expect(refused(['history', 'ana']).message).toMatch(/^command: unknown command "history"/);
+    expect(refused(['rebuild']).message).toMatch(/^command: unknown command "rebuild"/);
   });
 
   it('usage lists exactly the commands that exist', () => {
     const commands = usage().split('\n').filter((l) => l.startsWith('  presence ')).map((l) => l.split(/\s+/)[2]);
-    expect(commands).toEqual(['status', 'set', 'visibility', 'room', 'tail', 'gate', 'dlq']);
+    expect(commands).toEqual(['status', 'set', 'visibility', 'history', 'room', 'tail', 'gate', 'dlq']);
     expect(usage('set').split('\n').filter((l) => l.startsWith('  presence '))).toHaveLength(1);
   });
 });

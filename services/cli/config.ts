@@ -1,7 +1,7 @@
 /**
  * The CLI's configuration: the services' own connection variables (KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL, TOPIC_PREFIX, read over connection.env as every service does), the query
- * service's URL, and how to authenticate to it: QUERY_TOKEN as it is, or a token minted for
+ * service's and the history service's URLs, and how to authenticate to them (one token for both): QUERY_TOKEN as it is, or a token minted for
  * CLI_SUBJECT with AUTH_JWT_SECRET (or, with AUTH_INSECURE_DEV=1, one whose signature the
  * service does not check). Documented in README.md, "CLI".
  */
@@ -15,7 +15,9 @@ import { CliError } from './errors';
 const cliEnv = kafkaEnv.merge(presenceEnv).merge(authEnv.pick({ AUTH_JWT_SECRET: true, AUTH_INSECURE_DEV: true })).extend({
   /** The query service's base URL. */
   QUERY_URL: z.string().url().default('http://127.0.0.1:9302').transform((u) => u.replace(/\/+$/, '')),
-  /** A bearer token for the query service; wins over minting one. */
+  /** The history service's base URL (its default port, HISTORY_PORT 9305). */
+  HISTORY_URL: z.string().url().default('http://127.0.0.1:9305').transform((u) => u.replace(/\/+$/, '')),
+  /** A bearer token for the query service (and the history service); wins over minting one. */
   QUERY_TOKEN: z.string().min(1).optional(),
   /** The `sub` of a minted token: who the query service thinks is asking (list it in QUERY_GATE_CALLERS for the gate). */
   CLI_SUBJECT: z.string().min(1).max(256).default('presence-cli'),

@@ -11,6 +11,7 @@ import { loadCliConfig, queryToken } from './config';
 import { Connections } from './connections';
 import { CliError } from './errors';
 import { Output, processSink } from './output';
+import { HistoryClient } from './history-client';
 import { QueryClient } from './query-client';
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -22,6 +23,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const { env, presence } = loadCliConfig();
   let token: Promise<string> | null = null;
   let query: QueryClient | null = null;
+  let history: HistoryClient | null = null;
   let connections: Connections | null = null;
   const interrupted = new Promise<void>((resolve) => {
     const onSignal = () => {
@@ -38,6 +40,7 @@ async function main(argv: readonly string[]): Promise<number> {
     env,
     presence,
     query: () => (query ??= new QueryClient({ baseUrl: env.QUERY_URL, timeoutMs: env.CLI_TIMEOUT_MS, token: () => (token ??= queryToken(env)) })),
+    history: () => (history ??= new HistoryClient({ baseUrl: env.HISTORY_URL, timeoutMs: env.CLI_TIMEOUT_MS, token: () => (token ??= queryToken(env)) })),
     connections: () => (connections ??= new Connections(env)),
     interrupted,
   });

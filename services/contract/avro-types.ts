@@ -1,5 +1,19 @@
 // Generated from schemas/*.avsc by services/contract/generate-types.ts. Do not edit.
 
+// Actor.avsc
+/** Who set an override or a setting, for the audit. Gateways stamp it from the authenticated caller, never from what the client sent. */
+export interface Actor {
+  /** user, admin or integration. */
+  kind: ActorKind;
+  /** The actor's id (for kind=user, the user's id, the token subject); bounded like every id. */
+  id: string;
+}
+
+// ActorKind.avsc
+/** Who made a change: the user themself (stamped by a gateway from the caller's token), an admin (an operator or a trusted back office) or an integration (another system writing the topic on the user's behalf). */
+export type ActorKind = "user" | "admin" | "integration";
+export const ActorKindSymbols = ["user", "admin", "integration"] as const;
+
 // DeadLetter.avsc
 /** Value of presence.dlq.v1: an input record that could not be processed, with where it came from and why. Processing went on past it. */
 export interface DeadLetter {
@@ -197,6 +211,10 @@ export interface PresenceOverride {
   visibility: null | Visibility;
   /** For kind=lastSeen: the new setting. */
   lastSeenPrivacy: null | LastSeenPrivacy;
+  /** Who made the change (audit); null: not recorded (records written before it existed, or a producer that does not say). */
+  actor: null | Actor;
+  /** Why, optional free text for the audit (trimmed, at most 200 characters, no control characters; blank reads as null). */
+  reason: null | string;
 }
 
 // PresenceSnapshot.avsc

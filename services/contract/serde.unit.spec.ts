@@ -41,7 +41,7 @@ const heartbeat: T.PresenceHeartbeat = {
 
 const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
   heartbeat,
-  override: { kind: 'status', userId: 'u-1', eventId: 'e-1', setAt: 1_700_000_000_000, status: 'DoNotDisturb', customText: 'focus', expiresAt: 1_700_000_600_000, visibility: null, lastSeenPrivacy: null },
+  override: { kind: 'status', userId: 'u-1', eventId: 'e-1', setAt: 1_700_000_000_000, status: 'DoNotDisturb', customText: 'focus', expiresAt: 1_700_000_600_000, visibility: null, lastSeenPrivacy: null, actor: { kind: 'user', id: 'u-1' }, reason: 'focus time' },
   room: { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'u-1', sessionId: 's-1', observedAt: 1_700_000_000_000, metadata: { cursor: '3:14' }, ephemeral: null, ephemeralTtlMs: null },
   snapshot: {
     userId: 'u-1', status: 'Online', statusSince: 1, lastSeen: 2, lastActive: 3, override: { status: 'Busy', customText: null, expiresAt: null },

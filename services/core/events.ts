@@ -12,6 +12,24 @@ export const OVERRIDE_STATUSES: readonly OverrideStatus[] = ['Available', 'Busy'
 export const VISIBILITIES: readonly Visibility[] = ['everyone', 'nobody'];
 export const LAST_SEEN_PRIVACIES: readonly LastSeenPrivacy[] = ['exact', 'coarse', 'hidden'];
 export const PLATFORMS: readonly Platform[] = ['web', 'desktop', 'ios', 'android', 'other'];
+/** Who made a change: the user (a gateway stamps it from the token), an admin, or an integration. */
+export type ActorKind = 'user' | 'admin' | 'integration';
+export const ACTOR_KINDS: readonly ActorKind[] = ['user', 'admin', 'integration'];
+
+/** Who set an override or a setting, for the audit. */
+export interface Actor {
+  readonly kind: ActorKind;
+  readonly id: string;
+}
+
+/**
+ * The audit of a register write: who made it and why. Present only when known (events written
+ * before it existed have neither); it is content, never part of the order key (setAt, eventId).
+ */
+export interface Audit {
+  readonly actor?: Actor;
+  readonly reason?: string;
+}
 
 /** Small, opaque, PII-free room member metadata (bounded by hygiene). */
 export type Metadata = Readonly<Record<string, string>>;
@@ -46,7 +64,7 @@ export interface SessionDisconnected {
 }
 
 /** A manual status was set: a last-writer-wins register ordered by (setAt, eventId). */
-export interface OverrideSet {
+export interface OverrideSet extends Audit {
   readonly type: 'override';
   readonly userId: string;
   readonly status: OverrideStatus;
@@ -58,7 +76,7 @@ export interface OverrideSet {
 }
 
 /** Visibility was set: a last-writer-wins register of its own, ordered by (setAt, eventId). */
-export interface VisibilitySet {
+export interface VisibilitySet extends Audit {
   readonly type: 'visibility';
   readonly userId: string;
   readonly visibility: Visibility;
@@ -67,7 +85,7 @@ export interface VisibilitySet {
 }
 
 /** The last-seen privacy setting was set: a last-writer-wins register of its own, like visibility. */
-export interface LastSeenPrivacySet {
+export interface LastSeenPrivacySet extends Audit {
   readonly type: 'lastSeenPrivacy';
   readonly userId: string;
   readonly lastSeenPrivacy: LastSeenPrivacy;

@@ -1,5 +1,8 @@
 import type { PresenceConfig } from './config';
 import type {
+  Actor,
+  ActorKind,
+  Audit,
   Ephemeral,
   HeartbeatReceived,
   LastSeenPrivacy,
@@ -14,7 +17,7 @@ import type {
   Visibility,
   VisibilitySet,
 } from './events';
-import { LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES } from './events';
+import { ACTOR_KINDS, LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES } from './events';
 
 export type RejectionCode =
   | 'not-an-object'
@@ -108,6 +111,40 @@ function customText(raw: Raw, cfg: PresenceConfig): string | null {
   return t;
 }
 
+/** Longest audit reason, in characters after trimming (a note, not a document). */
+export const MAX_REASON_LENGTH = 200;
+
+/**
+ * The audit of a register write: `actor` absent or null (not recorded), else `{kind, id}` with a
+ * known kind and an id like the others; `reason` absent, null or blank (none), else trimmed text of
+ * at most MAX_REASON_LENGTH characters without control characters. Kept on the event only when set.
+ */
+function audit(raw: Raw, cfg: PresenceConfig): Audit {
+  const out: { actor?: Actor; reason?: string } = {};
+  const a = raw['actor'];
+  if (a !== undefined && a !== null) {
+    if (typeof a !== 'object' || Array.isArray(a)) fail('wrong-type', 'actor', 'must be an object {kind, id} or null');
+    const kind = (a as Raw)['kind'];
+    if (kind === undefined || kind === null) fail('missing', 'actor.kind', 'is required');
+    if (typeof kind !== 'string' || !(ACTOR_KINDS as readonly string[]).includes(kind)) fail('not-allowed', 'actor.kind', `must be one of ${ACTOR_KINDS.join(', ')}`);
+    const actorId = (a as Raw)['id'];
+    if (actorId === undefined || actorId === null) fail('missing', 'actor.id', 'is required');
+    if (typeof actorId !== 'string') fail('wrong-type', 'actor.id', 'must be a string');
+    const bad = idRejection('actor.id', actorId, cfg);
+    if (bad) throw new Reject(bad);
+    out.actor = { kind: kind as ActorKind, id: actorId };
+  }
+  const r = raw['reason'];
+  if (r !== undefined && r !== null) {
+    if (typeof r !== 'string') fail('wrong-type', 'reason', 'must be a string or null');
+    const t = r.trim();
+    if (CONTROL.test(t)) fail('invalid-character', 'reason', 'must not contain control characters');
+    if (t.length > MAX_REASON_LENGTH && [...t].length > MAX_REASON_LENGTH) fail('too-long', 'reason', `must be at most ${MAX_REASON_LENGTH} characters after trimming`);
+    if (t.length > 0) out.reason = t;
+  }
+  return out;
+}
+
 /** UTF-8 byte length without allocating (lone surrogates count as U+FFFD, 3 bytes). */
 export function utf8Length(s: string): number {
   let n = 0;
@@ -174,7 +211,9 @@ function run<T>(f: () => T): Checked<T> {
  * - idleMs: non-negative integer, clamped to maxIdleMs and to observedAt (activity never before epoch);
  * - gatewayId (heartbeats): absent or null, else an id like the others (kept only when set);
  * - customText: trimmed, blank becomes null, longer than maxCustomTextLength code points is rejected;
- * - expiresAt: null or an integer strictly after setAt (as sent, before clamping).
+ * - expiresAt: null or an integer strictly after setAt (as sent, before clamping);
+ * - override, visibility, lastSeenPrivacy: the audit `actor` ({kind, id}) and `reason`, both optional
+ *   (see audit()), kept only when set.
  */
 export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): Checked<UserEvent> {
   return run((): UserEvent => {
@@ -210,6 +249,7 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
           expiresAt,
           setAt: timestamp(r, 'setAt', now, cfg),
           eventId: id(r, 'eventId', cfg),
+          ...audit(r, cfg),
         };
         return e;
       }
@@ -230,9 +270,9 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
   });
 }
 
-/** When and which write of a last-writer-wins register: its order key. */
-function registerWrite(r: Raw, now: number, cfg: PresenceConfig): { setAt: number; eventId: string } {
-  return { setAt: timestamp(r, 'setAt', now, cfg), eventId: id(r, 'eventId', cfg) };
+/** When and which write of a last-writer-wins register (its order key), then who and why (its audit). */
+function registerWrite(r: Raw, now: number, cfg: PresenceConfig): { setAt: number; eventId: string } & Audit {
+  return { setAt: timestamp(r, 'setAt', now, cfg), eventId: id(r, 'eventId', cfg), ...audit(r, cfg) };
 }
 
 function session(r: Raw, now: number, cfg: PresenceConfig) {

@@ -52,8 +52,31 @@ describe('checkUserEvent', () => {
     // 100 emoji are 200 UTF-16 units but 100 characters: accepted.
     expect(checkUserEvent({ ...override, customText: '😀'.repeat(100) }, NOW, cfg).ok).toBe(true);
   });
+  it('audit: actor and reason kept on the three register writes when set (reason trimmed, blank dropped); absent or null leaves none', () => {
+    const actor = { kind: 'admin', id: 'ops-1' };
+    expect(checkUserEvent({ ...override, actor, reason: '  on call  ' }, NOW, cfg)).toEqual({ ok: true, event: { ...override, customText: 'In a meeting', actor, reason: 'on call' } });
+    expect(checkUserEvent({ ...visibility, actor: { kind: 'user', id: 'u1' }, reason: '   ' }, NOW, cfg)).toEqual({ ok: true, event: { ...visibility, actor: { kind: 'user', id: 'u1' } } });
+    const privacy = { type: 'lastSeenPrivacy', userId: 'u1', lastSeenPrivacy: 'hidden', setAt: NOW, eventId: 'p1' };
+    expect(checkUserEvent({ ...privacy, actor: null, reason: null }, NOW, cfg)).toEqual({ ok: true, event: privacy });
+    expect(checkUserEvent({ ...privacy, actor: { kind: 'integration', id: 'hr-sync', extra: 1 }, reason: 'é'.repeat(200) }, NOW, cfg)).toEqual({
+      ok: true, event: { ...privacy, actor: { kind: 'integration', id: 'hr-sync' }, reason: 'é'.repeat(200) },
+    });
+    // A heartbeat has no audit: the fields are dropped like any unknown one.
+    expect(checkUserEvent({ ...heartbeat, actor, reason: 'x' }, NOW, cfg)).toEqual({ ok: true, event: heartbeat });
+  });
 
   const cases: readonly [string, unknown, Partial<Rejection>][] = [
+    ['actor not an object', { ...override, actor: 'alice' }, { code: 'wrong-type', field: 'actor' }],
+    ['actor an array', { ...visibility, actor: [] }, { code: 'wrong-type', field: 'actor' }],
+    ['actor without kind', { ...override, actor: { id: 'alice' } }, { code: 'missing', field: 'actor.kind' }],
+    ['unknown actor kind', { ...override, actor: { kind: 'robot', id: 'r2' } }, { code: 'not-allowed', field: 'actor.kind' }],
+    ['actor without id', { ...visibility, actor: { kind: 'user' } }, { code: 'missing', field: 'actor.id' }],
+    ['actor id not a string', { ...override, actor: { kind: 'user', id: 7 } }, { code: 'wrong-type', field: 'actor.id' }],
+    ['actor id blank', { ...override, actor: { kind: 'user', id: ' ' } }, { code: 'empty', field: 'actor.id' }],
+    ['actor id too long', { ...override, actor: { kind: 'admin', id: 'x'.repeat(129) } }, { code: 'too-long', field: 'actor.id' }],
+    ['reason not a string', { ...override, reason: 5 }, { code: 'wrong-type', field: 'reason' }],
+    ['reason too long', { ...visibility, reason: 'x'.repeat(201) }, { code: 'too-long', field: 'reason' }],
+    ['reason with a control character', { ...override, reason: 'a\u0007b' }, { code: 'invalid-character', field: 'reason' }],
     ['not an object', 'hello', { code: 'not-an-object', field: '(root)' }],
     ['null', null, { code: 'not-an-object' }],
     ['an array', [], { code: 'not-an-object' }],

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { SHORT_THRESHOLDS } from './short-thresholds.fixture';
 import { validateConfig, type PresenceConfig } from './config';
-import type { UserEvent } from './events';
+import type { Audit, UserEvent } from './events';
 import { OVERRIDE_STATUSES, PLATFORMS } from './events';
 import {
   applyEvent,
@@ -59,6 +59,10 @@ const disconnect = fc.record({
   platform: fc.constantFrom(...PLATFORMS),
   observedAt: fc.integer({ min: 0, max: HORIZON }),
 });
+/** The audit is content: writes that share (setAt, eventId) and value but not their audit must still converge. */
+const auditArb = fc.constantFrom<Audit>(
+  {}, { actor: { kind: 'user', id: U } }, { actor: { kind: 'admin', id: 'ops' }, reason: 'support ticket' }, { reason: 'focus' },
+);
 const override = fc
   .record({
     type: fc.constant('override' as const),
@@ -68,15 +72,17 @@ const override = fc
     expiresIn: fc.option(fc.integer({ min: 1, max: 10_000 })),
     setAt: fc.integer({ min: 0, max: HORIZON }),
     eventId: fc.constantFrom('a', 'b', 'c'),
+    audit: auditArb,
   })
-  .map(({ expiresIn, ...e }): UserEvent => ({ ...e, expiresAt: expiresIn === null ? null : e.setAt + expiresIn }));
+  .map(({ expiresIn, audit, ...e }): UserEvent => ({ ...e, ...audit, expiresAt: expiresIn === null ? null : e.setAt + expiresIn }));
 const visibility = fc.record({
   type: fc.constant('visibility' as const),
   userId: fc.constant(U),
   visibility: fc.constantFrom('everyone' as const, 'nobody' as const),
   setAt: fc.integer({ min: 0, max: HORIZON }),
   eventId: fc.constantFrom('a', 'b'),
-});
+  audit: auditArb,
+}).map(({ audit, ...e }): UserEvent => ({ ...e, ...audit }));
 const userEvent: fc.Arbitrary<UserEvent> = fc.oneof(
   { arbitrary: heartbeat, weight: 6 },
   { arbitrary: disconnect, weight: 2 },

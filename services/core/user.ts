@@ -1,5 +1,6 @@
 import type { PresenceConfig } from './config';
 import type {
+  Audit,
   EffectiveStatus,
   HeartbeatReceived,
   LastSeenPrivacy,
@@ -40,8 +41,11 @@ export interface Session {
   readonly arrivals?: ArrivalHistory;
 }
 
-/** The override register: last writer wins by (setAt, eventId). */
-export interface OverrideRegister {
+/**
+ * The override register: last writer wins by (setAt, eventId). Like the other registers it keeps
+ * the audit (actor, reason) of the write that won, present only when that write carried it.
+ */
+export interface OverrideRegister extends Audit {
   readonly status: OverrideStatus;
   readonly customText: string | null;
   readonly expiresAt: number | null;
@@ -50,14 +54,14 @@ export interface OverrideRegister {
 }
 
 /** The visibility register: last writer wins by (setAt, eventId). */
-export interface VisibilityRegister {
+export interface VisibilityRegister extends Audit {
   readonly visibility: Visibility;
   readonly setAt: number;
   readonly eventId: string;
 }
 
 /** The last-seen privacy register: last writer wins by (setAt, eventId). */
-export interface LastSeenPrivacyRegister {
+export interface LastSeenPrivacyRegister extends Audit {
   readonly lastSeenPrivacy: LastSeenPrivacy;
   readonly setAt: number;
   readonly eventId: string;
@@ -316,6 +320,23 @@ function compareNullable<T extends string | number>(a: T | null, b: T | null): n
   return a < b ? -1 : 1;
 }
 
+/**
+ * The audit as the last content tie-breaker (absent lowest): two writes that share (setAt, eventId)
+ * and value but not their audit still converge to the same register whatever the order.
+ */
+function compareAudit(a: Audit, b: Audit): number {
+  return (
+    compareNullable(a.actor?.kind ?? null, b.actor?.kind ?? null) ||
+    compareNullable(a.actor?.id ?? null, b.actor?.id ?? null) ||
+    compareNullable(a.reason ?? null, b.reason ?? null)
+  );
+}
+
+/** The audit of a write, only the parts it carries (so an event without one leaves none in the register). */
+function auditOf(e: Audit): Audit {
+  return { ...(e.actor === undefined ? {} : { actor: e.actor }), ...(e.reason === undefined ? {} : { reason: e.reason }) };
+}
+
 function onOverride(state: UserState, e: OverrideSet): UserState {
   const cur = state.override;
   if (cur !== null) {
@@ -323,7 +344,8 @@ function onOverride(state: UserState, e: OverrideSet): UserState {
       compareWrites(e, cur) ||
       compareNullable(e.status, cur.status) ||
       compareNullable(e.customText, cur.customText) ||
-      compareNullable(e.expiresAt, cur.expiresAt);
+      compareNullable(e.expiresAt, cur.expiresAt) ||
+      compareAudit(e, cur);
     if (c <= 0) return state;
   }
   const override: OverrideRegister = {
@@ -332,14 +354,15 @@ function onOverride(state: UserState, e: OverrideSet): UserState {
     expiresAt: e.expiresAt,
     setAt: e.setAt,
     eventId: e.eventId,
+    ...auditOf(e),
   };
   return { ...state, override, version: state.version + 1 };
 }
 
 function onLastSeenPrivacy(state: UserState, e: LastSeenPrivacySet): UserState {
   const cur = state.lastSeenPrivacy;
-  if (cur !== null && (compareWrites(e, cur) || compareNullable(e.lastSeenPrivacy, cur.lastSeenPrivacy)) <= 0) return state;
-  const lastSeenPrivacy: LastSeenPrivacyRegister = { lastSeenPrivacy: e.lastSeenPrivacy, setAt: e.setAt, eventId: e.eventId };
+  if (cur !== null && (compareWrites(e, cur) || compareNullable(e.lastSeenPrivacy, cur.lastSeenPrivacy) || compareAudit(e, cur)) <= 0) return state;
+  const lastSeenPrivacy: LastSeenPrivacyRegister = { lastSeenPrivacy: e.lastSeenPrivacy, setAt: e.setAt, eventId: e.eventId, ...auditOf(e) };
   return { ...state, lastSeenPrivacy, version: state.version + 1 };
 }
 
@@ -350,8 +373,8 @@ export function lastSeenPrivacyOf(state: UserState): LastSeenPrivacy {
 
 function onVisibility(state: UserState, e: VisibilitySet): UserState {
   const cur = state.visibility;
-  if (cur !== null && (compareWrites(e, cur) || compareNullable(e.visibility, cur.visibility)) <= 0) return state;
-  const visibility: VisibilityRegister = { visibility: e.visibility, setAt: e.setAt, eventId: e.eventId };
+  if (cur !== null && (compareWrites(e, cur) || compareNullable(e.visibility, cur.visibility) || compareAudit(e, cur)) <= 0) return state;
+  const visibility: VisibilityRegister = { visibility: e.visibility, setAt: e.setAt, eventId: e.eventId, ...auditOf(e) };
   return { ...state, visibility, version: state.version + 1 };
 }
 

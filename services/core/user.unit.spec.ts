@@ -504,3 +504,28 @@ describe('last-seen privacy', () => {
     expect(lastSeenApprox(view, T + 1_000, 'others')).toBe('recently');
   });
 });
+
+describe('register audit (actor, reason of the write that won)', () => {
+  const alice = { kind: 'user' as const, id: 'alice' };
+  const ops = { kind: 'admin' as const, id: 'ops' };
+  const dnd = (setAt: number, eventId: string, audit: object): UserEvent => ({ type: 'override', userId: 'alice', status: 'DoNotDisturb', customText: null, expiresAt: null, setAt, eventId, ...audit });
+  const vis = (setAt: number, eventId: string, audit: object): UserEvent => ({ type: 'visibility', userId: 'alice', visibility: 'nobody', setAt, eventId, ...audit });
+  const cases: readonly [string, readonly UserEvent[], 'override' | 'visibility', object][] = [
+    ['the winner keeps its actor and reason', [dnd(10, 'a', { actor: alice, reason: 'focus' })], 'override', { actor: alice, reason: 'focus' }],
+    ['a later write without an audit leaves none', [dnd(10, 'a', { actor: alice }), dnd(20, 'b', {})], 'override', {}],
+    ['an older write does not change the audit', [dnd(20, 'b', { actor: alice }), dnd(10, 'a', { actor: ops, reason: 'late' })], 'override', { actor: alice }],
+    ['same order key and value: the audit breaks the tie (absent lowest), in either order', [vis(10, 'a', { actor: ops }), vis(10, 'a', {})], 'visibility', { actor: ops }],
+    ['same order key and value, reversed', [vis(10, 'a', {}), vis(10, 'a', { actor: ops })], 'visibility', { actor: ops }],
+  ];
+  it.each(cases)('%s', (_name, events, register, audit) => {
+    const s = events.reduce((st, e) => evolve(st, e, cfg), initialUserState('alice'));
+    const r = s[register] as unknown as Record<string, unknown>;
+    expect({ ...(r['actor'] ? { actor: r['actor'] } : {}), ...(r['reason'] ? { reason: r['reason'] } : {}) }).toEqual(audit);
+  });
+  it('the audit does not change the effective status or the snapshot view', () => {
+    const a = evolve(initialUserState('alice'), dnd(10, 'a', { actor: alice, reason: 'focus' }), cfg);
+    const b = evolve(initialUserState('alice'), dnd(10, 'a', {}), cfg);
+    expect(effectiveStatus(a, 20, cfg)).toBe(effectiveStatus(b, 20, cfg));
+    expect(userView(a, 20, cfg)).toEqual(userView(b, 20, cfg));
+  });
+});

@@ -2,7 +2,10 @@
  * What a client may ask the gateway to publish, pure: a WebSocket frame or an HTTP body becomes a
  * core event checked by the core's hygiene (so the field names in errors are the ones the client
  * sent), stamped with the gateway's clock. The user is always the token's `sub`: a body naming
- * another user is refused, never published.
+ * another user is refused, never published. So is the audit's actor: every override and setting is
+ * stamped `{ kind: 'user', id: sub }`, and a body or frame carrying an `actor` of its own is refused
+ * (400 / an error frame naming `actor`) rather than silently replaced, so a client that believes it
+ * can set one learns at once that it cannot. The `reason` is the client's own note.
  */
 import {
   checkRoomEvent,
@@ -44,6 +47,12 @@ function ownUser(body: Raw, sender: Sender): Rejection | null {
   return { code: 'not-allowed', field: 'userId', reason: 'a client publishes only for its own user (the token subject)' };
 }
 
+/** The actor is the gateway's to state, from the token: a client never names one. */
+function noActor(body: Raw): Rejection | null {
+  if (body['actor'] === undefined) return null;
+  return { code: 'not-allowed', field: 'actor', reason: 'the gateway stamps the actor from the token; a client may not set it' };
+}
+
 /**
  * Builds the event of `command` from `body`. For a socket the session fields come from the
  * connection and cannot be overridden by the frame; over HTTP they come from the body (platform
@@ -62,17 +71,22 @@ export function commandEvent(command: Command, body: Raw, sender: Sender, now: n
     const c = checkRoomEvent(raw, now, cfg);
     return c.ok ? { ok: true, event: { kind: 'room', event: c.event } } : c;
   };
+  const audit = (): Raw => ({ actor: { kind: 'user', id: sender.userId }, reason: body['reason'] });
+  const setting = (raw: Raw): Checked<GatewayEvent> => {
+    const claimed = noActor(body);
+    return claimed ? { ok: false, rejection: claimed } : user({ ...raw, ...audit() });
+  };
   switch (command) {
     case 'heartbeat':
       return user({ type: 'heartbeat', userId: sender.userId, ...session, observedAt: now, idleMs: body['idleMs'] ?? 0 });
     case 'disconnect':
       return user({ type: 'disconnect', userId: sender.userId, ...session, observedAt: now });
     case 'override':
-      return user({ type: 'override', userId: sender.userId, status: body['status'], customText: body['customText'], expiresAt: body['expiresAt'], setAt: now, eventId });
+      return setting({ type: 'override', userId: sender.userId, status: body['status'], customText: body['customText'], expiresAt: body['expiresAt'], setAt: now, eventId });
     case 'visibility':
-      return user({ type: 'visibility', userId: sender.userId, visibility: body['visibility'], setAt: now, eventId });
+      return setting({ type: 'visibility', userId: sender.userId, visibility: body['visibility'], setAt: now, eventId });
     case 'lastSeenPrivacy':
-      return user({ type: 'lastSeenPrivacy', userId: sender.userId, lastSeenPrivacy: body['lastSeenPrivacy'], setAt: now, eventId });
+      return setting({ type: 'lastSeenPrivacy', userId: sender.userId, lastSeenPrivacy: body['lastSeenPrivacy'], setAt: now, eventId });
     case 'join':
     case 'roomHeartbeat':
     case 'leave':

@@ -4,6 +4,7 @@ import { commandEvent, parseFrame, type Command, type Sender } from './commands'
 const NOW = 1_800_000_000_000;
 const socket: Sender = { userId: 'ana', session: { deviceId: 'laptop', sessionId: 'tab-1', platform: 'web' } };
 const http: Sender = { userId: 'ana' };
+const ANA = { kind: 'user', id: 'ana' };
 const build = (command: Command, body: Record<string, unknown>, sender = socket) => commandEvent(command, body, sender, NOW, 'evt-1', DEFAULT_CONFIG);
 
 describe('commandEvent', () => {
@@ -17,9 +18,13 @@ describe('commandEvent', () => {
     ['HTTP disconnect', 'disconnect', { deviceId: 'phone', sessionId: 's9', platform: 'ios' }, http,
       { kind: 'user', event: { type: 'disconnect', userId: 'ana', deviceId: 'phone', sessionId: 's9', platform: 'ios', observedAt: NOW } }],
     ['override with expiry and text', 'override', { status: 'DoNotDisturb', customText: '  focus ', expiresAt: NOW + 60_000 }, socket,
-      { kind: 'user', event: { type: 'override', userId: 'ana', status: 'DoNotDisturb', customText: 'focus', expiresAt: NOW + 60_000, setAt: NOW, eventId: 'evt-1' } }],
+      { kind: 'user', event: { type: 'override', userId: 'ana', status: 'DoNotDisturb', customText: 'focus', expiresAt: NOW + 60_000, setAt: NOW, eventId: 'evt-1', actor: ANA } }],
+    ['override over HTTP with a reason: the actor is the token subject', 'override', { status: 'Busy', reason: ' client call ' }, http,
+      { kind: 'user', event: { type: 'override', userId: 'ana', status: 'Busy', customText: null, expiresAt: null, setAt: NOW, eventId: 'evt-1', actor: ANA, reason: 'client call' } }],
     ['the caller may name itself', 'visibility', { visibility: 'nobody', userId: 'ana' }, socket,
-      { kind: 'user', event: { type: 'visibility', userId: 'ana', visibility: 'nobody', setAt: NOW, eventId: 'evt-1' } }],
+      { kind: 'user', event: { type: 'visibility', userId: 'ana', visibility: 'nobody', setAt: NOW, eventId: 'evt-1', actor: ANA } }],
+    ['last-seen privacy, stamped like the others', 'lastSeenPrivacy', { lastSeenPrivacy: 'hidden', reason: 'travel' }, http,
+      { kind: 'user', event: { type: 'lastSeenPrivacy', userId: 'ana', lastSeenPrivacy: 'hidden', setAt: NOW, eventId: 'evt-1', actor: ANA, reason: 'travel' } }],
     ['join with metadata', 'join', { roomKind: 'doc', roomId: '42', metadata: { color: 'teal' } }, socket,
       { kind: 'room', event: { type: 'join', roomKind: 'doc', roomId: '42', userId: 'ana', sessionId: 'tab-1', observedAt: NOW, metadata: { color: 'teal' } } }],
     ['leave drops metadata', 'leave', { roomKind: 'doc', roomId: '42', metadata: { color: 'teal' } }, socket,
@@ -41,6 +46,10 @@ describe('commandEvent', () => {
     ['expiry in the past', 'override', { status: 'Busy', expiresAt: NOW - 1 }, socket, 'invalid-range', 'expiresAt'],
     ['custom text too long', 'override', { status: 'Busy', customText: 'x'.repeat(101) }, socket, 'too-long', 'customText'],
     ['unknown visibility', 'visibility', { visibility: 'friends' }, socket, 'not-allowed', 'visibility'],
+    ['an override claiming an actor', 'override', { status: 'DoNotDisturb', actor: { kind: 'admin', id: 'root' } }, http, 'not-allowed', 'actor'],
+    ['a visibility frame claiming the user as actor (still not the client\'s to say)', 'visibility', { visibility: 'nobody', actor: { kind: 'user', id: 'ana' } }, socket, 'not-allowed', 'actor'],
+    ['a null actor is a claim too', 'lastSeenPrivacy', { lastSeenPrivacy: 'coarse', actor: null }, http, 'not-allowed', 'actor'],
+    ['a reason too long', 'override', { status: 'Busy', reason: 'x'.repeat(201) }, socket, 'too-long', 'reason'],
     ['room without an id', 'join', { roomKind: 'doc' }, socket, 'missing', 'roomId'],
     ['room kind with a slash', 'join', { roomKind: 'a/b', roomId: '1' }, socket, 'invalid-character', 'roomKind'],
     ['oversize metadata', 'join', { roomKind: 'doc', roomId: '1', metadata: { a: 'x'.repeat(2_000) } }, socket, 'too-large', 'metadata'],

@@ -181,6 +181,8 @@ describe('gateway over WebSocket', () => {
       [{ type: 'heartbeat', idleMs: -5 }, 'idleMs', 'negative'],
       [{ type: 'override', status: 'Asleep' }, 'status', 'not-allowed'],
       [{ type: 'override', status: 'Busy', userId: 'someone-else' }, 'userId', 'not-allowed'],
+      // Who acts is the token's to say: a frame claiming an actor is refused, not trusted.
+      [{ type: 'override', status: 'Busy', actor: { kind: 'admin', id: 'root' } }, 'actor', 'not-allowed'],
       [{ type: 'join', roomKind: 'doc' }, 'roomId', 'missing'],
       [{ type: 'join', roomKind: 'doc', roomId: '1', metadata: { big: 'x'.repeat(1_500) } }, 'metadata', 'too-large'],
     ];
@@ -188,9 +190,9 @@ describe('gateway over WebSocket', () => {
     for (const roomId of ['1', '2', '3']) expect((await c.request({ type: 'join', roomKind: 'doc', roomId })).result).toBe('published');
     expect(await c.request({ type: 'join', roomKind: 'doc', roomId: '4' })).toMatchObject({ type: 'error', code: 'too-many-entries', field: 'roomId' });
     // Still usable: a good override goes through, and nothing refused reached Kafka.
-    expect(await c.request({ type: 'override', status: 'DoNotDisturb', customText: 'focus' })).toMatchObject({ type: 'ack', result: 'published' });
+    expect(await c.request({ type: 'override', status: 'DoNotDisturb', customText: 'focus', reason: 'deadline' })).toMatchObject({ type: 'ack', result: 'published' });
     await waitFor(() => f.inputs.overrides.length === 1 && f.inputs.rooms.length === 3, 'the override and three joins');
-    expect(f.inputs.overrides[0]).toMatchObject({ key: 'bo', kind: 'status', userId: 'bo', status: 'DoNotDisturb', customText: 'focus' });
+    expect(f.inputs.overrides[0]).toMatchObject({ key: 'bo', kind: 'status', userId: 'bo', status: 'DoNotDisturb', customText: 'focus', actor: { kind: 'user', id: 'bo' }, reason: 'deadline' });
     expect(f.inputs.heartbeats).toEqual([]);
     await c.close();
   });

@@ -3,11 +3,14 @@
  * /v1/ws is described by its upgrade only (its frames are in the README). The answers of the HTTP
  * tests in gateway.int.spec.ts are checked against it (ajv).
  */
-import { LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+import { LAST_SEEN_PRIVACIES, MAX_REASON_LENGTH, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
 import { opsPaths } from '../platform/ops-openapi';
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** The audit's optional note (trimmed; blank is none). */
+const reason = { type: ['string', 'null'], maxLength: MAX_REASON_LENGTH, description: 'Why (audit note, shown in the history)' };
+const AUDIT = 'Published with actor `{ kind: user, id: <token sub> }` and the optional `reason` (audit, shown in the history). A body with an `actor` field is refused (400, field `actor`): only the token says who acts.';
 const body = (properties: Record<string, object>, required: string[]) => ({
   required: true, content: { 'application/json': { schema: { type: 'object', required, properties } } },
 });
@@ -74,18 +77,20 @@ export const GATEWAY_OPENAPI = {
     '/v1/disconnect': {
       post: { summary: 'A session ended cleanly (its rooms too)', requestBody: body(session, ['deviceId', 'sessionId']), responses: { ...accepted, ...refusals } },
     },
+    // The audit: `reason` is the client's note; the actor is stamped from the token (a body with `actor` is a 400).
     '/v1/status': {
       put: {
         summary: 'Set or clear (Available) the manual status',
-        requestBody: body({ status: { type: 'string', enum: [...OVERRIDE_STATUSES] }, customText: { type: ['string', 'null'] }, expiresAt: { type: ['integer', 'null'] } }, ['status']),
+        requestBody: body({ status: { type: 'string', enum: [...OVERRIDE_STATUSES] }, customText: { type: ['string', 'null'] }, expiresAt: { type: ['integer', 'null'] }, reason }, ['status']),
+        description: AUDIT,
         responses: { ...accepted, ...refusals },
       },
     },
     '/v1/visibility': {
-      put: { summary: 'Who may see the status', requestBody: body({ visibility: { type: 'string', enum: [...VISIBILITIES] } }, ['visibility']), responses: { ...accepted, ...refusals } },
+      put: { summary: 'Who may see the status', description: AUDIT, requestBody: body({ visibility: { type: 'string', enum: [...VISIBILITIES] }, reason }, ['visibility']), responses: { ...accepted, ...refusals } },
     },
     '/v1/last-seen-privacy': {
-      put: { summary: 'How others see the last-seen times', requestBody: body({ lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] } }, ['lastSeenPrivacy']), responses: { ...accepted, ...refusals } },
+      put: { summary: 'How others see the last-seen times', description: AUDIT, requestBody: body({ lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] }, reason }, ['lastSeenPrivacy']), responses: { ...accepted, ...refusals } },
     },
     '/v1/rooms/{roomKind}/{roomId}/join': roomCommand('Join a room with the session', true),
     '/v1/rooms/{roomKind}/{roomId}/heartbeat': roomCommand('Still in the room (to change metadata; renewal is automatic over the socket)', true),

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
-import { roomKey, unreachable, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
+import { roomKey, unreachable, type Actor, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
@@ -21,6 +21,14 @@ export class PublishError extends Error {
     super(message);
   }
 }
+
+/** The audit of a register write: who made it and why (absent or null: not recorded). */
+export interface AuditFields {
+  readonly actor?: Actor | null;
+  readonly reason?: string | null;
+}
+
+const wireAudit = (a: AuditFields): Pick<PresenceOverride, 'actor' | 'reason'> => ({ actor: a.actor ?? null, reason: a.reason ?? null });
 
 export interface SessionRef {
   readonly userId: string;
@@ -91,19 +99,20 @@ export class PresencePublisher {
     return this.sendHeartbeat({ kind: 'disconnect', ...s, observedAt, idleMs: 0, gatewayId: this.o.gatewayId ?? null });
   }
 
-  setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null; eventId?: string }, setAt = this.clock()): Promise<void> {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null, lastSeenPrivacy: null };
+  /** A manual status; `actor` and `reason` are the audit (who set it, why), null when not given. */
+  setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null; eventId?: string } & AuditFields, setAt = this.clock()): Promise<void> {
+    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null, lastSeenPrivacy: null, ...wireAudit(o) };
     return this.encodeAndQueue('override', userId, v);
   }
 
-  setVisibility(userId: string, visibility: Visibility, setAt = this.clock(), eventId: string = randomUUID()): Promise<void> {
-    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility, lastSeenPrivacy: null };
+  setVisibility(userId: string, visibility: Visibility, setAt = this.clock(), eventId: string = randomUUID(), audit: AuditFields = {}): Promise<void> {
+    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility, lastSeenPrivacy: null, ...wireAudit(audit) };
     return this.encodeAndQueue('override', userId, v);
   }
 
   /** Who sees the user's last-seen times, and how (exact, coarse, hidden). */
-  setLastSeenPrivacy(userId: string, lastSeenPrivacy: LastSeenPrivacy, setAt = this.clock(), eventId: string = randomUUID()): Promise<void> {
-    const v: PresenceOverride = { kind: 'lastSeen', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy };
+  setLastSeenPrivacy(userId: string, lastSeenPrivacy: LastSeenPrivacy, setAt = this.clock(), eventId: string = randomUUID(), audit: AuditFields = {}): Promise<void> {
+    const v: PresenceOverride = { kind: 'lastSeen', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy, ...wireAudit(audit) };
     return this.encodeAndQueue('override', userId, v);
   }
 
@@ -142,8 +151,8 @@ export class PresencePublisher {
       case 'heartbeat': return this.heartbeat(e, e.idleMs, e.observedAt);
       case 'disconnect': return this.disconnect(e, e.observedAt);
       case 'override': return this.setOverride(e.userId, e, e.setAt);
-      case 'visibility': return this.setVisibility(e.userId, e.visibility, e.setAt, e.eventId);
-      case 'lastSeenPrivacy': return this.setLastSeenPrivacy(e.userId, e.lastSeenPrivacy, e.setAt, e.eventId);
+      case 'visibility': return this.setVisibility(e.userId, e.visibility, e.setAt, e.eventId, e);
+      case 'lastSeenPrivacy': return this.setLastSeenPrivacy(e.userId, e.lastSeenPrivacy, e.setAt, e.eventId, e);
       case 'join': return this.joinRoom(e, e.observedAt);
       case 'leave': return this.leaveRoom(e, e.observedAt);
       case 'roomHeartbeat': return this.roomHeartbeat(e, e.observedAt);

@@ -16,7 +16,8 @@
  *   disconnect ended its session, 1001 when the gateway stops.
  * HTTP (bearer token), 202 {result} or 4xx {error, field, code}:
  *   POST /v1/heartbeat {deviceId, sessionId, platform?, idleMs}   POST /v1/disconnect {deviceId, sessionId, platform?}
- *   PUT /v1/status {status, customText?, expiresAt?}             PUT /v1/visibility {visibility}
+ *   PUT /v1/status {status, customText?, expiresAt?, reason?}    PUT /v1/visibility {visibility, reason?}
+ *   PUT /v1/last-seen-privacy {lastSeenPrivacy, reason?}   (actor stamped from the token; a body with `actor` is a 400)
  *   POST /v1/rooms/:roomKind/:roomId/{join|heartbeat|leave} {sessionId, metadata?}
  * The browser client module is served at /client/presence-client.js.
  */

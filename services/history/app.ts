@@ -15,7 +15,8 @@ import { roomBody, viewerOf } from '../platform/viewer';
 import type { HistoryIndex } from './history-index';
 import type { HistoryMetrics } from './metrics';
 import { HISTORY_OPENAPI } from './openapi';
-import { history, roomViewAt, statusAt, totalsPerDay, type Audience } from './timeline';
+import { visibleSettings, type Setting, type SetBy } from './audit';
+import { hiddenSpans, history, roomViewAt, statusAt, totalsPerDay, type Audience, type Interval } from './timeline';
 
 export interface HistoryAppDeps {
   readonly index: HistoryIndex;
@@ -28,6 +29,16 @@ export interface HistoryAppDeps {
   readonly metrics: HistoryMetrics;
   readonly log: Logger;
 }
+
+/** An interval as answered: who set the manual status that began it, when one did (else null). */
+const intervalBody = ({ setBy, ...iv }: Interval) => ({ ...iv, setBy: setBy === undefined ? null : setByBody(setBy) });
+const setByBody = (s: SetBy) => ({ at: s.at, status: s.status, actor: s.actor, reason: s.reason });
+/** A recorded setting as answered (the eventId is internal). */
+const settingBody = (s: Setting) => ({
+  at: s.at, kind: s.kind, value: s.value,
+  ...(s.kind === 'status' ? { customText: s.customText, expiresAt: s.expiresAt } : {}),
+  actor: s.actor, reason: s.reason,
+});
 
 /** A 4xx with `{ error, field }` (and a code when a client may act on it). */
 class BadRequest extends Error {
@@ -106,7 +117,12 @@ export function createHistoryApp(d: HistoryAppDeps): express.Express {
     const audience = await audienceOf(res, userId);
     const now = d.clock();
     const changes = await d.index.userChanges(userId, window.from, window.to);
-    res.json({ userId, ...window, intervals: history(changes, window, now, audience) });
+    // Writes from the change before the window on, so the window's first interval can be attributed too.
+    const firstAt = changes[0]?.at ?? window.from;
+    const settings = await d.index.settingsWritten(userId, Math.min(firstAt, window.from), window.to);
+    const intervals = history(changes, window, now, audience, { settings, toleranceMs: d.cfg.maxClockSkewMs });
+    const shown = visibleSettings(settings, { from: window.from, to: Math.min(window.to, now) }, audience.viewer, hiddenSpans(audience));
+    res.json({ userId, ...window, intervals: intervals.map(intervalBody), settings: shown.map(settingBody) });
   });
 
   v1.get('/users/:userId/at', async (req, res) => {
@@ -115,8 +131,12 @@ export function createHistoryApp(d: HistoryAppDeps): express.Express {
     const now = d.clock();
     notFuture(t, 't', now);
     const audience = await audienceOf(res, userId);
-    const changes = await d.index.userChanges(userId, t, t + 1);
-    res.json({ userId, t, ...statusAt(changes, t, now, audience) });
+    const holding = (await d.index.userChanges(userId, t, t + 1))[0];
+    // From the change holding t, so the one before it (its previousAt for setBy) is read too, as the history route does.
+    const changes = await d.index.userChanges(userId, holding && holding.at <= t ? holding.at : t, t + 1);
+    const settings = await d.index.settingsWritten(userId, Math.min(changes[0]?.at ?? t, t), t + d.cfg.maxClockSkewMs + 1);
+    const { setBy, ...at } = statusAt(changes, t, now, audience, { settings, toleranceMs: d.cfg.maxClockSkewMs });
+    res.json({ userId, t, ...at, setBy: setBy === undefined ? null : setByBody(setBy) });
   });
 
   v1.get('/users/:userId/totals', async (req, res) => {

@@ -8,10 +8,12 @@
  *   r/<roomKey>\0<at, 15 digits>\0<version, 16 digits>  a room change (RoomChange, JSON)
  *   v/<userId>\0<at, 15 digits>                          the user's visibility from then on
  *   p/<userId>                                           the user's latest visibility and last-seen privacy
+ *   s/<userId>\0<setAt, 15 digits>\0<eventId>            a register write with its audit (Setting, JSON)
  *   o/<topic>\0<partition>                               the next offset to read
  */
 import { ClassicLevel } from 'classic-level';
 import type { LastSeenPrivacy, Visibility } from '../core';
+import type { Setting } from './audit';
 import type { RoomChangeRecord, StatusChange, VisibilityMark } from './timeline';
 
 const SEP = '\u0000';
@@ -23,6 +25,7 @@ export const userChangeKey = (userId: string, c: StatusChange) => `u/${userId}${
 export const roomChangeKey = (roomKey: string, c: { at: number; version: number }) => `r/${roomKey}${SEP}${at15(c.at)}${SEP}${v16(c.version)}`;
 const visibilityKey = (userId: string, at: number) => `v/${userId}${SEP}${at15(at)}`;
 const settingsKey = (userId: string) => `p/${userId}`;
+const settingKey = (userId: string, s: Setting) => `s/${userId}${SEP}${at15(s.at)}${SEP}${s.eventId}`;
 const offsetKey = (topic: string, partition: number) => `o/${topic}${SEP}${partition}`;
 
 export interface UserSettings {
@@ -33,7 +36,8 @@ export interface UserSettings {
 export type IndexWrite =
   | { readonly kind: 'userChange'; readonly userId: string; readonly change: StatusChange }
   | { readonly kind: 'roomChange'; readonly roomKey: string; readonly change: RoomChangeRecord }
-  | { readonly kind: 'settings'; readonly userId: string; readonly at: number; readonly settings: UserSettings; readonly visibilityChanged: boolean };
+  | { readonly kind: 'settings'; readonly userId: string; readonly at: number; readonly settings: UserSettings; readonly visibilityChanged: boolean }
+  | { readonly kind: 'setting'; readonly userId: string; readonly setting: Setting };
 
 export class HistoryIndex {
   /** Latest settings per user read or written (the index is the truth; this saves a read per snapshot). */
@@ -78,6 +82,9 @@ export class HistoryIndex {
           batch.put(settingsKey(w.userId), JSON.stringify(w.settings));
           if (w.visibilityChanged) batch.put(visibilityKey(w.userId, w.at), w.settings.visibility);
           break;
+        case 'setting':
+          batch.put(settingKey(w.userId, w.setting), JSON.stringify(w.setting));
+          break;
         default: {
           const never: never = w;
           throw new Error(`unknown index write ${JSON.stringify(never)}`);
@@ -112,6 +119,25 @@ export class HistoryIndex {
     const prefix = `r/${roomKey}${SEP}`;
     const last = await this.db.values({ gte: prefix, lt: `${prefix}${at15(t + 1)}`, reverse: true, limit: 1 }).all();
     return last.map((v) => JSON.parse(v) as RoomChangeRecord);
+  }
+
+  /**
+   * The user's register writes made in [from, to), and the last status write before `from` (the
+   * manual status in force at the window's start, for attributing its first interval).
+   */
+  async settingsWritten(userId: string, from: number, to: number): Promise<Setting[]> {
+    const prefix = `s/${userId}${SEP}`;
+    const lo = `${prefix}${at15(from)}`;
+    const before: Setting[] = [];
+    for await (const v of this.db.values({ gte: prefix, lt: lo, reverse: true })) {
+      const s = JSON.parse(v) as Setting;
+      if (s.kind === 'status') {
+        before.push(s);
+        break;
+      }
+    }
+    const within = await this.db.values({ gte: lo, lt: `${prefix}${at15(Math.max(from, to))}` }).all();
+    return [...before, ...within.map((v) => JSON.parse(v) as Setting)];
   }
 
   /** Every recorded visibility change of the user. */

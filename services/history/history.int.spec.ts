@@ -101,7 +101,7 @@ describe('history service', () => {
   const override = async (userId: string, o: Partial<PresenceOverride>) => {
     const v: PresenceOverride = {
       kind: 'status', userId, eventId: `${userId}-${Date.now()}-${Math.random()}`, setAt: Date.now(), status: null, customText: null, expiresAt: null,
-      visibility: null, lastSeenPrivacy: null, ...o,
+      visibility: null, lastSeenPrivacy: null, actor: null, reason: null, ...o,
     };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
@@ -155,25 +155,28 @@ describe('history service', () => {
     const annAt = ann.map((c) => c.at);
     const annHistory = await get(`/v1/users/ann/history?${q}`, 'bob');
     expect(annHistory.status).toBe(200);
+    // setBy: the manual status settings that began an interval (these producers record no actor).
+    const setBy = (status: string) => ({ at: expect.any(Number), status, actor: null, reason: null });
     expect(annHistory.body['intervals']).toEqual([
-      { status: 'Offline', from: T0, to: annAt[0], cause: null },
-      { status: 'Online', from: annAt[0], to: annAt[1], cause: 'event' },
-      { status: 'DoNotDisturb', from: annAt[1], to: annAt[2], cause: 'event' },
-      { status: 'Online', from: annAt[2], to: annAt[3], cause: 'event' },
-      { status: 'Offline', from: annAt[3], to: now, cause: 'event' },
+      { status: 'Offline', from: T0, to: annAt[0], cause: null, setBy: null },
+      { status: 'Online', from: annAt[0], to: annAt[1], cause: 'event', setBy: null },
+      { status: 'DoNotDisturb', from: annAt[1], to: annAt[2], cause: 'event', setBy: setBy('DoNotDisturb') },
+      { status: 'Online', from: annAt[2], to: annAt[3], cause: 'event', setBy: setBy('Available') },
+      { status: 'Offline', from: annAt[3], to: now, cause: 'event', setBy: null },
     ]);
+    expect((annHistory.body['settings'] as Array<{ value: string }>).map((x) => x.value)).toEqual(['DoNotDisturb', 'Available']);
     // bob went offline by the clock.
     const bob = changesOf('bob');
     expect(bob.map((c) => [c.to, c.cause])).toEqual([['Online', 'event'], ['Offline', 'clock']]);
     expect((await get(`/v1/users/bob/history?${q}`)).body['intervals']).toEqual([
-      { status: 'Offline', from: T0, to: bob[0]?.at, cause: null },
-      { status: 'Online', from: bob[0]?.at, to: bob[1]?.at, cause: 'event' },
-      { status: 'Offline', from: bob[1]?.at, to: now, cause: 'clock' },
+      { status: 'Offline', from: T0, to: bob[0]?.at, cause: null, setBy: null },
+      { status: 'Online', from: bob[0]?.at, to: bob[1]?.at, cause: 'event', setBy: null },
+      { status: 'Offline', from: bob[1]?.at, to: now, cause: 'clock', setBy: null },
     ]);
 
     // at: inside the Do Not Disturb interval, and at its first instant.
     const mid = Math.floor(((annAt[1] as number) + (annAt[2] as number)) / 2);
-    expect((await get(`/v1/users/ann/at?t=${mid}`, 'bob')).body).toEqual({ userId: 'ann', t: mid, status: 'DoNotDisturb', since: annAt[1], until: annAt[2], cause: 'event' });
+    expect((await get(`/v1/users/ann/at?t=${mid}`, 'bob')).body).toEqual({ userId: 'ann', t: mid, status: 'DoNotDisturb', since: annAt[1], until: annAt[2], cause: 'event', setBy: setBy('DoNotDisturb') });
     expect((await get(`/v1/users/ann/at?t=${annAt[1]}`)).body['status']).toBe('DoNotDisturb');
 
     // totals: the window's milliseconds by status add up to the window (one UTC day, or two around midnight).
@@ -194,15 +197,18 @@ describe('history service', () => {
 
     // Visibility: cat is invisible, so ann sees Offline throughout; cat sees its own Online.
     const catFor = (as: string) => get(`/v1/users/cat/history?${q}`, as).then((r) => r.body['intervals']);
-    expect(await catFor('ann')).toEqual([{ status: 'Offline', from: T0, to: now, cause: null }]);
+    expect(await catFor('ann')).toEqual([{ status: 'Offline', from: T0, to: now, cause: null, setBy: null }]);
+    // Nor does ann see cat's settings (the visibility change is cat's alone); cat sees it.
+    expect((await get(`/v1/users/cat/history?${q}`, 'ann')).body['settings']).toEqual([]);
+    expect((await get(`/v1/users/cat/history?${q}`, 'cat')).body['settings']).toEqual([{ at: expect.any(Number), kind: 'visibility', value: 'nobody', actor: null, reason: null }]);
     // cat itself sees what the processor wrote (Online by its heartbeat, then Offline by the clock once it went silent).
     const cat = changesOf('cat').filter((c) => c.at < now);
     expect(cat[0]?.to).toBe('Online');
     expect(await catFor('cat')).toEqual([
-      { status: 'Offline', from: T0, to: cat[0]?.at, cause: null },
-      ...cat.map((c, i) => ({ status: c.to, from: c.at, to: cat[i + 1]?.at ?? now, cause: c.cause })),
+      { status: 'Offline', from: T0, to: cat[0]?.at, cause: null, setBy: null },
+      ...cat.map((c, i) => ({ status: c.to, from: c.at, to: cat[i + 1]?.at ?? now, cause: c.cause, setBy: null })),
     ]);
-    expect((await get(`/v1/users/cat/at?t=${now}`, 'ann')).body).toEqual({ userId: 'cat', t: now, status: 'Offline', since: null, until: null, cause: null });
+    expect((await get(`/v1/users/cat/at?t=${now}`, 'ann')).body).toEqual({ userId: 'cat', t: now, status: 'Offline', since: null, until: null, cause: null, setBy: null });
 
     // Bad input names the field; no token is a 401.
     expect(await get(`/v1/users/ann/history?from=${now}&to=${T0}`)).toEqual({ status: 400, body: { error: 'to must be after from', field: 'to' } });

@@ -1,6 +1,7 @@
 /**
- * Reads presence.changes.v1, presence.room-changes.v1 and presence.snapshot.v1 (for the users'
- * visibility and last-seen privacy) into the history index, without a consumer group: every
+ * Reads presence.changes.v1, presence.room-changes.v1, presence.snapshot.v1 (for the users'
+ * visibility and last-seen privacy) and presence.override.v1 (every register write with its audit:
+ * who set it and why, checked by the core's hygiene as the processor checks it) into the history index, without a consumer group: every
  * partition from the offset the index stored (from the earliest offset when the index is empty, so
  * an empty directory rebuilds itself from the topics), live. One index batch per input batch holds
  * the records and the offset after them, so a restart resumes exactly where the index ends and a
@@ -15,6 +16,8 @@ import { RegistryUnavailableError, type AvroRole, type AvroSerde, type TopicValu
 import { roomKey, topicName } from '../contract/topics';
 import type { Logger } from '../platform/log';
 import { PartitionReader, type PartitionBatch } from '../platform/partition-reader';
+import { checkUserEvent, type PresenceConfig } from '../core';
+import { settingOf } from './audit';
 import type { HistoryIndex, IndexWrite, UserSettings } from './history-index';
 
 export interface IndexerOptions {
@@ -23,12 +26,14 @@ export interface IndexerOptions {
   readonly prefix: string;
   readonly index: HistoryIndex;
   readonly log: Logger;
-  readonly onIndexed?: (role: 'changes' | 'roomChanges' | 'snapshot', records: number) => void;
+  /** The rules' bounds, for checking override records as the processor does. */
+  readonly cfg: PresenceConfig;
+  readonly onIndexed?: (role: IndexedRole, records: number) => void;
   readonly onUndecodable?: () => void;
 }
 
-const ROLES = ['changes', 'roomChanges', 'snapshot'] as const;
-type IndexedRole = (typeof ROLES)[number];
+const ROLES = ['changes', 'roomChanges', 'snapshot', 'override'] as const;
+export type IndexedRole = (typeof ROLES)[number];
 
 export class HistoryIndexer {
   private reader: PartitionReader | null = null;
@@ -139,6 +144,17 @@ export class HistoryIndexer {
           if (before && before.visibility === settings.visibility && before.lastSeenPrivacy === settings.lastSeenPrivacy) break;
           pending.set(s.userId, settings);
           writes.push({ kind: 'settings', userId: s.userId, at: s.emittedAt, settings, visibilityChanged: before?.visibility !== settings.visibility });
+          break;
+        }
+        case 'override': {
+          const o = await this.decode('override', m);
+          if (!o || m.key?.toString('utf8') !== o.userId) break;
+          // The processor applies the same check (its 'now' is its clock; here the record's append time).
+          const kind = o.kind === 'status' ? 'override' : o.kind === 'visibility' ? 'visibility' : 'lastSeenPrivacy';
+          const checked = checkUserEvent({ ...o, type: kind }, Number(m.timestamp), this.o.cfg);
+          const setting = checked.ok ? settingOf(checked.event) : null;
+          if (setting) writes.push({ kind: 'setting', userId: o.userId, setting });
+          // A refused record is the processor's to dead-letter; history just does not show it.
           break;
         }
         default: {

@@ -2,7 +2,7 @@
  * The history service's HTTP API as an OpenAPI 3.1 document, served at /openapi.json. The response
  * schemas are checked against the real answers in history.int.spec.ts (ajv, test/openapi.ts).
  */
-import { EFFECTIVE_STATUSES } from '../core';
+import { ACTOR_KINDS, EFFECTIVE_STATUSES, OVERRIDE_STATUSES } from '../core';
 import { opsPaths } from '../platform/ops-openapi';
 
 const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
@@ -23,7 +23,7 @@ export const HISTORY_OPENAPI = {
   info: {
     title: 'Presence history service',
     version: '1.0.0',
-    description: 'Status intervals, the status at an instant, time in status per UTC day and a room\'s members at an instant, from a local index of presence.changes.v1 and presence.room-changes.v1 (retained 7 days). What a caller sees of another user follows the same visibility and last-seen privacy rules as the query service: periods the user was invisible (or everything, while they are invisible now) read Offline with cause null.',
+    description: 'Status intervals, the status at an instant, time in status per UTC day and a room\'s members at an instant, from a local index of presence.changes.v1 and presence.room-changes.v1 (retained 7 days), with the audit (who set each override or setting, and why) from presence.override.v1. What a caller sees of another user follows the same visibility and last-seen privacy rules as the query service: periods the user was invisible (or everything, while they are invisible now) read Offline with cause null.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 JWT; `sub` is the caller' } },
@@ -33,24 +33,55 @@ export const HISTORY_OPENAPI = {
         properties: { error: { type: 'string' }, field: { type: ['string', 'null'], description: 'The request field at fault (path or query), or null' }, code: { type: 'string' } },
       },
       Status: { type: 'string', enum: [...EFFECTIVE_STATUSES] },
-      Interval: {
-        type: 'object', required: ['status', 'from', 'to', 'cause'], additionalProperties: false,
+      Actor: {
+        type: 'object', required: ['kind', 'id'], additionalProperties: false, description: 'Who made a change (PresenceOverride.actor): for kind user, stamped by the gateway from the caller\'s token',
+        properties: { kind: { type: 'string', enum: [...ACTOR_KINDS] }, id: { type: 'string' } },
+      },
+      SetBy: {
+        type: 'object', required: ['at', 'status', 'actor', 'reason'], additionalProperties: false,
+        description: 'The manual status setting that began the interval (matched by time: the write in force when the processor recorded the change, see the README)',
         properties: {
+          at: { ...epochMs, description: 'When it was set (setAt)' }, status: { type: 'string', enum: [...OVERRIDE_STATUSES] },
+          actor: { ...nullable(ref('Actor')), description: 'null: not recorded (a producer that did not say)' }, reason: { type: ['string', 'null'] },
+        },
+      },
+      Setting: {
+        type: 'object', required: ['at', 'kind', 'value', 'actor', 'reason'], additionalProperties: false,
+        description: 'One write of a register on presence.override.v1 (every write, also one a later write overruled)',
+        properties: {
+          at: { ...epochMs, description: 'When it was set (setAt)' },
+          kind: { type: 'string', enum: ['status', 'visibility', 'lastSeenPrivacy'] },
+          value: { type: 'string', description: 'The override status, visibility or last-seen privacy written' },
+          customText: { type: ['string', 'null'], description: 'kind status only' }, expiresAt: { ...nullable(epochMs), description: 'kind status only' },
+          actor: nullable(ref('Actor')), reason: { type: ['string', 'null'] },
+        },
+      },
+      Interval: {
+        type: 'object', required: ['status', 'from', 'to', 'cause', 'setBy'], additionalProperties: false,
+        properties: {
+          setBy: { ...nullable(ref('SetBy')), description: 'Who set the manual status that began it, and why; null when no setting did (or the caller may not know: an Appear Offline, to others)' },
           status: ref('Status'), from: { ...epochMs, description: 'Inclusive' }, to: { ...epochMs, description: 'Exclusive' },
           cause: { type: ['string', 'null'], description: '`event` or `clock`: the cause of the change that began it; null when no recorded change did (before the first retained change, an unknown user, a period hidden from the caller)' },
         },
       },
       History: {
-        type: 'object', required: ['userId', 'from', 'to', 'intervals'], additionalProperties: false,
-        properties: { userId: { type: 'string' }, from: epochMs, to: epochMs, intervals: { type: 'array', items: ref('Interval'), description: 'In time order, clipped to [from, min(to, now))' } },
+        type: 'object', required: ['userId', 'from', 'to', 'intervals', 'settings'], additionalProperties: false,
+        properties: {
+          userId: { type: 'string' }, from: epochMs, to: epochMs, intervals: { type: 'array', items: ref('Interval'), description: 'In time order, clipped to [from, min(to, now))' },
+          settings: {
+            type: 'array', items: ref('Setting'),
+            description: 'The audit: register writes made in the window, by setAt. The user sees all of theirs; others only Busy, Do Not Disturb and Available outside the periods hidden from them (nothing while the user is invisible)',
+          },
+        },
       },
       StatusAt: {
-        type: 'object', required: ['userId', 't', 'status', 'since', 'until', 'cause'], additionalProperties: false,
+        type: 'object', required: ['userId', 't', 'status', 'since', 'until', 'cause', 'setBy'], additionalProperties: false,
         properties: {
           userId: { type: 'string' }, t: epochMs, status: ref('Status'),
           since: { ...nullable(epochMs), description: 'Start of the interval holding t; null when not known or hidden' },
           until: { ...nullable(epochMs), description: 'Its end; null while it lasts or when hidden' },
           cause: { type: ['string', 'null'] },
+          setBy: { ...nullable(ref('SetBy')), description: 'As in the history: who set the manual status that began that interval, and why' },
         },
       },
       Totals: {
@@ -86,7 +117,7 @@ export const HISTORY_OPENAPI = {
   paths: {
     '/v1/users/{userId}/history': {
       get: {
-        summary: 'Status intervals [from, to) with their cause, clipped to the window and to now',
+        summary: 'Status intervals [from, to) with their cause and who set a manual status, clipped to the window and to now; the settings written in the window (audit)',
         parameters: [userParam, instant('from', 'Window start'), instant('to', 'Window end (exclusive; at most HISTORY_MAX_WINDOW_DAYS after from)')],
         responses: { 200: json(ref('History'), 'The intervals'), 400: error('Bad userId, from or to (field names it)'), ...authErrors, ...privacy },
       },

@@ -44,7 +44,7 @@ export async function startHistoryService(o: HistoryServiceOptions): Promise<His
   let indexer: HistoryIndexer | null = null;
   const metrics = createHistoryMetrics({ ready: () => indexer?.ready() ?? false });
   const ix = new HistoryIndexer({
-    kafka: o.kafka, serde: o.serde, prefix: o.prefix, index, log: o.log,
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, index, log: o.log, cfg: o.cfg,
     onIndexed: (role, n) => metrics.indexed.inc({ role }, n), onUndecodable: () => metrics.undecodable.inc(),
   });
   indexer = ix;

@@ -14,6 +14,7 @@ import {
   EFFECTIVE_STATUSES, readRoomView,
   type EffectiveStatus, type MemberView, type PresenceConfig, type RoomView, type Viewer, type Visibility,
 } from '../core';
+import { setByOf, type SetBy, type Setting } from './audit';
 
 export interface StatusChange {
   readonly at: number;
@@ -32,6 +33,14 @@ export interface Interval {
   readonly to: number;
   /** The cause of the change that began it; null when no recorded change did (before the first, unknown user, hidden). */
   readonly cause: string | null;
+  /** The manual status setting that began it (audit), when one did and the viewer may know. */
+  readonly setBy?: SetBy;
+}
+
+/** The recorded settings to attribute intervals from (audit.ts), and the clock tolerance (maxClockSkewMs). */
+export interface AuditInput {
+  readonly settings: readonly Setting[];
+  readonly toleranceMs: number;
 }
 
 export interface Window {
@@ -64,14 +73,15 @@ export function normalise(changes: readonly StatusChange[]): StatusChange[] {
 }
 
 /** The unclipped timeline up to `now`; the first interval starts at -Infinity, the last ends at `now` (or Infinity when `now` is before it). */
-function timeline(changes: readonly StatusChange[], now: number): Interval[] {
+function timeline(changes: readonly StatusChange[], now: number, audit?: AuditInput): Interval[] {
   const cs = normalise(changes);
   const first = cs[0];
   if (first === undefined) return [{ status: 'Offline', from: -Infinity, to: now, cause: null }];
   const out: Interval[] = [{ status: first.from, from: -Infinity, to: first.at, cause: null }];
   cs.forEach((c, i) => {
     const next = cs[i + 1];
-    out.push({ status: c.to, from: c.at, to: next ? next.at : Math.max(now, c.at), cause: c.cause });
+    const setBy = audit ? setByOf(c, cs[i - 1]?.at ?? -Infinity, next?.at ?? Infinity, audit.settings, audit.toleranceMs) : null;
+    out.push({ status: c.to, from: c.at, to: next ? next.at : Math.max(now, c.at), cause: c.cause, ...(setBy ? { setBy } : {}) });
   });
   return out.filter((iv) => iv.to > iv.from);
 }
@@ -92,6 +102,12 @@ export function hiddenSpans(audience: Audience): Window[] {
     else spans.push({ from, to });
   });
   return spans;
+}
+
+/** Others never learn that an Offline was a manual Appear Offline. */
+function withoutSetBy(iv: Interval): Interval {
+  const { setBy: _hidden, ...rest } = iv;
+  return rest;
 }
 
 /** Replaces the hidden parts by Offline (cause null) and merges what touches. */
@@ -122,10 +138,11 @@ function project(intervals: readonly Interval[], hidden: readonly Window[]): Int
  * The status intervals [from, to) that overlap the window, clipped to it and to `now` (nothing after
  * `now` is known). Empty when the window ends before it starts or lies wholly in the future.
  */
-export function history(changes: readonly StatusChange[], window: Window, now: number, audience: Audience = SELF): Interval[] {
+export function history(changes: readonly StatusChange[], window: Window, now: number, audience: Audience = SELF, audit?: AuditInput): Interval[] {
   const end = Math.min(window.to, now);
   if (end <= window.from) return [];
-  return project(timeline(changes, now), hiddenSpans(audience))
+  return project(timeline(changes, now, audit), hiddenSpans(audience))
+    .map((iv) => (audience.viewer !== 'self' && iv.setBy?.status === 'AppearOffline' ? withoutSetBy(iv) : iv))
     .filter((iv) => iv.to > window.from && iv.from < end)
     .map((iv) => ({ ...iv, from: Math.max(iv.from, window.from), to: Math.min(iv.to, end) }));
 }
@@ -139,15 +156,16 @@ export interface StatusAt {
   readonly cause: string | null;
 }
 
-/** The status at `t` (≤ now) and the interval holding it. */
-export function statusAt(changes: readonly StatusChange[], t: number, now: number, audience: Audience = SELF): StatusAt {
-  const intervals = project(timeline(changes, Math.max(now, t)), hiddenSpans(audience));
+/** The status at `t` (≤ now) and the interval holding it (with `setBy` as in history, given the settings). */
+export function statusAt(changes: readonly StatusChange[], t: number, now: number, audience: Audience = SELF, audit?: AuditInput): StatusAt & { readonly setBy?: SetBy } {
+  const intervals = project(timeline(changes, Math.max(now, t), audit), hiddenSpans(audience));
   const iv = intervals.find((i) => i.from <= t && t < i.to) ?? intervals[intervals.length - 1];
   if (iv === undefined) return { status: 'Offline', since: null, until: null, cause: null };
   const ongoing = iv === intervals[intervals.length - 1];
+  const setBy = iv.setBy && !(audience.viewer !== 'self' && iv.setBy.status === 'AppearOffline') ? { setBy: iv.setBy } : {};
   return {
     status: iv.status, since: Number.isFinite(iv.from) ? iv.from : null,
-    until: ongoing || !Number.isFinite(iv.to) ? null : iv.to, cause: iv.cause,
+    until: ongoing || !Number.isFinite(iv.to) ? null : iv.to, cause: iv.cause, ...setBy,
   };
 }
 

@@ -118,7 +118,7 @@ const heartbeat = async (w: World, userId: string, sessionId: string, gatewayId:
   await w.producer.send({ topic: topicName('heartbeat', w.prefix), messages: [{ key: userId, value: await w.serde.encode('heartbeat', v) }] });
 };
 const override = async (w: World, userId: string, eventId: string, status: 'DoNotDisturb' | 'Available') => {
-  const v: PresenceOverride = { kind: 'status', userId, eventId, setAt: Date.now(), status, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null };
+  const v: PresenceOverride = { kind: 'status', userId, eventId, setAt: Date.now(), status, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null , actor: null, reason: null};
   await w.producer.send({ topic: topicName('override', w.prefix), messages: [{ key: userId, value: await w.serde.encode('override', v) }] });
 };
 const request = (requestId: string, userId: string, channel: string, bypassDoNotDisturb = false): NotificationRequest =>

@@ -3,15 +3,16 @@
  * told. Format 7 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
  * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
  * restore: format 6, the same Avro without the emitted devices' gatewayId and active flag (read as
- * null and true: the next flush re-emits a user whose sessions say otherwise), format 5, without the
- * room members' ephemeral state either (read as none), format 4, without the sessions' arrival histories (read as none) and the
+ * null and true: the next flush re-emits a user whose sessions say otherwise) and without the
+ * registers' audit (actor and reason, read as none), format 5, without the room members' ephemeral
+ * state either (read as none), format 4, without the sessions' arrival histories (read as none) and the
  * emitted view's offlineAt (read as absent), format 3, the same Avro without the last-seen privacy register (read as null, and the
  * emitted view's setting as exact), format 2, without Session.gatewayId either (read as null), and
  * format 1, the JSON text (it starts with '{'). The schema is internal to the processor (the changelog is not a public
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { DeviceView, MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
+import type { Actor, Audit, DeviceView, MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -26,7 +27,10 @@ const TAG_AVRO_V4 = 0x04;
 const TAG_AVRO_V5 = 0x05;
 /** Format 6: format 5 plus the room members' ephemeral state (typing), in the state and the emitted view (users unchanged). */
 const TAG_AVRO_V6 = 0x06;
-/** Format 7: format 6 plus the emitted view's devices' gatewayId and active flag (device routing); rooms as format 6. */
+/**
+ * Format 7: format 6 plus the emitted view's devices' gatewayId and active flag (device routing) and
+ * the audit (actor, reason) of each register's winning write; rooms as format 6.
+ */
 const TAG_AVRO_V7 = 0x07;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
@@ -37,6 +41,15 @@ const status = { type: 'enum', name: 'Status', symbols: ['Online', 'Away', 'Busy
 const overrideStatus = { type: 'enum', name: 'OverrideStatus', symbols: ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'] };
 const visibility = { type: 'enum', name: 'Visibility', symbols: ['everyone', 'nobody'] };
 const lastSeenPrivacy = { type: 'enum', name: 'LastSeenPrivacy', symbols: ['exact', 'coarse', 'hidden'] };
+const actor = { type: 'record', name: 'Actor', fields: [
+  { name: 'kind', type: { type: 'enum', name: 'ActorKind', symbols: ['user', 'admin', 'integration'] } },
+  { name: 'id', type: 'string' },
+] };
+/** Format 7's audit fields of a register; the Actor record is defined at its first use (the override register). */
+const auditFields = (format: number, firstUse: boolean) => (format >= 7 ? [
+  { name: 'actor', type: nullable(firstUse ? actor : 'Actor'), default: null },
+  { name: 'reason', type: nullable('string'), default: null },
+] : []);
 
 // Decoded records are plain objects for the core (no generated methods).
 const TYPE_OPTIONS = { omitRecordMethods: true };
@@ -46,7 +59,8 @@ const TYPE_OPTIONS = { omitRecordMethods: true };
  * at the end of Session, format 4 the last-seen privacy register (default null) and the emitted
  * view's setting (default exact), format 5 the session's arrivals (default empty) and the emitted
  * view's offlineAt (default null), format 7 the emitted devices' gatewayId (default null) and active
- * flag (default true, what readers of such a snapshot assume); older formats are read through resolvers.
+ * flag (default true, what readers of such a snapshot assume) and each register's actor and reason
+ * (default null); older formats are read through resolvers.
  */
 const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
@@ -70,16 +84,19 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7) => <avro.Schema>{
       { name: 'expiresAt', type: nullable('long') },
       { name: 'setAt', type: 'long' },
       { name: 'eventId', type: 'string' },
+      ...auditFields(format, true),
     ] }) },
     { name: 'visibility', type: nullable({ type: 'record', name: 'VisibilityRegister', fields: [
       { name: 'visibility', type: visibility },
       { name: 'setAt', type: 'long' },
       { name: 'eventId', type: 'string' },
+      ...auditFields(format, false),
     ] }) },
     ...(format >= 4 ? [{ name: 'lastSeenPrivacy', type: nullable({ type: 'record', name: 'LastSeenPrivacyRegister', fields: [
       { name: 'lastSeenPrivacy', type: lastSeenPrivacy },
       { name: 'setAt', type: 'long' },
       { name: 'eventId', type: 'string' },
+      ...auditFields(format, false),
     ] }), default: null }] : []),
     { name: 'status', type: status },
     { name: 'statusSince', type: nullable('long') },
@@ -176,6 +193,16 @@ function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   }
 }
 
+/** A register's audit as the format writes it: null for what the write did not carry. */
+const withAudit = <R extends Audit>(r: R | null) => r && { ...r, actor: r.actor ?? null, reason: r.reason ?? null };
+
+/** The core keeps an audit only when the write carried one: null is read as absent. */
+function withoutNullAudit<R extends Audit>(r: (R & { actor: Actor | null; reason: string | null }) | null): R | null {
+  if (r === null) return null;
+  const { actor: a, reason, ...rest } = r;
+  return { ...rest, ...(a === null ? {} : { actor: a }), ...(reason === null ? {} : { reason }) } as unknown as R;
+}
+
 /** Sessions of states from before gatewayId existed (format 1) lack it: encoded as null. */
 const withGatewayId = (s: Session): Session => (s.gatewayId === undefined ? { ...s, gatewayId: null } : s);
 
@@ -183,8 +210,8 @@ export function encodeEntry(entry: Entry): Buffer {
   if (entry.kind === 'user') {
     const s = entry.state;
     return encodeInto(KIND_USER, userEntryType, {
-      userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity, override: s.override,
-      visibility: s.visibility, lastSeenPrivacy: s.lastSeenPrivacy, status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
+      userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity,
+      override: withAudit(s.override), visibility: withAudit(s.visibility), lastSeenPrivacy: withAudit(s.lastSeenPrivacy), status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
     });
   }
   const { state, emitted } = entry;
@@ -200,6 +227,8 @@ const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
   [TAG_AVRO_V3, userEntryFromV3],
   [TAG_AVRO_V2, userEntryFromV2],
 ]);
+
+type NullAudit<R> = (NonNullable<R> & { actor: Actor | null; reason: string | null }) | null;
 
 type DecodedSession = Session & { readonly arrivals: readonly number[] };
 
@@ -240,7 +269,12 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   if (bytes[1] === KIND_USER) {
     const decoded = resolver === null ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, resolver);
     const { emitted, sessions, ...state } = decoded as UserState & { sessions: DecodedSession[]; emitted: (Omit<UserView, 'userId'> & { offlineAt: number | null }) | null };
-    return { kind: 'user', state: { ...state, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
+    const registers = {
+      override: withoutNullAudit(state.override as NullAudit<UserState['override']>),
+      visibility: withoutNullAudit(state.visibility as NullAudit<UserState['visibility']>),
+      lastSeenPrivacy: withoutNullAudit(state.lastSeenPrivacy as NullAudit<UserState['lastSeenPrivacy']>),
+    };
+    return { kind: 'user', state: { ...state, ...registers, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
     // Rooms changed layout only in format 6 (7 kept it); every earlier Avro tag wrote the format 5 layout.

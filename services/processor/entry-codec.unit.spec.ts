@@ -13,6 +13,8 @@ const V5_ROOM = '050106646f630239020668616c067461620280a0abfef9620280a0abfef9620
  * android session through gw-4 idle for 400 s, both heard at t0, the view emitted at t0.
  */
 const V5_HAL = '05000668616c040c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d33000a70686f6e6506617070060280a0abfef9620280b6fafdf96200020867772d3400000280a0abfef9620280a0abfef962000000000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000000040c6c6170746f7006746162000a70686f6e650661707006000480a0abfef96200';
+/** A format 5 entry (the encoder of commit a4ca427): gil, a web session through gw-3, Busy "call", visible, last seen coarse, the view emitted at t0. */
+const V5_GIL = '05000667696c020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3300000280a0abfef9620280a0abfef9620202020863616c6c0080a0abfef962046f31020080a0abfef962047631020280a0abfef962047031040280a0abfef9620802040280a0abfef9620280a0abfef9620280a0abfef9620202020863616c6c000002020c6c6170746f700674616200000880a0abfef96200';
 const adaptiveCfg = ((): PresenceConfig => {
   const r = validateConfig({ adaptiveOffline: { enabled: true } });
   if (!r.ok) throw new Error('adaptive config');
@@ -37,12 +39,21 @@ const typingRoom = applyRoomEvent(
   { type: 'ephemeral', roomKind: 'doc', roomId: '8', userId: 'ivy', sessionId: 'tab', observedAt: t0, metadata: null, ephemeral: { state: 'editing', target: 'title' }, ttlMs: 4_000 },
   t0, DEFAULT_CONFIG,
 );
+/** Every register written with an audit (who set it, why). */
+const audited = (() => {
+  let s = initialUserState('hana');
+  s = applyEvent(s, { type: 'override', userId: 'hana', status: 'DoNotDisturb', customText: null, expiresAt: null, setAt: t0, eventId: 'a1', actor: { kind: 'user', id: 'hana' }, reason: 'focus' }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'visibility', userId: 'hana', visibility: 'nobody', setAt: t0, eventId: 'a2', actor: { kind: 'admin', id: 'ops-1' } }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'lastSeenPrivacy', userId: 'hana', lastSeenPrivacy: 'hidden', setAt: t0, eventId: 'a3', actor: { kind: 'integration', id: 'hr-sync' }, reason: 'policy' }, t0, DEFAULT_CONFIG);
+  return s;
+})();
 const room = applyRoomEvent(initialRoomState('document', '42'), { type: 'join', roomKind: 'document', roomId: '42', userId: 'alice', sessionId: 'tab-1', observedAt: t0, metadata: { cursor: 'c1' } }, t0, DEFAULT_CONFIG);
 
 const entries: Array<[string, Entry]> = [
   ['user, never emitted', { kind: 'user', state: initialUserState('bob'), emitted: null }],
   ['user with sessions, registers and an emitted view', { kind: 'user', state: user, emitted: userView(user, t0 + 3, DEFAULT_CONFIG) }],
   ['user with an arrival history and a view with offlineAt (adaptive rule)', { kind: 'user', state: adaptiveUser, emitted: userView(adaptiveUser, t0 + 75_000, adaptiveCfg) }],
+  ['user whose registers carry their audit (actor, reason)', { kind: 'user', state: audited, emitted: userView(audited, t0, DEFAULT_CONFIG) }],
   ['room, never emitted', { kind: 'room', state: room, emitted: null }],
   ['room with an emitted view', { kind: 'room', state: room, emitted: roomView(room, t0, DEFAULT_CONFIG) }],
   ['room with a member typing (ephemeral state and view)', { kind: 'room', state: typingRoom, emitted: roomView(typingRoom, t0, DEFAULT_CONFIG) }],
@@ -128,6 +139,22 @@ describe('store entry format', () => {
     const back = decodeEntry(encodeEntry(entry));
     expect(back.kind === 'user' && back.emitted?.devices.map((d) => [d.gatewayId, d.active])).toEqual([['gw-3', true], ['gw-4', false]]);
     expect(encodeEntry(entry)[0]).toBe(0x07);
+  });
+
+  it('format 5 (written before the audit) still decodes: registers without actor or reason', () => {
+    const decoded = decodeEntry(Buffer.from(V5_GIL, 'hex'));
+    expect(decoded.kind === 'user' && decoded.state).toMatchObject({ userId: 'gil', status: 'Busy', version: 4 });
+    expect(decoded.kind === 'user' && decoded.state.override).toEqual({ status: 'Busy', customText: 'call', expiresAt: null, setAt: t0, eventId: 'o1' });
+    expect(decoded.kind === 'user' && decoded.state.visibility).toEqual({ visibility: 'everyone', setAt: t0, eventId: 'v1' });
+    expect(decoded.kind === 'user' && decoded.state.lastSeenPrivacy).toEqual({ lastSeenPrivacy: 'coarse', setAt: t0, eventId: 'p1' });
+    expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('format 7 keeps each register\'s audit', () => {
+    const decoded = decodeEntry(encodeEntry({ kind: 'user', state: audited, emitted: null }));
+    expect(decoded.kind === 'user' && decoded.state.override).toMatchObject({ actor: { kind: 'user', id: 'hana' }, reason: 'focus' });
+    expect(decoded.kind === 'user' && decoded.state.visibility).toEqual({ visibility: 'nobody', setAt: t0, eventId: 'a2', actor: { kind: 'admin', id: 'ops-1' } });
+    expect(decoded.kind === 'user' && decoded.state.lastSeenPrivacy).toMatchObject({ actor: { kind: 'integration', id: 'hr-sync' }, reason: 'policy' });
   });
 
   it('the adaptive entry keeps its history and deadline (and they are not empty)', () => {

@@ -69,7 +69,17 @@ export const QUERY_OPENAPI = {
         properties: {
           userId: { type: 'string' }, status: ref('Status'), statusSince: nullable(epochMs), lastSeen: nullable(epochMs), offlineAt: nullable(epochMs),
           lastActive: nullable(epochMs), override: nullable(ref('Override')), visibility: { type: 'string', enum: [...VISIBILITIES] },
-          lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] }, devices: { type: 'array', items: ref('Device') },
+          lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] },
+          devices: {
+            type: 'array',
+            items: {
+              type: 'object', required: ['deviceId', 'sessionId', 'platform'], additionalProperties: false,
+              properties: {
+                deviceId: { type: 'string' }, sessionId: { type: 'string' }, platform: { type: 'string', enum: [...PLATFORMS] },
+                gatewayId: { type: ['string', 'null'] }, active: { type: 'boolean' },
+              },
+            },
+          },
           version: { type: 'integer', minimum: 0 }, emittedAt: epochMs,
         },
       },

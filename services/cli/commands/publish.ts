@@ -12,11 +12,17 @@ import { describe } from '../connections';
 import type { CommandContext } from './context';
 
 /** The event's field → the argument the user typed for it. */
-const ARGUMENT_OF: Readonly<Record<string, string>> = { userId: 'user', customText: '--text', expiresAt: '--for', status: 'status', visibility: 'visibility' };
+const ARGUMENT_OF: Readonly<Record<string, string>> = {
+  userId: 'user', customText: '--text', expiresAt: '--for', status: 'status', visibility: 'visibility', reason: '--reason', 'actor.id': 'CLI_SUBJECT',
+};
 
-/** Checks `raw` (a core event without setAt and eventId) at `now`; a refusal is a UsageError (exit 2). */
-export function checkedEvent(raw: Record<string, unknown>, now: number, ctx: Pick<CommandContext, 'presence'>): UserEvent {
-  const checked = checkUserEvent({ ...raw, setAt: now, eventId: randomUUID() }, now, ctx.presence);
+/**
+ * Checks `raw` (a core event without setAt, eventId and actor) at `now`; a refusal is a UsageError
+ * (exit 2). The CLI writes the topic directly as an operator, so its writes carry the actor
+ * `{ kind: admin, id: CLI_SUBJECT }`.
+ */
+export function checkedEvent(raw: Record<string, unknown>, now: number, ctx: Pick<CommandContext, 'presence' | 'env'>): UserEvent {
+  const checked = checkUserEvent({ ...raw, setAt: now, eventId: randomUUID(), actor: { kind: 'admin', id: ctx.env.CLI_SUBJECT } }, now, ctx.presence);
   if (!checked.ok) {
     const { field, reason } = checked.rejection;
     throw new UsageError(ARGUMENT_OF[field] ?? field, reason);

@@ -1,6 +1,7 @@
 /** The readable renderings of each command's answer (the JSON is the service's or topic's own record). */
 import { deadLetterHeader, deadLetterLine, deadLetterRows } from './dlq';
 import { gateTable } from './gate';
+import { historyTable } from './history';
 import { roomTable } from './room';
 import { overrideCell, statusTable } from './status';
 import { changeHeader, changeRow } from './tail';
@@ -53,3 +54,27 @@ describe('readable renderings', () => {
 function lines(line: string | undefined): string[] {
   return (line ?? '').trimEnd().split(/ {2,}/);
 }
+
+describe('history rendering', () => {
+  it('one row per interval with its duration, cause and who set it; then the settings written in the window', () => {
+    const text = historyTable({
+      userId: 'ana', from: now - 3_600_000, to: now,
+      intervals: [
+        { status: 'Online', from: now - 3_600_000, to: now - 1_800_000, cause: null, setBy: null },
+        { status: 'DoNotDisturb', from: now - 1_800_000, to: now, cause: 'event', setBy: { at: now - 1_800_100, status: 'DoNotDisturb', actor: { kind: 'user', id: 'ana' }, reason: 'focus' } },
+      ],
+      settings: [{ at: now - 1_800_100, kind: 'status', value: 'DoNotDisturb', customText: 'deep work', expiresAt: null, actor: { kind: 'user', id: 'ana' }, reason: 'focus' }],
+    }, now).split('\n');
+    expect(text[0]).toBe('ana: 2 intervals from 2025-01-02T11:00:00Z (1h ago) to 2025-01-02T12:00:00Z (now)');
+    expect(lines(text[1])).toEqual(['STATUS', 'FROM', 'TO', 'DURATION', 'CAUSE', 'SET BY', 'REASON']);
+    expect(lines(text[2])).toEqual(['Online', '2025-01-02T11:00:00Z (1h ago)', '2025-01-02T11:30:00Z (30m ago)', '30m', '-', '-', '-']);
+    expect(lines(text[3])).toEqual(['DoNotDisturb', '2025-01-02T11:30:00Z (30m ago)', '2025-01-02T12:00:00Z (now)', '30m', 'event', 'user:ana (DoNotDisturb)', 'focus']);
+    expect(text[5]).toBe('settings written in the window:');
+    expect(lines(text[7])).toEqual(['2025-01-02T11:29:59Z (30m ago)', 'status', 'DoNotDisturb "deep work"', 'user:ana', 'focus']);
+  });
+  it('a setting whose producer recorded no actor', () => {
+    const text = historyTable({ userId: 'bo', from: 0, to: now, intervals: [{ status: 'Busy', from: 0, to: now, cause: 'event', setBy: { at: 0, status: 'Busy', actor: null, reason: null } }], settings: [] }, now);
+    expect(text).toContain('unrecorded (Busy)');
+    expect(text).not.toContain('settings written');
+  });
+});

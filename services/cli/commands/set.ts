@@ -10,11 +10,11 @@ import { checkedEvent, publishEvent } from './publish';
 export async function runSet(cmd: Extract<CliCommand, { name: 'set' }>, ctx: CommandContext): Promise<void> {
   const now = ctx.clock();
   const event = checkedEvent({
-    type: 'override', userId: cmd.user, status: cmd.status, customText: cmd.text, expiresAt: cmd.forMs === null ? null : now + cmd.forMs,
+    type: 'override', userId: cmd.user, status: cmd.status, customText: cmd.text, expiresAt: cmd.forMs === null ? null : now + cmd.forMs, reason: cmd.reason,
   }, now, ctx);
   if (event.type !== 'override') throw new Error('unreachable: the core returned another event type');
   const topic = await publishEvent(event, ctx);
-  const published = { topic, kind: 'status', userId: event.userId, status: event.status, customText: event.customText, expiresAt: event.expiresAt, setAt: event.setAt, eventId: event.eventId };
+  const published = { topic, kind: 'status', userId: event.userId, status: event.status, customText: event.customText, expiresAt: event.expiresAt, setAt: event.setAt, eventId: event.eventId, actor: event.actor ?? null, reason: event.reason ?? null };
   ctx.out.document(published, () => {
     const until = event.expiresAt === null ? (event.status === 'Available' ? ' (manual status cleared)' : ' until changed') : ` until ${formatInstant(event.expiresAt, now)}`;
     const text = event.customText === null ? '' : ` ${JSON.stringify(event.customText)}`;

@@ -9,9 +9,9 @@ import { checkedEvent, publishEvent } from './publish';
 
 export async function runVisibility(cmd: Extract<CliCommand, { name: 'visibility' }>, ctx: CommandContext): Promise<void> {
   const now = ctx.clock();
-  const event = checkedEvent({ type: 'visibility', userId: cmd.user, visibility: cmd.visibility }, now, ctx);
+  const event = checkedEvent({ type: 'visibility', userId: cmd.user, visibility: cmd.visibility, reason: cmd.reason }, now, ctx);
   if (event.type !== 'visibility') throw new Error('unreachable: the core returned another event type');
   const topic = await publishEvent(event, ctx);
-  const published = { topic, kind: 'visibility', userId: event.userId, visibility: event.visibility, setAt: event.setAt, eventId: event.eventId };
+  const published = { topic, kind: 'visibility', userId: event.userId, visibility: event.visibility, setAt: event.setAt, eventId: event.eventId, actor: event.actor ?? null, reason: event.reason ?? null };
   ctx.out.document(published, () => `${event.userId}: visible to ${event.visibility === 'everyone' ? 'everyone' : 'nobody but themselves (others read Offline)'} (published to ${topic}, event ${event.eventId})\n`);
 }

@@ -106,6 +106,10 @@ export const HISTORY_OPENAPI = {
                 userId: { type: 'string' }, sessionId: { type: 'string' }, joinedAt: epochMs,
                 lastSeen: { ...nullable(epochMs), description: 'As of the room change; null for another member whose last-seen privacy is not exact' },
                 metadata: { type: 'object', additionalProperties: { type: 'string' } },
+                ephemeral: {
+                  oneOf: [{ type: 'object', required: ['state', 'target', 'expiresAt'], additionalProperties: false, properties: { state: { type: 'string' }, target: { type: ['string', 'null'] }, expiresAt: { type: 'integer' } } }, { type: 'null' }],
+                  description: 'What the member was doing then (typing), until expiresAt; null: nothing',
+                },
               },
             },
           },

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { kafkaEnv, parseEnv, type KafkaEnv } from '../../services/platform/config';
 
-export const PHASES = ['throughput', 'restore', 'offline', 'latency', 'capacity', 'gateway'] as const;
+export const PHASES = ['throughput', 'restore', 'offline', 'latency', 'capacity', 'gateway', 'subscriptions'] as const;
 export type Phase = (typeof PHASES)[number];
 
 const int = (def: number, min = 1) => z.coerce.number().int().min(min).default(def);
@@ -31,6 +31,12 @@ const benchEnv = z.object({
   BENCH_GATEWAY_SOCKETS: int(2_000),
   BENCH_GATEWAY_SECONDS: int(20),
   BENCH_GATEWAY_IN_FLIGHT: int(4),
+  /** Subscriptions phase: sockets, users each follows, users in all, snapshot changes written per second, seconds. */
+  BENCH_SUB_SOCKETS: int(500),
+  BENCH_SUB_PER_SOCKET: int(50),
+  BENCH_SUB_USERS: int(5_000),
+  BENCH_SUB_RATE: int(500),
+  BENCH_SUB_SECONDS: int(20),
   /** Comma-separated subset of throughput,restore,offline,latency,gateway (restore needs throughput). */
   BENCH_PHASES: z.string().default(PHASES.join(',')),
   /** Longest a processor run may take to catch up before the bench gives up on that figure. */
@@ -58,6 +64,7 @@ export interface BenchConfig {
   readonly gatewaySockets: number;
   readonly gatewaySeconds: number;
   readonly gatewayInFlight: number;
+  readonly subscriptions: { readonly sockets: number; readonly perSocket: number; readonly users: number; readonly rate: number; readonly seconds: number };
   readonly phases: ReadonlySet<Phase>;
   readonly capacityRates: readonly number[];
   readonly capacitySeconds: number;
@@ -95,6 +102,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     gatewaySockets: b.BENCH_GATEWAY_SOCKETS,
     gatewaySeconds: b.BENCH_GATEWAY_SECONDS,
     gatewayInFlight: b.BENCH_GATEWAY_IN_FLIGHT,
+    subscriptions: { sockets: b.BENCH_SUB_SOCKETS, perSocket: Math.min(b.BENCH_SUB_PER_SOCKET, b.BENCH_SUB_USERS), users: b.BENCH_SUB_USERS, rate: b.BENCH_SUB_RATE, seconds: b.BENCH_SUB_SECONDS },
     phases: phases as Set<Phase>,
     capacityRates: b.BENCH_CAPACITY_RATES.split(',').map(Number),
     capacitySeconds: b.BENCH_CAPACITY_SECONDS,

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CeilingResult, KafkaPerfResult } from './ceiling';
 import type { GatewayResult } from './gateway';
+import type { SubscriptionsResult } from './subscriptions';
 import type { LiveResult } from './live';
 import type { CapacityResult } from './capacity';
 import type { machine, Distribution } from './measure';
@@ -43,6 +44,7 @@ export interface BenchResults {
   live?: LiveResult | { skipped: string };
   capacity?: CapacityResult;
   gateway?: GatewayResult;
+  subscriptions?: SubscriptionsResult;
   /** Phases that failed, with the error: the other figures are still valid. */
   errors: Array<{ phase: string; error: string }>;
 }
@@ -107,6 +109,11 @@ export function table(r: BenchResults): string {
     rows.push(['gateway heartbeats (acks=all)', `${n(g.heartbeatsPerSecond)}/s acked over ${g.seconds} s, ${g.inFlightPerSocket} in flight per socket; ${g.gatewayCores} cores${g.refused ? `; ${n(g.refused)} REFUSED` : ''}`]);
     rows.push(['  ack latency', ms(g.ackLatencyMs)]);
     rows.push(['  all sockets closed', `${n(g.recordsOnTopic)} records on the topic (acked + one disconnect each), last disconnect after ${g.disconnectsSeconds} s`]);
+  }
+  const sub = r.subscriptions;
+  if (sub) {
+    rows.push([`subscriptions: ${n(sub.subscriptions)} held`, `${n(sub.sockets)} sockets × ${n(sub.perSocket)}, ${n(sub.usersFollowed)} users followed, subscribed in ${sub.subscribeSeconds} s; ${n(sub.rssMiBWithSubscriptions - sub.rssMiBIdle)} MiB (${n(sub.bytesPerSubscriptionRss)} B/subscription RSS, sockets included)`]);
+    rows.push(['  update latency (snapshot → socket)', `${ms(sub.latencyMs)}; ${n(sub.framesReceived)} frames of ${n(sub.framesExpected)} expected for ${n(sub.changesWritten)} changes; gateway ${sub.gatewayCores} cores`]);
   }
   for (const e of r.errors) rows.push([`FAILED: ${e.phase}`, e.error.split('\n')[0] ?? '']);
   const w = Math.max(...rows.map(([k]) => k.length));

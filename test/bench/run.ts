@@ -22,6 +22,7 @@ import { AvroSerde, createRegistry } from '../../services/contract/serde';
 import { createKafka } from '../../services/platform/kafka';
 import { loadBenchConfig } from './config';
 import { gatewayPhase } from './gateway';
+import { subscriptionsPhase } from './subscriptions';
 import { deleteRunArtifacts, deleteSubjects } from './kafka-admin';
 import { livePhase } from './live';
 import { load1, machine } from './measure';
@@ -40,7 +41,7 @@ async function main(): Promise<boolean> {
   const admin = kafka.admin();
   await admin.connect();
   const registry = createRegistry(cfg.kafka.SCHEMA_REGISTRY_URL);
-  const prefixes = { main: `${cfg.runId}.`, offline: `${cfg.runId}-offline.`, live: `${cfg.runId}-live.`, gateway: `${cfg.runId}-gateway.` };
+  const prefixes = { main: `${cfg.runId}.`, offline: `${cfg.runId}-offline.`, live: `${cfg.runId}-live.`, gateway: `${cfg.runId}-gateway.`, subscriptions: `${cfg.runId}-subs.` };
   const results: BenchResults = {
     format: 1, at: new Date().toISOString(), runId: cfg.runId, machine: machine(cfg.root),
     scale: {
@@ -116,6 +117,14 @@ async function main(): Promise<boolean> {
         log(`gateway: ${cfg.gatewaySockets} WebSocket sessions, ${cfg.gatewayInFlight} heartbeats in flight each, coalescing off…`);
         await AvroSerde.create(registry, prefixes.gateway); // the gateway child registers the same schemas
         results.gateway = await gatewayPhase(cfg, admin, prefixes.gateway, log);
+      });
+    }
+    if (cfg.phases.has('subscriptions')) {
+      await phase('subscriptions', async () => {
+        const s = cfg.subscriptions;
+        log(`subscriptions: ${s.sockets} sockets × ${s.perSocket} followed users over ${s.users}, ${s.rate} snapshot changes/s…`);
+        const serde = await AvroSerde.create(registry, prefixes.subscriptions);
+        results.subscriptions = await subscriptionsPhase(cfg, kafka, serde, prefixes.subscriptions, log);
       });
     }
   } finally {

@@ -37,7 +37,7 @@ export interface QueryChild {
   readonly url: string;
 }
 
-export async function startQueryChild(cfg: BenchConfig, o: { prefix: string; secret: string; thresholds: Thresholds }): Promise<QueryChild> {
+export async function startQueryChild(cfg: BenchConfig, o: { prefix: string; secret: string; thresholds: Thresholds; env?: Readonly<Record<string, string>> }): Promise<QueryChild> {
   const port = await freePort();
   const child = new Child('query', cfg.root, 'services/query/main.ts', {
     KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','),
@@ -48,6 +48,7 @@ export async function startQueryChild(cfg: BenchConfig, o: { prefix: string; sec
     QUERY_PORT: String(port),
     LOG_LEVEL: 'info',
     ...o.thresholds,
+    ...o.env,
   }, join(cfg.workDir, 'query.log'));
   return { child, url: `http://127.0.0.1:${port}` };
 }

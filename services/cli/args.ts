@@ -16,7 +16,8 @@ export type CliCommand =
   | { readonly name: 'room'; readonly json: boolean; readonly kind: string; readonly id: string }
   | { readonly name: 'tail'; readonly json: boolean; readonly users: readonly string[]; readonly fromBeginning: boolean; readonly max: number | null }
   | { readonly name: 'gate'; readonly json: boolean; readonly user: string; readonly channel: string; readonly bypassDnd: boolean }
-  | { readonly name: 'dlq'; readonly json: boolean; readonly max: number | null; readonly follow: boolean };
+  | { readonly name: 'dlq'; readonly json: boolean; readonly max: number | null; readonly follow: boolean }
+  | { readonly name: 'rebuild'; readonly json: boolean; readonly toPrefix: string; readonly fromPrefix: string | null };
 
 export type CommandName = Exclude<CliCommand['name'], 'help'>;
 
@@ -34,6 +35,7 @@ export const USAGE: Readonly<Record<CommandName, readonly [string, string]>> = {
   tail: ['tail [--user u]... [--from-beginning] [--max N]', 'print status changes as they arrive (presence.changes.v1)'],
   gate: ['gate <user> <channel> [--bypass-dnd]', 'may a notification go out on this channel now? (the query service, /v1/gate)'],
   dlq: ['dlq [--max N] [--follow]', 'the dead letters from the beginning, with what each code means'],
+  rebuild: ['rebuild --to-prefix <p> [--from-prefix <q>]', 'replay the retained inputs (of TOPIC_PREFIX, or <q>) through the processor journal into the outputs of a fresh prefix <p>'],
 };
 
 export function usage(topic: string | null = null): string {
@@ -59,6 +61,7 @@ const OPTIONS: Readonly<Record<CommandName, Options>> = {
   tail: { user: { type: 'string', multiple: true }, 'from-beginning': { type: 'boolean', default: false }, max: { type: 'string' } },
   gate: { 'bypass-dnd': { type: 'boolean', default: false } },
   dlq: { max: { type: 'string' }, follow: { type: 'boolean', default: false } },
+  rebuild: { 'to-prefix': { type: 'string' }, 'from-prefix': { type: 'string' } },
 };
 
 const isCommand = (s: string): s is CommandName => Object.prototype.hasOwnProperty.call(OPTIONS, s);
@@ -143,6 +146,16 @@ export function parseCommand(argv: readonly string[]): CliCommand {
     case 'dlq':
       exactly('dlq', p, []);
       return { name: 'dlq', json, max: count('--max', str('max')), follow: v['follow'] === true };
+    case 'rebuild': {
+      exactly('rebuild', p, []);
+      const toPrefix = str('to-prefix');
+      if (toPrefix === undefined) throw new UsageError('--to-prefix', `missing: the prefix the rebuild writes into\n${usage('rebuild')}`);
+      const fromPrefix = str('from-prefix') ?? null;
+      topicPrefix('--to-prefix', toPrefix);
+      if (fromPrefix !== null) topicPrefix('--from-prefix', fromPrefix);
+      if (fromPrefix === toPrefix) throw new UsageError('--to-prefix', 'must differ from --from-prefix: a rebuild writes into a fresh prefix, never over the live outputs');
+      return { name: 'rebuild', json, toPrefix, fromPrefix };
+    }
   }
 }
 
@@ -151,6 +164,11 @@ function exactly<const N extends readonly string[]>(command: CommandName, p: rea
   if (p.length < names.length) throw new UsageError(names[p.length] as string, `missing\n${usage(command)}`);
   if (p.length > names.length) throw new UsageError(command, `unexpected argument ${JSON.stringify(p[names.length])}\n${usage(command)}`);
   return [...p] as { -readonly [K in keyof N]: string };
+}
+
+/** A topic prefix as TOPIC_PREFIX accepts it (letters, digits, . _ -); empty is the unprefixed deployment. */
+function topicPrefix(argument: string, value: string): void {
+  if (!/^[A-Za-z0-9._-]*$/.test(value)) throw new UsageError(argument, `${JSON.stringify(value)} is not a topic prefix (letters, digits, . _ -)`);
 }
 
 function nonBlank(argument: string, value: string): void {

@@ -4,6 +4,7 @@ import type { CliCommand } from '../args';
 import type { CommandContext } from './context';
 import { runDlq } from './dlq';
 import { runGate } from './gate';
+import { runRebuild } from './rebuild';
 import { runRoom } from './room';
 import { runSet } from './set';
 import { runStatus } from './status';
@@ -19,6 +20,7 @@ export function runCommand(cmd: Exclude<CliCommand, { name: 'help' }>, ctx: Comm
     case 'tail': return runTail(cmd, ctx);
     case 'gate': return runGate(cmd, ctx);
     case 'dlq': return runDlq(cmd, ctx);
+    case 'rebuild': return runRebuild(cmd, ctx);
     default: return unreachable(cmd);
   }
 }

@@ -309,8 +309,11 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.
         const emitNow = !slot.catchingUp || checkpointNow;
         const from = (batch.messages[0] as { offset: string }).offset;
-        const step = journal(batchStep(batch.partition, role as JournaledInput, from, next, now, emitNow));
-        await slot.writer.emit(emitNow ? slot.task.flush(now) : null, dlq, [...step, ...rerouted], { topic: batch.topic, next }, keepAlive);
+        slot.journalBacklog.push(...journal(batchStep(batch.partition, role as JournaledInput, from, next, now, emitNow)));
+        // A deferring batch with nothing else to send keeps its step for the next send (no request of its own).
+        const sends = emitNow || dlq.length > 0 || rerouted.length > 0;
+        const steps = sends ? slot.journalBacklog.splice(0) : [];
+        await slot.writer.emit(emitNow ? slot.task.flush(now) : null, dlq, [...steps, ...rerouted], { topic: batch.topic, next }, keepAlive);
         slot.failures = 0;
         resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit is the checkpoint's
         progress.moved(batch.partition, batch.topic, next);
@@ -367,7 +370,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
           const now = clock();
           slot.task.fireDue(now);
           const flushes = slot.task.pending > 0;
-          await slot.writer.emit(flushes ? slot.task.flush(now) : null, [], flushes ? journal(tickStep(slot.task.partition, now)) : [], null)
+          const steps = [...slot.journalBacklog.splice(0), ...(flushes ? journal(tickStep(slot.task.partition, now)) : [])];
+          await slot.writer.emit(flushes ? slot.task.flush(now) : null, [], steps, null)
             .then(() => slot.writer.checkpoint()).catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
         });
       }

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Producer } from 'kafkajs';
 import { validateConfig, type PresenceConfig } from '../core';
-import type { PresenceChange, PresenceHeartbeat, PresenceOverride, RoomEvent } from '../contract/avro-types';
+import type { PresenceChange, PresenceHeartbeat, PresenceOverride, ProcessorJournalEntry, RoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import { createLogger } from '../platform/log';
@@ -35,7 +35,7 @@ const BIN = resolve(ROOT, 'services/cli/presence.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every record of a topic under `prefix`, decoded, grouped by key in offset order (tombstones as null). */
-async function readByKey(prefix: string, role: Extract<TopicRole, 'changes' | 'snapshot' | 'roomSnapshot' | 'roomChanges'>, serde: AvroSerde): Promise<Map<string, unknown[]>> {
+async function readByKey(prefix: string, role: Extract<TopicRole, 'changes' | 'snapshot' | 'roomSnapshot' | 'roomChanges' | 'journal'>, serde: AvroSerde): Promise<Map<string, unknown[]>> {
   const kafka = testKafka('rebuild-reader');
   const topic = topicName(role, prefix);
   const admin = kafka.admin();
@@ -96,10 +96,20 @@ describe('presence rebuild', () => {
   });
 
   it('gives the live run\'s transitions and snapshots exactly', async () => {
+    // A backlog before the processor starts, read in small batches: its first batches catch up
+    // (outputs deferred, steps journaled with flushed false and sent with the next output).
+    for (let i = 0; i < 40; i++) {
+      const users = [0, 1, 2].map((j) => `early-${(i * 3 + j) % 24}`);
+      await producer.send({
+        topic: topicName('heartbeat', live),
+        messages: await Promise.all(users.map(async (userId) => ({ key: userId, value: await serde.encode('heartbeat', { kind: 'heartbeat', userId, deviceId: 'd', sessionId: 's', platform: 'ios', observedAt: Date.now(), idleMs: 0, gatewayId: null }) }))),
+      });
+    }
     processor = await startProcessor({
       kafka: testKafka('rebuild-processor'), serde, store: await LevelPartitionStore.open(dataDir), cfg,
       log: createLogger('processor', process.env['TEST_LOG_LEVEL'] ?? 'silent'), metrics: createProcessorMetrics(), prefix: live,
       groupId: `${live}processor`, guarantee: 'at-least-once', timerResolutionMs: 50, commitIntervalMs: 500, watermarkIntervalMs: 200,
+      fetchMaxBytesPerPartition: 1_024, catchUpLagRecords: 5,
     });
     await waitFor(() => processor?.ready() && processor.assigned().length === 2, 'live processor ready');
 
@@ -160,6 +170,11 @@ describe('presence rebuild', () => {
       seen('dave', 'Offline', 'Online', 'event'), (liveChanges.get('dave') ?? []).length >= 4,
     ]).toEqual(Array(10).fill(true));
     expect(summary.transitions).toBe(all.length);
+    const steps = [...(await readByKey(live, 'journal', serde)).values()].flat() as ProcessorJournalEntry[];
+    expect(summary.steps).toBe(steps.length);
+    expect(steps.some((e) => e.step === 'batch' && !e.flushed)).toBe(true); // the backlog was caught up, outputs deferred
+    expect(steps.some((e) => e.step === 'tick')).toBe(true);
+    expect(all.filter((c) => c.userId.startsWith('early-') && c.from === 'Offline' && c.to === 'Online')).toHaveLength(24);
 
     // Equal, key by key, record by record: transitions (from, to, at, cause, version), snapshots
     // (status, statusSince, devices, override, lastSeen, version, emittedAt...), rooms.

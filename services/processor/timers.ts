@@ -66,6 +66,7 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
         const flushes = task.pending > 0;
         // The journal entry first, the watermark last (it must not precede the snapshots it vouches for).
         const extra = [
+          ...slot.journalBacklog.splice(0), // steps of deferring batches, before this tick's
           ...(flushes && o.journalRecord ? [o.journalRecord(tickStep(task.partition, at, expiries))] : []),
           ...(watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : []),
         ];

@@ -17,7 +17,8 @@ export type CliCommand =
   | { readonly name: 'room'; readonly json: boolean; readonly kind: string; readonly id: string }
   | { readonly name: 'tail'; readonly json: boolean; readonly users: readonly string[]; readonly fromBeginning: boolean; readonly max: number | null }
   | { readonly name: 'gate'; readonly json: boolean; readonly user: string; readonly channel: string; readonly bypassDnd: boolean }
-  | { readonly name: 'dlq'; readonly json: boolean; readonly max: number | null; readonly follow: boolean };
+  | { readonly name: 'dlq'; readonly json: boolean; readonly max: number | null; readonly follow: boolean }
+  | { readonly name: 'rebuild'; readonly json: boolean; readonly toPrefix: string; readonly fromPrefix: string | null };
 
 /** The window of `history`: the last `sinceMs` up to now, or [from, to) (to null: now). */
 export type HistoryWindow = { readonly sinceMs: number } | { readonly from: number; readonly to: number | null };
@@ -42,6 +43,7 @@ export const USAGE: Readonly<Record<CommandName, readonly [string, string]>> = {
   tail: ['tail [--user u]... [--from-beginning] [--max N]', 'print status changes as they arrive (presence.changes.v1)'],
   gate: ['gate <user> <channel> [--bypass-dnd]', 'may a notification go out on this channel now? (the query service, /v1/gate)'],
   dlq: ['dlq [--max N] [--follow]', 'the dead letters from the beginning, with what each code means'],
+  rebuild: ['rebuild --to-prefix <p> [--from-prefix <q>]', 'replay the retained inputs (of TOPIC_PREFIX, or <q>) through the processor journal into the outputs of a fresh prefix <p>'],
 };
 
 export function usage(topic: string | null = null): string {
@@ -68,6 +70,7 @@ const OPTIONS: Readonly<Record<CommandName, Options>> = {
   tail: { user: { type: 'string', multiple: true }, 'from-beginning': { type: 'boolean', default: false }, max: { type: 'string' } },
   gate: { 'bypass-dnd': { type: 'boolean', default: false } },
   dlq: { max: { type: 'string' }, follow: { type: 'boolean', default: false } },
+  rebuild: { 'to-prefix': { type: 'string' }, 'from-prefix': { type: 'string' } },
 };
 
 const isCommand = (s: string): s is CommandName => Object.prototype.hasOwnProperty.call(OPTIONS, s);
@@ -157,6 +160,16 @@ export function parseCommand(argv: readonly string[]): CliCommand {
     case 'dlq':
       exactly('dlq', p, []);
       return { name: 'dlq', json, max: count('--max', str('max')), follow: v['follow'] === true };
+    case 'rebuild': {
+      exactly('rebuild', p, []);
+      const toPrefix = str('to-prefix');
+      if (toPrefix === undefined) throw new UsageError('--to-prefix', `missing: the prefix the rebuild writes into\n${usage('rebuild')}`);
+      const fromPrefix = str('from-prefix') ?? null;
+      topicPrefix('--to-prefix', toPrefix);
+      if (fromPrefix !== null) topicPrefix('--from-prefix', fromPrefix);
+      if (fromPrefix === toPrefix) throw new UsageError('--to-prefix', 'must differ from --from-prefix: a rebuild writes into a fresh prefix, never over the live outputs');
+      return { name: 'rebuild', json, toPrefix, fromPrefix };
+    }
   }
 }
 
@@ -188,6 +201,11 @@ function instant(argument: string, text: string): number {
   const ms = /^\d+$/.test(text) ? Number(text) : /^\d{4}-\d{2}-\d{2}/.test(text) ? Date.parse(text) : NaN;
   if (!Number.isSafeInteger(ms)) throw new UsageError(argument, `${JSON.stringify(text)} is not an instant: ISO 8601 (2026-12-02T09:00:00Z) or epoch milliseconds`);
   return ms;
+}
+
+/** A topic prefix as TOPIC_PREFIX accepts it (letters, digits, . _ -); empty is the unprefixed deployment. */
+function topicPrefix(argument: string, value: string): void {
+  if (!/^[A-Za-z0-9._-]*$/.test(value)) throw new UsageError(argument, `${JSON.stringify(value)} is not a topic prefix (letters, digits, . _ -)`);
 }
 
 function nonBlank(argument: string, value: string): void {

@@ -34,6 +34,24 @@ describe('parseCommand', () => {
     expect(refused(argv).argument).toBe(argument);
   });
 
+  it('rebuild takes the target prefix and an optional source prefix', () => {
+    expect(parseCommand(['rebuild', '--to-prefix', 'rebuilt.', '--json'])).toEqual({ name: 'rebuild', json: true, toPrefix: 'rebuilt.', fromPrefix: null });
+    expect(parseCommand(['rebuild', '--to-prefix', 'b.', '--from-prefix', 'a.'])).toEqual({ name: 'rebuild', json: false, toPrefix: 'b.', fromPrefix: 'a.' });
+    expect(parseCommand(['rebuild', '--to-prefix', 'b.', '--from-prefix', ''])).toMatchObject({ fromPrefix: '' });
+  });
+
+  it.each<[string[], string, RegExp]>([
+    [['rebuild'], '--to-prefix', /missing: the prefix the rebuild writes into/],
+    [['rebuild', '--to-prefix', 'a b'], '--to-prefix', /"a b" is not a topic prefix/],
+    [['rebuild', '--to-prefix', 'b.', '--from-prefix', 'x/y'], '--from-prefix', /not a topic prefix/],
+    [['rebuild', '--to-prefix', 'a.', '--from-prefix', 'a.'], '--to-prefix', /must differ from --from-prefix/],
+    [['rebuild', '--to-prefix', 'a.', 'extra'], 'rebuild', /unexpected argument "extra"/],
+  ])('rebuild refuses %j, naming %s', (argv, argument, message) => {
+    const e = refused(argv);
+    expect(e.argument).toBe(argument);
+    expect(e.message).toMatch(message);
+  });
+
   it('status takes one or more users', () => {
     expect(parseCommand(['status', 'ana', 'bo', '--json'])).toEqual({ name: 'status', json: true, users: ['ana', 'bo'] });
     expect(parseCommand(['status', 'ana'])).toEqual({ name: 'status', json: false, users: ['ana'] });
@@ -104,12 +122,12 @@ describe('parseCommand', () => {
     expect(parseCommand(['--help'])).toEqual({ name: 'help', topic: null });
     expect(parseCommand(['help', 'set'])).toEqual({ name: 'help', topic: 'set' });
     expect(parseCommand(['tail', '-h'])).toEqual({ name: 'help', topic: 'tail' });
-    expect(refused(['rebuild']).message).toMatch(/^command: unknown command "rebuild"/);
+    expect(refused(['reboot']).message).toMatch(/^command: unknown command "reboot"/);
   });
 
   it('usage lists exactly the commands that exist', () => {
     const commands = usage().split('\n').filter((l) => l.startsWith('  presence ')).map((l) => l.split(/\s+/)[2]);
-    expect(commands).toEqual(['status', 'set', 'visibility', 'history', 'room', 'tail', 'gate', 'dlq']);
+    expect(commands).toEqual(['status', 'set', 'visibility', 'history', 'room', 'tail', 'gate', 'dlq', 'rebuild']);
     expect(usage('set').split('\n').filter((l) => l.startsWith('  presence '))).toHaveLength(1);
   });
 });

@@ -3,7 +3,7 @@
  * variables as the services and bounded by CLI_TIMEOUT_MS: a broker or registry that does not
  * answer is an UnreachableError naming the variable, not a hang. Made on first use and closed once.
  */
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { AvroSerde, createRegistry } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import { createKafka } from '../platform/kafka';
@@ -12,7 +12,7 @@ import { CliError, UnreachableError } from './errors';
 
 export class Connections {
   readonly kafka: Kafka;
-  private serdeP: Promise<AvroSerde> | null = null;
+  private readonly serdes = new Map<string, Promise<AvroSerde>>();
 
   constructor(private readonly env: CliEnv) {
     this.kafka = createKafka({ brokers: env.KAFKA_BROKERS, clientId: `${env.KAFKA_CLIENT_ID}-cli` });
@@ -23,13 +23,33 @@ export class Connections {
     return topicName(role, this.env.TOPIC_PREFIX);
   }
 
-  /** The serde with this prefix's registered ids (registering is idempotent, as every service does at start). */
-  serde(): Promise<AvroSerde> {
-    this.serdeP ??= withDeadline(AvroSerde.create(createRegistry(this.env.SCHEMA_REGISTRY_URL, this.env.CLI_TIMEOUT_MS), this.env.TOPIC_PREFIX), this.env.CLI_TIMEOUT_MS)
-      .catch((e: unknown) => {
-        throw new UnreachableError(`cannot use the schema registry at ${this.env.SCHEMA_REGISTRY_URL} (SCHEMA_REGISTRY_URL): ${describe(e)}`, e);
-      });
-    return this.serdeP;
+  /** The serde with a prefix's registered ids (TOPIC_PREFIX by default; registering is idempotent, as every service does at start). */
+  serde(prefix: string = this.env.TOPIC_PREFIX): Promise<AvroSerde> {
+    let p = this.serdes.get(prefix);
+    if (!p) {
+      p = withDeadline(AvroSerde.create(createRegistry(this.env.SCHEMA_REGISTRY_URL, this.env.CLI_TIMEOUT_MS), prefix), this.env.CLI_TIMEOUT_MS)
+        .catch((e: unknown) => {
+          throw new UnreachableError(`cannot use the schema registry at ${this.env.SCHEMA_REGISTRY_URL} (SCHEMA_REGISTRY_URL): ${describe(e)}`, e);
+        });
+      this.serdes.set(prefix, p);
+    }
+    return p;
+  }
+
+  /** An admin client connected within CLI_TIMEOUT_MS (an UnreachableError naming KAFKA_BROKERS otherwise), disconnected after `fn`. */
+  async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    try {
+      await withDeadline(admin.connect(), this.env.CLI_TIMEOUT_MS);
+    } catch (e) {
+      await admin.disconnect().catch(() => undefined);
+      throw new UnreachableError(`cannot reach Kafka at ${this.env.KAFKA_BROKERS.join(',')} (KAFKA_BROKERS): ${describe(e)}`, e);
+    }
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
   }
 
   /** The partition numbers of a topic; a missing topic says so (TOPIC_PREFIX, make provision). */

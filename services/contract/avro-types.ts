@@ -72,10 +72,24 @@ export interface GatewayLease {
 export type HeartbeatKind = "heartbeat" | "disconnect";
 export const HeartbeatKindSymbols = ["heartbeat", "disconnect"] as const;
 
+// JournalStep.avsc
+/** What one step of a processor task was: batch (a batch of one input topic applied) or tick (its timers fired, and gateway lease expiries applied, then a flush). */
+export type JournalStep = "batch" | "tick";
+export const JournalStepSymbols = ["batch", "tick"] as const;
+
 // LastSeenPrivacy.avsc
 /** How others see the user's last-seen time: exact (the timestamps), coarse (only recently / within a week / long ago), hidden (nothing). The user always sees their own exactly. */
 export type LastSeenPrivacy = "exact" | "coarse" | "hidden";
 export const LastSeenPrivacySymbols = ["exact", "coarse", "hidden"] as const;
+
+// LeaseExpiry.avsc
+/** A gateway lease expiry a processor tick applied: the sessions last heard through the gateway at or before deadUpTo were ended as clean disconnects at deadUpTo. */
+export interface LeaseExpiry {
+  /** The gateway whose lease ran out. */
+  gatewayId: string;
+  /** The instant up to which its sessions were ended. */
+  deadUpTo: number;
+}
 
 // MemberEphemeral.avsc
 /** A present member's short-lived state in a room snapshot, until expiresAt (readers drop it from then on). */
@@ -250,6 +264,27 @@ export interface PresenceSnapshot {
 /** Effective status a reader sees, in rule order: an AppearOffline override reads Offline; DoNotDisturb and Busy overrides win over activity; otherwise Offline (no live session), Away (idle past the away threshold) or Online. */
 export type PresenceStatus = "Online" | "Away" | "Busy" | "DoNotDisturb" | "Offline";
 export const PresenceStatusSymbols = ["Online", "Away", "Busy", "DoNotDisturb", "Offline"] as const;
+
+// ProcessorJournalEntry.avsc
+/** Value of presence.processor-journal.v1 (retained), keyed by the partition number as a decimal string and written to that same partition: one record per step a processor task took, in the order it took them, with the clock reading it took it at. The processor is a pure function of its inputs and of these steps, so `presence rebuild` replays the retained inputs through the same steps and gets the same transitions and snapshots as the live run. */
+export interface ProcessorJournalEntry {
+  /** The task (input partition number); equals the record key and the Kafka partition it is written to. */
+  partition: number;
+  /** batch or tick. */
+  step: JournalStep;
+  /** The instant the step was applied at (the processor's clock): events of a batch are applied, hygiene-clamped and flushed at it; a tick fires the timers due at it and flushes at it. */
+  at: number;
+  /** batch: the input topic's role without prefix (heartbeat, override or room); null for a tick. */
+  input: null | string;
+  /** batch: the offset of its first record on that input partition. */
+  fromOffset: null | number;
+  /** batch: the offset after its last record. */
+  nextOffset: null | number;
+  /** Whether the task flushed (decided its snapshots and changes) at `at` after the step; false for a batch whose outputs a catching-up task deferred. */
+  flushed: boolean;
+  /** tick: the gateway lease expiries applied before the timers fired. */
+  leaseExpiries: Array<LeaseExpiry>;
+}
 
 // ProcessorWatermark.avsc
 /** Value of the compacted presence.processor-watermark.v1, keyed by the partition number as a decimal string and written to that same partition: the processor's promise that every snapshot of one input partition is current as of `watermark`. A reader of presence.snapshot.v1 that knows the watermark of a user's partition (murmur2 of the userId over the snapshot topic's partition count, which equals the input topics') keeps trusting that user's snapshot until watermark + its grace (PRESENCE_WATERMARK_GRACE_MS), even after the snapshot's lastSeen/lastActive lease ran out; without it, a reader must decay the snapshot by its leases alone. A tombstone means: no watermark for this partition. */

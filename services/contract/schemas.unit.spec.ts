@@ -51,11 +51,12 @@ describe('co-partitioning check', () => {
     else c[topicName(role)] = n;
     expect(() => checkCoPartitioning(c)).toThrow(CoPartitioningError);
   });
-  it('provisioning also checks the snapshot and watermark topics; the processor inputs alone by default', () => {
-    const all = { ...counts({}), ...Object.fromEntries((['snapshot', 'roomSnapshot', 'watermark'] as TopicRole[]).map((r) => [topicName(r), 6])) };
+  it('provisioning also checks the snapshot, watermark and journal topics; the processor inputs alone by default', () => {
+    const all = { ...counts({}), ...Object.fromEntries((['snapshot', 'roomSnapshot', 'watermark', 'journal'] as TopicRole[]).map((r) => [topicName(r), 6])) };
     expect(() => checkCoPartitioning(all, '', SAME_PARTITION_COUNT)).not.toThrow();
     expect(() => checkCoPartitioning({ ...all, [topicName('watermark')]: 3 }, '', SAME_PARTITION_COUNT)).toThrow(CoPartitioningError);
     expect(() => checkCoPartitioning({ ...all, [topicName('snapshot')]: 12 }, '', SAME_PARTITION_COUNT)).toThrow(/presence\.snapshot\.v1=12/);
+    expect(() => checkCoPartitioning({ ...all, [topicName('journal')]: 2 }, '', SAME_PARTITION_COUNT)).toThrow(/presence\.processor-journal\.v1=2/);
     expect(() => checkCoPartitioning(counts({}))).not.toThrow();
   });
 });

@@ -17,6 +17,7 @@ export interface TopicValues {
   snapshot: T.PresenceSnapshot;
   roomSnapshot: T.RoomSnapshot;
   watermark: T.ProcessorWatermark;
+  journal: T.ProcessorJournalEntry;
   changes: T.PresenceChange;
   roomChanges: T.RoomChange;
   gatewayLease: T.GatewayLease;

@@ -49,6 +49,7 @@ const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
   },
   roomSnapshot: { roomKind: 'doc', roomId: '42', members: [{ userId: 'u-1', sessionId: 's-1', joinedAt: 1, lastSeen: 2, metadata: {}, ephemeral: { state: "typing", target: null, expiresAt: 9 } }], version: 3, emittedAt: 5 },
   watermark: { partition: 2, watermark: 1_700_000_000_000, emittedAt: 1_700_000_000_050 },
+  journal: { partition: 2, step: 'tick', at: 1_700_000_000_000, input: null, fromOffset: null, nextOffset: null, flushed: true, leaseExpiries: [{ gatewayId: 'gw-1', deadUpTo: 1_699_999_999_000 }] },
   changes: { userId: 'u-1', from: 'Offline', to: 'Online', at: 1, cause: 'event', version: 1 },
   roomChanges: { roomKind: 'doc', roomId: '42', members: [], version: 4, at: 6 },
   gatewayLease: { gatewayId: 'gw-1', startedAt: 1_700_000_000_000, renewedAt: 1_700_000_003_000, leaseMs: 10_000 },

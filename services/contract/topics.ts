@@ -4,7 +4,7 @@
  */
 export type TopicRole =
   | 'heartbeat' | 'override' | 'room'
-  | 'snapshot' | 'roomSnapshot' | 'watermark' | 'changes' | 'roomChanges' | 'storeChangelog'
+  | 'snapshot' | 'roomSnapshot' | 'watermark' | 'journal' | 'changes' | 'roomChanges' | 'storeChangelog'
   | 'gatewayLease' | 'dlq' | 'notificationRequest' | 'notificationDecision';
 
 export interface TopicSpec {
@@ -35,6 +35,9 @@ export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
   roomSnapshot: { role: 'roomSnapshot', name: 'presence.room-snapshot.v1', valueSchema: 'presence.v1.RoomSnapshot', key: 'roomKey', config: compacted },
   // Key: the partition number as a decimal string, written with that explicit partition (not hashed).
   watermark: { role: 'watermark', name: 'presence.processor-watermark.v1', valueSchema: 'presence.v1.ProcessorWatermark', key: 'partition', config: compacted },
+  // One record per step of each task (batch applied, timers fired) with the instant it used: what
+  // `presence rebuild` replays the inputs through. Retained as long as the longest-retained input.
+  journal: { role: 'journal', name: 'presence.processor-journal.v1', valueSchema: 'presence.v1.ProcessorJournalEntry', key: 'partition', config: retained(7) },
   changes: { role: 'changes', name: 'presence.changes.v1', valueSchema: 'presence.v1.PresenceChange', key: 'userId', config: retained(7) },
   // The room snapshots as a retained log (the compacted topic keeps only the last per room): room history.
   roomChanges: { role: 'roomChanges', name: 'presence.room-changes.v1', valueSchema: 'presence.v1.RoomChange', key: 'roomKey', config: retained(7) },
@@ -54,7 +57,7 @@ export const CO_PARTITIONED: readonly TopicRole[] = ['heartbeat', 'override', 'r
  * on. A user's snapshot (murmur2 of the userId) lands in the partition number of its input task only
  * with the same count, and the watermark of task p is written to partition p of the watermark topic.
  */
-export const SAME_PARTITION_COUNT: readonly TopicRole[] = [...CO_PARTITIONED, 'snapshot', 'roomSnapshot', 'watermark'];
+export const SAME_PARTITION_COUNT: readonly TopicRole[] = [...CO_PARTITIONED, 'snapshot', 'roomSnapshot', 'watermark', 'journal'];
 
 export const topicName = (role: TopicRole, prefix = ''): string => `${prefix}${TOPICS[role].name}`;
 

@@ -6,7 +6,7 @@ describe('watermark records', () => {
   it('is a compacted topic keyed by partition, checked for the same partition count as the snapshots', () => {
     expect(TOPICS.watermark).toMatchObject({ name: 'presence.processor-watermark.v1', key: 'partition', valueSchema: 'presence.v1.ProcessorWatermark' });
     expect(TOPICS.watermark.config['cleanup.policy']).toBe('compact');
-    expect(SAME_PARTITION_COUNT).toEqual([...CO_PARTITIONED, 'snapshot', 'roomSnapshot', 'watermark']);
+    expect(SAME_PARTITION_COUNT).toEqual([...CO_PARTITIONED, 'snapshot', 'roomSnapshot', 'watermark', 'journal']);
   });
   it('round-trips through the Avro schema', () => {
     const type = avroType('presence.v1.ProcessorWatermark');

@@ -217,8 +217,11 @@ export class GatewayLeases {
     return false;
   }
 
-  /** Ends, in `task`, the sessions of every gateway gone at `now`; returns how many users changed. */
-  apply(task: LeaseTask, now: number): number {
+  /**
+   * Ends, in `task`, the sessions of every gateway gone at `now`; returns how many users changed.
+   * `onApplied` hears each expiry applied to some users (the journal records them for a rebuild).
+   */
+  apply(task: LeaseTask, now: number, onApplied?: (gatewayId: string, deadUpTo: number) => void): number {
     let applied = this.applied.get(task);
     if (!applied) this.applied.set(task, (applied = new Map()));
     const fresh = task.gateways.takeFresh();
@@ -230,7 +233,10 @@ export class GatewayLeases {
       }
       const keys = applied.get(g) === t ? [...(fresh.get(g) ?? [])] : task.gateways.usersOf(g);
       applied.set(g, t);
-      if (keys.length > 0) n += task.endGatewaySessions(g, t, now, keys);
+      if (keys.length > 0) {
+        n += task.endGatewaySessions(g, t, now, keys);
+        onApplied?.(g, t);
+      }
     }
     if (n > 0) this.o.onEnded?.(n);
     return n;

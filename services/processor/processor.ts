@@ -9,23 +9,21 @@
  * paused past its session timeout has lost its tasks; it finds out at its next heartbeat and
  * rejoins, and meanwhile neither its batches nor its timers write).
  */
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { PresenceConfig } from '../core';
-import type { DeadLetter } from '../contract/avro-types';
 import { partitionCounts, checkCoPartitioning } from '../contract/provision';
-import { deadLetterOf } from '../contract/dead-letter';
 import { RegistryUnavailableError, SerdeError, type AvroSerde } from '../contract/serde';
 import { topicName, type TopicRole } from '../contract/topics';
 import { watermarkMessage } from '../contract/watermark-codec';
 import type { Logger } from '../platform/log';
-import { keyHash } from '../platform/partitioner';
 import { assignmentWarning, CoPartitionedAssigner } from './assigner';
 import { GatewayLeases } from './gateway-leases';
-import { heartbeatEvent, overrideEvent, roomEvent } from './input';
+import { batchApplier } from './apply-batch';
+import { batchStep, journalRecord, tickStep, type JournaledInput } from './journal';
 import type { ProcessorMetrics } from './metrics';
 import { idempotentProducer, ProducerSession } from '../platform/producer-session';
 import { ProgressWatch } from './progress-watch';
-import { StaleMemberError, type OutRecord } from './record-collector';
+import { StaleMemberError } from './record-collector';
 import type { PartitionStore } from './store';
 import type { PresenceTask } from './task';
 import { TaskManager, withLock, type TaskSlot } from './task-manager';
@@ -140,14 +138,18 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const roleOf = new Map<string, TopicRole>(INPUT_ROLES.map((r) => [topicName(r, prefix), r]));
 
   const watermarkTopic = topicName('watermark', prefix);
+  const journalTopic = topicName('journal', prefix);
   const admin = kafka.admin();
   await admin.connect();
   let counts: Record<string, number>;
   let watermarks: boolean;
+  let journaling: boolean;
   try {
     counts = await partitionCounts(admin, [...inputTopics, topics.changelog, topics.snapshot, topics.roomSnapshot, topics.roomChanges]);
     checkCoPartitioning(counts, prefix);
-    watermarks = (await admin.listTopics()).includes(watermarkTopic);
+    const existing = await admin.listTopics();
+    watermarks = existing.includes(watermarkTopic);
+    journaling = existing.includes(journalTopic);
   } finally {
     await admin.disconnect();
   }
@@ -155,6 +157,10 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     throw new Error(`PRESENCE_SNAPSHOT_LEASES=watermark needs the topic ${watermarkTopic}: run provisioning`);
   }
   if (!watermarks) log.warn({ topic: watermarkTopic }, 'no watermark topic: readers rely on per-user snapshot leases alone');
+  if (!journaling) log.warn({ topic: journalTopic }, 'no journal topic: a rebuild of this run replays on stream time, not exactly');
+  /** The journal record of one step (journal.ts), or nothing without the topic. */
+  const journal = (entry: Parameters<typeof journalRecord>[2]) => (journaling ? [journalRecord(serde, journalTopic, entry)] : []);
+  const applyBatch = batchApplier({ serde, cfg, log, metrics, clock, partitionsOf: (topic) => counts[topic] as number });
 
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
   const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(idempotentProducer(kafka), log) : null;
@@ -163,7 +169,6 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false,
     maxBytesPerPartition: fetchBytes, maxBytes: 8 * fetchBytes, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs,
   });
-  let delaySample = 0;
   const onFlushed = (flush: import('./task').FlushResult) => {
     metrics.snapshots.inc({ topic: 'snapshot' }, flush.snapshots.length);
     metrics.snapshots.inc({ topic: 'roomSnapshot' }, flush.roomSnapshots.length);
@@ -221,13 +226,6 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     opts.onFatal?.(payload.error);
   });
 
-  function deadLetter(topic: string, partition: number, m: KafkaMessage, code: string, field: string | null, reason: string): DeadLetter {
-    metrics.dlq.inc({ code });
-    log.warn({ topic, partition, offset: m.offset, code, field, reason }, 'dead-lettered');
-    const bytes = (b: Buffer | string | null | undefined) => (b === null || b === undefined ? null : Buffer.from(b));
-    return deadLetterOf({ topic, partition, offset: m.offset, key: bytes(m.key), value: bytes(m.value) }, { code, field, reason }, 'processor', clock());
-  }
-
   /**
    * A failed write. A member that may have lost its tasks (fenced, or out of touch with its group)
    * stops writing for the task and waits for the group: rebuilding would re-initialise the task's
@@ -276,50 +274,6 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     await slot.restored;
   }
 
-  /** Decodes, checks and applies one batch to its task; returns what to write besides the flush. */
-  async function applyBatch(slot: TaskSlot, topic: string, partition: number, messages: KafkaMessage[], role: TopicRole, now: number) {
-    const dlq: DeadLetter[] = [];
-    const rerouted: OutRecord[] = [];
-    const partitions = counts[topic] as number;
-    // Counted per batch: a labelled prom-client inc per record showed up in the profile.
-    const applied = new Map<string, number>();
-    const count = (kind: string) => applied.set(kind, (applied.get(kind) ?? 0) + 1);
-    for (const m of messages) {
-      // The partitioning contract: a record whose key hashes elsewhere (a producer with another
-      // partitioner) belongs to another task; it is re-sent to its partition, never applied here.
-      if (m.key !== null && ((keyHash(m.key) & 0x7fffffff) % partitions) !== partition) {
-        rerouted.push({ topic, key: m.key.toString(), value: m.value, partition: (keyHash(m.key) & 0x7fffffff) % partitions });
-        count('rerouted');
-        continue;
-      }
-      const key = m.key?.toString() ?? null;
-      try {
-        // decodeSync: no promise per record; `decode` only for a schema id seen for the first time.
-        if (role === 'room') {
-          const checked = roomEvent(serde.decodeSync('room', m.value) ?? await serde.decode('room', m.value), key, now, cfg);
-          if (checked.ok) slot.task.applyRoom(checked.event, now);
-          else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
-          if (checked.ok) count(`room-${checked.event.type}`);
-        } else {
-          const checked = role === 'heartbeat'
-            ? heartbeatEvent(serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value), key, now, cfg)
-            : overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
-          if (checked.ok) {
-            slot.task.applyUser(checked.event, now);
-            if (checked.event.type === 'heartbeat' && (++delaySample & 15) === 0) metrics.eventDelay.observe(Math.max(0, now - checked.event.observedAt) / 1000);
-          }
-          else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
-          if (checked.ok) count(checked.event.type);
-        }
-      } catch (e) {
-        if (!(e instanceof SerdeError)) throw e;
-        dlq.push(deadLetter(topic, partition, m, e.code, null, e.message));
-      }
-    }
-    for (const [kind, n] of applied) metrics.events.inc({ kind }, n);
-    return { dlq, rerouted };
-  }
-
   async function handleBatch({ batch, heartbeat, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     const slot = tasks.slots.get(batch.partition);
     const role = roleOf.get(batch.topic);
@@ -340,7 +294,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       if (!mayWrite(slot) || isStale()) return;
       const now = clock();
       try {
-        const { dlq, rerouted } = await applyBatch(slot, batch.topic, batch.partition, batch.messages, role, now);
+        const { dlq, rerouted } = await applyBatch(slot.task, batch.topic, batch.partition, batch.messages, role, now);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         const wasCatchingUp = slot.catchingUp;
         const lag = Number(batch.offsetLag());
@@ -354,7 +308,12 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         const checkpointNow = (wasCatchingUp && !slot.catchingUp) || clock() - slot.writer.lastCheckpointAt >= interval;
         // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.
         const emitNow = !slot.catchingUp || checkpointNow;
-        await slot.writer.emit(emitNow ? slot.task.flush(now) : null, dlq, rerouted, { topic: batch.topic, next }, keepAlive);
+        const from = (batch.messages[0] as { offset: string }).offset;
+        slot.journalBacklog.push(...journal(batchStep(batch.partition, role as JournaledInput, from, next, now, emitNow)));
+        // A deferring batch with nothing else to send keeps its step for the next send (no request of its own).
+        const sends = emitNow || dlq.length > 0 || rerouted.length > 0;
+        const steps = sends ? slot.journalBacklog.splice(0) : [];
+        await slot.writer.emit(emitNow ? slot.task.flush(now) : null, dlq, [...steps, ...rerouted], { topic: batch.topic, next }, keepAlive);
         slot.failures = 0;
         resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit is the checkpoint's
         progress.moved(batch.partition, batch.topic, next);
@@ -384,6 +343,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     gatewayLeases,
     tasks, resolutionMs: opts.timerResolutionMs, commitIntervalMs, catchUpIntervalMs, clock, metrics, mayWrite, writeFailed,
     watermarkIntervalMs: watermarks ? (opts.watermarkIntervalMs ?? DEFAULT_WATERMARK_INTERVAL_MS) : null,
+    journalRecord: journaling ? (entry) => journalRecord(serde, journalTopic, entry) : null,
     watermarkRecord: (partition, watermark, now) => {
       const m = watermarkMessage(serde, partition, watermark, now);
       return { topic: watermarkTopic, key: String(partition), value: m.value, partition: m.partition };
@@ -409,7 +369,9 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
           if (!slot.isRestored || !mayWrite(slot)) return;
           const now = clock();
           slot.task.fireDue(now);
-          await slot.writer.emit(slot.task.pending > 0 ? slot.task.flush(now) : null, [], [], null)
+          const flushes = slot.task.pending > 0;
+          const steps = [...slot.journalBacklog.splice(0), ...(flushes ? journal(tickStep(slot.task.partition, now)) : [])];
+          await slot.writer.emit(flushes ? slot.task.flush(now) : null, [], steps, null)
             .then(() => slot.writer.checkpoint()).catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
         });
       }

@@ -10,6 +10,7 @@ import type { PresenceConfig } from '../core';
 import type { Logger } from '../platform/log';
 import type { ProcessorMetrics } from './metrics';
 import { idempotentProducer, ProducerSession } from '../platform/producer-session';
+import type { OutRecord } from './record-collector';
 import { restoreTask, type RestoreContext } from './task-restore';
 import { PresenceTask } from './task';
 import { TaskWriter, type OutputTopics } from './task-writer';
@@ -42,6 +43,11 @@ export interface TaskSlot {
    * (a handover longer than the offline threshold read every user Offline for a moment).
    */
   readonly replaying: Set<string>;
+  /**
+   * Journal steps of batches whose outputs a catching-up task deferred: sent, in order, ahead of the
+   * task's next send (its flush or checkpoint), not one produce request per batch.
+   */
+  readonly journalBacklog: OutRecord[];
 }
 
 export interface TaskManagerOptions {
@@ -136,7 +142,7 @@ export class TaskManager {
       groupId: this.o.groupId, guarantee, producers, clock, mayWrite: () => slotRef !== null && this.o.mayWrite(slotRef),
       ...(this.o.onFlushed ? { onFlushed: this.o.onFlushed } : {}),
     });
-    const slot: TaskSlot = slotRef = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0, catchingUp: false, replaying: new Set() };
+    const slot: TaskSlot = slotRef = { task, writer, restored: Promise.resolve(), isRestored: false, lock: Promise.resolve(), dropped: false, ownProducer, retryAt: 0, failures: 0, catchingUp: false, replaying: new Set(), journalBacklog: [] };
     this.slots.set(partition, slot);
     const paused = this.o.inputTopics.map((topic) => ({ topic, partitions: [partition] }));
     consumer.pause(paused);

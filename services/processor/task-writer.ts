@@ -48,6 +48,20 @@ export interface TaskWriterOptions {
   readonly onFlushed?: (flush: FlushResult) => void;
 }
 
+/** The output records of a flush, in the order they are sent (also the rebuild's, rebuild.ts). */
+export function flushRecords(serde: AvroSerde, topics: Pick<OutputTopics, 'snapshot' | 'roomSnapshot' | 'roomChanges' | 'changes'>, flush: FlushResult): OutRecord[] {
+  const records: OutRecord[] = [];
+  for (const s of flush.snapshots) records.push({ topic: topics.snapshot, key: s.key, value: serde.encodeSync('snapshot', s.value) });
+  for (const s of flush.roomSnapshots) records.push({ topic: topics.roomSnapshot, key: s.key, value: s.value && serde.encodeSync('roomSnapshot', s.value) });
+  for (const r of flush.roomChanges) records.push({ topic: topics.roomChanges, key: r.key, value: serde.encodeSync('roomChanges', r.value) });
+  for (const c of flush.changes) records.push({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) });
+  return records;
+}
+
+export function deadLetterRecord(serde: AvroSerde, topics: Pick<OutputTopics, 'dlq'>, d: DeadLetter): OutRecord {
+  return { topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) };
+}
+
 interface PendingCheckpoint {
   commit(): void;
   readonly entries: ReadonlyArray<readonly [string, Buffer | null]>;
@@ -102,14 +116,8 @@ export class TaskWriter {
   async emit(flush: FlushResult | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
     await this.finishPending(keepAlive);
     const { serde, topics } = this.o;
-    const records: OutRecord[] = [];
-    if (flush) {
-      for (const s of flush.snapshots) records.push({ topic: topics.snapshot, key: s.key, value: serde.encodeSync('snapshot', s.value) });
-      for (const s of flush.roomSnapshots) records.push({ topic: topics.roomSnapshot, key: s.key, value: s.value && serde.encodeSync('roomSnapshot', s.value) });
-      for (const r of flush.roomChanges) records.push({ topic: topics.roomChanges, key: r.key, value: serde.encodeSync('roomChanges', r.value) });
-      for (const c of flush.changes) records.push({ topic: topics.changes, key: c.key, value: serde.encodeSync('changes', c.value) });
-    }
-    for (const d of dlq) records.push({ topic: topics.dlq, key: null, value: serde.encodeSync('dlq', d) });
+    const records: OutRecord[] = flush ? flushRecords(serde, topics, flush) : [];
+    for (const d of dlq) records.push(deadLetterRecord(serde, topics, d));
     // Last: a watermark must not reach the broker before the snapshots it vouches for.
     for (const r of extra) records.push(r);
     this.outputs.add(records);

@@ -3,7 +3,9 @@
  * its earliest one and costs O(tasks + due keys). A tick also retries a failed flush and takes the
  * task's checkpoint when the commit interval has passed.
  */
+import type { LeaseExpiry, ProcessorJournalEntry } from '../contract/avro-types';
 import type { GatewayLeases } from './gateway-leases';
+import { tickStep } from './journal';
 import type { ProcessorMetrics } from './metrics';
 import type { OutRecord } from './record-collector';
 import { withLock, type TaskManager, type TaskSlot } from './task-manager';
@@ -26,6 +28,8 @@ export interface TimerOptions {
   readonly watermarkRecord: (partition: number, watermark: number, now: number) => OutRecord;
   /** Gateway leases (gateway-leases.ts): sessions of gateways whose lease ran out end before the flush. Null: none. */
   readonly gatewayLeases?: Pick<GatewayLeases, 'due' | 'apply'> | null;
+  /** The journal record of a tick that flushed (journal.ts), sent with its outputs; null: no journal. */
+  readonly journalRecord?: ((entry: ProcessorJournalEntry) => OutRecord) | null;
 }
 
 export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
@@ -55,10 +59,18 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
           if (watermarkDue) lastWatermark.set(slot, at); // no watermark while outputs are deferred
           return;
         }
-        o.gatewayLeases?.apply(task, at); // gateway leases: ends sessions of gateways gone, flushed below
+        const expiries: LeaseExpiry[] = [];
+        // gateway leases: ends sessions of gateways gone, flushed below
+        o.gatewayLeases?.apply(task, at, (gatewayId, deadUpTo) => expiries.push({ gatewayId, deadUpTo }));
         task.fireDue(at);
-        const watermark = watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : [];
-        if (task.pending > 0 || writer.hasPendingOutputs || watermark.length) await writer.emit(task.pending > 0 ? task.flush(at) : null, [], watermark, null);
+        const flushes = task.pending > 0;
+        // The journal entry first, the watermark last (it must not precede the snapshots it vouches for).
+        const extra = [
+          ...slot.journalBacklog.splice(0), // steps of deferring batches, before this tick's
+          ...(flushes && o.journalRecord ? [o.journalRecord(tickStep(task.partition, at, expiries))] : []),
+          ...(watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : []),
+        ];
+        if (flushes || writer.hasPendingOutputs || extra.length) await writer.emit(flushes ? task.flush(at) : null, [], extra, null);
         if (watermarkDue) lastWatermark.set(slot, at);
         if (o.clock() - writer.lastCheckpointAt >= interval && writer.hasUncheckpointed && o.mayWrite(slot)) await writer.checkpoint();
         slot.failures = 0;

@@ -5,6 +5,7 @@ import type { CommandContext } from './context';
 import { runDlq } from './dlq';
 import { runGate } from './gate';
 import { runHistory } from './history';
+import { runRebuild } from './rebuild';
 import { runRoom } from './room';
 import { runSet } from './set';
 import { runStatus } from './status';
@@ -21,6 +22,7 @@ export function runCommand(cmd: Exclude<CliCommand, { name: 'help' }>, ctx: Comm
     case 'gate': return runGate(cmd, ctx);
     case 'dlq': return runDlq(cmd, ctx);
     case 'history': return runHistory(cmd, ctx);
+    case 'rebuild': return runRebuild(cmd, ctx);
     default: return unreachable(cmd);
   }
 }

@@ -101,13 +101,15 @@ export async function consumeMessages(
     readUncommitted: opts.readUncommitted ?? false,
     maxWaitTimeInMs: 100,
   });
-  const messages: EachMessagePayload['message'][] = [];
+  // By position: a group rebalance under load may deliver a record twice (at-least-once), and the
+  // callers count records, not deliveries.
+  const messages = new Map<string, EachMessagePayload['message']>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
-    await consumer.run({ eachMessage: async ({ message }) => void messages.push(message) });
-    await waitFor(() => messages.length >= count, `${count} messages on ${topic} (got ${messages.length})`, opts.timeoutMs);
-    return messages;
+    await consumer.run({ eachMessage: async ({ partition, message }) => void messages.set(`${partition}:${message.offset}`, message) });
+    await waitFor(() => messages.size >= count, `${count} messages on ${topic} (got ${messages.size})`, opts.timeoutMs);
+    return [...messages.values()];
   } finally {
     await consumer.disconnect();
   }

@@ -105,16 +105,18 @@ export class SnapshotReplica {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      this.snapshotPartitions = (await admin.fetchTopicOffsets(topicName('snapshot', prefix))).length;
+      // Just after provisioning a partition may not have its leader known yet (NOT_LEADER, retriable).
+      const fetchTopicOffsets = (topic: string) => retryRetriable(() => admin.fetchTopicOffsets(topic), `offsets of ${topic}`, log);
+      this.snapshotPartitions = (await fetchTopicOffsets(topicName('snapshot', prefix))).length;
       if ((await admin.listTopics()).includes(watermarkTopic)) {
-        const n = (await admin.fetchTopicOffsets(watermarkTopic)).length;
+        const n = (await fetchTopicOffsets(watermarkTopic)).length;
         if (n === this.snapshotPartitions) topics.push(watermarkTopic);
         else log.error({ topic: watermarkTopic, partitions: n, snapshotPartitions: this.snapshotPartitions }, 'watermark topic has another partition count than the snapshot topic: watermarks ignored');
       } else {
         log.warn({ topic: watermarkTopic }, 'no watermark topic: snapshots decay by their leases alone');
       }
       for (const topic of topics) {
-        for (const o of await admin.fetchTopicOffsets(topic)) {
+        for (const o of await fetchTopicOffsets(topic)) {
           this.startEnds.set(`${topic}:${o.partition}`, BigInt(o.high));
           this.positions.set(`${topic}:${o.partition}`, BigInt(this.opts.tail ? o.high : o.low));
           this.lags.set(`${topic}:${o.partition}`, this.opts.tail ? 0 : Number(BigInt(o.high) - BigInt(o.low)));
@@ -205,5 +207,18 @@ export class SnapshotReplica {
     this.caughtUp = true;
     this.opts.log.info({ users: this.users.size, rooms: this.rooms.size, watermarks: this.watermarks.size }, 'snapshot replica caught up');
     this.resolveReady();
+  }
+}
+
+/** Retries a call that failed with a retriable Kafka error (a partition without a known leader yet), a few times. */
+async function retryRetriable<T>(call: () => Promise<T>, what: string, log: Logger, attempts = 6): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (e) {
+      if (i >= attempts || (e as { retriable?: boolean }).retriable !== true) throw e;
+      log.warn({ err: String(e), attempt: i, what }, 'retriable Kafka error, retrying');
+      await new Promise((r) => setTimeout(r, 250 * i));
+    }
   }
 }

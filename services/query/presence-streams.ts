@@ -15,6 +15,7 @@
  */
 import { readViewNextChange, type PresenceConfig, type UserView, type Watermark } from '../core';
 import { DeadlineQueue } from '../platform/deadline-queue';
+import { SingleTimer } from '../platform/single-timer';
 import { presenceBody, samePresence, type PresenceBody } from './read-model';
 
 export interface StreamSink {
@@ -46,8 +47,7 @@ export class PresenceStreams {
   private readonly byPartition = new Map<number, Set<string>>();
   private readonly unplaced = new Set<string>();
   private readonly watermarks: WatermarkSource;
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt: number | null = null;
+  private readonly timer: SingleTimer;
   private subscriptions = 0;
 
   constructor(
@@ -59,6 +59,7 @@ export class PresenceStreams {
     },
   ) {
     this.watermarks = opts.watermarks ?? NO_WATERMARKS;
+    this.timer = new SingleTimer(opts.clock, () => this.fire());
   }
 
   /** Open streams. */
@@ -123,9 +124,7 @@ export class PresenceStreams {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = null;
+    this.timer.clear();
     this.deadlines.clear();
     this.stalls.clear();
     this.watchers.clear();
@@ -185,18 +184,10 @@ export class PresenceStreams {
     const users = this.deadlines.next();
     const stall = this.stalls.next();
     const next = users === null ? stall : stall === null ? users : Math.min(users, stall);
-    if (next === this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = next;
-    if (next === null) return;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.opts.clock()));
-    this.timer.unref();
+    this.timer.arm(next);
   }
 
   private fire(): void {
-    this.timer = null;
-    this.timerAt = null;
     const now = this.opts.clock();
     for (const userId of this.deadlines.takeDue(now)) this.refresh(userId, now);
     // Stalled: W + grace passed with no newer W. The deadline is gone, so the next watermark of

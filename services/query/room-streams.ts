@@ -7,6 +7,7 @@
  */
 import { readRoomViewNextChange, type LastSeenPrivacy, type PresenceConfig, type RoomView } from '../core';
 import { DeadlineQueue } from '../platform/deadline-queue';
+import { SingleTimer } from '../platform/single-timer';
 import { roomBody, type RoomBody } from '../platform/viewer';
 
 export interface RoomStreamSink {
@@ -25,8 +26,7 @@ interface RoomSubscription {
 export class RoomStreams {
   private readonly watchers = new Map<string, Set<RoomSubscription>>();
   private readonly deadlines = new DeadlineQueue();
-  private timer: NodeJS.Timeout | null = null;
-  private timerAt: number | null = null;
+  private readonly timer: SingleTimer;
   private subscriptions = 0;
 
   constructor(
@@ -37,7 +37,9 @@ export class RoomStreams {
       /** A member's last-seen privacy (whether others see its lastSeen). */
       readonly privacyOf: (userId: string) => LastSeenPrivacy;
     },
-  ) {}
+  ) {
+    this.timer = new SingleTimer(opts.clock, () => this.fire());
+  }
 
   /** Open streams. */
   get size(): number {
@@ -77,9 +79,7 @@ export class RoomStreams {
   }
 
   close(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = null;
+    this.timer.clear();
     this.deadlines.clear();
     this.watchers.clear();
   }
@@ -104,18 +104,10 @@ export class RoomStreams {
 
   private arm(): void {
     const next = this.deadlines.next();
-    if (next === this.timerAt) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    this.timerAt = next;
-    if (next === null) return;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next - this.opts.clock()));
-    this.timer.unref();
+    this.timer.arm(next);
   }
 
   private fire(): void {
-    this.timer = null;
-    this.timerAt = null;
     const now = this.opts.clock();
     for (const key of this.deadlines.takeDue(now)) this.refresh(key, now);
     this.arm();

@@ -4,10 +4,8 @@
  * tests in gateway.int.spec.ts are checked against it (ajv).
  */
 import { LAST_SEEN_PRIVACIES, MAX_REASON_LENGTH, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
-import { opsPaths } from '../platform/ops-openapi';
+import { json, opsPaths, ref } from '../platform/ops-openapi';
 
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
 /** The audit's optional note (trimmed; blank is none). */
 const reason = { type: ['string', 'null'], maxLength: MAX_REASON_LENGTH, description: 'Why (audit note, shown in the history)' };
 const AUDIT = 'Published with actor `{ kind: user, id: <token sub> }` and the optional `reason` (audit, shown in the history). A body with an `actor` field is refused (400, field `actor`): only the token says who acts.';

@@ -3,14 +3,8 @@
  * schemas are checked against the real answers in history.int.spec.ts (ajv, test/openapi.ts).
  */
 import { ACTOR_KINDS, EFFECTIVE_STATUSES, OVERRIDE_STATUSES } from '../core';
-import { opsPaths } from '../platform/ops-openapi';
+import { authErrors, epochMs, error, json, nullable, opsPaths, ref } from '../platform/ops-openapi';
 
-const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
-const epochMs = { type: 'integer', minimum: 0, description: 'Epoch milliseconds' };
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
-const error = (description: string) => json(ref('Error'), description);
-const authErrors = { 401: error('Missing, malformed or expired bearer token (field `authorization`)') };
 const instant = (name: string, description: string) => ({
   name, in: 'query', required: true, description: `${description}: epoch milliseconds or an ISO 8601 date-time`, schema: { type: 'string' },
 });

@@ -1,5 +1,14 @@
-/** The OpenAPI paths every HTTP service shares: liveness, readiness, metrics and the document itself. */
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+/**
+ * What the HTTP services' OpenAPI documents share: the fragment builders every document uses, and
+ * the ops paths (liveness, readiness, metrics, the document itself).
+ */
+export const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
+export const epochMs = { type: 'integer', minimum: 0, description: 'Epoch milliseconds' } as const;
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+export const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
+/** A response with the document's Error schema. */
+export const error = (description: string) => json(ref('Error'), description);
+export const authErrors = { 401: error('Missing, malformed or expired bearer token (field `authorization`)') };
 
 /** `ready`: what readiness means for the service; `notReady`: why it would answer 503. */
 export function opsPaths(ready: string, notReady: string) {

@@ -4,14 +4,8 @@
  * from what the service sends without a test failing. Enumerations come from the core.
  */
 import { EFFECTIVE_STATUSES, GATE_REASONS, LAST_SEEN_PRIVACIES, LAST_SEEN_BUCKETS, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
-import { opsPaths } from '../platform/ops-openapi';
+import { authErrors, epochMs, error, json, nullable, opsPaths, ref } from '../platform/ops-openapi';
 
-const nullable = (schema: object) => ({ oneOf: [schema, { type: 'null' }] });
-const epochMs = { type: 'integer', minimum: 0, description: 'Epoch milliseconds' };
-const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: object, description: string) => ({ description, content: { 'application/json': { schema } } });
-const error = (description: string) => json(ref('Error'), description);
-const authErrors = { 401: error('Missing, malformed or expired bearer token (field `authorization`)') };
 
 export const QUERY_OPENAPI = {
   openapi: '3.1.0',

@@ -44,6 +44,7 @@ import { SessionTable, TooManyRoomsError, type Outcome, type SocketCloseReason }
 import { snapshotFetcher, SnapshotFetchError } from './snapshot-fetch';
 import { SubscriptionHub, SubscriptionRejected, type SocketFollows } from './subscriptions';
 import { SnapshotReplica } from '../platform/snapshot-replica';
+import { mountOpsRoutes } from '../platform/ops-routes';
 
 export interface GatewayOptions {
   readonly kafka: Kafka;
@@ -180,10 +181,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   // ---- HTTP ----
   const app = express();
   app.disable('x-powered-by');
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/openapi.json', (_req, res) => void res.json(GATEWAY_OPENAPI));
-  app.get('/readyz', (_req, res) => void res.status(stopping ? 503 : 200).json({ ready: !stopping }));
-  app.get('/metrics', async (_req, res) => void res.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  mountOpsRoutes(app, { document: GATEWAY_OPENAPI, ready: () => !stopping, registry: metrics.registry });
   const clientJs = readFileSync(CLIENT_JS, 'utf8');
   app.get('/client/presence-client.js', (_req, res) => {
     // Loaded as a module by pages on other origins (the demo page is served by the query service).

@@ -17,6 +17,7 @@ import type { HistoryMetrics } from './metrics';
 import { HISTORY_OPENAPI } from './openapi';
 import { visibleSettings, type Setting, type SetBy } from './audit';
 import { hiddenSpans, history, roomViewAt, statusAt, totalsPerDay, type Audience, type Interval } from './timeline';
+import { mountOpsRoutes } from '../platform/ops-routes';
 
 export interface HistoryAppDeps {
   readonly index: HistoryIndex;
@@ -101,12 +102,7 @@ export function createHistoryApp(d: HistoryAppDeps): express.Express {
     next();
   });
 
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/openapi.json', (_req, res) => void res.json(HISTORY_OPENAPI));
-  app.get('/readyz', (_req, res) => void res.status(d.ready() ? 200 : 503).json({ ready: d.ready() }));
-  app.get('/metrics', async (_req, res) => {
-    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
-  });
+  mountOpsRoutes(app, { document: HISTORY_OPENAPI, ready: d.ready, registry: d.metrics.registry });
 
   const v1 = express.Router();
   v1.use(requireCaller(d.auth));

@@ -16,6 +16,7 @@ import type { PresenceStreams } from './presence-streams';
 import type { RoomStreams } from './room-streams';
 import { QUERY_OPENAPI } from './openapi';
 import { decayedAtRead, devicesBody, gateAnswer, presenceBody, roomBody } from './read-model';
+import { mountOpsRoutes } from '../platform/ops-routes';
 
 export interface QueryAppDeps {
   readonly users: ReadonlyMap<string, UserView>;
@@ -95,12 +96,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     next();
   });
 
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/openapi.json', (_req, res) => void res.json(QUERY_OPENAPI));
-  app.get('/readyz', (_req, res) => void res.status(d.ready() ? 200 : 503).json({ ready: d.ready() }));
-  app.get('/metrics', async (_req, res) => {
-    res.type(d.metrics.registry.contentType).send(await d.metrics.registry.metrics());
-  });
+  mountOpsRoutes(app, { document: QUERY_OPENAPI, ready: d.ready, registry: d.metrics.registry });
 
   if (d.demoPage) {
     const page = readFileSync(join(__dirname, 'public', 'index.html'), 'utf8');

@@ -30,6 +30,9 @@ export class ProgressWatch {
   private timer: NodeJS.Timeout | null = null;
   private admin: Admin | null = null;
   private checking = false;
+  /** The check in flight, so stop() can wait for it instead of leaving it to use a closed admin. */
+  private inFlight: Promise<void> = Promise.resolve();
+  private stopped = false;
 
   constructor(private readonly o: ProgressWatchOptions) {}
 
@@ -48,20 +51,24 @@ export class ProgressWatch {
 
   start(): void {
     const every = Math.max(100, Math.min(5_000, Math.floor(this.o.stallAfterMs / 2)));
-    this.timer = setInterval(() => void this.check(), every);
+    this.timer = setInterval(() => {
+      this.inFlight = this.check();
+    }, every);
     this.timer.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.inFlight;
     await this.admin?.disconnect().catch(() => undefined);
     this.admin = null;
   }
 
   /** One check: the ends of the input partitions against each owned partition's position. */
   async check(): Promise<void> {
-    if (this.checking) return;
+    if (this.checking || this.stopped) return;
     this.checking = true;
     try {
       if (!this.admin) {

@@ -64,11 +64,13 @@ it('adaptive rule on: 2 s beats go offline at their deadline, well before 45 s; 
     const offline = of('alice').find((s) => s.status === 'Offline') as PresenceSnapshot;
     // Recorded at the exact deadline of her history, not at the fixed 45 s.
     expect(offline.statusSince).toBe(now + aliceAfter);
-    // The Online snapshot was written at her first beat (too few gaps yet: the fixed rule), and its
-    // lease is not renewed when the deadline only moves earlier: a reader holding it alone (the
-    // processor gone) decays no later than the fixed rule would; the processor's Offline record
-    // came at the deadline itself.
-    expect(online.offlineAt).toBe((online.lastSeen as number) + FIXED_OFFLINE_MS);
+    // The Online snapshot's lease lies between her deadline and the fixed rule's: written after her
+    // first beats (too few gaps yet: the fixed 45 s) it is not renewed when the deadline only moves
+    // earlier; written after all six (one batch) it is the deadline. Either way a reader holding it
+    // alone (the processor gone) decays no later than the fixed rule would, and the processor's
+    // Offline record came at the deadline itself.
+    expect(online.offlineAt).toBeGreaterThanOrEqual(now + aliceAfter);
+    expect(online.offlineAt).toBeLessThanOrEqual((online.lastSeen as number) + FIXED_OFFLINE_MS);
     expect(readView(viewFromSnapshot(online), now + aliceAfter - 1, cfg, 'others').status).toBe('Online');
     expect(readView(viewFromSnapshot(offline), now + aliceAfter, cfg, 'others').status).toBe('Offline');
 

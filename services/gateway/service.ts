@@ -307,8 +307,11 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
     ws.on('error', (err) => log.debug({ err: String(err), userId: ref.userId }, 'socket error'));
     // 1006: the connection died without a close handshake (network gone, ping timeout).
     ws.on('close', (code) => {
-      follows?.close();
-      sessions.detachSocket(handle, replace, code === 1006);
+      try {
+        follows?.close();
+      } finally {
+        sessions.detachSocket(handle, replace, code === 1006); // the session ends whatever the follows did
+      }
     });
   };
 

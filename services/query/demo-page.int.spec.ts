@@ -80,9 +80,17 @@ describe('demo page in headless Chromium', () => {
     await processor?.stop();
   });
 
+  // Every tab is a gateway session of the viewer: one a failed test left open would keep a device
+  // alive in the next test, so each test's tabs are closed after it whatever its outcome.
+  const openPages: Page[] = [];
+  afterEach(async () => {
+    await Promise.all(openPages.splice(0).map((p) => p.close()));
+  });
+
   /** The demo page in a new tab, with the script errors it raises collected. */
   async function openPage(): Promise<{ page: Page; errors: string[] }> {
     const page = await browser.newPage();
+    openPages.push(page);
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(query.url);
@@ -94,6 +102,18 @@ describe('demo page in headless Chromium', () => {
     const pat = page.locator('li[data-user-id="pat"]');
     await expectStatus(pat, 'Offline');
     await page.waitForSelector('#conn[data-state="open"]');
+    // Away lasts 2 s between Online and Offline: on a loaded machine the test's own steps can take
+    // longer, so the page records every status it shows and the sequence is checked at the end.
+    // (A string: this project's types have no DOM.)
+    await page.evaluate(`(() => {
+      const shown = window.patShown = [];
+      const record = () => {
+        const s = document.querySelector('li[data-user-id="pat"]')?.getAttribute('data-status');
+        if (s && shown[shown.length - 1] !== s) shown.push(s);
+      };
+      record();
+      new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+    })()`);
 
     const hb: PresenceHeartbeat = { kind: 'heartbeat', userId: 'pat', deviceId: 'laptop', sessionId: 'tab1', platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
     const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '1', userId: 'pat', sessionId: 'tab1', observedAt: Date.now(), metadata: null, ephemeral: null, ephemeralTtlMs: null };
@@ -105,8 +125,8 @@ describe('demo page in headless Chromium', () => {
     const typing: RoomEvent = { ...join, kind: 'ephemeral', observedAt: Date.now(), ephemeral: { state: 'typing', target: null }, ephemeralTtlMs: 3_000 };
     await producer.send({ topic: topicName('room', prefix), messages: [{ key: 'doc/1', value: await serde.encode('room', typing) }] });
     await page.waitForSelector('.room[data-room="doc/1"] .members:text("pat ✎ typing…")', { timeout: 10_000 });
-    await expectStatus(pat, 'Away');
     await expectStatus(pat, 'Offline');
+    expect(await page.evaluate('window.patShown')).toEqual(['Offline', 'Online', 'Away', 'Offline']);
     expect(await page.locator('li[data-user-id="quinn"]').getAttribute('data-status')).toBe('Offline');
     expect(await page.textContent('#count-Offline')).toBe('2');
     expect(errors).toEqual([]);

@@ -16,7 +16,7 @@ import { RegistryUnavailableError, type AvroRole, type AvroSerde, type TopicValu
 import { roomKey, topicName } from '../contract/topics';
 import type { Logger } from '../platform/log';
 import { PartitionReader, type PartitionBatch } from '../platform/partition-reader';
-import { checkUserEvent, type PresenceConfig } from '../core';
+import { checkUserEventAs, type PresenceConfig } from '../core';
 import { settingOf } from './audit';
 import type { HistoryIndex, IndexWrite, UserSettings } from './history-index';
 
@@ -151,7 +151,7 @@ export class HistoryIndexer {
           if (!o || m.key?.toString('utf8') !== o.userId) break;
           // The processor applies the same check (its 'now' is its clock; here the record's append time).
           const kind = o.kind === 'status' ? 'override' : o.kind === 'visibility' ? 'visibility' : 'lastSeenPrivacy';
-          const checked = checkUserEvent({ ...o, type: kind }, Number(m.timestamp), this.o.cfg);
+          const checked = checkUserEventAs(kind, o, Number(m.timestamp), this.o.cfg);
           const setting = checked.ok ? settingOf(checked.event) : null;
           if (setting) writes.push({ kind: 'setting', userId: o.userId, setting });
           // A refused record is the processor's to dead-letter; history just does not show it.

@@ -3,7 +3,7 @@
  * event `type`, the key must match what the record says (a record keyed wrongly would live on
  * another partition's state), and hygiene has the last word.
  */
-import { checkRoomEvent, checkUserEvent, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
+import { checkRoomEvent, checkUserEventAs, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 
 const keyMismatch = (field: string, key: string | null) => ({
@@ -13,13 +13,13 @@ const keyMismatch = (field: string, key: string | null) => ({
 
 export function heartbeatEvent(wire: PresenceHeartbeat, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
   if (key !== wire.userId) return keyMismatch('userId', key);
-  return checkUserEvent({ ...wire, type: wire.kind }, now, cfg);
+  return checkUserEventAs(wire.kind, wire, now, cfg); // the wire's kind is the event type
 }
 
 export function overrideEvent(wire: PresenceOverride, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
   if (key !== wire.userId) return keyMismatch('userId', key);
   const type = wire.kind === 'status' ? 'override' : wire.kind === 'visibility' ? 'visibility' : 'lastSeenPrivacy';
-  return checkUserEvent({ ...wire, type }, now, cfg);
+  return checkUserEventAs(type, wire, now, cfg);
 }
 
 export function roomEvent(wire: WireRoomEvent, key: string | null, now: number, cfg: PresenceConfig): Checked<RoomEvent> {

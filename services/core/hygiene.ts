@@ -312,9 +312,14 @@ function session(r: Raw, now: number, cfg: PresenceConfig) {
  * entries totalling at most maxMetadataBytes of UTF-8, returned with sorted keys. Never throws.
  */
 export function checkRoomEvent(raw: unknown, now: number, cfg: PresenceConfig): Checked<RoomEvent> {
+  return checkRoomEventAs(undefined, raw, now, cfg);
+}
+
+/** As checkRoomEvent, with the type given apart when not undefined (see checkUserEventAs). */
+export function checkRoomEventAs(given: string | undefined, raw: unknown, now: number, cfg: PresenceConfig): Checked<RoomEvent> {
   return run((): RoomEvent => {
     const r = record(raw);
-    const type = r['type'];
+    const type = given === undefined ? r['type'] : given;
     switch (type) {
       case 'join':
       case 'roomHeartbeat':

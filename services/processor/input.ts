@@ -3,7 +3,7 @@
  * event `type`, the key must match what the record says (a record keyed wrongly would live on
  * another partition's state), and hygiene has the last word.
  */
-import { checkRoomEvent, checkUserEventAs, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
+import { checkRoomEventAs, checkUserEventAs, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 
 const keyMismatch = (field: string, key: string | null) => ({
@@ -24,5 +24,5 @@ export function overrideEvent(wire: PresenceOverride, key: string | null, now: n
 
 export function roomEvent(wire: WireRoomEvent, key: string | null, now: number, cfg: PresenceConfig): Checked<RoomEvent> {
   if (key !== `${wire.roomKind}/${wire.roomId}`) return keyMismatch('roomKind/roomId', key);
-  return checkRoomEvent({ ...wire, type: wire.kind === 'heartbeat' ? 'roomHeartbeat' : wire.kind }, now, cfg);
+  return checkRoomEventAs(wire.kind === 'heartbeat' ? 'roomHeartbeat' : wire.kind, wire, now, cfg);
 }

@@ -107,13 +107,17 @@ function deadUpTo(l: KnownLease, now: number): number | null {
 
 /**
  * Per task: gatewayId → user keys with an open session whose latest heartbeat came through it.
- * `track` after every change of a user's sessions; keys newly added since the last `takeFresh` are
- * remembered (a late heartbeat of a dead gateway opening a session is ended at the next tick).
+ * `track` after every change of a user's sessions; keys newly added to a gateway already known dead
+ * (at the last `keepFreshOf`) since the last `takeFresh` are remembered (a late heartbeat of a dead
+ * gateway opening a session is ended at the next tick). Only those: a live gateway's new users need
+ * nothing, and remembering every one cost a set insertion per session change (the whole backlog,
+ * while a task catches up and no lease check runs).
  */
 export class GatewayIndex {
   private readonly users = new Map<string, Set<string>>();
   private readonly gatewaysOf = new Map<string, readonly string[]>();
   private fresh = new Map<string, Set<string>>();
+  private dead: ReadonlyMap<string, unknown> = new Map();
 
   track(key: string, state: UserState): void {
     const was = this.gatewaysOf.get(key);
@@ -138,6 +142,7 @@ export class GatewayIndex {
       let set = this.users.get(g);
       if (!set) this.users.set(g, (set = new Set()));
       set.add(key);
+      if (!this.dead.has(g)) continue;
       let f = this.fresh.get(g);
       if (!f) this.fresh.set(g, (f = new Set()));
       f.add(key);
@@ -162,8 +167,9 @@ export class GatewayIndex {
     return f;
   }
 
-  /** Forgets the fresh keys of every gateway not in `gateways`. */
+  /** The gateways now dead: forgets the fresh keys of every other, and remembers only theirs from now on. */
   keepFreshOf(gateways: ReadonlyMap<string, unknown>): void {
+    this.dead = gateways;
     for (const g of this.fresh.keys()) if (!gateways.has(g)) this.fresh.delete(g);
   }
 
@@ -224,9 +230,11 @@ export class GatewayLeases {
   apply(task: LeaseTask, now: number, onApplied?: (gatewayId: string, deadUpTo: number) => void): number {
     let applied = this.applied.get(task);
     if (!applied) this.applied.set(task, (applied = new Map()));
+    const dead = this.map.dead(now);
+    task.gateways.keepFreshOf(dead); // also when no check ran before (a catching-up task)
     const fresh = task.gateways.takeFresh();
     let n = 0;
-    for (const [g, t] of this.map.dead(now)) {
+    for (const [g, t] of dead) {
       if (this.announced.get(g) !== t) {
         this.announced.set(g, t);
         this.o.log.info({ gatewayId: g, deadUpTo: t, lease: this.map.get(g) }, 'gateway lease ran out: ending the sessions last heard through it');

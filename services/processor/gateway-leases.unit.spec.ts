@@ -58,13 +58,19 @@ describe('GatewayIndex', () => {
     expect(task.gateways.usersOf('gw-a')).toEqual(['ann']);
   });
 
-  it('remembers keys newly added per gateway until taken', () => {
+  it('remembers keys newly added to a gateway known dead until taken, and none of live gateways', () => {
     const index = new GatewayIndex();
     const task = new PresenceTask(0, cfg);
     task.applyUser(beat('ann', t0, 'gw-a'), t0);
+    task.applyUser(beat('bob', t0, 'gw-b'), t0);
+    index.keepFreshOf(new Map([['gw-a', t0]])); // gw-a's lease ran out, gw-b is live
     index.track('u/ann', task.user('ann')!.state);
     index.track('u/ann', task.user('ann')!.state);
-    expect([...(index.takeFresh().get('gw-a') ?? [])]).toEqual(['u/ann']);
+    index.track('u/bob', task.user('bob')!.state);
+    const fresh = index.takeFresh();
+    expect([...(fresh.get('gw-a') ?? [])]).toEqual(['u/ann']);
+    expect(fresh.has('gw-b')).toBe(false);
+    expect(index.usersOf('gw-b')).toEqual(['u/bob']); // indexed all the same
     expect(index.takeFresh().size).toBe(0);
   });
 });

@@ -1,0 +1,70 @@
+/**
+ * Where a task's memory goes, per user, without Kafka: one partition's PresenceTask fed the bench
+ * population's backlog (by default 400,000 heartbeats over 100,000 users, 2–4 devices each), flushed
+ * and checkpointed per batch, then its parts dropped one at a time with a full GC between: the heap
+ * each drop frees is that part's share. Prints bytes per user and writes .infra/bench/task-memory.json.
+ *
+ *   node --expose-gc -r tsx/cjs test/bench/task-memory.ts     (MEMORY_HEARTBEATS, MEMORY_USERS)
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { DEFAULT_CONFIG } from '../../services/core';
+import { heartbeatEvent } from '../../services/processor/input';
+import { GatewayIndex } from '../../services/processor/gateway-leases';
+import { PresenceTask } from '../../services/processor/task';
+import { Population } from './population';
+
+const ROOT = resolve(__dirname, '../..');
+const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const USERS = num('MEMORY_USERS', 100_000);
+const HEARTBEATS = num('MEMORY_HEARTBEATS', 400_000);
+const BATCH = 15_000;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (!gc) throw new Error('run with node --expose-gc');
+const heap = (): number => {
+  gc();
+  gc();
+  return process.memoryUsage().heapUsed;
+};
+
+const before = heap();
+const population = new Population(USERS, 'memory');
+const task = new PresenceTask(0, DEFAULT_CONFIG);
+const start = Date.now();
+for (let base = 0, batchNo = 0; base < HEARTBEATS; base += BATCH, batchNo++) {
+  const now = start + batchNo * 100;
+  for (let i = base; i < Math.min(HEARTBEATS, base + BATCH); i++) {
+    const wire = population.backlogHeartbeat(i, now);
+    const checked = heartbeatEvent(wire, wire.userId, now, DEFAULT_CONFIG);
+    if (checked.ok) task.applyUser(checked.event, now);
+  }
+  task.flush(now).commit();
+  task.checkpoint({ at: now, snapshotEnd: null, roomSnapshotEnd: null }).commit();
+}
+const users = task.size;
+// The task's private parts, dropped in turn (this tool only: the task is thrown away after).
+const parts = task as unknown as {
+  gateways: GatewayIndex;
+  deadlines: unknown;
+  entries: Map<string, { emitted: unknown; state: { sessions: unknown[] } }>;
+};
+const shares: Record<string, number> = {};
+let last = heap();
+const total = last - before;
+const drop = (name: string, f: () => void): void => {
+  f();
+  const now = heap();
+  shares[name] = Math.round((last - now) / users);
+  last = now;
+};
+drop('gatewayIndex', () => void (parts.gateways = new GatewayIndex()));
+drop('deadlines', () => void (parts.deadlines = null));
+drop('emittedViews', () => { for (const e of parts.entries.values()) e.emitted = null; });
+drop('sessions', () => { for (const e of parts.entries.values()) e.state = { ...e.state, sessions: [] }; });
+drop('statesAndMap', () => parts.entries.clear());
+const out = { users, heartbeats: HEARTBEATS, bytesPerUser: Math.round(total / users), shares };
+mkdirSync(join(ROOT, '.infra/bench'), { recursive: true });
+writeFileSync(join(ROOT, '.infra/bench/task-memory.json'), JSON.stringify(out, null, 2));
+console.log(`one task's heap: ${HEARTBEATS} heartbeats over ${users} users: ${out.bytesPerUser} B per user`);
+for (const [k, v] of Object.entries(shares)) console.log(`  ${k.padEnd(14)} ${v} B/user`);

@@ -37,7 +37,7 @@ describe('query routes', () => {
   let base: string;
   let ready = true;
   const streams = new PresenceStreams({ users, cfg, clock: () => now });
-  const roomStreams = new RoomStreams({ rooms, cfg, clock: () => now, privacyOf: () => 'exact' });
+  const roomStreams = new RoomStreams({ rooms, cfg, clock: () => now, timesShown: () => true });
   const tokens: Record<string, string> = {};
   const get = (path: string, as: string | null = 'alice', init: RequestInit = {}) =>
     fetch(`${base}${path}`, { ...init, headers: { ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}), ...(init.headers ?? {}) } });

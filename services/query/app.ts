@@ -54,6 +54,8 @@ export interface QueryAppDeps {
     readonly token: string | null;
     /** The token's user, shown as "You". */
     readonly viewer: string | null;
+    /** A contacts-only user shown side by side as the viewer (in their list) and a stranger (not) see them. */
+    readonly contacts?: { readonly user: string; readonly stranger: string; readonly strangerToken: string } | null;
   } | null;
 }
 

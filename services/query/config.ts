@@ -31,6 +31,11 @@ const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClasses
   QUERY_DEMO_TOKEN: z.string().default(''),
   /** The demo token's user (its sub), shown on the page as "You". */
   QUERY_DEMO_VIEWER: z.string().default(''),
+  /** A contacts-only user the page shows as seen by the viewer (a contact) and by QUERY_DEMO_STRANGER (not one). */
+  QUERY_DEMO_CONTACTS_USER: z.string().default(''),
+  QUERY_DEMO_STRANGER: z.string().default(''),
+  /** The stranger's token (the demo mints it). */
+  QUERY_DEMO_STRANGER_TOKEN: z.string().default(''),
 });
 export type QueryEnv = z.infer<typeof queryEnv>;
 

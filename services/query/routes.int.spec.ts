@@ -166,7 +166,7 @@ describe('query routes', () => {
       const ok = await as('gatekeeper', { userIds: ['ghost', 'nobody-known'] });
       expect(ok.status).toBe(200);
       const body = await jsonOf(ok);
-      expect(body.snapshots).toEqual([{ userId: 'ghost', view: users.get('ghost'), watermark: null }, { userId: 'nobody-known', view: null, watermark: null }]);
+      expect(body.snapshots).toEqual([{ userId: 'ghost', view: users.get('ghost'), watermark: null, contacts: [] }, { userId: 'nobody-known', view: null, watermark: null, contacts: [] }]);
       expect(body.snapshots[0].view.visibility).toBe('nobody');
       for (const [u, b, status, field] of [['alice', { userIds: ['ghost'] }, 403, 'authorization'], ['gatekeeper', { userIds: [] }, 400, 'userIds'], ['gatekeeper', [1], 400, 'body']] as const) {
         const res = await as(u, b);

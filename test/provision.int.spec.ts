@@ -9,11 +9,11 @@ describe('topic provisioning', () => {
     const prefix = uniquePrefix('prov');
     await withAdmin(async (admin) => {
       const first = await provisionTopics(admin, { prefix, partitions: 2, replicationFactor: 1 });
-      expect(first.created).toHaveLength(14);
+      expect(first.created).toHaveLength(15);
       const second = await provisionTopics(admin, { prefix, partitions: 2, replicationFactor: 1 });
       expect(second.created).toEqual([]);
-      expect(second.existing).toHaveLength(14);
-      expect(Object.values(second.partitions)).toEqual(Array(14).fill(2));
+      expect(second.existing).toHaveLength(15);
+      expect(Object.values(second.partitions)).toEqual(Array(15).fill(2));
 
       const policy = async (topic: string) => {
         const { resources } = await admin.describeConfigs({
@@ -27,6 +27,7 @@ describe('topic provisioning', () => {
       expect(await policy(topicName('watermark', prefix))).toBe('compact');
       expect(await policy(topicName('gatewayLease', prefix))).toBe('compact');
       expect(await policy(topicName('storeChangelog', prefix))).toBe('compact');
+      expect(await policy(topicName('contacts', prefix))).toBe('compact');
       expect(await policy(topicName('changes', prefix))).toBe('delete');
       expect(await policy(topicName('roomChanges', prefix))).toBe('delete');
       expect(await policy(topicName('journal', prefix))).toBe('delete');

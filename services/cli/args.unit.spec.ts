@@ -88,7 +88,8 @@ describe('parseCommand', () => {
     expect(parseCommand(['visibility', 'ana', 'nobody'])).toEqual({ name: 'visibility', json: false, user: 'ana', visibility: 'nobody', reason: null });
     expect(parseCommand(['visibility', 'ana', 'nobody', '--reason', 'support'])).toMatchObject({ reason: 'support' });
     expect(parseCommand(['visibility', 'ana', 'Everyone', '--json'])).toMatchObject({ visibility: 'everyone', json: true });
-    expect(refused(['visibility', 'ana', 'contacts']).message).toContain('visibility: "contacts" is not one of everyone, nobody');
+    expect(parseCommand(['visibility', 'ana', 'contacts'])).toMatchObject({ visibility: 'contacts' });
+    expect(refused(['visibility', 'ana', 'friends']).message).toContain('visibility: "friends" is not one of everyone, contacts, nobody');
   });
 
   it('room splits kind/id at the first slash', () => {

@@ -14,6 +14,17 @@ export interface Actor {
 export type ActorKind = "user" | "admin" | "integration";
 export const ActorKindSymbols = ["user", "admin", "integration"] as const;
 
+// ContactEntry.avsc
+/** Value of the compacted presence.contacts.v1: `contact` is in `owner`'s contact list (who may see the owner when the owner's visibility is contacts). The key is owner, U+001F (the ASCII unit separator, which ids may not contain), contact; a removal is a tombstone (null value) on that key. At most 5,000 contacts per owner. */
+export interface ContactEntry {
+  /** The user whose list this is; the key's first part. */
+  owner: string;
+  /** The user added to the list; the key's second part. */
+  contact: string;
+  /** When the contact was added (by the producer's clock). Over the bound, readers keep the owner's contacts added earliest (addedAt, then contact). */
+  addedAt: number;
+}
+
 // DeadLetter.avsc
 /** Value of presence.dlq.v1: an input record that could not be processed, with where it came from and why. Processing went on past it. */
 export interface DeadLetter {
@@ -382,6 +393,6 @@ export interface RoomSnapshot {
 }
 
 // Visibility.avsc
-/** Who may see the user's status: everyone, or nobody but the user (others read Offline). */
-export type Visibility = "everyone" | "nobody";
-export const VisibilitySymbols = ["everyone", "nobody"] as const;
+/** Who may see the user's status: everyone; contacts (only the users in the user's contact list, presence.contacts.v1; anyone else reads Offline); or nobody but the user (others read Offline). */
+export type Visibility = "everyone" | "nobody" | "contacts";
+export const VisibilitySymbols = ["everyone", "nobody", "contacts"] as const;

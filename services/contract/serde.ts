@@ -21,6 +21,7 @@ export interface TopicValues {
   changes: T.PresenceChange;
   roomChanges: T.RoomChange;
   gatewayLease: T.GatewayLease;
+  contacts: T.ContactEntry;
   dlq: T.DeadLetter;
   notificationRequest: T.NotificationRequest;
   notificationDecision: T.NotificationDecision;

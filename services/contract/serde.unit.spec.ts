@@ -53,6 +53,7 @@ const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
   changes: { userId: 'u-1', from: 'Offline', to: 'Online', at: 1, cause: 'event', version: 1 },
   roomChanges: { roomKind: 'doc', roomId: '42', members: [], version: 4, at: 6 },
   gatewayLease: { gatewayId: 'gw-1', startedAt: 1_700_000_000_000, renewedAt: 1_700_000_003_000, leaseMs: 10_000 },
+  contacts: { owner: 'u-1', contact: 'u-2', addedAt: 1_700_000_000_000 },
   dlq: {
     sourceTopic: 'presence.heartbeat.v1', sourcePartition: 2, sourceOffset: 41, key: Buffer.from('u-1'), value: Buffer.from([0, 1, 2]),
     errorCode: 'undecodable', field: null, reason: 'not framed', service: 'processor', failedAt: 9,

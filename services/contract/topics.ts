@@ -5,7 +5,7 @@
 export type TopicRole =
   | 'heartbeat' | 'override' | 'room'
   | 'snapshot' | 'roomSnapshot' | 'watermark' | 'journal' | 'changes' | 'roomChanges' | 'storeChangelog'
-  | 'gatewayLease' | 'dlq' | 'notificationRequest' | 'notificationDecision';
+  | 'gatewayLease' | 'contacts' | 'dlq' | 'notificationRequest' | 'notificationDecision';
 
 export interface TopicSpec {
   readonly role: TopicRole;
@@ -13,7 +13,7 @@ export interface TopicSpec {
   /** Full name of the Avro record in schemas/ for the value, or null for an internal encoding. */
   readonly valueSchema: string | null;
   /** What the record key is. */
-  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'partition' | 'gatewayId' | 'none';
+  readonly key: 'userId' | 'roomKey' | 'storeKey' | 'partition' | 'gatewayId' | 'contactKey' | 'none';
   readonly config: Readonly<Record<string, string>>;
 }
 
@@ -44,6 +44,9 @@ export const TOPICS: Readonly<Record<TopicRole, TopicSpec>> = {
   storeChangelog: { role: 'storeChangelog', name: 'presence.processor-store-changelog', valueSchema: null, key: 'storeKey', config: compacted },
   // One record per gateway, renewed every leaseMs/3 while it runs: small, read whole by every processor member.
   gatewayLease: { role: 'gatewayLease', name: 'presence.gateway-lease.v1', valueSchema: 'presence.v1.GatewayLease', key: 'gatewayId', config: compacted },
+  // Contact lists: one record per (owner, contact), key `<owner>\u001f<contact>`, a removal is a
+  // tombstone. Read whole by every read path that shows one user to another (visibility contacts).
+  contacts: { role: 'contacts', name: 'presence.contacts.v1', valueSchema: 'presence.v1.ContactEntry', key: 'contactKey', config: compacted },
   dlq: { role: 'dlq', name: 'presence.dlq.v1', valueSchema: 'presence.v1.DeadLetter', key: 'none', config: retained(14) },
   notificationRequest: { role: 'notificationRequest', name: 'notification.request.v1', valueSchema: 'presence.v1.NotificationRequest', key: 'userId', config: retained(1) },
   notificationDecision: { role: 'notificationDecision', name: 'notification.decision.v1', valueSchema: 'presence.v1.NotificationDecision', key: 'userId', config: retained(7) },

@@ -2,14 +2,15 @@
 export type EffectiveStatus = 'Online' | 'Away' | 'Busy' | 'DoNotDisturb' | 'Offline';
 /** What a user may set by hand. */
 export type OverrideStatus = 'Available' | 'Busy' | 'DoNotDisturb' | 'AppearOffline';
-export type Visibility = 'everyone' | 'nobody';
+/** Who may see the user: everyone, the user's contacts (presence.contacts.v1), or nobody but the user. */
+export type Visibility = 'everyone' | 'contacts' | 'nobody';
 /** How others see a user's last-seen times: exactly, as a coarse bucket, or not at all. */
 export type LastSeenPrivacy = 'exact' | 'coarse' | 'hidden';
 export type Platform = 'web' | 'desktop' | 'ios' | 'android' | 'other';
 
 export const EFFECTIVE_STATUSES: readonly EffectiveStatus[] = ['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline'];
 export const OVERRIDE_STATUSES: readonly OverrideStatus[] = ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'];
-export const VISIBILITIES: readonly Visibility[] = ['everyone', 'nobody'];
+export const VISIBILITIES: readonly Visibility[] = ['everyone', 'contacts', 'nobody'];
 export const LAST_SEEN_PRIVACIES: readonly LastSeenPrivacy[] = ['exact', 'coarse', 'hidden'];
 export const PLATFORMS: readonly Platform[] = ['web', 'desktop', 'ios', 'android', 'other'];
 /** Who made a change: the user (a gateway stamps it from the token), an admin, or an integration. */

@@ -113,9 +113,10 @@ function decided(deliver: boolean, reason: GateReason): GateResult {
 /**
  * Who asks the gate: the notification pipeline (or the user itself) is `trusted` and gets the
  * decision on the real status, so an invisible user still gets pushes when online; anyone else
- * gets it on what they may see, so the gate cannot reveal that an invisible user is online.
+ * gets it on what they may see (`contact`: a caller in the user's contact list, who sees a user
+ * whose visibility is contacts), so the gate cannot reveal that an invisible user is online.
  */
-export type GateAudience = 'trusted' | 'others';
+export type GateAudience = 'trusted' | 'contact' | 'others';
 
 /**
  * The recipient's status as the gate sees it at `now`: Offline without a snapshot view. `watermark`:
@@ -124,7 +125,7 @@ export type GateAudience = 'trusted' | 'others';
  */
 export function gateStatus(view: UserView | undefined, now: number, cfg: PresenceConfig, audience: GateAudience, watermark: Watermark = null): EffectiveStatus {
   if (view === undefined) return 'Offline';
-  return audience === 'trusted' ? effectiveStatusOfView(view, now, cfg, watermark) : readView(view, now, cfg, 'others', watermark).status;
+  return audience === 'trusted' ? effectiveStatusOfView(view, now, cfg, watermark) : readView(view, now, cfg, audience, watermark).status;
 }
 
 /**

@@ -9,3 +9,4 @@ export * from './gate';
 export * from './device-routes';
 export * from './adaptive-config';
 export * from './arrival';
+export * from './contacts';

@@ -16,6 +16,7 @@ import type {
 import { unreachable } from './events';
 import { adaptiveOfflineDeadline, arrivalEstimate, EMPTY_ARRIVALS, recordArrival, type ArrivalHistory } from './arrival';
 import { earliestAfter, lastChangeAt, overrideEffect, presenceStatusAt } from './status';
+import { visibleTo, type Viewer } from './contacts';
 
 /** One connection of one device, keyed by (deviceId, sessionId). */
 export interface Session {
@@ -656,18 +657,22 @@ export function effectiveStatusOfView(view: UserView, now: number, cfg: Presence
   );
 }
 
-export type Viewer = 'self' | 'others';
-
 const NO_DEVICES: readonly DeviceView[] = Object.freeze([]);
 
-/** Visibility `nobody` or an active AppearOffline (only that override imposes Offline): others see nothing. */
-function hiddenFromOthers(view: UserView, now: number): boolean {
-  return view.visibility === 'nobody' || overrideEffect(view.override, now) === 'Offline';
+/**
+ * The viewer sees nothing of the user: the visibility does not show them to this viewer (`nobody`
+ * to anyone but the user, `contacts` to anyone not in the user's list), or an active AppearOffline
+ * (only that override imposes Offline) to anyone but the user.
+ */
+export function hiddenFrom(view: Pick<UserView, 'visibility' | 'override'>, now: number, viewer: Viewer): boolean {
+  if (viewer === 'self') return false;
+  return !visibleTo(view.visibility, viewer) || overrideEffect(view.override, now) === 'Offline';
 }
 
 /**
  * A snapshot as a reader should serve it at `now`: status (and statusSince, devices) recomputed with
- * the clock. For `others`, a user with visibility `nobody` or an active AppearOffline reads as
+ * the clock. For anyone but `self`, a user hidden from them (visibility `nobody`; visibility
+ * `contacts` and the viewer is not a `contact`; an active AppearOffline) reads as
  * Offline with nothing else revealed (no devices, times or override), and a user whose last-seen
  * privacy is coarse or hidden shows no times (lastSeen, lastActive, statusSince: an Offline user's
  * statusSince is when they were last seen); lastSeenApprox gives the coarse bucket. `watermark`: as
@@ -691,14 +696,14 @@ export const LAST_SEEN_BUCKETS: readonly LastSeenBucket[] = ['recently', 'within
  * other case (exact: the times are there; hidden or invisible: nothing; the user themself).
  */
 export function lastSeenApprox(view: UserView, now: number, viewer: Viewer): LastSeenBucket | null {
-  if (viewer === 'self' || view.lastSeenPrivacy !== 'coarse' || view.lastSeen === null || hiddenFromOthers(view, now)) return null;
+  if (viewer === 'self' || view.lastSeenPrivacy !== 'coarse' || view.lastSeen === null || hiddenFrom(view, now, viewer)) return null;
   const ago = now - view.lastSeen;
   return ago <= LAST_SEEN_RECENTLY_MS ? 'recently' : ago <= LAST_SEEN_WITHIN_WEEK_MS ? 'within-week' : 'long-ago';
 }
 
 function readViewForAnyone(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer, watermark: Watermark): UserView {
   const status = effectiveStatusOfView(view, now, cfg, watermark);
-  if (viewer === 'others' && hiddenFromOthers(view, now)) {
+  if (hiddenFrom(view, now, viewer)) {
     return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
   }
   // lastSeen is the MAX over the listed devices: once it is stale, all of them are.

@@ -10,7 +10,11 @@
 import { randomBytes } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { z } from 'zod';
+import { AvroSerde, createRegistry } from '../contract/serde';
+import { PresencePublisher } from '../gateway/publisher';
 import { mintToken } from '../platform/auth';
+import { createKafka } from '../platform/kafka';
+import { createLogger } from '../platform/log';
 import { kafkaEnv, parseEnv } from '../platform/config';
 import { repoRoot } from '../platform/paths';
 import { SimulatedClients } from './clients';
@@ -47,6 +51,10 @@ async function main(): Promise<void> {
   const rooms = roomIds(env.DEMO_ROOMS);
   const VIEWER = 'demo-viewer';
   const viewerToken = await mintToken(secret, VIEWER);
+  // Contacts-only visibility, seen by two viewers: demo-private lists the tab's user as a contact, not demo-stranger.
+  const PRIVATE = 'demo-private';
+  const STRANGER = 'demo-stranger';
+  const strangerToken = await mintToken(secret, STRANGER);
   // The gateway reads current snapshots from the query service for its sockets' subscriptions.
   const gatewayToken = await mintToken(secret, 'demo-gateway');
   const common = {
@@ -66,6 +74,7 @@ async function main(): Promise<void> {
     ...common, AUTH_JWT_SECRET: secret, QUERY_PORT: String(env.QUERY_PORT), QUERY_DEMO_PAGE: '1',
     QUERY_DEMO_USERS: users.join(','), QUERY_DEMO_ROOMS: rooms.join(','), QUERY_DEMO_TOKEN: viewerToken,
     QUERY_DEMO_VIEWER: VIEWER, QUERY_DEMO_GATEWAY_URL: gatewayWs, QUERY_SNAPSHOT_CALLERS: 'demo-gateway',
+    QUERY_DEMO_CONTACTS_USER: PRIVATE, QUERY_DEMO_STRANGER: STRANGER, QUERY_DEMO_STRANGER_TOKEN: strangerToken,
   } });
   sup.start({ name: 'notification-gate', main: serviceMain('notification-gate', COMPILED, DIST), readyUrl: `${gateUrl}/readyz`, env: {
     ...common, GATE_HTTP_PORT: String(env.GATE_HTTP_PORT), GATE_GROUP_ID: 'presence-demo-gate',
@@ -82,6 +91,8 @@ async function main(): Promise<void> {
     console.log(`\n[demo] stopping (${why}) …`);
     clearInterval(stepTimer);
     clearInterval(summaryTimer);
+    clearInterval(privateTimer);
+    await privatePublisher?.close().catch(() => undefined);
     await sup.stopAll(); // the gateway ends every session it holds as it stops: no ghosts
     clients?.closeAll();
     console.log('[demo] stopped processor, query service, notification gate and gateway; `make down` stops Kafka and the registry');
@@ -92,6 +103,8 @@ async function main(): Promise<void> {
   let stepTimer: NodeJS.Timeout | undefined;
   let summaryTimer: NodeJS.Timeout | undefined;
   let clients: SimulatedClients | undefined;
+  let privateTimer: NodeJS.Timeout | undefined;
+  let privatePublisher: PresencePublisher | undefined;
 
   console.log('[demo] starting processor, query service, notification gate and gateway (logs in .infra/demo/) …');
   try {
@@ -100,6 +113,18 @@ async function main(): Promise<void> {
     await sup.stopAll();
     throw e;
   }
+  // demo-private: one device kept Online by the demo itself, visibility contacts, the tab's user in its list.
+  privatePublisher = await PresencePublisher.connect({
+    kafka: createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'presence-demo', log: createLogger('demo', 'error') }),
+    serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), env.TOPIC_PREFIX), prefix: env.TOPIC_PREFIX,
+  });
+  const pub = privatePublisher;
+  const privateSession = { userId: PRIVATE, deviceId: 'private-laptop', sessionId: 'private-tab', platform: 'web' as const };
+  await pub.setVisibility(PRIVATE, 'contacts');
+  await pub.addContact(PRIVATE, VIEWER);
+  await pub.removeContact(PRIVATE, STRANGER); // in case an earlier run listed it
+  await pub.heartbeat(privateSession, 0);
+  privateTimer = setInterval(() => void pub.heartbeat(privateSession, 0).catch(() => undefined), 5_000);
   const tokens = new Map(await Promise.all(users.map(async (u) => [u, await mintToken(secret, u)] as const)));
   clients = new SimulatedClients(gatewayWs, tokens);
   const sim = clients;

@@ -1,6 +1,6 @@
 /**
  * The typed publisher any gateway can embed: heartbeat, disconnect, setOverride (and visibility),
- * joinRoom, leaveRoom, roomHeartbeat, Avro through the registry and keyed as the processor joins
+ * joinRoom, leaveRoom, roomHeartbeat, addContact / removeContact (contact lists), Avro through the registry and keyed as the processor joins
  * them (user events by userId, room events by "<kind>/<id>"). Calls are collected for `lingerMs`
  * (or `maxBatch` records) and sent as one batch; every call resolves when its batch is
  * acknowledged, or rejects with a PublishError (a broker that is down fails within `timeoutMs`
@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
-import { roomKey, unreachable, type Actor, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
+import { checkContactRecord, contactKey, DEFAULT_CONFIG, parseContactKey, roomKey, unreachable, type Actor, type PresenceConfig, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
@@ -40,7 +40,8 @@ export interface SessionRef {
 interface Pending {
   readonly topic: string;
   readonly key: string;
-  readonly encoded: Promise<Buffer>;
+  /** null: a tombstone (a contact removed). */
+  readonly encoded: Promise<Buffer | null>;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
@@ -57,6 +58,8 @@ export interface PublisherOptions {
   readonly timeoutMs?: number;
   readonly clock?: () => number;
   readonly log?: Logger;
+  /** The id rules contact events are checked with before sending (default DEFAULT_CONFIG). */
+  readonly cfg?: PresenceConfig;
 }
 
 export class PresencePublisher {
@@ -68,10 +71,12 @@ export class PresencePublisher {
   private connected = false;
   private readonly clock: () => number;
   private readonly timeoutMs: number;
+  private readonly cfg: PresenceConfig;
 
   private constructor(private readonly o: PublisherOptions) {
     this.clock = o.clock ?? Date.now;
     this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.cfg = o.cfg ?? DEFAULT_CONFIG;
     // Few retries: the caller is told quickly and decides; the timeout bounds everything.
     this.producers = new ProducerSession(
       () => o.kafka.producer({ allowAutoTopicCreation: false, retry: { retries: 2, maxRetryTime: this.timeoutMs } }),
@@ -114,6 +119,24 @@ export class PresencePublisher {
   setLastSeenPrivacy(userId: string, lastSeenPrivacy: LastSeenPrivacy, setAt = this.clock(), eventId: string = randomUUID(), audit: AuditFields = {}): Promise<void> {
     const v: PresenceOverride = { kind: 'lastSeen', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy, ...wireAudit(audit) };
     return this.encodeAndQueue('override', userId, v);
+  }
+
+  /**
+   * `contact` joins `owner`'s contact list (presence.contacts.v1, key owner U+001F contact): they see
+   * `owner` when `owner`'s visibility is contacts. Refused (PublishError) before sending when an id is
+   * bad; the bound (5,000 per owner) is judged by the query service's contacts validator.
+   */
+  addContact(owner: string, contact: string, addedAt = this.clock()): Promise<void> {
+    const bad = checkContactRecord(contactKey(owner, contact), { owner, contact, addedAt }, this.clock(), this.cfg);
+    if (!bad.ok) return Promise.reject(new PublishError(`${bad.rejection.field} ${bad.rejection.reason}`));
+    return this.encodeAndQueue('contacts', contactKey(owner, contact), { owner, contact, addedAt });
+  }
+
+  /** `contact` leaves `owner`'s list: a tombstone on its key. */
+  removeContact(owner: string, contact: string): Promise<void> {
+    const bad = parseContactKey(contactKey(owner, contact), this.cfg);
+    if (!bad.ok) return Promise.reject(new PublishError(`${bad.rejection.field} ${bad.rejection.reason}`));
+    return this.queue1(topicName('contacts', this.o.prefix), contactKey(owner, contact), Promise.resolve(null));
   }
 
   joinRoom(r: { roomKind: string; roomId: string; userId: string; sessionId: string; metadata?: Record<string, string> | null }, observedAt = this.clock()): Promise<void> {
@@ -184,12 +207,17 @@ export class PresencePublisher {
    * Queues in call order: the encoding is awaited at flush, not before queueing, so two calls for one
    * key (a join, then a leave) reach the partition in the order they were made.
    */
-  private encodeAndQueue<R extends 'heartbeat' | 'override' | 'room'>(role: R, key: string, value: Parameters<AvroSerde['encode']>[1] & object): Promise<void> {
+  private encodeAndQueue<R extends 'heartbeat' | 'override' | 'room' | 'contacts'>(role: R, key: string, value: Parameters<AvroSerde['encode']>[1] & object): Promise<void> {
     if (!this.connected) return Promise.reject(new PublishError('publisher is closed'));
     const encoded = this.o.serde.encode(role, value as never);
     encoded.catch(() => undefined); // reported through this call's promise at flush
+    return this.queue1(topicName(role, this.o.prefix), key, encoded);
+  }
+
+  private queue1(topic: string, key: string, encoded: Promise<Buffer | null>): Promise<void> {
+    if (!this.connected) return Promise.reject(new PublishError('publisher is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic: topicName(role, this.o.prefix), key, encoded, resolve, reject });
+      this.queue.push({ topic, key, encoded, resolve, reject });
       if (this.queue.length >= (this.o.maxBatch ?? 1_000)) void this.flush();
       else if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.o.lingerMs ?? 5);
     });
@@ -209,7 +237,7 @@ export class PresencePublisher {
     if (taken.length === 0) return;
     // A value that cannot be encoded fails its own call only.
     const values = await Promise.allSettled(taken.map((p) => p.encoded));
-    const batch: Array<Pending & { value: Buffer }> = [];
+    const batch: Array<Pending & { value: Buffer | null }> = [];
     values.forEach((v, i) => {
       const p = taken[i] as Pending;
       if (v.status === 'fulfilled') batch.push({ ...p, value: v.value });

@@ -43,6 +43,7 @@ import { CommandLimiter, type RateLimit } from './rate-limit';
 import { SessionTable, TooManyRoomsError, type Outcome, type SocketCloseReason } from './sessions';
 import { snapshotFetcher, SnapshotFetchError } from './snapshot-fetch';
 import { SubscriptionHub, SubscriptionRejected, type SocketFollows } from './subscriptions';
+import { ContactsReplica } from '../platform/contacts-replica';
 import { SnapshotReplica } from '../platform/snapshot-replica';
 import { mountOpsRoutes } from '../platform/ops-routes';
 
@@ -364,7 +365,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   };
 }
 
-/** The subscription hub and the snapshot tail that feeds it (only followed users are decoded). */
+/** The subscription hub and the snapshot and contacts tails that feed it (only followed users' records are decoded). */
 async function startSubscriptions(o: GatewayOptions, s: NonNullable<GatewayOptions['subscriptions']>, clock: () => number) {
   let hub: SubscriptionHub | null = null;
   const tail = new SnapshotReplica({
@@ -373,17 +374,22 @@ async function startSubscriptions(o: GatewayOptions, s: NonNullable<GatewayOptio
     onUpdate: (u) => hub?.applySnapshot(u.key, u.next as UserView | null),
     onWatermark: (p, w) => hub?.watermarkChanged(p, w),
   });
+  const contactsTail = new ContactsReplica({
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, cfg: o.cfg, clock, log: o.log,
+    tail: { follows: (owner) => hub?.isFollowed(owner) ?? false },
+    onEvent: (e) => hub?.applyContact(e),
+  });
   hub = new SubscriptionHub({
     cfg: o.cfg, clock, maxPerSocket: s.maxPerSocket, watermarks: tail, log: o.log,
     fetchSnapshots: snapshotFetcher({ queryUrl: s.queryUrl, token: s.queryToken, timeoutMs: s.fetchTimeoutMs ?? 5_000, batchLimit: s.batchLimit ?? 500 }),
   });
-  await tail.start();
+  await Promise.all([tail.start(), contactsTail.start()]);
   const h = hub;
   return {
     hub: h,
     stop: async () => {
       h.close();
-      await tail.stop();
+      await Promise.all([tail.stop(), contactsTail.stop()]);
     },
   };
 }

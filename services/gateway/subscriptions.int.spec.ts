@@ -7,7 +7,7 @@
  */
 import WebSocket from 'ws';
 import type { Producer } from 'kafkajs';
-import { DEFAULT_CHANNEL_CLASSES, validateConfig, type PresenceConfig } from '../core';
+import { contactKey, DEFAULT_CHANNEL_CLASSES, validateConfig, type PresenceConfig } from '../core';
 import type { PresenceHeartbeat, PresenceOverride } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
@@ -147,5 +147,34 @@ describe('presence subscriptions over the gateway socket', () => {
     }
     await waitFor(() => gateway.subscriptions?.size.sockets === 0, 'closed sockets drop their subscriptions');
     expect(gateway.subscriptions?.size).toMatchObject({ subscriptions: 0, users: 0 });
+  });
+  it('a contacts-only user: Online to a socket whose user is in the list (fetched with the snapshot), Offline to others; a list change reaches the socket from the contacts tail', async () => {
+    const keepAlive = setInterval(() => void heartbeat('hana'), 500);
+    try {
+      await heartbeat('hana');
+      const v: PresenceOverride = { kind: 'visibility', userId: 'hana', eventId: 'hana-c', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, actor: null, reason: null };
+      await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'hana', value: await serde.encode('override', v) }] });
+      const add = async (contact: string) => producer.send({ topic: topicName('contacts', prefix), messages: [{ key: contactKey('hana', contact), value: await serde.encode('contacts', { owner: 'hana', contact, addedAt: Date.now() }) }] });
+      await add('ivan');
+      await waitFor(() => query.contacts.book.isContact('hana', 'ivan') && query.replica.users.get('hana')?.visibility === 'contacts', 'hana contacts-only with ivan listed, in the query replica');
+      const ivan = await Socket.open(gateway.wsUrl, await mintToken(SECRET, 'ivan'), 'i1');
+      const jack = await Socket.open(gateway.wsUrl, await mintToken(SECRET, 'jack'), 'j1');
+      try {
+        await ivan.request({ type: 'subscribe', userIds: ['hana'] });
+        await jack.request({ type: 'subscribe', userIds: ['hana'] });
+        expect(ivan.presence('hana').at(-1)).toMatchObject({ status: 'Online' });
+        expect(jack.presence('hana').at(-1)).toMatchObject({ status: 'Offline', devices: [] });
+        // jack is added, ivan removed (a tombstone): both from the gateway's tail of the contacts topic.
+        await add('jack');
+        await waitFor(() => jack.presence('hana').at(-1)?.status === 'Online', 'hana Online to jack once listed');
+        await producer.send({ topic: topicName('contacts', prefix), messages: [{ key: contactKey('hana', 'ivan'), value: null }] });
+        await waitFor(() => ivan.presence('hana').at(-1)?.status === 'Offline', 'hana Offline to ivan once removed');
+      } finally {
+        ivan.close();
+        jack.close();
+      }
+    } finally {
+      clearInterval(keepAlive);
+    }
   });
 });

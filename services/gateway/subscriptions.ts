@@ -11,8 +11,17 @@
  * presence.snapshot.v1 read from its end (SnapshotReplica in tail mode), which decodes only the
  * records of followed users. A user is added to the tail's filter before its fetch, so a snapshot
  * written meanwhile is not missed; the higher version wins.
+ *
+ * Contacts-only users: the hub also holds the contact lists of the users it follows (and only
+ * theirs), so the streams show a user whose visibility is contacts to the sockets whose user is in
+ * that list and Offline to the rest. The list comes with the fetched snapshot, later changes from a
+ * tail of presence.contacts.v1 that decodes only followed owners' records (the key names the owner).
+ * Contact records arriving while an owner's fetch is in flight are held and applied after the
+ * fetched list (replaying a change the query replica already had is harmless: the last record per
+ * key wins on both sides).
  */
-import { idRejection, type PresenceConfig, type Rejection, type UserView } from '../core';
+import { idRejection, type ContactEvent, type PresenceConfig, type Rejection, type UserView } from '../core';
+import { ContactBook } from '../platform/contacts-replica';
 import type { Logger } from '../platform/log';
 import { PresenceStreams, type StreamSink, type WatermarkSource } from '../query/presence-streams';
 import type { PresenceBody } from '../query/read-model';
@@ -23,6 +32,8 @@ export interface FetchedSnapshot {
   readonly view: UserView | null;
   /** The query replica's watermark of the user's partition, if it knows one. */
   readonly watermark: number | null;
+  /** The user's contact list (who sees them when their visibility is contacts); absent from an older query service: none. */
+  readonly contacts?: readonly { readonly contact: string; readonly addedAt: number }[];
 }
 
 export type FetchSnapshots = (userIds: readonly string[]) => Promise<readonly FetchedSnapshot[]>;
@@ -61,6 +72,10 @@ export class SubscriptionHub {
   private readonly fetching = new Map<string, Promise<void>>();
   /** Watermarks the query service reported with fetched snapshots (the tail's may come later). */
   private readonly fetchedWatermarks = new Map<number, number>();
+  /** The followed users' contact lists. */
+  private readonly contacts = new ContactBook();
+  /** Contact records of owners whose fetch is in flight, applied after the fetched list. */
+  private readonly pendingContacts = new Map<string, ContactEvent[]>();
   private readonly streams: PresenceStreams;
   private sockets = 0;
   private follows = 0;
@@ -74,7 +89,7 @@ export class SubscriptionHub {
         return tail === null ? fetched : fetched === null ? tail : Math.max(tail, fetched);
       },
     };
-    this.streams = new PresenceStreams({ users: this.views, cfg: o.cfg, clock: o.clock, watermarks: source });
+    this.streams = new PresenceStreams({ users: this.views, cfg: o.cfg, clock: o.clock, watermarks: source, isContact: (owner, viewer) => this.contacts.isContact(owner, viewer) });
   }
 
   /** The tail's filter: is anyone here following `userId`? */
@@ -92,6 +107,18 @@ export class SubscriptionHub {
     if (!this.followers.has(userId)) return;
     if (!this.keep(userId, view)) return;
     if (!this.fetching.has(userId)) this.streams.updated(userId);
+  }
+
+  /** A record of the contacts tail (a followed owner's list changed). */
+  applyContact(e: ContactEvent): void {
+    if (!this.followers.has(e.owner)) return;
+    const pending = this.pendingContacts.get(e.owner);
+    if (pending) {
+      pending.push(e);
+      return;
+    }
+    this.contacts.apply(e);
+    this.streams.contactsChanged(e.owner);
   }
 
   /** The tail saw a new processor watermark for a snapshot partition. */
@@ -156,6 +183,7 @@ export class SubscriptionHub {
     this.streams.close();
     this.views.clear();
     this.followers.clear();
+    this.pendingContacts.clear();
   }
 
   /**
@@ -174,16 +202,25 @@ export class SubscriptionHub {
       else if (n === 0) fresh.push(u);
     }
     if (fresh.length > 0) {
+      for (const u of fresh) this.pendingContacts.set(u, []);
       const done = this.o.fetchSnapshots(fresh).then((answers) => {
         for (const a of answers) {
           if (!this.followers.has(a.userId)) continue;
           this.keep(a.userId, a.view);
+          this.contacts.replace(a.userId, (a.contacts ?? []).map((c) => [c.contact, c.addedAt] as const));
+          for (const e of this.pendingContacts.get(a.userId) ?? []) this.contacts.apply(e);
+          this.pendingContacts.delete(a.userId);
           const p = this.o.watermarks.partitionOf(a.userId);
           if (a.watermark !== null && p !== null && a.watermark > (this.fetchedWatermarks.get(p) ?? -Infinity)) this.fetchedWatermarks.set(p, a.watermark);
         }
       });
       const settled = done.finally(() => {
-        for (const u of fresh) if (this.fetching.get(u) === settled) this.fetching.delete(u);
+        for (const u of fresh) {
+          if (this.fetching.get(u) === settled) this.fetching.delete(u);
+          // Not in the answer (or the fetch failed): what the tail brought is all there is.
+          for (const e of this.pendingContacts.get(u) ?? []) if (this.followers.has(u)) this.contacts.apply(e);
+          this.pendingContacts.delete(u);
+        }
       });
       for (const u of fresh) this.fetching.set(u, settled);
       waits.push(settled);
@@ -208,6 +245,8 @@ export class SubscriptionHub {
     else {
       this.followers.delete(userId);
       this.views.delete(userId);
+      this.contacts.forget(userId);
+      this.pendingContacts.delete(userId);
     }
   }
 

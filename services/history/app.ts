@@ -8,10 +8,10 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { roomKey, type LastSeenPrivacy, type PresenceConfig } from '../core';
+import { roomKey, visibleTo, type PresenceConfig } from '../core';
 import { callerOf, requireCaller, type Authenticator } from '../platform/auth';
 import type { Logger } from '../platform/log';
-import { roomBody, viewerOf } from '../platform/viewer';
+import { memberTimesShown, roomBody, viewerOf, type MemberSettings } from '../platform/viewer';
 import type { HistoryIndex } from './history-index';
 import type { HistoryMetrics } from './metrics';
 import { HISTORY_OPENAPI } from './openapi';
@@ -29,6 +29,8 @@ export interface HistoryAppDeps {
   readonly clock: () => number;
   readonly metrics: HistoryMetrics;
   readonly log: Logger;
+  /** Is `viewer` in `owner`'s contact list now (presence.contacts.v1)? Default: no one is. */
+  readonly isContact?: (owner: string, viewer: string) => boolean;
 }
 
 /** An interval as answered: who set the manual status that began it, when one did (else null). */
@@ -83,12 +85,13 @@ export function createHistoryApp(d: HistoryAppDeps): express.Express {
     if (t > now) throw new BadRequest(400, `${field} must not be in the future`, field);
   };
 
+  const isContact = d.isContact ?? (() => false);
   /** What the caller may see of `userId` (throws 403 for another user whose last-seen privacy is not exact). */
   const audienceOf = async (res: Response, userId: string): Promise<Audience> => {
-    const viewer = viewerOf(callerOf(res).userId, userId);
+    const viewer = viewerOf(callerOf(res).userId, userId, isContact);
     if (viewer === 'self') return { viewer, current: null, marks: [] };
     const settings = await d.index.settings(userId);
-    if (settings && settings.visibility !== 'nobody' && settings.lastSeenPrivacy !== 'exact') {
+    if (settings && visibleTo(settings.visibility, viewer) && settings.lastSeenPrivacy !== 'exact') {
       throw new BadRequest(403, 'this user\'s last-seen privacy keeps their history to themselves', 'userId', 'last-seen-privacy');
     }
     return { viewer, current: settings?.visibility ?? null, marks: await d.index.visibilityMarks(userId) };
@@ -150,9 +153,10 @@ export function createHistoryApp(d: HistoryAppDeps): express.Express {
     const t = instant(req.query['t'], 't');
     notFuture(t, 't', d.clock());
     const view = roomViewAt(await d.index.roomChangesAt(roomKey(kind, roomId), t), t);
-    const privacy = new Map<string, LastSeenPrivacy>();
-    for (const m of view?.members ?? []) privacy.set(m.userId, (await d.index.settings(m.userId))?.lastSeenPrivacy ?? 'exact');
-    const body = roomBody(kind, roomId, view, t, d.cfg, callerOf(res).userId, (u) => privacy.get(u) ?? 'exact');
+    const caller = callerOf(res).userId;
+    const settings = new Map<string, MemberSettings | undefined>();
+    for (const m of view?.members ?? []) settings.set(m.userId, (await d.index.settings(m.userId)) ?? undefined);
+    const body = roomBody(kind, roomId, view, t, d.cfg, caller, (u) => memberTimesShown(settings.get(u), viewerOf(caller, u, isContact)));
     res.json({ roomKind: body.roomKind, roomId: body.roomId, t, members: body.members });
   });
 

@@ -10,6 +10,7 @@ import type { Kafka } from 'kafkajs';
 import type { PresenceConfig } from '../core';
 import type { AvroSerde } from '../contract/serde';
 import type { Authenticator } from '../platform/auth';
+import { ContactsReplica } from '../platform/contacts-replica';
 import type { Logger } from '../platform/log';
 import { createHistoryApp } from './app';
 import { HistoryIndex } from './history-index';
@@ -33,6 +34,7 @@ export interface HistoryServiceOptions {
 export interface HistoryService {
   readonly url: string;
   readonly indexer: HistoryIndexer;
+  readonly contacts: ContactsReplica;
   /** Starts indexing; resolves when the index caught up with the end offsets read at start (ready). */
   startIndexer(): Promise<void>;
   stop(): Promise<void>;
@@ -48,7 +50,9 @@ export async function startHistoryService(o: HistoryServiceOptions): Promise<His
     onIndexed: (role, n) => metrics.indexed.inc({ role }, n), onUndecodable: () => metrics.undecodable.inc(),
   });
   indexer = ix;
-  const app = createHistoryApp({ index, ready: () => ix.ready(), auth: o.auth, cfg: o.cfg, maxWindowDays: o.maxWindowDays, clock: o.clock ?? Date.now, metrics, log: o.log });
+  // The current contact lists, for the per-viewer rules of contacts-only users (skips what the core refuses; no dead letters here).
+  const contacts = new ContactsReplica({ kafka: o.kafka, serde: o.serde, prefix: o.prefix, cfg: o.cfg, log: o.log.child({ component: 'contacts' }), ...(o.clock ? { clock: o.clock } : {}) });
+  const app = createHistoryApp({ index, ready: () => ix.ready() && contacts.ready(), isContact: (owner, viewer) => contacts.book.isContact(owner, viewer), auth: o.auth, cfg: o.cfg, maxWindowDays: o.maxWindowDays, clock: o.clock ?? Date.now, metrics, log: o.log });
   const server: Server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -59,16 +63,17 @@ export async function startHistoryService(o: HistoryServiceOptions): Promise<His
   return {
     url: `http://${o.host}:${port}`,
     indexer: ix,
+    contacts,
     startIndexer: async () => {
-      await ix.start();
-      await ix.whenReady;
+      await Promise.all([ix.start(), contacts.start()]);
+      await Promise.all([ix.whenReady, contacts.whenReady]);
     },
     stop: async () => {
       if (stopped) return;
       stopped = true;
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await ix.stop();
+      await Promise.all([ix.stop(), contacts.stop()]);
       await index.close();
     },
   };

@@ -11,7 +11,7 @@
  * dropped.
  */
 import {
-  EFFECTIVE_STATUSES, readRoomView,
+  visibleTo, EFFECTIVE_STATUSES, readRoomView,
   type EffectiveStatus, type MemberView, type PresenceConfig, type RoomView, type Viewer, type Visibility,
 } from '../core';
 import { setByOf, type SetBy, type Setting } from './audit';
@@ -86,15 +86,19 @@ function timeline(changes: readonly StatusChange[], now: number, audit?: AuditIn
   return out.filter((iv) => iv.to > iv.from);
 }
 
-/** Periods the audience may not see (for others: where the visibility was nobody, or everything when it is nobody now). */
+/**
+ * Periods the audience may not see (visibleTo: for a non-contact, where the visibility was nobody or
+ * contacts; for a contact, where it was nobody), or everything when the current setting hides the
+ * user from them. Contact membership is the current one (the lists are not recorded over time).
+ */
 export function hiddenSpans(audience: Audience): Window[] {
   if (audience.viewer === 'self') return [];
-  if (audience.current === 'nobody') return [{ from: -Infinity, to: Infinity }];
+  if (audience.current !== null && !visibleTo(audience.current, audience.viewer)) return [{ from: -Infinity, to: Infinity }];
   const marks = [...audience.marks].sort((a, b) => a.at - b.at);
   const spans: Window[] = [];
-  // Before the first mark the user's setting is not known: take the first one's (the safe side when it is nobody).
+  // Before the first mark the user's setting is not known: take the first one's (the safe side when it hides them).
   marks.forEach((m, i) => {
-    if (m.visibility !== 'nobody') return;
+    if (visibleTo(m.visibility, audience.viewer)) return;
     const from = i === 0 ? -Infinity : m.at;
     const to = marks[i + 1]?.at ?? Infinity;
     const last = spans[spans.length - 1];

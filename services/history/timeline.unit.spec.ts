@@ -1,4 +1,4 @@
-import { DEFAULT_CONFIG, type EffectiveStatus } from '../core';
+import { DEFAULT_CONFIG, type EffectiveStatus, type Visibility } from '../core';
 import {
   hiddenSpans, history, membersAt, normalise, statusAt, totalsPerDay,
   type Audience, type Interval, type RoomChangeRecord, type StatusChange,
@@ -71,6 +71,17 @@ describe('history', () => {
     ['others, unknown user', others(null), history(day, { from: D0 + 8 * H, to: D0 + 14 * H }, now)],
   ])('visibility: %s', (_name, audience, expected) => {
     expect(history(day, { from: D0 + 8 * H, to: D0 + 14 * H }, now, audience)).toEqual(expected);
+  });
+
+  it.each<[string, Audience['viewer'], Visibility, Array<{ from: number; to: number }>]>([
+    ['a contact, contacts now: the nobody period only', 'contact', 'contacts', [{ from: 10, to: 20 }]],
+    ['a non-contact, contacts now: everything', 'others', 'contacts', [{ from: -Infinity, to: Infinity }]],
+    ['a non-contact, everyone now: the contacts and nobody periods', 'others', 'everyone', [{ from: 10, to: 30 }]],
+    ['a contact, nobody now: everything', 'contact', 'nobody', [{ from: -Infinity, to: Infinity }]],
+    ['self: nothing', 'self', 'contacts', []],
+  ])('hiddenSpans with contacts-only periods, %s', (_name, viewer, current, spans) => {
+    const marks = [{ at: 5, visibility: 'everyone' as const }, { at: 10, visibility: 'nobody' as const }, { at: 20, visibility: 'contacts' as const }, { at: 30, visibility: current }];
+    expect(hiddenSpans({ viewer, current, marks })).toEqual(spans);
   });
 
   it('hiddenSpans merges consecutive nobody marks', () => {

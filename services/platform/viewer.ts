@@ -1,17 +1,30 @@
 /**
- * What a caller may see of another user, shared by every read service (query, history): the caller
- * is `self` for their own user and `others` for anyone else; a room member's lastSeen is shown only
- * to that member or where the member's last-seen privacy is exact.
+ * What a caller may see of another user, shared by every read service (query, history): the viewer
+ * class is the core's viewerOf (`self`, `contact` when the caller is in the user's contact list,
+ * `others`); a room member's lastSeen is shown to that member, or where the member is visible to the
+ * caller (visibleTo: not `nobody`, not `contacts` unless the caller is a contact) and their last-seen
+ * privacy is exact.
  */
-import { readRoomView, type LastSeenPrivacy, type PresenceConfig, type RoomView, type Viewer } from '../core';
+import { readRoomView, visibleTo, type LastSeenPrivacy, type PresenceConfig, type RoomView, type Viewer, type Visibility } from '../core';
 
-/** The viewer class of `callerId` reading `userId`. */
-export const viewerOf = (callerId: string, userId: string): Viewer => (callerId === userId ? 'self' : 'others');
+export { viewerOf } from '../core';
+
+/** What a room body needs to know of a member (from their snapshot; unknown: everyone, exact). */
+export interface MemberSettings {
+  readonly visibility: Visibility;
+  readonly lastSeenPrivacy: LastSeenPrivacy;
+}
+
+/** Whether `viewer` sees a member's exact times (their room lastSeen). */
+export function memberTimesShown(settings: MemberSettings | undefined, viewer: Viewer): boolean {
+  if (viewer === 'self') return true;
+  return settings === undefined || (visibleTo(settings.visibility, viewer) && settings.lastSeenPrivacy === 'exact');
+}
 
 export interface RoomBody {
   readonly roomKind: string;
   readonly roomId: string;
-  /** lastSeen is null for a member other than the caller whose last-seen privacy is not exact. */
+  /** lastSeen is null for a member other than the caller who is hidden from the caller or whose last-seen privacy is not exact. */
   readonly members: readonly RoomMemberBody[];
 }
 
@@ -27,19 +40,19 @@ export interface RoomMemberBody {
 
 /**
  * An empty or unknown room is an empty member list (a room exists only while someone is in it).
- * `callerId` sees every member's lastSeen only where that member's `privacyOf` is exact (or it is
- * the caller's own session).
+ * `callerId` sees a member's lastSeen only where `timesShown(memberId)` (memberTimesShown with the
+ * caller's viewer class of that member), or for the caller's own sessions.
  */
 export function roomBody(
   roomKind: string, roomId: string, view: RoomView | undefined, now: number, cfg: PresenceConfig,
-  callerId: string, privacyOf: (userId: string) => LastSeenPrivacy,
+  callerId: string, timesShown: (userId: string) => boolean,
 ): RoomBody {
   const v = readRoomView(view ?? null, now, cfg);
   return {
     roomKind, roomId,
     members: (v?.members ?? []).map((m) => ({
       userId: m.userId, sessionId: m.sessionId, joinedAt: m.joinedAt,
-      lastSeen: m.userId === callerId || privacyOf(m.userId) === 'exact' ? m.lastSeen : null, metadata: m.metadata,
+      lastSeen: m.userId === callerId || timesShown(m.userId) ? m.lastSeen : null, metadata: m.metadata,
       ephemeral: m.ephemeral ?? null,
     })),
   };

@@ -1,8 +1,9 @@
 /**
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
- * told. Format 7 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
- * to write). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 6, the same Avro without the emitted devices' gatewayId and active flag (read as
+ * told. Format 9 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
+ * to write): format 7's layout whose Visibility enum has the symbol `contacts` (format 8 is another
+ * branch's). Earlier formats are still read, so a store and a changelog written by earlier versions
+ * restore: format 7 (its visibility is everyone or nobody), format 6, the same Avro without the emitted devices' gatewayId and active flag (read as
  * null and true: the next flush re-emits a user whose sessions say otherwise) and without the
  * registers' audit (actor and reason, read as none), format 5, without the room members' ephemeral
  * state either (read as none), format 4, without the sessions' arrival histories (read as none) and the
@@ -32,6 +33,8 @@ const TAG_AVRO_V6 = 0x06;
  * the audit (actor, reason) of each register's winning write; rooms as format 6.
  */
 const TAG_AVRO_V7 = 0x07;
+/** Format 9: format 7 with `contacts` in the visibility register's and the emitted view's Visibility enum (rooms as format 6). */
+const TAG_AVRO_V9 = 0x09;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -39,7 +42,8 @@ const nullable = (type: unknown) => ['null', type];
 const platform = { type: 'enum', name: 'Platform', symbols: ['web', 'desktop', 'ios', 'android', 'other'] };
 const status = { type: 'enum', name: 'Status', symbols: ['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline'] };
 const overrideStatus = { type: 'enum', name: 'OverrideStatus', symbols: ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'] };
-const visibility = { type: 'enum', name: 'Visibility', symbols: ['everyone', 'nobody'] };
+/** Format 9 appended `contacts` (Avro resolves an enum whose writer symbols are a subset of the reader's). */
+const visibility = (format: number) => ({ type: 'enum', name: 'Visibility', symbols: format >= 9 ? ['everyone', 'nobody', 'contacts'] : ['everyone', 'nobody'] });
 const lastSeenPrivacy = { type: 'enum', name: 'LastSeenPrivacy', symbols: ['exact', 'coarse', 'hidden'] };
 const actor = { type: 'record', name: 'Actor', fields: [
   { name: 'kind', type: { type: 'enum', name: 'ActorKind', symbols: ['user', 'admin', 'integration'] } },
@@ -62,7 +66,7 @@ const TYPE_OPTIONS = { omitRecordMethods: true };
  * flag (default true, what readers of such a snapshot assume) and each register's actor and reason
  * (default null); older formats are read through resolvers.
  */
-const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7) => <avro.Schema>{
+const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7 | 9) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -87,7 +91,7 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7) => <avro.Schema>{
       ...auditFields(format, true),
     ] }) },
     { name: 'visibility', type: nullable({ type: 'record', name: 'VisibilityRegister', fields: [
-      { name: 'visibility', type: visibility },
+      { name: 'visibility', type: visibility(format) },
       { name: 'setAt', type: 'long' },
       { name: 'eventId', type: 'string' },
       ...auditFields(format, false),
@@ -126,7 +130,8 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7) => <avro.Schema>{
     ] }) },
   ],
 };
-const userEntryType = avro.Type.forSchema(userEntrySchema(7), { ...TYPE_OPTIONS });
+const userEntryType = avro.Type.forSchema(userEntrySchema(9), { ...TYPE_OPTIONS });
+const userEntryFromV7 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(7), { ...TYPE_OPTIONS }));
 const userEntryFromV5 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS }));
 const userEntryFromV4 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS }));
 const userEntryFromV3 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(3), { ...TYPE_OPTIONS }));
@@ -185,7 +190,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V7;
+    scratch[0] = TAG_AVRO_V9;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -218,9 +223,10 @@ export function encodeEntry(entry: Entry): Buffer {
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
-/** Per tag: how a user entry of that format is read into format 7 (null: it is format 7; 5 and 6 share a user layout). */
+/** Per tag: how a user entry of that format is read into format 9 (null: it is format 9; 5 and 6 share a user layout). */
 const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
-  [TAG_AVRO_V7, null],
+  [TAG_AVRO_V9, null],
+  [TAG_AVRO_V7, userEntryFromV7],
   [TAG_AVRO_V6, userEntryFromV5],
   [TAG_AVRO_V5, userEntryFromV5],
   [TAG_AVRO_V4, userEntryFromV4],
@@ -277,8 +283,8 @@ export function decodeEntry(encoded: Buffer | string): Entry {
     return { kind: 'user', state: { ...state, ...registers, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
-    // Rooms changed layout only in format 6 (7 kept it); every earlier Avro tag wrote the format 5 layout.
-    const decoded = tag === TAG_AVRO_V6 || tag === TAG_AVRO_V7 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
+    // Rooms changed layout only in format 6 (7 and 9 kept it); every earlier Avro tag wrote the format 5 layout.
+    const decoded = tag === TAG_AVRO_V6 || tag === TAG_AVRO_V7 || tag === TAG_AVRO_V9 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
     const { emitted, members, ...state } = decoded as RoomState & { members: DecodedMember[]; emitted: (Omit<RoomView, 'roomKind' | 'roomId'> & { members: DecodedMemberView[] }) | null };
     return {
       kind: 'room',

@@ -15,6 +15,8 @@ const V5_ROOM = '050106646f630239020668616c067461620280a0abfef9620280a0abfef9620
 const V5_HAL = '05000668616c040c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d33000a70686f6e6506617070060280a0abfef9620280b6fafdf96200020867772d3400000280a0abfef9620280a0abfef962000000000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000000040c6c6170746f7006746162000a70686f6e650661707006000480a0abfef96200';
 /** A format 5 entry (the encoder of commit a4ca427): gil, a web session through gw-3, Busy "call", visible, last seen coarse, the view emitted at t0. */
 const V5_GIL = '05000667696c020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3300000280a0abfef9620280a0abfef9620202020863616c6c0080a0abfef962046f31020080a0abfef962047631020280a0abfef962047031040280a0abfef9620802040280a0abfef9620280a0abfef9620280a0abfef9620202020863616c6c000002020c6c6170746f700674616200000880a0abfef96200';
+/** A format 7 entry (the encoder of commit f81a042): jo, a web session through gw-5, visibility nobody set by jo, the view emitted at t0. */
+const V7_JO = '0700046a6f020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3500000280a0abfef9620280a0abfef96200020280a0abfef9620476370200046a6f0000000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000200020c6c6170746f700674616200020867772d3501000480a0abfef96200';
 const adaptiveCfg = ((): PresenceConfig => {
   const r = validateConfig({ adaptiveOffline: { enabled: true } });
   if (!r.ok) throw new Error('adaptive config');
@@ -138,7 +140,7 @@ describe('store entry format', () => {
     const entry: Entry = { kind: 'user', state: decoded.state, emitted: userView(decoded.state, t0, DEFAULT_CONFIG) };
     const back = decodeEntry(encodeEntry(entry));
     expect(back.kind === 'user' && back.emitted?.devices.map((d) => [d.gatewayId, d.active])).toEqual([['gw-3', true], ['gw-4', false]]);
-    expect(encodeEntry(entry)[0]).toBe(0x07);
+    expect(encodeEntry(entry)[0]).toBe(0x09);
   });
 
   it('format 5 (written before the audit) still decodes: registers without actor or reason', () => {
@@ -148,6 +150,24 @@ describe('store entry format', () => {
     expect(decoded.kind === 'user' && decoded.state.visibility).toEqual({ visibility: 'everyone', setAt: t0, eventId: 'v1' });
     expect(decoded.kind === 'user' && decoded.state.lastSeenPrivacy).toEqual({ lastSeenPrivacy: 'coarse', setAt: t0, eventId: 'p1' });
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('format 7 (written before visibility contacts) still decodes, and re-encodes as format 9', () => {
+    const decoded = decodeEntry(Buffer.from(V7_JO, 'hex'));
+    if (decoded.kind !== 'user') throw new Error('a user entry');
+    expect(decoded.state.visibility).toEqual({ visibility: 'nobody', setAt: t0, eventId: 'v7', actor: { kind: 'user', id: 'jo' } });
+    expect(decoded.emitted).toMatchObject({ userId: 'jo', visibility: 'nobody', devices: [{ deviceId: 'laptop', gatewayId: 'gw-5', active: true }] });
+    const again = encodeEntry(decoded);
+    expect(again[0]).toBe(0x09);
+    expect(decodeEntry(again)).toEqual(decoded);
+  });
+
+  it('format 9 keeps visibility contacts in the register and the emitted view', () => {
+    const s = applyEvent(initialUserState('kim'), { type: 'visibility', userId: 'kim', visibility: 'contacts', setAt: t0, eventId: 'v9' }, t0, DEFAULT_CONFIG);
+    const entry: Entry = { kind: 'user', state: s, emitted: userView(s, t0, DEFAULT_CONFIG) };
+    const back = decodeEntry(encodeEntry(entry));
+    expect(back).toEqual(entry);
+    expect(back.kind === 'user' && [back.state.visibility?.visibility, back.emitted?.visibility]).toEqual(['contacts', 'contacts']);
   });
 
   it('format 7 keeps each register\'s audit', () => {
@@ -180,7 +200,8 @@ describe('store entry format', () => {
   });
 
   it.each([
-    ['an unknown tag', Buffer.from([0x09, 0x00])],
+    ['an unknown tag', Buffer.from([0x0a, 0x00])],
+    ['format 8 (another branch\'s layout, not this one\'s)', Buffer.from([0x08, 0x00])],
     ['an unknown kind', Buffer.from([0x03, 0x07])],
     ['an unknown JSON format', Buffer.from('{"f":9,"k":"user","s":{},"e":null}')],
   ])('refuses %s with EntryFormatError', (_name, bytes) => {

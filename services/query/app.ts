@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { roomKey, type ChannelClasses, type PresenceConfig, type RoomView, type UserView } from '../core';
 import { callerOf, requireCaller, type Authenticator } from '../platform/auth';
 import type { Logger } from '../platform/log';
-import { viewerOf } from '../platform/viewer';
+import { memberTimesShown, viewerOf } from '../platform/viewer';
 import type { QueryMetrics } from './metrics';
 import type { PresenceStreams } from './presence-streams';
 import type { RoomStreams } from './room-streams';
@@ -24,6 +24,10 @@ export interface QueryAppDeps {
   /** The processor watermark of a user's snapshot partition (the replica's watermarkOf); none: null. */
   readonly watermarkOf?: (userId: string) => number | null;
   readonly ready: () => boolean;
+  /** Is `viewer` in `owner`'s contact list (presence.contacts.v1)? Default: no one is. */
+  readonly isContact?: (owner: string, viewer: string) => boolean;
+  /** `owner`'s whole contact list as [contact, addedAt] (for trusted raw-snapshot readers); default none. */
+  readonly contactsOf?: (owner: string) => readonly (readonly [string, number])[];
   readonly streams: PresenceStreams;
   readonly roomStreams: RoomStreams;
   readonly auth: Authenticator;
@@ -50,6 +54,8 @@ export interface QueryAppDeps {
     readonly token: string | null;
     /** The token's user, shown as "You". */
     readonly viewer: string | null;
+    /** A contacts-only user shown side by side as the viewer (in their list) and a stranger (not) see them. */
+    readonly contacts?: { readonly user: string; readonly stranger: string; readonly strangerToken: string } | null;
   } | null;
 }
 
@@ -82,7 +88,8 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     if (ids.length > d.batchLimit) throw new BadRequest(400, `${field} lists ${ids.length} ids; at most ${d.batchLimit}`, field);
     return ids;
   };
-  const viewer = (res: Response, userId: string) => viewerOf(callerOf(res).userId, userId);
+  const isContact = d.isContact ?? (() => false);
+  const viewer = (res: Response, userId: string) => viewerOf(callerOf(res).userId, userId, isContact);
 
   // Request counts and latency by route pattern (not by raw path: ids must not explode the labels).
   app.use((req, res, next) => {
@@ -131,7 +138,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     res.json(devicesBody(userId, d.users.get(userId), d.clock(), d.cfg, watermarkOf(userId)));
   });
 
-  // One pass over the in-memory replica; the limit bounds the work of one request.
+  // One pass over the in-memory replica (each user's viewer class an O(1) contact lookup); the limit bounds the work of one request.
   v1.post('/presence\\:batchGet', (req, res) => {
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'body must be a JSON object', 'body');
@@ -148,6 +155,7 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
 
   // Raw snapshots (every field, visibility unapplied) for trusted readers that apply the viewer
   // rules themselves: a gateway following its sockets' subscriptions (services/gateway/subscriptions.ts).
+  // Each comes with the user's contact list, which those rules need for a contacts-only user.
   v1.post('/snapshots\\:batchGet', (req, res) => {
     if (!(d.snapshotCallers ?? []).includes(callerOf(res).userId)) {
       throw new BadRequest(403, 'this caller may not read raw snapshots (QUERY_SNAPSHOT_CALLERS)', 'authorization');
@@ -155,14 +163,16 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BadRequest(400, 'body must be a JSON object', 'body');
     const userIds = idList((body as Record<string, unknown>)['userIds'], 'userIds');
-    res.json({ snapshots: userIds.map((u) => ({ userId: u, view: d.users.get(u) ?? null, watermark: watermarkOf(u) })) });
+    const contactsOf = d.contactsOf ?? (() => []);
+    res.json({ snapshots: userIds.map((u) => ({ userId: u, view: d.users.get(u) ?? null, watermark: watermarkOf(u), contacts: contactsOf(u).map(([contact, addedAt]) => ({ contact, addedAt })) })) });
   });
 
   v1.get('/rooms/:kind/:id', (req, res) => {
     const kind = parse(id('kind'), req.params['kind'], 'kind');
     const roomId = parse(id('id'), req.params['id'], 'id');
-    const privacyOf = (userId: string) => d.users.get(userId)?.lastSeenPrivacy ?? 'exact';
-    res.json(roomBody(kind, roomId, d.rooms.get(roomKey(kind, roomId)), d.clock(), d.cfg, callerOf(res).userId, privacyOf));
+    const caller = callerOf(res).userId;
+    const timesShown = (member: string) => memberTimesShown(d.users.get(member), viewerOf(caller, member, isContact));
+    res.json(roomBody(kind, roomId, d.rooms.get(roomKey(kind, roomId)), d.clock(), d.cfg, caller, timesShown));
   });
 
   v1.get('/gate', (req, res) => {
@@ -174,7 +184,8 @@ export function createQueryApp(d: QueryAppDeps): express.Express {
     const bypass = parse(z.enum(['true', 'false', '1', '0'], { errorMap: () => ({ message: 'bypassDoNotDisturb must be true or false' }) }).optional(),
       req.query['bypassDoNotDisturb'], 'bypassDoNotDisturb');
     const caller = callerOf(res).userId;
-    const audience = caller === userId || d.gateCallers.includes(caller) ? 'trusted' : 'others';
+    const seenAs = viewerOf(caller, userId, isContact);
+    const audience = seenAs === 'self' || d.gateCallers.includes(caller) ? 'trusted' : seenAs;
     const answer = gateAnswer({ userId, channel, bypassDoNotDisturb: bypass === 'true' || bypass === '1' }, d.users.get(userId), d.clock(), d.cfg, d.classes, audience, watermarkOf(userId));
     if (!answer.ok) throw new BadRequest(400, answer.error, answer.field);
     res.json(answer.body);

@@ -18,6 +18,8 @@ const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClasses
    * i.e. gateways serving their sockets' subscriptions; empty (the default): nobody.
    */
   QUERY_SNAPSHOT_CALLERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
+  /** Join the contacts validator group, the one writer of contact events' dead letters (default on; 0 for a read-only replica). */
+  QUERY_CONTACTS_VALIDATOR: z.enum(['', '0', '1', 'false', 'true']).default('1').transform((v) => v !== '0' && v !== 'false'),
   /** Serve the demo page at / (the demo sets it). */
   QUERY_DEMO_PAGE: z.enum(['', '0', '1', 'false', 'true']).default('').transform((v) => v === '1' || v === 'true'),
   /** The users and rooms ("kind/id") the demo page shows, comma-separated. */
@@ -29,6 +31,11 @@ const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClasses
   QUERY_DEMO_TOKEN: z.string().default(''),
   /** The demo token's user (its sub), shown on the page as "You". */
   QUERY_DEMO_VIEWER: z.string().default(''),
+  /** A contacts-only user the page shows as seen by the viewer (a contact) and by QUERY_DEMO_STRANGER (not one). */
+  QUERY_DEMO_CONTACTS_USER: z.string().default(''),
+  QUERY_DEMO_STRANGER: z.string().default(''),
+  /** The stranger's token (the demo mints it). */
+  QUERY_DEMO_STRANGER_TOKEN: z.string().default(''),
 });
 export type QueryEnv = z.infer<typeof queryEnv>;
 

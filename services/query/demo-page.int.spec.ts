@@ -7,8 +7,8 @@
 import { existsSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { DEFAULT_CHANNEL_CLASSES, validateConfig, type PresenceConfig } from '../core';
-import type { PresenceHeartbeat, RoomEvent } from '../contract/avro-types';
+import { contactKey, DEFAULT_CHANNEL_CLASSES, validateConfig, type PresenceConfig } from '../core';
+import type { PresenceHeartbeat, PresenceOverride, RoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
 import { authEnv, createAuthenticator, mintToken } from '../platform/auth';
@@ -41,6 +41,7 @@ describe('demo page in headless Chromium', () => {
   let browser: Browser;
   let gateway: Gateway;
   let viewerToken: string;
+  let strangerToken: string;
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: make deps installs Debian's chromium`);
@@ -56,11 +57,13 @@ describe('demo page in headless Chromium', () => {
     // The page needs the gateway's URL and the gateway the query service's (for socket subscriptions).
     const gatewayPort = await freePort();
     viewerToken = await mintToken(SECRET, 'viewer-ann');
+    strangerToken = await mintToken(SECRET, 'stranger-bo');
     query = await startQueryService({
       kafka: testKafka('query'), serde, prefix, groupIdBase: `${prefix}query`, cfg, classes: DEFAULT_CHANNEL_CLASSES,
       auth, log, host: '127.0.0.1', port: 0,
       batchLimit: 1_000, gateCallers: [], snapshotCallers: ['gw-page'], keepAliveMs: 60_000,
-      demoPage: { users: ['pat', 'quinn'], rooms: ['doc/1'], gatewayUrl: `ws://127.0.0.1:${gatewayPort}/v1/ws`, token: viewerToken, viewer: 'viewer-ann' },
+      demoPage: { users: ['pat', 'quinn'], rooms: ['doc/1'], gatewayUrl: `ws://127.0.0.1:${gatewayPort}/v1/ws`, token: viewerToken, viewer: 'viewer-ann',
+        contacts: { user: 'priv', stranger: 'stranger-bo', strangerToken } },
     });
     await query.startReplica();
     gateway = await startGateway({
@@ -161,6 +164,29 @@ describe('demo page in headless Chromium', () => {
     expect((await status()).status).toBe('DoNotDisturb');
     const room = async () => ((await (await fetch(`${query.url}/v1/rooms/doc/1`, { headers })).json()) as { members: Array<{ userId: string }> });
     await waitFor(async () => !(await room()).members.some((m) => m.userId === 'viewer-ann'), 'the page session leaving doc/1', 15_000);
+  });
+
+  it('shows a contacts-only user Online to the viewer in their list and Offline to a stranger', async () => {
+    const beat = async () => {
+      const hb: PresenceHeartbeat = { kind: 'heartbeat', userId: 'priv', deviceId: 'laptop', sessionId: 'p1', platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
+      await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: 'priv', value: await serde.encode('heartbeat', hb) }] });
+    };
+    await beat();
+    const keepAlive = setInterval(() => void beat(), 1_000);
+    try {
+      const v: PresenceOverride = { kind: 'visibility', userId: 'priv', eventId: 'pv', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, actor: null, reason: null };
+      await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'priv', value: await serde.encode('override', v) }] });
+      await producer.send({ topic: topicName('contacts', prefix), messages: [{ key: contactKey('priv', 'viewer-ann'), value: await serde.encode('contacts', { owner: 'priv', contact: 'viewer-ann', addedAt: Date.now() }) }] });
+      const { page, errors } = await openPage();
+      await page.waitForSelector('#contacts:not([hidden])');
+      await expectStatus(page.locator('#contacts-as-viewer'), 'Online');
+      await waitFor(async () => (await page.locator('#contacts-as-viewer small').textContent())?.includes('1 device'), 'the contact sees the device');
+      await expectStatus(page.locator('#contacts-as-stranger'), 'Offline');
+      expect(await page.locator('#contacts-as-stranger small').textContent()).toContain('0 devices');
+      expect(errors).toEqual([]);
+    } finally {
+      clearInterval(keepAlive);
+    }
   });
 });
 

@@ -17,9 +17,14 @@ async function main(): Promise<void> {
     serde: await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), env.TOPIC_PREFIX),
     prefix: env.TOPIC_PREFIX, groupIdBase: `${env.KAFKA_CLIENT_ID}-query`, cfg: presence, classes, auth, log,
     host: env.QUERY_HOST, port: env.QUERY_PORT, batchLimit: env.QUERY_BATCH_LIMIT, gateCallers: env.QUERY_GATE_CALLERS, snapshotCallers: env.QUERY_SNAPSHOT_CALLERS,
-    keepAliveMs: env.QUERY_SSE_KEEPALIVE_MS,
+    keepAliveMs: env.QUERY_SSE_KEEPALIVE_MS, validateContacts: env.QUERY_CONTACTS_VALIDATOR,
     demoPage: env.QUERY_DEMO_PAGE
-      ? { users: env.QUERY_DEMO_USERS, rooms: env.QUERY_DEMO_ROOMS, gatewayUrl: env.QUERY_DEMO_GATEWAY_URL || null, token: env.QUERY_DEMO_TOKEN || null, viewer: env.QUERY_DEMO_VIEWER || null }
+      ? {
+        users: env.QUERY_DEMO_USERS, rooms: env.QUERY_DEMO_ROOMS, gatewayUrl: env.QUERY_DEMO_GATEWAY_URL || null, token: env.QUERY_DEMO_TOKEN || null, viewer: env.QUERY_DEMO_VIEWER || null,
+        contacts: env.QUERY_DEMO_CONTACTS_USER && env.QUERY_DEMO_STRANGER_TOKEN
+          ? { user: env.QUERY_DEMO_CONTACTS_USER, stranger: env.QUERY_DEMO_STRANGER, strangerToken: env.QUERY_DEMO_STRANGER_TOKEN }
+          : null,
+      }
       : null,
   });
   log.info({ url: service.url, auth: auth.mode }, 'query service listening; /readyz answers 503 until the replica caught up');

@@ -24,6 +24,8 @@ export function createQueryMetrics(probe: { lag: () => number; ready: () => bool
       help: 'Presence reads whose status the clock moved away from the snapshot\'s (a lease or an override ran out with no newer snapshot: normal for Away, a sign of a lagging processor when frequent for Offline)',
     }),
     undecodable: new Counter({ name: 'presence_query_undecodable_total', help: 'Snapshot records skipped as undecodable', registers: [registry] }),
+    contactsRejected: new Counter({ name: 'presence_query_contacts_rejected_total', help: 'Contact records this replica skipped (malformed; the validator dead-letters them once)', registers: [registry] }),
+    contactsDeadLettered: new Counter({ name: 'presence_query_contacts_dead_letters_total', help: 'Contact records this member of the validator group wrote to the dead-letter topic (malformed or past the bound)', registers: [registry] }),
   };
 }
 export type QueryMetrics = ReturnType<typeof createQueryMetrics>;

@@ -162,8 +162,14 @@ export const QUERY_OPENAPI = {
               snapshots: {
                 type: 'array',
                 items: {
-                  type: 'object', required: ['userId', 'view', 'watermark'], additionalProperties: false,
-                  properties: { userId: { type: 'string' }, view: nullable(ref('Snapshot')), watermark: { ...nullable(epochMs), description: 'The processor watermark of the user\'s partition as this replica knows it' } },
+                  type: 'object', required: ['userId', 'view', 'watermark', 'contacts'], additionalProperties: false,
+                  properties: {
+                    userId: { type: 'string' }, view: nullable(ref('Snapshot')), watermark: { ...nullable(epochMs), description: 'The processor watermark of the user\'s partition as this replica knows it' },
+                    contacts: {
+                      type: 'array', description: 'The user\'s contact list (presence.contacts.v1), every live entry: who sees them when their visibility is contacts (the first 5,000 by addedAt, contact)',
+                      items: { type: 'object', required: ['contact', 'addedAt'], additionalProperties: false, properties: { contact: { type: 'string' }, addedAt: epochMs } },
+                    },
+                  },
                 },
               },
             },

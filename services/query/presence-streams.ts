@@ -13,7 +13,7 @@
  * more when a watermark arrives again after a stall (or for the first time, or is forgotten), since
  * held users may read Online again.
  */
-import { readViewNextChange, type PresenceConfig, type UserView, type Watermark } from '../core';
+import { readViewNextChange, viewerOf, type PresenceConfig, type UserView, type Watermark } from '../core';
 import { DeadlineQueue } from '../platform/deadline-queue';
 import { SingleTimer } from '../platform/single-timer';
 import { presenceBody, samePresence, type PresenceBody } from './read-model';
@@ -56,6 +56,8 @@ export class PresenceStreams {
       readonly cfg: PresenceConfig;
       readonly clock: () => number;
       readonly watermarks?: WatermarkSource;
+      /** Is `viewer` in `owner`'s contact list (a contacts-only owner is shown to them)? Default: no one is. */
+      readonly isContact?: (owner: string, viewer: string) => boolean;
     },
   ) {
     this.watermarks = opts.watermarks ?? NO_WATERMARKS;
@@ -123,6 +125,16 @@ export class PresenceStreams {
     this.arm();
   }
 
+  /**
+   * `owner`'s contact list changed (`contact` added or removed): the streams following `owner` are
+   * evaluated again (only a body that changed is sent, e.g. to `contact` when `owner` is contacts-only).
+   */
+  contactsChanged(owner: string): void {
+    if (!this.watchers.has(owner)) return;
+    const now = this.opts.clock();
+    for (const sub of this.watchers.get(owner) ?? []) this.deliver(sub, owner, now);
+  }
+
   close(): void {
     this.timer.clear();
     this.deadlines.clear();
@@ -167,7 +179,8 @@ export class PresenceStreams {
   }
 
   private deliver(sub: Subscription, userId: string, now: number): void {
-    const body = presenceBody(userId, this.opts.users.get(userId), now, this.opts.cfg, sub.callerId === userId ? 'self' : 'others', this.watermarkOf(userId));
+    const viewer = viewerOf(sub.callerId, userId, this.opts.isContact);
+    const body = presenceBody(userId, this.opts.users.get(userId), now, this.opts.cfg, viewer, this.watermarkOf(userId));
     const last = sub.last.get(userId);
     sub.last.set(userId, body);
     if (last === undefined || !samePresence(last, body)) sub.sink.send(body);

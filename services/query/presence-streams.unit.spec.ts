@@ -161,4 +161,24 @@ describe('PresenceStreams with processor watermarks', () => {
     expect(got).toHaveLength(3);
     streams.close();
   });
+  it('contacts-only: one stream per viewer, each user filtered for that viewer in the same pass; a contact change re-evaluates at once', () => {
+    const users = new Map<string, UserView>([['alice', view('alice', { visibility: 'contacts' })], ['dan', view('dan')]]);
+    const lists = new Map<string, Set<string>>([['alice', new Set(['bob'])]]);
+    const streams = new PresenceStreams({ users, cfg, clock: () => Date.now(), isContact: (o, v) => lists.get(o)?.has(v) ?? false });
+    const got: string[] = [];
+    const sink = (label: string) => ({ send: (b: PresenceBody) => void got.push(`${label}:${b.userId}:${b.status}:${b.devices.length}`) });
+    streams.subscribe('bob', ['alice', 'dan'], sink('bob'));
+    streams.subscribe('carol', ['alice', 'dan'], sink('carol'));
+    streams.subscribe('alice', ['alice'], sink('alice'));
+    expect(got).toEqual(['bob:alice:Online:1', 'bob:dan:Online:1', 'carol:alice:Offline:0', 'carol:dan:Online:1', 'alice:alice:Online:1']);
+    got.length = 0;
+    lists.get('alice')?.add('carol');
+    streams.contactsChanged('alice');
+    expect(got).toEqual(['carol:alice:Online:1']); // only the body that changed is sent
+    got.length = 0;
+    lists.get('alice')?.delete('bob');
+    streams.contactsChanged('alice');
+    expect(got).toEqual(['bob:alice:Offline:0']);
+    streams.close();
+  });
 });

@@ -8,7 +8,7 @@
 import {
   decisionTargets, deviceRoutesOfView, effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
   type ChannelClasses, type DeviceRoute, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
-  type UserView, type Viewer, type Watermark,
+  type UserView, type Viewer, type Visibility, type Watermark,
 } from '../core';
 
 export interface PresenceBody {
@@ -21,7 +21,7 @@ export interface PresenceBody {
   /** Only for another user whose last-seen privacy is coarse (their times are null): recently, within a week, long ago. */
   readonly lastSeenApprox?: LastSeenBucket;
   /** Only in the user's own presence. */
-  readonly visibility?: 'everyone' | 'nobody';
+  readonly visibility?: Visibility;
   /** Only in the user's own presence. */
   readonly lastSeenPrivacy?: LastSeenPrivacy;
   readonly devices: readonly { readonly deviceId: string; readonly sessionId: string; readonly platform: string }[];

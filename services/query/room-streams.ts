@@ -5,7 +5,7 @@
  * ephemeral state lapsing). Clock changes fire from one timer at the earliest readRoomViewNextChange
  * over the watched rooms, never by polling.
  */
-import { readRoomViewNextChange, type LastSeenPrivacy, type PresenceConfig, type RoomView } from '../core';
+import { readRoomViewNextChange, type PresenceConfig, type RoomView } from '../core';
 import { DeadlineQueue } from '../platform/deadline-queue';
 import { SingleTimer } from '../platform/single-timer';
 import { roomBody, type RoomBody } from '../platform/viewer';
@@ -34,8 +34,8 @@ export class RoomStreams {
       readonly rooms: ReadonlyMap<string, RoomView>;
       readonly cfg: PresenceConfig;
       readonly clock: () => number;
-      /** A member's last-seen privacy (whether others see its lastSeen). */
-      readonly privacyOf: (userId: string) => LastSeenPrivacy;
+      /** Whether `callerId` sees `memberId`'s exact times (memberTimesShown: visibility, contacts, last-seen privacy). */
+      readonly timesShown: (callerId: string, memberId: string) => boolean;
     },
   ) {
     this.timer = new SingleTimer(opts.clock, () => this.fire());
@@ -78,6 +78,20 @@ export class RoomStreams {
     this.arm();
   }
 
+  /**
+   * `owner`'s contact list changed: the watched rooms `owner` is in are rendered again for their
+   * streams (only those whose body changed are sent). O(watched rooms × members) per contact change,
+   * which is rare next to snapshots.
+   */
+  contactsChanged(owner: string): void {
+    const now = this.opts.clock();
+    for (const key of this.watchers.keys()) {
+      if (this.opts.rooms.get(key)?.members.some((m) => m.userId === owner)) {
+        for (const sub of this.watchers.get(key) ?? []) this.deliver(sub, key, now);
+      }
+    }
+  }
+
   close(): void {
     this.timer.clear();
     this.deadlines.clear();
@@ -90,7 +104,7 @@ export class RoomStreams {
   }
 
   private deliver(sub: RoomSubscription, key: string, now: number): void {
-    const body = roomBody(sub.roomKind, sub.roomId, this.opts.rooms.get(key), now, this.opts.cfg, sub.callerId, this.opts.privacyOf);
+    const body = roomBody(sub.roomKind, sub.roomId, this.opts.rooms.get(key), now, this.opts.cfg, sub.callerId, (m) => this.opts.timesShown(sub.callerId, m));
     // Bodies are small and built in a fixed key order: their JSON is a faithful equality.
     const json = JSON.stringify(body);
     if (json === sub.last) return;

@@ -37,7 +37,7 @@ describe('query routes', () => {
   let base: string;
   let ready = true;
   const streams = new PresenceStreams({ users, cfg, clock: () => now });
-  const roomStreams = new RoomStreams({ rooms, cfg, clock: () => now, privacyOf: () => 'exact' });
+  const roomStreams = new RoomStreams({ rooms, cfg, clock: () => now, timesShown: () => true });
   const tokens: Record<string, string> = {};
   const get = (path: string, as: string | null = 'alice', init: RequestInit = {}) =>
     fetch(`${base}${path}`, { ...init, headers: { ...(as ? { authorization: `Bearer ${tokens[as]}` } : {}), ...(init.headers ?? {}) } });
@@ -166,7 +166,7 @@ describe('query routes', () => {
       const ok = await as('gatekeeper', { userIds: ['ghost', 'nobody-known'] });
       expect(ok.status).toBe(200);
       const body = await jsonOf(ok);
-      expect(body.snapshots).toEqual([{ userId: 'ghost', view: users.get('ghost'), watermark: null }, { userId: 'nobody-known', view: null, watermark: null }]);
+      expect(body.snapshots).toEqual([{ userId: 'ghost', view: users.get('ghost'), watermark: null, contacts: [] }, { userId: 'nobody-known', view: null, watermark: null, contacts: [] }]);
       expect(body.snapshots[0].view.visibility).toBe('nobody');
       for (const [u, b, status, field] of [['alice', { userIds: ['ghost'] }, 403, 'authorization'], ['gatekeeper', { userIds: [] }, 400, 'userIds'], ['gatekeeper', [1], 400, 'body']] as const) {
         const res = await as(u, b);

@@ -10,7 +10,10 @@ import type { ChannelClasses, PresenceConfig } from '../core';
 import type { AvroSerde } from '../contract/serde';
 import type { Authenticator } from '../platform/auth';
 import type { Logger } from '../platform/log';
+import { ContactBook, ContactsReplica } from '../platform/contacts-replica';
+import { memberTimesShown, viewerOf } from '../platform/viewer';
 import { SnapshotReplica } from '../platform/snapshot-replica';
+import { ContactsValidator } from './contacts-validator';
 import { createQueryApp, type QueryAppDeps } from './app';
 import { createQueryMetrics } from './metrics';
 import { PresenceStreams } from './presence-streams';
@@ -34,11 +37,19 @@ export interface QueryServiceOptions {
   readonly keepAliveMs: number;
   readonly clock?: () => number;
   readonly demoPage?: QueryAppDeps['demoPage'];
+  /**
+   * Join the contacts validator group (contacts-validator.ts), the one writer of contact events'
+   * dead letters; main.ts turns it on (QUERY_CONTACTS_VALIDATOR, default on), tests when they check it.
+   */
+  readonly validateContacts?: boolean;
+  /** The contacts bound (default the core's MAX_CONTACTS_PER_OWNER); tests lower it. */
+  readonly contactsBound?: number;
 }
 
 export interface QueryService {
   readonly url: string;
   readonly replica: SnapshotReplica;
+  readonly contacts: ContactsReplica;
   readonly streams: PresenceStreams;
   /** Starts the replica; resolves when it has caught up (ready). */
   startReplica(): Promise<void>;
@@ -59,8 +70,22 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
     onWatermark: (partition, watermark) => streams?.watermarkChanged(partition, watermark),
     onUndecodable: () => undecodable(),
   });
-  streams = new PresenceStreams({ users: replica.users, cfg: o.cfg, clock, watermarks: replica });
-  roomStreams = new RoomStreams({ rooms: replica.rooms, cfg: o.cfg, clock, privacyOf: (userId) => replica.users.get(userId)?.lastSeenPrivacy ?? 'exact' });
+  const contacts = new ContactsReplica({
+    kafka: o.kafka, serde: o.serde, prefix: o.prefix, cfg: o.cfg, clock, log: o.log.child({ component: 'contacts' }),
+    ...(o.contactsBound === undefined ? {} : { book: new ContactBook(o.contactsBound) }),
+    onChange: (owner) => {
+      streams?.contactsChanged(owner);
+      roomStreams?.contactsChanged(owner);
+    },
+    onRejected: () => rejectedContact(),
+  });
+  let rejectedContact = () => {};
+  const isContact = (owner: string, viewer: string) => contacts.book.isContact(owner, viewer);
+  streams = new PresenceStreams({ users: replica.users, cfg: o.cfg, clock, watermarks: replica, isContact });
+  roomStreams = new RoomStreams({
+    rooms: replica.rooms, cfg: o.cfg, clock,
+    timesShown: (caller, member) => memberTimesShown(replica.users.get(member), viewerOf(caller, member, isContact)),
+  });
   const s = streams;
   const rs = roomStreams;
   const metrics = createQueryMetrics({
@@ -68,8 +93,17 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
     users: () => replica.users.size, rooms: () => replica.rooms.size,
   });
   undecodable = () => metrics.undecodable.inc();
+  rejectedContact = () => metrics.contactsRejected.inc();
+  const validator = o.validateContacts
+    ? new ContactsValidator({
+      kafka: o.kafka, serde: o.serde, prefix: o.prefix, groupId: `${o.groupIdBase}-contacts-validator`, cfg: o.cfg, clock,
+      log: o.log.child({ component: 'contacts-validator' }), book: contacts.book, ...(o.contactsBound === undefined ? {} : { bound: o.contactsBound }),
+      onDeadLetter: () => metrics.contactsDeadLettered.inc(),
+    })
+    : null;
   const app = createQueryApp({
-    users: replica.users, rooms: replica.rooms, watermarkOf: (u) => replica.watermarkOf(u), ready: () => replica.ready(), streams: s, roomStreams: rs, auth: o.auth, cfg: o.cfg,
+    users: replica.users, rooms: replica.rooms, watermarkOf: (u) => replica.watermarkOf(u), ready: () => replica.ready() && contacts.ready(), streams: s,
+    isContact, contactsOf: (owner) => [...(contacts.book.listOf(owner) ?? [])], roomStreams: rs, auth: o.auth, cfg: o.cfg,
     classes: o.classes, batchLimit: o.batchLimit, gateCallers: o.gateCallers, snapshotCallers: o.snapshotCallers ?? [], keepAliveMs: o.keepAliveMs, clock, metrics,
     log: o.log, demoPage: o.demoPage ?? null,
   });
@@ -83,10 +117,13 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
   return {
     url: `http://${o.host}:${port}`,
     replica,
+    contacts,
     streams: s,
     startReplica: async () => {
-      await replica.start();
-      await replica.whenReady;
+      await Promise.all([replica.start(), contacts.start()]);
+      await Promise.all([replica.whenReady, contacts.whenReady]);
+      // The bound is judged against the whole lists: the validator starts once they are read.
+      if (validator && !stopped) await validator.start();
     },
     stop: async () => {
       if (stopped) return;
@@ -95,7 +132,8 @@ export async function startQueryService(o: QueryServiceOptions): Promise<QuerySe
       rs.close();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
-      await replica.stop();
+      await validator?.stop();
+      await Promise.all([replica.stop(), contacts.stop()]);
     },
   };
 }

@@ -15,6 +15,17 @@ const V5_ROOM = '050106646f630239020668616c067461620280a0abfef9620280a0abfef9620
 const V5_HAL = '05000668616c040c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d33000a70686f6e6506617070060280a0abfef9620280b6fafdf96200020867772d3400000280a0abfef9620280a0abfef962000000000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000000040c6c6170746f7006746162000a70686f6e650661707006000480a0abfef96200';
 /** A format 5 entry (the encoder of commit a4ca427): gil, a web session through gw-3, Busy "call", visible, last seen coarse, the view emitted at t0. */
 const V5_GIL = '05000667696c020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3300000280a0abfef9620280a0abfef9620202020863616c6c0080a0abfef962046f31020080a0abfef962047631020280a0abfef962047031040280a0abfef9620802040280a0abfef9620280a0abfef9620280a0abfef9620202020863616c6c000002020c6c6170746f700674616200000880a0abfef96200';
+/** A format 7 entry (the encoder of commit d448ab3): ida, a web session through gw-5, Busy "call" set by herself ("standup"), the view emitted at t0. */
+const V7_IDA = '070006696461020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3500000280a0abfef9620280a0abfef9620202020863616c6c0080a0abfef962046f31020006696461020e7374616e6475700000040280a0abfef9620402040280a0abfef9620280a0abfef9620280a0abfef9620202020863616c6c000000020c6c6170746f700674616200020867772d3501000480a0abfef96200';
+/** Activities from three sources (one cleared, one with an audit), and the view with those in force. */
+const busyWithActivities = (() => {
+  let s = initialUserState('jo');
+  s = applyEvent(s, { type: 'heartbeat', userId: 'jo', deviceId: 'laptop', sessionId: 'tab', platform: 'web', observedAt: t0, idleMs: 0 }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'activity', userId: 'jo', source: 'calendar', activity: 'InAMeeting', customText: 'Design review', emoji: '📅', expiresAt: t0 + 3_600_000, setAt: t0, eventId: 'c1', actor: { kind: 'integration', id: 'calendar-sync' } }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'activity', userId: 'jo', source: 'manual', activity: 'Custom', customText: null, emoji: '🎧', expiresAt: null, setAt: t0, eventId: 'm1' }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'activity', userId: 'jo', source: 'callSystem', activity: null, customText: null, emoji: null, expiresAt: null, setAt: t0, eventId: 'k1', reason: 'call ended' }, t0, DEFAULT_CONFIG);
+  return s;
+})();
 const adaptiveCfg = ((): PresenceConfig => {
   const r = validateConfig({ adaptiveOffline: { enabled: true } });
   if (!r.ok) throw new Error('adaptive config');
@@ -54,6 +65,7 @@ const entries: Array<[string, Entry]> = [
   ['user with sessions, registers and an emitted view', { kind: 'user', state: user, emitted: userView(user, t0 + 3, DEFAULT_CONFIG) }],
   ['user with an arrival history and a view with offlineAt (adaptive rule)', { kind: 'user', state: adaptiveUser, emitted: userView(adaptiveUser, t0 + 75_000, adaptiveCfg) }],
   ['user whose registers carry their audit (actor, reason)', { kind: 'user', state: audited, emitted: userView(audited, t0, DEFAULT_CONFIG) }],
+  ['user with activity registers (set, custom, cleared) and a view with activities', { kind: 'user', state: busyWithActivities, emitted: userView(busyWithActivities, t0, DEFAULT_CONFIG) }],
   ['room, never emitted', { kind: 'room', state: room, emitted: null }],
   ['room with an emitted view', { kind: 'room', state: room, emitted: roomView(room, t0, DEFAULT_CONFIG) }],
   ['room with a member typing (ephemeral state and view)', { kind: 'room', state: typingRoom, emitted: roomView(typingRoom, t0, DEFAULT_CONFIG) }],
@@ -138,7 +150,7 @@ describe('store entry format', () => {
     const entry: Entry = { kind: 'user', state: decoded.state, emitted: userView(decoded.state, t0, DEFAULT_CONFIG) };
     const back = decodeEntry(encodeEntry(entry));
     expect(back.kind === 'user' && back.emitted?.devices.map((d) => [d.gatewayId, d.active])).toEqual([['gw-3', true], ['gw-4', false]]);
-    expect(encodeEntry(entry)[0]).toBe(0x07);
+    expect(encodeEntry(entry)[0]).toBe(0x08);
   });
 
   it('format 5 (written before the audit) still decodes: registers without actor or reason', () => {
@@ -148,6 +160,33 @@ describe('store entry format', () => {
     expect(decoded.kind === 'user' && decoded.state.visibility).toEqual({ visibility: 'everyone', setAt: t0, eventId: 'v1' });
     expect(decoded.kind === 'user' && decoded.state.lastSeenPrivacy).toEqual({ lastSeenPrivacy: 'coarse', setAt: t0, eventId: 'p1' });
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
+  });
+
+  it('format 7 (written before activities) still decodes: no activity registers, no activities emitted, everything else kept', () => {
+    const decoded = decodeEntry(Buffer.from(V7_IDA, 'hex'));
+    if (decoded.kind !== 'user' || decoded.emitted === null) throw new Error('expected an emitted user entry');
+    expect(decoded.state.activities).toBeUndefined();
+    expect(decoded.emitted.activities).toBeUndefined();
+    expect(decoded.state.override).toMatchObject({ status: 'Busy', customText: 'call', actor: { kind: 'user', id: 'ida' }, reason: 'standup' });
+    expect(decoded.state.sessions[0]?.gatewayId).toBe('gw-5');
+    expect(decoded.emitted).toMatchObject({ status: 'Busy', devices: [{ deviceId: 'laptop', gatewayId: 'gw-5', active: true }] });
+    // Written again, it is format 8 and reads back the same.
+    const again = encodeEntry(decoded);
+    expect(again[0]).toBe(8);
+    expect(decodeEntry(again)).toEqual(decoded);
+    // And the format 7 entry's state folds like a fresh one: the first activity applies.
+    const s = applyEvent(decoded.state, { type: 'activity', userId: 'ida', source: 'callSystem', activity: 'InACall', customText: null, emoji: null, expiresAt: null, setAt: t0 + 1, eventId: 'k' }, t0 + 1, DEFAULT_CONFIG);
+    expect(s.activities).toHaveLength(1);
+  });
+
+  it('format 8 keeps the activity registers (with their audit and the cleared one) and the emitted activities', () => {
+    const entry: Entry = { kind: 'user', state: busyWithActivities, emitted: userView(busyWithActivities, t0, DEFAULT_CONFIG) };
+    const decoded = decodeEntry(encodeEntry(entry));
+    if (decoded.kind !== 'user') throw new Error('user');
+    expect(decoded.state.activities?.map((a) => [a.source, a.activity])).toEqual([['manual', 'Custom'], ['calendar', 'InAMeeting'], ['callSystem', null]]);
+    expect(decoded.state.activities?.[1]?.actor).toEqual({ kind: 'integration', id: 'calendar-sync' });
+    expect(decoded.emitted?.activities?.map((a) => a.activity)).toEqual(['InAMeeting', 'Custom']);
+    expect(decoded.emitted?.status).toBe('Busy');
   });
 
   it('format 7 keeps each register\'s audit', () => {

@@ -53,7 +53,7 @@ describe('device routing through the pipeline', () => {
     await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: userId, value: await serde.encode('heartbeat', v) }] });
   };
   const busy = async (userId: string) => {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-busy`, setAt: Date.now(), status: 'Busy', customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null, actor: null, reason: null };
+    const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-busy`, setAt: Date.now(), status: 'Busy', customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
   const ask = async (requestId: string, userId: string, channel: string): Promise<NotificationDecision> => {

@@ -30,7 +30,7 @@ describe('independent Avro client', () => {
       userId: 'dana', status: 'DoNotDisturb', statusSince: 1_790_000_000_000, lastSeen: 1_790_000_010_000,
       lastActive: 1_790_000_005_000,
       override: { status: 'DoNotDisturb', customText: 'Focus time', expiresAt: 1_790_003_600_000 },
-      visibility: 'everyone', lastSeenPrivacy: 'exact',
+      visibility: 'everyone', lastSeenPrivacy: 'exact', activities: [],
       devices: [{ deviceId: 'dana-phone', sessionId: 's1', platform: 'ios', gatewayId: null, active: true }],
       version: 7, emittedAt: 1_790_000_010_001, offlineAt: null,
     };

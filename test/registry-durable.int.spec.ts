@@ -57,7 +57,7 @@ describe('durable schema registry', () => {
     const topic = topicName('snapshot', prefix);
     const snapshot: PresenceSnapshot = {
       userId: 'erin', status: 'Busy', statusSince: 1_790_000_000_000, lastSeen: 1_790_000_010_000, lastActive: 1_790_000_005_000,
-      override: { status: 'Busy', customText: 'In a meeting', expiresAt: null }, visibility: 'everyone', lastSeenPrivacy: 'exact',
+      override: { status: 'Busy', customText: 'In a meeting', expiresAt: null }, visibility: 'everyone', lastSeenPrivacy: 'exact', activities: [],
       devices: [{ deviceId: 'erin-laptop', sessionId: 's1', platform: 'web', gatewayId: null, active: true }], version: 3, emittedAt: 1_790_000_010_001, offlineAt: null,
     };
     const producer = testKafka().producer();

@@ -33,4 +33,28 @@ describe('schema registry compatibility', () => {
     expect(id).not.toBe(ids.heartbeat);
     expect((await registry.getLatestSchemaId(subject))).toBe(id);
   });
+
+  it('the activity schemas are BACKWARD-compatible versions of the previous ones (override kind and field, snapshot activities)', async () => {
+    const prefix = uniquePrefix('compat-act');
+    const named = loadNamedSchemas();
+    // The previous versions: without OverrideKind's activity symbol and the new fields.
+    const previous = (root: string, drop: string) => {
+      const s = JSON.parse(JSON.stringify(expandSchema(root, named))) as { fields: Array<Field & { type: unknown }> };
+      s.fields = s.fields.filter((f) => f.name !== drop);
+      for (const f of s.fields) {
+        const t = f.type as { type?: string; symbols?: string[] };
+        if (t && t.type === 'enum' && t.symbols) t.symbols = t.symbols.filter((x) => x !== 'activity');
+      }
+      return s;
+    };
+    for (const [root, drop, role] of [['presence.v1.PresenceOverride', 'activity', 'override'], ['presence.v1.PresenceSnapshot', 'activities', 'snapshot']] as const) {
+      const subject = valueSubject(role, prefix);
+      const old = previous(root, drop);
+      expect(JSON.stringify(old)).not.toContain(`"${drop}"`);
+      const { id: oldId } = await register(old, subject);
+      const { id } = await register(expandSchema(root, named), subject);
+      expect(id).not.toBe(oldId);
+      expect(await registry.getLatestSchemaId(subject)).toBe(id);
+    }
+  });
 });

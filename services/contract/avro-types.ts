@@ -1,5 +1,47 @@
 // Generated from schemas/*.avsc by services/contract/generate-types.ts. Do not edit.
 
+// ActivitySource.avsc
+/** Who says what the user is doing: the user by hand (manual), a calendar integration, a call system. Each source has its own last-writer-wins activity register, so one source clearing its activity leaves another's in force. */
+export type ActivitySource = "manual" | "calendar" | "callSystem";
+export const ActivitySourceSymbols = ["manual", "calendar", "callSystem"] as const;
+
+// ActivityType.avsc
+/** What a present user is doing, beside their availability. Folded into the effective status unless a manual override says otherwise: Presenting and Focusing read DoNotDisturb, InACall and InAMeeting read Busy, Custom (free text with an emoji) changes nothing. Listed in precedence order: the first in force is the user's current activity. */
+export type ActivityType = "Presenting" | "Focusing" | "InACall" | "InAMeeting" | "Custom";
+export const ActivityTypeSymbols = ["Presenting", "Focusing", "InACall", "InAMeeting", "Custom"] as const;
+
+// ActivityUpdate.avsc
+/** For kind=activity on presence.override.v1: sets (activity non-null) or clears (activity null) the activity register of one source, ordered by the event's (setAt, eventId). */
+export interface ActivityUpdate {
+  /** Whose register this writes: manual, calendar or callSystem. */
+  source: ActivitySource;
+  /** The activity; null clears this source's activity. */
+  activity: null | ActivityType;
+  /** Optional text (trimmed, at most 100 characters, no control characters); a Custom activity needs text or an emoji. */
+  customText: null | string;
+  /** Optional emoji (trimmed, at most 16 code points, no whitespace or control characters). */
+  emoji: null | string;
+  /** When it stops applying (after setAt and in the future when processed, else a dead letter); null means until changed. */
+  expiresAt: null | number;
+}
+
+// ActivityView.avsc
+/** An activity in force as of the snapshot, from one source; readers evaluate expiresAt against their clock. */
+export interface ActivityView {
+  /** The activity. */
+  activity: ActivityType;
+  /** Who set it. */
+  source: ActivitySource;
+  /** Its text, if any. */
+  customText: null | string;
+  /** Its emoji, if any. */
+  emoji: null | string;
+  /** When it stops applying; null means until changed. */
+  expiresAt: null | number;
+  /** When it was set (orders activities of equal precedence: the later first). */
+  setAt: number;
+}
+
 // Actor.avsc
 /** Who set an override or a setting, for the audit. Gateways stamp it from the authenticated caller, never from what the client sent. */
 export interface Actor {
@@ -152,9 +194,9 @@ export interface NotificationRequest {
 }
 
 // OverrideKind.avsc
-/** status: sets the manual status register. visibility: sets the visibility register. lastSeen: sets the last-seen privacy register. */
-export type OverrideKind = "status" | "visibility" | "lastSeen";
-export const OverrideKindSymbols = ["status", "visibility", "lastSeen"] as const;
+/** status: sets the manual status register. visibility: sets the visibility register. lastSeen: sets the last-seen privacy register. activity: sets or clears one source's activity register (field activity). */
+export type OverrideKind = "status" | "visibility" | "lastSeen" | "activity";
+export const OverrideKindSymbols = ["status", "visibility", "lastSeen", "activity"] as const;
 
 // OverrideStatus.avsc
 /** A status the user sets by hand. Available clears a previous override. */
@@ -216,7 +258,7 @@ export interface PresenceHeartbeat {
 }
 
 // PresenceOverride.avsc
-/** Value of presence.override.v1, keyed by userId. Last-writer-wins registers ordered by (setAt, eventId): the manual status (kind=status), the visibility setting (kind=visibility) and the last-seen privacy setting (kind=lastSeen). */
+/** Value of presence.override.v1, keyed by userId. Last-writer-wins registers ordered by (setAt, eventId): the manual status (kind=status), the visibility setting (kind=visibility) the last-seen privacy setting (kind=lastSeen) and one activity register per source (kind=activity). */
 export interface PresenceOverride {
   /** Which register this event writes. */
   kind: OverrideKind;
@@ -236,6 +278,8 @@ export interface PresenceOverride {
   visibility: null | Visibility;
   /** For kind=lastSeen: the new setting. */
   lastSeenPrivacy: null | LastSeenPrivacy;
+  /** For kind=activity: the source and its new activity (or null to clear it), text, emoji and expiry. */
+  activity: null | ActivityUpdate;
   /** Who made the change (audit); null: not recorded (records written before it existed, or a producer that does not say). */
   actor: null | Actor;
   /** Why, optional free text for the audit (trimmed, at most 200 characters, no control characters; blank reads as null). */
@@ -257,6 +301,8 @@ export interface PresenceSnapshot {
   lastActive: null | number;
   /** Manual status, if one is set. */
   override: null | OverrideView;
+  /** Activities in force at emittedAt, one at most per source, in precedence order (the current activity first). Readers drop expired ones with their clock and fold the first with an effect into the status unless the override decides it. */
+  activities: Array<ActivityView>;
   /** Who may see the status. */
   visibility: Visibility;
   /** How readers show this user's lastSeen, lastActive and statusSince to others: exact, coarse (a bucket instead of times) or hidden. Readers apply it; the times here are always exact. */

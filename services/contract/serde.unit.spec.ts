@@ -41,11 +41,11 @@ const heartbeat: T.PresenceHeartbeat = {
 
 const SAMPLES: { [R in AvroRole]: TopicValues[R] } = {
   heartbeat,
-  override: { kind: 'status', userId: 'u-1', eventId: 'e-1', setAt: 1_700_000_000_000, status: 'DoNotDisturb', customText: 'focus', expiresAt: 1_700_000_600_000, visibility: null, lastSeenPrivacy: null, actor: { kind: 'user', id: 'u-1' }, reason: 'focus time' },
+  override: { kind: 'status', userId: 'u-1', eventId: 'e-1', setAt: 1_700_000_000_000, status: 'DoNotDisturb', customText: 'focus', expiresAt: 1_700_000_600_000, visibility: null, lastSeenPrivacy: null, activity: null, actor: { kind: 'user', id: 'u-1' }, reason: 'focus time' },
   room: { kind: 'join', roomKind: 'doc', roomId: '42', userId: 'u-1', sessionId: 's-1', observedAt: 1_700_000_000_000, metadata: { cursor: '3:14' }, ephemeral: null, ephemeralTtlMs: null },
   snapshot: {
     userId: 'u-1', status: 'Online', statusSince: 1, lastSeen: 2, lastActive: 3, override: { status: 'Busy', customText: null, expiresAt: null },
-    visibility: 'everyone', lastSeenPrivacy: 'exact', devices: [{ deviceId: 'd-1', sessionId: 's-1', platform: 'ios', gatewayId: 'gw-1', active: false }, { deviceId: 'd-2', sessionId: 's-2', platform: 'web', gatewayId: null, active: true }], version: 7, emittedAt: 4, offlineAt: 9,
+    visibility: 'everyone', lastSeenPrivacy: 'exact', activities: [], devices: [{ deviceId: 'd-1', sessionId: 's-1', platform: 'ios', gatewayId: 'gw-1', active: false }, { deviceId: 'd-2', sessionId: 's-2', platform: 'web', gatewayId: null, active: true }], version: 7, emittedAt: 4, offlineAt: 9,
   },
   roomSnapshot: { roomKind: 'doc', roomId: '42', members: [{ userId: 'u-1', sessionId: 's-1', joinedAt: 1, lastSeen: 2, metadata: {}, ephemeral: { state: "typing", target: null, expiresAt: 9 } }], version: 3, emittedAt: 5 },
   watermark: { partition: 2, watermark: 1_700_000_000_000, emittedAt: 1_700_000_000_050 },

@@ -13,6 +13,7 @@ export function toSnapshot(view: UserView, now: number): PresenceSnapshot {
     lastSeen: view.lastSeen,
     lastActive: view.lastActive,
     override: view.override && { status: view.override.status, customText: view.override.customText, expiresAt: view.override.expiresAt },
+    activities: (view.activities ?? []).map((a) => ({ activity: a.activity, source: a.source, customText: a.customText, emoji: a.emoji, expiresAt: a.expiresAt, setAt: a.setAt })),
     visibility: view.visibility,
     lastSeenPrivacy: view.lastSeenPrivacy,
     devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId: d.gatewayId, active: d.active })),
@@ -42,6 +43,10 @@ export function viewFromSnapshot(s: PresenceSnapshot): UserView {
     lastSeen: s.lastSeen,
     lastActive: s.lastActive,
     override: s.override && { status: s.override.status, customText: s.override.customText, expiresAt: s.override.expiresAt },
+    // Absent rather than empty (records written before activities existed decode with []), as the core writes it.
+    ...((s.activities ?? []).length > 0
+      ? { activities: s.activities.map((a) => ({ activity: a.activity, source: a.source, customText: a.customText ?? null, emoji: a.emoji ?? null, expiresAt: a.expiresAt ?? null, setAt: a.setAt })) }
+      : {}),
     visibility: s.visibility,
     lastSeenPrivacy: s.lastSeenPrivacy,
     // Records written before gatewayId/active existed decode with the schema defaults (null, true).

@@ -1,3 +1,5 @@
+import type { ActivitySet } from './activity';
+
 /** What readers see: the status computed by the rules. */
 export type EffectiveStatus = 'Online' | 'Away' | 'Busy' | 'DoNotDisturb' | 'Offline';
 /** What a user may set by hand. */
@@ -94,7 +96,7 @@ export interface LastSeenPrivacySet extends Audit {
   readonly eventId: string;
 }
 
-export type UserEvent = HeartbeatReceived | SessionDisconnected | OverrideSet | VisibilitySet | LastSeenPrivacySet;
+export type UserEvent = HeartbeatReceived | SessionDisconnected | OverrideSet | VisibilitySet | LastSeenPrivacySet | ActivitySet;
 
 interface RoomEventBase {
   readonly roomKind: string;
@@ -143,7 +145,7 @@ export interface RoomEphemeralSet extends RoomEventBase {
 export type RoomEvent = RoomJoined | RoomHeartbeatReceived | RoomLeft | RoomSessionEnded | RoomEphemeralSet;
 export type RoomEventType = RoomEvent['type'];
 export const ROOM_EVENT_TYPES: readonly RoomEventType[] = ['join', 'roomHeartbeat', 'leave', 'sessionEnded', 'ephemeral'];
-export const USER_EVENT_TYPES: readonly UserEvent['type'][] = ['heartbeat', 'disconnect', 'override', 'visibility', 'lastSeenPrivacy'];
+export const USER_EVENT_TYPES: readonly UserEvent['type'][] = ['heartbeat', 'disconnect', 'override', 'visibility', 'lastSeenPrivacy', 'activity'];
 
 /** The Kafka key of a room. roomKind never contains '/', so the key splits at its first '/'. */
 export function roomKey(roomKind: string, roomId: string): string {

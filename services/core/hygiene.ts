@@ -17,7 +17,8 @@ import type {
   Visibility,
   VisibilitySet,
 } from './events';
-import { ACTOR_KINDS, LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, VISIBILITIES } from './events';
+import { ACTOR_KINDS, LAST_SEEN_PRIVACIES, OVERRIDE_STATUSES, PLATFORMS, ROOM_EVENT_TYPES, USER_EVENT_TYPES, VISIBILITIES } from './events';
+import { ACTIVITY_SOURCES, ACTIVITY_TYPES, MAX_ACTIVITY_EMOJI_LENGTH, type ActivitySet, type ActivitySource, type ActivityType } from './activity';
 
 export type RejectionCode =
   | 'not-an-object'
@@ -109,6 +110,44 @@ function customText(raw: Raw, cfg: PresenceConfig): string | null {
     fail('too-long', 'customText', `must be at most ${cfg.maxCustomTextLength} characters after trimming`);
   }
   return t;
+}
+
+/** An activity's emoji: absent, null or blank (none), else trimmed, short, no whitespace or control characters. */
+function emoji(raw: Raw): string | null {
+  const v = raw['emoji'];
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'string') fail('wrong-type', 'emoji', 'must be a string or null');
+  const t = v.trim();
+  if (t.length === 0) return null;
+  if (CONTROL.test(t) || /\s/.test(t)) fail('invalid-character', 'emoji', 'must not contain whitespace or control characters');
+  if ([...t].length > MAX_ACTIVITY_EMOJI_LENGTH) fail('too-long', 'emoji', `must be at most ${MAX_ACTIVITY_EMOJI_LENGTH} characters after trimming`);
+  return t;
+}
+
+/**
+ * An activity write: the source, the activity (null or absent clears that source's register; an
+ * unknown one is refused), its text and emoji (Custom needs one of them), and its expiry, which must
+ * be after setAt (as sent) and after `now` (an activity already over is refused, not stored).
+ */
+function activity(r: Raw, now: number, cfg: PresenceConfig): ActivitySet {
+  const userId = id(r, 'userId', cfg);
+  const source = oneOf<ActivitySource>(r, 'source', ACTIVITY_SOURCES);
+  const cleared = r['activity'] === undefined || r['activity'] === null;
+  const kind = cleared ? null : oneOf<ActivityType>(r, 'activity', ACTIVITY_TYPES);
+  const text = cleared ? null : customText(r, cfg);
+  const em = cleared ? null : emoji(r);
+  if (kind === 'Custom' && text === null && em === null) fail('missing', 'customText', 'a Custom activity needs customText or an emoji');
+  const rawSetAt = integer(r, 'setAt');
+  let expiresAt: number | null = null;
+  if (!cleared && r['expiresAt'] !== undefined && r['expiresAt'] !== null) {
+    expiresAt = integer(r, 'expiresAt');
+    if (expiresAt <= rawSetAt) fail('invalid-range', 'expiresAt', 'must be after setAt');
+    if (expiresAt <= now) fail('invalid-range', 'expiresAt', 'must be in the future');
+  }
+  return {
+    type: 'activity', userId, source, activity: kind, customText: text, emoji: em, expiresAt,
+    setAt: timestamp(r, 'setAt', now, cfg), eventId: id(r, 'eventId', cfg), ...audit(r, cfg),
+  };
 }
 
 /** Longest audit reason, in characters after trimming (a note, not a document). */
@@ -212,7 +251,10 @@ function run<T>(f: () => T): Checked<T> {
  * - gatewayId (heartbeats): absent or null, else an id like the others (kept only when set);
  * - customText: trimmed, blank becomes null, longer than maxCustomTextLength code points is rejected;
  * - expiresAt: null or an integer strictly after setAt (as sent, before clamping);
- * - override, visibility, lastSeenPrivacy: the audit `actor` ({kind, id}) and `reason`, both optional
+ * - activity: source (manual, calendar, callSystem), activity (one of ACTIVITY_TYPES; null clears the
+ *   source's register), customText as above, emoji (≤ MAX_ACTIVITY_EMOJI_LENGTH code points, no
+ *   whitespace), Custom needs text or emoji, expiresAt null or after both setAt and now;
+ * - override, visibility, lastSeenPrivacy, activity: the audit `actor` ({kind, id}) and `reason`, both optional
  *   (see audit()), kept only when set.
  */
 export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): Checked<UserEvent> {
@@ -268,8 +310,10 @@ export function checkUserEventAs(given: string | undefined, raw: unknown, now: n
         };
         return e;
       }
+      case 'activity':
+        return activity(r, now, cfg);
       default:
-        return fail('unknown-type', 'type', 'must be one of heartbeat, disconnect, override, visibility, lastSeenPrivacy');
+        return fail('unknown-type', 'type', `must be one of ${USER_EVENT_TYPES.join(', ')}`);
     }
   });
 }

@@ -3,6 +3,7 @@ export * from './config';
 export * from './events';
 export * from './hygiene';
 export * from './status';
+export * from './activity';
 export * from './user';
 export * from './room';
 export * from './gate';

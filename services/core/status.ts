@@ -18,6 +18,18 @@ export function overrideEffect(
 }
 
 /**
+ * The documented precedence, in order: an active manual override (AppearOffline → Offline,
+ * DoNotDisturb, Busy) wins whatever the activities; a user without a live session is Offline (an
+ * activity describes a present user, it never turns an Offline one Busy); then the strongest activity
+ * in force (Presenting, Focusing → DoNotDisturb; In a call, In a meeting → Busy; activity.ts);
+ * else the presence status (Away or Online). An Available override is no override: activities fold.
+ */
+export function foldStatus(manual: EffectiveStatus | null, presence: EffectiveStatus, activity: EffectiveStatus | null): EffectiveStatus {
+  if (manual !== null) return manual;
+  return presence === 'Offline' || activity === null ? presence : activity;
+}
+
+/**
  * The presence part of the rules, shared by the state and by readers of a snapshot so the two can
  * never disagree: Offline from `offlineAt` (null: no live session), Away from `awayAt` (null: no
  * activity ever), else Online. The state passes its sessions' deadlines (user.ts, sessionLiveUntil). Readers of a snapshot pass its leases, extended by

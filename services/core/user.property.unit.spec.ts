@@ -3,6 +3,7 @@ import { SHORT_THRESHOLDS } from './short-thresholds.fixture';
 import { validateConfig, type PresenceConfig } from './config';
 import type { Audit, UserEvent } from './events';
 import { OVERRIDE_STATUSES, PLATFORMS } from './events';
+import { ACTIVITY_SOURCES, ACTIVITY_TYPES, activityExpiries } from './activity';
 import {
   applyEvent,
   effectiveStatus,
@@ -83,11 +84,29 @@ const visibility = fc.record({
   eventId: fc.constantFrom('a', 'b'),
   audit: auditArb,
 }).map(({ audit, ...e }): UserEvent => ({ ...e, ...audit }));
+/** Activity writes: one register per source, set or cleared (null), with or without an expiry. */
+const activity = fc
+  .record({
+    type: fc.constant('activity' as const),
+    userId: fc.constant(U),
+    source: fc.constantFrom(...ACTIVITY_SOURCES),
+    activity: fc.constantFrom(null, ...ACTIVITY_TYPES),
+    customText: fc.constantFrom(null, 'standup', 'design review'),
+    emoji: fc.constantFrom(null, '📅', '🎧'),
+    expiresIn: fc.option(fc.integer({ min: 1, max: 10_000 })),
+    setAt: fc.integer({ min: 0, max: HORIZON }),
+    eventId: fc.constantFrom('a', 'b', 'c'),
+    audit: auditArb,
+  })
+  .map(({ expiresIn, audit, ...e }): UserEvent => (e.activity === null
+    ? { ...e, ...audit, customText: null, emoji: null, expiresAt: null } // as hygiene normalises a clear
+    : { ...e, ...audit, expiresAt: expiresIn === null ? null : e.setAt + expiresIn }));
 const userEvent: fc.Arbitrary<UserEvent> = fc.oneof(
   { arbitrary: heartbeat, weight: 6 },
   { arbitrary: disconnect, weight: 2 },
   { arbitrary: override, weight: 2 },
   { arbitrary: visibility, weight: 1 },
+  { arbitrary: activity, weight: 2 },
 );
 const events = fc.array(userEvent, { maxLength: 25 });
 
@@ -173,6 +192,7 @@ function interesting(s: UserState, from: number, to: number): number[] {
   const ts = new Set<number>();
   const add = (t: number) => [t - 1, t, t + 1].forEach((x) => x > from && x < to && ts.add(x));
   if (s.override?.expiresAt != null) add(s.override.expiresAt);
+  for (const t of activityExpiries(s.activities)) add(t);
   if (s.lastActivity !== null) add(s.lastActivity + cfg.awayAfterMs);
   for (const x of s.sessions) {
     if (x.lastSeen === null) continue;
@@ -273,7 +293,7 @@ describe.each<[string, number, PresenceConfig['snapshotLeases']]>([
             const leases: number[] = [];
             if (emitted !== null) {
               const e: UserView = emitted;
-              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs + leaseGraceMs, e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.offlineAt ?? null, e.offlineAt == null ? null : e.offlineAt + leaseGraceMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null]) {
+              for (const x of [e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs + leaseGraceMs, e.lastSeen === null ? null : e.lastSeen + cfg.offlineAfterMs, e.offlineAt ?? null, e.offlineAt == null ? null : e.offlineAt + leaseGraceMs, e.lastActive === null ? null : e.lastActive + cfg.awayAfterMs, e.override?.expiresAt ?? null, ...activityExpiries(e.activities)]) {
                 if (x !== null) leases.push(x - 1, x, x + 1);
               }
             }

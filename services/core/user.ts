@@ -15,7 +15,18 @@ import type {
 } from './events';
 import { unreachable } from './events';
 import { adaptiveOfflineDeadline, arrivalEstimate, EMPTY_ARRIVALS, recordArrival, type ArrivalHistory } from './arrival';
-import { earliestAfter, lastChangeAt, overrideEffect, presenceStatusAt } from './status';
+import { earliestAfter, foldStatus, lastChangeAt, overrideEffect, presenceStatusAt } from './status';
+import {
+  ACTIVITY_EFFECT,
+  activitiesInForce,
+  activityEffect,
+  activityExpiries,
+  mergeActivity,
+  sameActivities,
+  type ActivityRegister,
+  type ActivitySet,
+  type ActivityView,
+} from './activity';
 import { visibleTo, type Viewer } from './contacts';
 
 /** One connection of one device, keyed by (deviceId, sessionId). */
@@ -82,6 +93,11 @@ export interface UserState {
   readonly override: OverrideRegister | null;
   readonly visibility: VisibilityRegister | null;
   readonly lastSeenPrivacy: LastSeenPrivacyRegister | null;
+  /**
+   * The activity registers, one per source that ever wrote one, sorted by source (activity.ts).
+   * Absent = none (states written before activities existed, and users without any).
+   */
+  readonly activities?: readonly ActivityRegister[];
   /** Status last recorded by tick/applyEvent, and since when (order-sensitive, see README). */
   readonly status: EffectiveStatus;
   readonly statusSince: number | null;
@@ -231,6 +247,8 @@ export function evolve(state: UserState, event: UserEvent, cfg: PresenceConfig):
       return onVisibility(state, event);
     case 'lastSeenPrivacy':
       return onLastSeenPrivacy(state, event);
+    case 'activity':
+      return onActivity(state, event);
     default: {
       const exhaustive: never = event;
       return unreachable(exhaustive);
@@ -367,6 +385,12 @@ function onLastSeenPrivacy(state: UserState, e: LastSeenPrivacySet): UserState {
   return { ...state, lastSeenPrivacy, version: state.version + 1 };
 }
 
+function onActivity(state: UserState, e: ActivitySet): UserState {
+  const cur = state.activities ?? [];
+  const activities = mergeActivity(cur, e);
+  return activities === cur ? state : { ...state, activities, version: state.version + 1 };
+}
+
 /** The user's last-seen privacy setting (exact when never set). */
 export function lastSeenPrivacyOf(state: UserState): LastSeenPrivacy {
   return state.lastSeenPrivacy === null ? 'exact' : state.lastSeenPrivacy.lastSeenPrivacy;
@@ -383,14 +407,17 @@ function onVisibility(state: UserState, e: VisibilitySet): UserState {
 // The status rules
 
 /**
- * The effective status at `now`: an active override (AppearOffline → Offline, DoNotDisturb, Busy)
- * wins; otherwise Offline without a live session (never heard from, all cleanly disconnected or all
- * silent for offlineAfterMs), Away when the merged last activity is awayAfterMs old, else Online.
+ * The effective status at `now` (foldStatus): an active override (AppearOffline → Offline,
+ * DoNotDisturb, Busy) wins; otherwise Offline without a live session (never heard from, all cleanly
+ * disconnected or all silent for offlineAfterMs); then the strongest activity in force (Presenting,
+ * Focusing → DoNotDisturb; In a call, In a meeting → Busy); else Away when the merged last activity
+ * is awayAfterMs old, else Online.
  */
 export function effectiveStatus(state: UserState, now: number, cfg: PresenceConfig): EffectiveStatus {
-  return (
-    overrideEffect(state.override, now) ??
-    presenceStatusAt(openLiveUntil(state.sessions, cfg), state.lastActivity === null ? null : state.lastActivity + cfg.awayAfterMs, now)
+  return foldStatus(
+    overrideEffect(state.override, now),
+    presenceStatusAt(openLiveUntil(state.sessions, cfg), state.lastActivity === null ? null : state.lastActivity + cfg.awayAfterMs, now),
+    activityEffect(state.activities, now),
   );
 }
 
@@ -400,6 +427,7 @@ function statusCandidates(state: UserState, cfg: PresenceConfig): (number | null
     state.override === null ? null : state.override.expiresAt,
     openLiveUntil(state.sessions, cfg),
     state.lastActivity === null ? null : state.lastActivity + cfg.awayAfterMs,
+    ...activityExpiries(state.activities),
   ];
 }
 
@@ -412,6 +440,8 @@ function statusCandidates(state: UserState, cfg: PresenceConfig): (number | null
 export function nextDeadline(state: UserState, now: number, cfg: PresenceConfig): number | null {
   let d: number | null = null;
   if (state.override !== null && state.override.expiresAt !== null) d = earliestAfter(d, state.override.expiresAt, now);
+  // An activity running out changes the view (its list) and maybe the folded status.
+  for (const t of activityExpiries(state.activities)) d = earliestAfter(d, t, now);
   let open: number | null = null;
   for (const s of state.sessions) {
     const dead = deadSince(s, cfg);
@@ -553,6 +583,11 @@ export interface UserView {
   readonly lastActive: number | null;
   /** The override register when set and not expired at emission (Available too, for its text). */
   readonly override: OverrideView | null;
+  /**
+   * The activities in force at emission, in precedence order (the current one first; activity.ts).
+   * Absent = none (written only when there is one, like offlineAt).
+   */
+  readonly activities?: readonly ActivityView[];
   readonly visibility: Visibility;
   /** How readers show lastSeen, lastActive and statusSince to others (readView applies it). */
   readonly lastSeenPrivacy: LastSeenPrivacy;
@@ -587,6 +622,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     }
   }
   const o = visibleOverride(state.override, now);
+  const activities = activitiesInForce(state.activities, now);
   return {
     userId: state.userId,
     status,
@@ -595,6 +631,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     ...(adaptiveRule(cfg) !== null && liveUntil !== null ? { offlineAt: liveUntil } : {}),
     lastActive: state.lastActivity,
     override: o === null ? null : { status: o.status, customText: o.customText, expiresAt: o.expiresAt },
+    ...(activities.length > 0 ? { activities } : {}),
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
     lastSeenPrivacy: lastSeenPrivacyOf(state),
     devices,
@@ -651,9 +688,10 @@ function viewAwayAt(view: UserView, cfg: PresenceConfig, watermark: Watermark): 
  * the reader saw. Without one (null, the default), exactly the lease rule above.
  */
 export function effectiveStatusOfView(view: UserView, now: number, cfg: PresenceConfig, watermark: Watermark = null): EffectiveStatus {
-  return (
-    overrideEffect(view.override, now) ??
-    presenceStatusAt(view.devices.length > 0 ? viewOfflineAt(view, cfg, watermark) : null, viewAwayAt(view, cfg, watermark), now)
+  return foldStatus(
+    overrideEffect(view.override, now),
+    presenceStatusAt(view.devices.length > 0 ? viewOfflineAt(view, cfg, watermark) : null, viewAwayAt(view, cfg, watermark), now),
+    activityEffect(view.activities, now),
   );
 }
 
@@ -704,22 +742,26 @@ export function lastSeenApprox(view: UserView, now: number, viewer: Viewer): Las
 function readViewForAnyone(view: UserView, now: number, cfg: PresenceConfig, viewer: Viewer, watermark: Watermark): UserView {
   const status = effectiveStatusOfView(view, now, cfg, watermark);
   if (hiddenFrom(view, now, viewer)) {
-    return { ...view, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
+    const { activities: _hidden, ...rest } = view;
+    return { ...rest, status: 'Offline', statusSince: null, lastSeen: null, lastActive: null, override: null, devices: NO_DEVICES };
   }
   // lastSeen is the MAX over the listed devices: once it is stale, all of them are.
   const offlineAt = viewOfflineAt(view, cfg, watermark);
   const devices = offlineAt !== null && offlineAt > now ? view.devices : NO_DEVICES;
   const override = visibleOverride(view.override, now);
-  if (status === view.status && devices.length === view.devices.length && override === view.override) return view;
+  const activities = view.activities === undefined ? undefined : activitiesInForce(view.activities, now);
+  const sameActs = activities === undefined || activities.length === view.activities?.length;
+  if (status === view.status && devices.length === view.devices.length && override === view.override && sameActs) return view;
   const statusSince =
     status === view.status
       ? view.statusSince
       : lastChangeAt(
           (t) => effectiveStatusOfView(view, t, cfg, watermark),
-          [view.override === null ? null : view.override.expiresAt, offlineAt, viewAwayAt(view, cfg, watermark)],
+          [view.override === null ? null : view.override.expiresAt, offlineAt, viewAwayAt(view, cfg, watermark), ...activityExpiries(view.activities)],
           now,
         ) ?? now;
-  return { ...view, status, statusSince, override, devices };
+  const { activities: _emitted, ...rest } = view;
+  return { ...rest, status, statusSince, override, ...(activities === undefined || activities.length === 0 ? {} : { activities }), devices };
 }
 
 /**
@@ -731,6 +773,7 @@ function readViewForAnyone(view: UserView, now: number, cfg: PresenceConfig, vie
 export function readViewNextChange(view: UserView, now: number, cfg: PresenceConfig, watermark: Watermark = null): number | null {
   let t: number | null = null;
   if (view.override !== null && view.override.expiresAt !== null) t = earliestAfter(t, view.override.expiresAt, now);
+  for (const x of activityExpiries(view.activities)) t = earliestAfter(t, x, now);
   const offlineAt = viewOfflineAt(view, cfg, watermark);
   if (offlineAt !== null) t = earliestAfter(t, offlineAt, now);
   const awayAt = viewAwayAt(view, cfg, watermark);
@@ -744,13 +787,14 @@ function sameOverride(a: OverrideView | null, b: OverrideView | null): boolean {
 }
 
 /**
- * True iff a reader-visible field differs: status, statusSince, override, visibility or the live
+ * True iff a reader-visible field differs: status, statusSince, override, activities, visibility or the live
  * devices (their keys, platform, gateway and active flag). lastSeen/lastActive/version are ignored
  * (they advance with every heartbeat).
  */
 export function viewChanged(prev: UserView, next: UserView): boolean {
   if (prev.status !== next.status || prev.statusSince !== next.statusSince) return true;
   if (prev.visibility !== next.visibility || prev.lastSeenPrivacy !== next.lastSeenPrivacy || !sameOverride(prev.override, next.override)) return true;
+  if (!sameActivities(prev.activities, next.activities)) return true;
   if (prev.devices.length !== next.devices.length) return true;
   for (let i = 0; i < prev.devices.length; i++) {
     const a = prev.devices[i] as DeviceView;
@@ -767,6 +811,7 @@ export function viewDiffers(emitted: UserView, state: UserState, now: number, cf
   const visibility = state.visibility === null ? 'everyone' : state.visibility.visibility;
   if (emitted.visibility !== visibility || emitted.lastSeenPrivacy !== lastSeenPrivacyOf(state)) return true;
   if (!sameOverride(emitted.override, visibleOverride(state.override, now))) return true;
+  if (!sameActivities(emitted.activities, activitiesInForce(state.activities, now))) return true;
   let j = 0;
   for (const s of state.sessions) {
     if (!isLive(s, now, cfg)) continue;
@@ -798,8 +843,14 @@ export function nextSnapshotCheck(emitted: UserView | null, state: UserState, cf
   const newerActivity = state.lastActivity !== null && state.lastActivity > emitted.lastActive;
   const o = emitted.override;
   if (cfg.snapshotLeases === 'watermark') {
-    if (o === null || o.status === 'Available' || o.expiresAt === null) return null;
-    return viewAway <= emitted.emittedAt && newerActivity ? o.expiresAt - cfg.refreshLeadMs : null;
+    if (viewAway > emitted.emittedAt || !newerActivity) return null;
+    // Each expiry of what holds the status above an idle lease (a Busy/DND/AppearOffline override,
+    // an activity with an effect) may uncover it: re-emit before the first of them.
+    let holderEnds: number | null = o === null || o.status === 'Available' || o.expiresAt === null ? null : o.expiresAt;
+    for (const a of emitted.activities ?? []) {
+      if (ACTIVITY_EFFECT[a.activity] !== null && a.expiresAt !== null) holderEnds = holderEnds === null ? a.expiresAt : Math.min(holderEnds, a.expiresAt);
+    }
+    return holderEnds === null ? null : holderEnds - cfg.refreshLeadMs;
   }
   const emittedUntil = viewLiveUntil(emitted, cfg) as number;
   const viewOffline = emittedUntil + cfg.leaseGraceMs;

@@ -53,6 +53,8 @@ export class SimulatedClients {
         return this.send(key, { type: 'heartbeat', idleMs: a.idleMs });
       case 'override':
         return this.send(key, { type: 'override', status: a.status, customText: a.customText, expiresAt: a.expiresAt });
+      case 'activity':
+        return this.send(key, { type: 'activity', activity: a.activity, source: a.source, customText: a.customText, emoji: a.emoji, expiresAt: a.expiresAt });
       case 'join':
       case 'leave':
         return this.send(key, { type: a.type, roomKind: a.roomKind, roomId: a.roomId });

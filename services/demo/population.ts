@@ -4,7 +4,13 @@
  * takes the time and returns what the clients would send, so the demo is reproducible and the model
  * is unit-tested without a socket.
  */
-import type { Platform } from '../core';
+import type { ActivitySource, ActivityType, Platform } from '../core';
+
+/** What the demo's users do beside their availability (the gateway lets a client name any source of its own user). */
+const ACTIVITIES: ReadonlyArray<readonly [ActivityType, ActivitySource, string | null, string | null]> = [
+  ['InAMeeting', 'calendar', 'Weekly sync', '📅'], ['InACall', 'callSystem', null, '📞'], ['Presenting', 'manual', 'Quarterly review', '📽️'],
+  ['Focusing', 'manual', null, '🎧'], ['Custom', 'manual', 'Lunch', '🍕'],
+];
 
 export type ClientAction =
   | { readonly type: 'connect'; readonly userId: string; readonly sessionId: string; readonly deviceId: string; readonly platform: Platform }
@@ -14,6 +20,11 @@ export type ClientAction =
   | { readonly type: 'drop'; readonly userId: string; readonly sessionId: string }
   | { readonly type: 'override'; readonly userId: string; readonly sessionId: string; readonly status: 'Available' | 'Busy' | 'DoNotDisturb'; readonly customText: string | null; readonly expiresAt: number | null }
   | { readonly type: 'join' | 'leave' | 'roomHeartbeat'; readonly userId: string; readonly sessionId: string; readonly roomKind: string; readonly roomId: string }
+  /** An activity (a calendar meeting, a call, presenting, focusing, lunch) from its source, until expiresAt. */
+  | {
+    readonly type: 'activity'; readonly userId: string; readonly sessionId: string; readonly activity: ActivityType; readonly source: ActivitySource;
+    readonly customText: string | null; readonly emoji: string | null; readonly expiresAt: number;
+  }
   /** Typing in the room it is in (the state lasts the gateway's default 5 s). */
   | { readonly type: 'typing'; readonly userId: string; readonly sessionId: string; readonly roomKind: string; readonly roomId: string };
 
@@ -121,9 +132,17 @@ export class Population {
       }
       const main = u.sessions[0] as SimSession;
       if (u.overrideUntil === null && p(0.25)) {
-        const dnd = this.random() < 0.7;
+        // A third set a manual status, the rest an activity (which the rules fold into Busy or DND).
+        const r = this.random();
         u.overrideUntil = now + 30_000 + Math.floor(this.random() * 60_000);
-        out.push({ type: 'override', userId: u.userId, sessionId: main.sessionId, status: dnd ? 'DoNotDisturb' : 'Busy', customText: dnd ? 'Focusing' : 'In a meeting', expiresAt: u.overrideUntil });
+        const base = { userId: u.userId, sessionId: main.sessionId, expiresAt: u.overrideUntil };
+        if (r < 0.35) {
+          const dnd = r < 0.25;
+          out.push({ type: 'override', ...base, status: dnd ? 'DoNotDisturb' : 'Busy', customText: dnd ? 'Focusing' : 'In a meeting' });
+        } else {
+          const [activity, source, customText, emoji] = ACTIVITIES[Math.floor(((r - 0.35) / 0.65) * ACTIVITIES.length)] ?? ACTIVITIES[0] as (typeof ACTIVITIES)[number];
+          out.push({ type: 'activity', ...base, activity, source, customText, emoji });
+        }
       }
       if (main.room === null && p(1.5)) {
         main.room = this.rooms[Math.floor(this.random() * this.rooms.length)] ?? null;

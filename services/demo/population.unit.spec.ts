@@ -53,10 +53,11 @@ describe('simulated population', () => {
   });
 
   it('a demo of fifteen minutes shows every kind of behaviour', () => {
-    const kinds = new Set(all.map(({ a }) => (a.type === 'override' ? `override:${a.status}` : a.type)));
+    const kinds = new Set(all.map(({ a }) => (a.type === 'override' ? `override:${a.status}` : a.type === 'activity' ? `activity:${a.activity}` : a.type)));
     for (const k of ['connect', 'heartbeat', 'close', 'drop', 'override:DoNotDisturb', 'override:Busy', 'join', 'leave', 'roomHeartbeat', 'typing']) expect(kinds).toContain(k);
+    for (const k of ['activity:InAMeeting', 'activity:InACall', 'activity:Presenting', 'activity:Focusing', 'activity:Custom']) expect(kinds).toContain(k);
     expect(new Set(all.map(({ a }) => a.userId)).size).toBe(50);
-    for (const { at, a } of all) if (a.type === 'override') expect(a.expiresAt).toBeGreaterThan(at);
+    for (const { at, a } of all) if (a.type === 'override' || a.type === 'activity') expect(a.expiresAt).toBeGreaterThan(at);
     expect(userIds(3)).toEqual(['user-001', 'user-002', 'user-003']);
   });
 });

@@ -19,7 +19,7 @@ import {
 } from '../core';
 
 /** Frame types a socket may send; its own close is the disconnect. */
-export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'lastSeenPrivacy', 'join', 'leave', 'roomHeartbeat', 'ephemeral'] as const;
+export const SOCKET_COMMANDS = ['heartbeat', 'override', 'visibility', 'lastSeenPrivacy', 'activity', 'join', 'leave', 'roomHeartbeat', 'ephemeral'] as const;
 export type SocketCommand = (typeof SOCKET_COMMANDS)[number];
 /** Frames that change what the socket follows (subscriptions.ts), not published. */
 export const SUBSCRIPTION_FRAMES = ['subscribe', 'unsubscribe'] as const;
@@ -87,6 +87,12 @@ export function commandEvent(command: Command, body: Raw, sender: Sender, now: n
       return setting({ type: 'visibility', userId: sender.userId, visibility: body['visibility'], setAt: now, eventId });
     case 'lastSeenPrivacy':
       return setting({ type: 'lastSeenPrivacy', userId: sender.userId, lastSeenPrivacy: body['lastSeenPrivacy'], setAt: now, eventId });
+    case 'activity':
+      // The user's own activity; source defaults to manual (a client may also clear, or set, another source's register of its own user).
+      return setting({
+        type: 'activity', userId: sender.userId, source: body['source'] ?? 'manual', activity: body['activity'], customText: body['customText'], emoji: body['emoji'],
+        expiresAt: body['expiresAt'], setAt: now, eventId,
+      });
     case 'join':
     case 'roomHeartbeat':
     case 'leave':

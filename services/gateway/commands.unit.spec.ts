@@ -48,7 +48,7 @@ describe('commandEvent', () => {
     ['unknown visibility', 'visibility', { visibility: 'friends' }, socket, 'not-allowed', 'visibility'],
     ['an override claiming an actor', 'override', { status: 'DoNotDisturb', actor: { kind: 'admin', id: 'root' } }, http, 'not-allowed', 'actor'],
     ['a visibility frame claiming the user as actor (still not the client\'s to say)', 'visibility', { visibility: 'nobody', actor: { kind: 'user', id: 'ana' } }, socket, 'not-allowed', 'actor'],
-    ['a null actor is a claim too', 'lastSeenPrivacy', { lastSeenPrivacy: 'coarse', actor: null }, http, 'not-allowed', 'actor'],
+    ['a null actor is a claim too', 'lastSeenPrivacy', { lastSeenPrivacy: 'coarse', activity: null, actor: null }, http, 'not-allowed', 'actor'],
     ['a reason too long', 'override', { status: 'Busy', reason: 'x'.repeat(201) }, socket, 'too-long', 'reason'],
     ['room without an id', 'join', { roomKind: 'doc' }, socket, 'missing', 'roomId'],
     ['room kind with a slash', 'join', { roomKind: 'a/b', roomId: '1' }, socket, 'invalid-character', 'roomKind'],

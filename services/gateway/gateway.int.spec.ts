@@ -183,6 +183,9 @@ describe('gateway over WebSocket', () => {
       [{ type: 'override', status: 'Busy', userId: 'someone-else' }, 'userId', 'not-allowed'],
       // Who acts is the token's to say: a frame claiming an actor is refused, not trusted.
       [{ type: 'override', status: 'Busy', actor: { kind: 'admin', id: 'root' } }, 'actor', 'not-allowed'],
+      [{ type: 'activity', activity: 'Napping' }, 'activity', 'not-allowed'],
+      [{ type: 'activity', activity: 'Custom', emoji: '🎉'.repeat(20) }, 'emoji', 'too-long'],
+      [{ type: 'activity', activity: 'Presenting', expiresAt: 1 }, 'expiresAt', 'invalid-range'],
       [{ type: 'join', roomKind: 'doc' }, 'roomId', 'missing'],
       [{ type: 'join', roomKind: 'doc', roomId: '1', metadata: { big: 'x'.repeat(1_500) } }, 'metadata', 'too-large'],
     ];
@@ -191,8 +194,10 @@ describe('gateway over WebSocket', () => {
     expect(await c.request({ type: 'join', roomKind: 'doc', roomId: '4' })).toMatchObject({ type: 'error', code: 'too-many-entries', field: 'roomId' });
     // Still usable: a good override goes through, and nothing refused reached Kafka.
     expect(await c.request({ type: 'override', status: 'DoNotDisturb', customText: 'focus', reason: 'deadline' })).toMatchObject({ type: 'ack', result: 'published' });
-    await waitFor(() => f.inputs.overrides.length === 1 && f.inputs.rooms.length === 3, 'the override and three joins');
+    expect(await c.request({ type: 'activity', activity: 'Presenting' })).toMatchObject({ type: 'ack', result: 'published' });
+    await waitFor(() => f.inputs.overrides.length === 2 && f.inputs.rooms.length === 3, 'the override, the activity and three joins');
     expect(f.inputs.overrides[0]).toMatchObject({ key: 'bo', kind: 'status', userId: 'bo', status: 'DoNotDisturb', customText: 'focus', actor: { kind: 'user', id: 'bo' }, reason: 'deadline' });
+    expect(f.inputs.overrides[1]).toMatchObject({ key: 'bo', kind: 'activity', activity: { source: 'manual', activity: 'Presenting', customText: null, emoji: null, expiresAt: null }, actor: { kind: 'user', id: 'bo' } });
     expect(f.inputs.heartbeats).toEqual([]);
     await c.close();
   });
@@ -299,6 +304,13 @@ describe('gateway over HTTP', () => {
     expect(await call('PUT', '/v1/visibility', { visibility: 'nobody' })).toMatchObject({ status: 202 });
     expect(await call('PUT', '/v1/last-seen-privacy', { lastSeenPrivacy: 'coarse' })).toMatchObject({ status: 202 });
     expect(await call('PUT', '/v1/last-seen-privacy', { lastSeenPrivacy: 'friends' })).toMatchObject({ status: 400, body: { field: 'lastSeenPrivacy', code: 'not-allowed' } });
+    const meetingEnds = Date.now() + 60_000;
+    expect(await call('PUT', '/v1/activity', { activity: 'InAMeeting', source: 'calendar', customText: 'Design review', emoji: '📅', expiresAt: meetingEnds, reason: 'sync' })).toEqual({ status: 202, body: { result: 'published' } });
+    expect(await call('PUT', '/v1/activity', { activity: 'Sleeping' })).toMatchObject({ status: 400, body: { field: 'activity', code: 'not-allowed' } });
+    expect(await call('PUT', '/v1/activity', { activity: 'Custom', customText: 'x'.repeat(101) })).toMatchObject({ status: 400, body: { field: 'customText', code: 'too-long' } });
+    expect(await call('PUT', '/v1/activity', { activity: 'Focusing', expiresAt: Date.now() - 1_000 })).toMatchObject({ status: 400, body: { field: 'expiresAt', code: 'invalid-range' } });
+    expect(await call('PUT', '/v1/activity', { activity: 'Focusing', source: 'crm' })).toMatchObject({ status: 400, body: { field: 'source', code: 'not-allowed' } });
+    expect(await call('PUT', '/v1/activity', { activity: 'Focusing', actor: { kind: 'admin', id: 'x' } })).toMatchObject({ status: 400, body: { field: 'actor' } });
     expect(await call('POST', '/v1/rooms/doc/99/join', { sessionId: 'app-1', metadata: { mode: 'view' } })).toMatchObject({ status: 202 });
     expect(await call('PUT', '/v1/rooms/doc/99/ephemeral', { sessionId: 'app-1', ephemeral: { state: 'typing', target: 'c-1' }, ephemeralTtlMs: 3_000 })).toMatchObject({ status: 202 });
     expect(await call('PUT', '/v1/rooms/doc/99/ephemeral', { sessionId: 'app-1', ephemeral: { state: 'hi there' } })).toMatchObject({ status: 400, body: { field: 'ephemeral.state', code: 'invalid-character' } });
@@ -315,14 +327,18 @@ describe('gateway over HTTP', () => {
     expect(await call('PUT', '/v1/status', { status: 'Busy', customText: 'x'.repeat(3_000) })).toMatchObject({ status: 413, body: { field: 'body' } });
     expect(await call('PUT', '/v1/status', { status: 'Busy' }, { 'content-type': 'application/json' })).toMatchObject({ status: 401, body: { field: 'authorization' } });
 
-    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect') && f.inputs.overrides.length === 3 && f.inputs.rooms.length === 3, 'every accepted command');
+    await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect') && f.inputs.overrides.length === 4 && f.inputs.rooms.length === 3, 'every accepted command');
     // The held beat (newer activity) goes out before the disconnect ends the session.
     expect(f.inputs.heartbeats.map((h) => [h.kind, h.userId, h.sessionId, h.platform])).toEqual([
       ['heartbeat', 'gus', 'app-1', 'ios'], ['heartbeat', 'gus', 'app-1', 'ios'], ['disconnect', 'gus', 'app-1', 'ios'],
     ]);
     expect(f.inputs.overrides.map((o) => [o.kind, o.status, o.visibility, o.lastSeenPrivacy])).toEqual([
-      ['status', 'Busy', null, null], ['visibility', null, 'nobody', null], ['lastSeen', null, null, 'coarse'],
+      ['status', 'Busy', null, null], ['visibility', null, 'nobody', null], ['lastSeen', null, null, 'coarse'], ['activity', null, null, null],
     ]);
+    expect(f.inputs.overrides[3]).toMatchObject({
+      key: 'gus', userId: 'gus', actor: { kind: 'user', id: 'gus' }, reason: 'sync',
+      activity: { source: 'calendar', activity: 'InAMeeting', customText: 'Design review', emoji: '📅', expiresAt: meetingEnds },
+    });
     expect(f.inputs.rooms.map((r) => [r.key, r.kind, r.metadata, r.ephemeral, r.ephemeralTtlMs])).toEqual([
       ['doc/99', 'join', { mode: 'view' }, null, null], ['doc/99', 'ephemeral', null, { state: 'typing', target: 'c-1' }, 3_000], ['doc/99', 'leave', null, null, null],
     ]);
@@ -363,6 +379,7 @@ describe('gateway OpenAPI document', () => {
     for (const answer of [
       'POST /v1/heartbeat 202', 'POST /v1/heartbeat 400', 'POST /v1/disconnect 202', 'PUT /v1/status 202', 'PUT /v1/status 400', 'PUT /v1/status 401',
       'PUT /v1/status 403', 'PUT /v1/status 413', 'PUT /v1/status 429', 'PUT /v1/visibility 202', 'PUT /v1/last-seen-privacy 202', 'PUT /v1/last-seen-privacy 400',
+      'PUT /v1/activity 202', 'PUT /v1/activity 400',
       'POST /v1/rooms/{roomKind}/{roomId}/join 202', 'POST /v1/rooms/{roomKind}/{roomId}/join 400', 'POST /v1/rooms/{roomKind}/{roomId}/leave 202',
       'GET /client/presence-client.js 200',
     ]) expect([answer, api.seen.has(answer)]).toEqual([answer, true]);

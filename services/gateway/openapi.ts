@@ -3,7 +3,7 @@
  * /v1/ws is described by its upgrade only (its frames are in the README). The answers of the HTTP
  * tests in gateway.int.spec.ts are checked against it (ajv).
  */
-import { LAST_SEEN_PRIVACIES, MAX_REASON_LENGTH, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+import { ACTIVITY_SOURCES, ACTIVITY_TYPES, LAST_SEEN_PRIVACIES, MAX_REASON_LENGTH, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
 import { json, opsPaths, ref } from '../platform/ops-openapi';
 
 /** The audit's optional note (trimmed; blank is none). */
@@ -52,7 +52,7 @@ export const GATEWAY_OPENAPI = {
   info: {
     title: 'Presence gateway',
     version: '1.0.0',
-    description: 'Publishes what clients say about their own presence (the bearer token\'s `sub`) to the input topics: heartbeats, disconnects, overrides, visibility, last-seen privacy and room membership. The same commands as the WebSocket frames at /v1/ws.',
+    description: 'Publishes what clients say about their own presence (the bearer token\'s `sub`) to the input topics: heartbeats, disconnects, overrides, visibility, last-seen privacy, activities and room membership. The same commands as the WebSocket frames at /v1/ws.',
   },
   components: {
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
@@ -89,6 +89,17 @@ export const GATEWAY_OPENAPI = {
     },
     '/v1/last-seen-privacy': {
       put: { summary: 'How others see the last-seen times', description: AUDIT, requestBody: body({ lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] }, reason }, ['lastSeenPrivacy']), responses: { ...accepted, ...refusals } },
+    },
+    '/v1/activity': {
+      put: {
+        summary: 'Set or clear (activity null) what the user is doing, for one source',
+        description: `${AUDIT} Presenting and Focusing read DoNotDisturb, InACall and InAMeeting Busy (unless a manual Busy/DoNotDisturb/AppearOffline status decides, or the user is Offline); Custom needs customText or an emoji. source defaults to manual; expiresAt must be in the future. A bad field is a 400 naming it.`,
+        requestBody: body({
+          activity: { type: ['string', 'null'], enum: [...ACTIVITY_TYPES, null] }, source: { type: 'string', enum: [...ACTIVITY_SOURCES] },
+          customText: { type: ['string', 'null'], maxLength: 100 }, emoji: { type: ['string', 'null'] }, expiresAt: { type: ['integer', 'null'] }, reason,
+        }, ['activity']),
+        responses: { ...accepted, ...refusals },
+      },
     },
     '/v1/rooms/{roomKind}/{roomId}/join': roomCommand('Join a room with the session', true),
     '/v1/rooms/{roomKind}/{roomId}/heartbeat': roomCommand('Still in the room (to change metadata; renewal is automatic over the socket)', true),

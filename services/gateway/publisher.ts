@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Kafka, Message } from 'kafkajs';
-import { checkContactRecord, contactKey, DEFAULT_CONFIG, parseContactKey, roomKey, unreachable, type Actor, type PresenceConfig, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
+import { checkContactRecord, contactKey, DEFAULT_CONFIG, parseContactKey, roomKey, unreachable, type ActivitySource, type ActivityType, type Actor, type PresenceConfig, type LastSeenPrivacy, type OverrideStatus, type Platform, type RoomEvent, type UserEvent, type Visibility } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 import type { AvroSerde } from '../contract/serde';
 import { topicName } from '../contract/topics';
@@ -106,18 +106,35 @@ export class PresencePublisher {
 
   /** A manual status; `actor` and `reason` are the audit (who set it, why), null when not given. */
   setOverride(userId: string, o: { status: OverrideStatus; customText?: string | null; expiresAt?: number | null; eventId?: string } & AuditFields, setAt = this.clock()): Promise<void> {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null, lastSeenPrivacy: null, ...wireAudit(o) };
+    const v: PresenceOverride = { kind: 'status', userId, eventId: o.eventId ?? randomUUID(), setAt, status: o.status, customText: o.customText ?? null, expiresAt: o.expiresAt ?? null, visibility: null, lastSeenPrivacy: null, activity: null, ...wireAudit(o) };
     return this.encodeAndQueue('override', userId, v);
   }
 
   setVisibility(userId: string, visibility: Visibility, setAt = this.clock(), eventId: string = randomUUID(), audit: AuditFields = {}): Promise<void> {
-    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility, lastSeenPrivacy: null, ...wireAudit(audit) };
+    const v: PresenceOverride = { kind: 'visibility', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility, lastSeenPrivacy: null, activity: null, ...wireAudit(audit) };
     return this.encodeAndQueue('override', userId, v);
   }
 
   /** Who sees the user's last-seen times, and how (exact, coarse, hidden). */
   setLastSeenPrivacy(userId: string, lastSeenPrivacy: LastSeenPrivacy, setAt = this.clock(), eventId: string = randomUUID(), audit: AuditFields = {}): Promise<void> {
-    const v: PresenceOverride = { kind: 'lastSeen', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy, ...wireAudit(audit) };
+    const v: PresenceOverride = { kind: 'lastSeen', userId, eventId, setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy, activity: null, ...wireAudit(audit) };
+    return this.encodeAndQueue('override', userId, v);
+  }
+
+  /**
+   * What the user is doing, from `source` (manual, calendar, callSystem): `activity` null clears
+   * that source's activity. Integrations (a calendar sync, a call system) call it with their own
+   * source and an `actor` of kind integration.
+   */
+  setActivity(
+    userId: string,
+    a: { source: ActivitySource; activity: ActivityType | null; customText?: string | null; emoji?: string | null; expiresAt?: number | null; eventId?: string } & AuditFields,
+    setAt = this.clock(),
+  ): Promise<void> {
+    const v: PresenceOverride = {
+      kind: 'activity', userId, eventId: a.eventId ?? randomUUID(), setAt, status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null,
+      activity: { source: a.source, activity: a.activity, customText: a.customText ?? null, emoji: a.emoji ?? null, expiresAt: a.expiresAt ?? null }, ...wireAudit(a),
+    };
     return this.encodeAndQueue('override', userId, v);
   }
 
@@ -176,6 +193,7 @@ export class PresencePublisher {
       case 'override': return this.setOverride(e.userId, e, e.setAt);
       case 'visibility': return this.setVisibility(e.userId, e.visibility, e.setAt, e.eventId, e);
       case 'lastSeenPrivacy': return this.setLastSeenPrivacy(e.userId, e.lastSeenPrivacy, e.setAt, e.eventId, e);
+      case 'activity': return this.setActivity(e.userId, e, e.setAt);
       case 'join': return this.joinRoom(e, e.observedAt);
       case 'leave': return this.leaveRoom(e, e.observedAt);
       case 'roomHeartbeat': return this.roomHeartbeat(e, e.observedAt);

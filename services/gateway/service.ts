@@ -6,7 +6,8 @@
  *            ?access_token=, since browsers cannot set headers on a socket)
  *   server → {"type":"welcome", userId, deviceId, sessionId, platform, heartbeatIntervalMs, awayAfterMs, coalesceWindowMs}
  *   client → {"type":"heartbeat","idleMs":n} | {"type":"override","status":…,"customText"?,"expiresAt"?}
- *            | {"type":"visibility","visibility":…} | {"type":"join"|"roomHeartbeat","roomKind","roomId","metadata"?}
+ *            | {"type":"visibility","visibility":…} | {"type":"activity","activity":…|null,"source"?,"customText"?,"emoji"?,"expiresAt"?}
+ *            | {"type":"join"|"roomHeartbeat","roomKind","roomId","metadata"?}
  *            | {"type":"leave","roomKind","roomId"} | {"type":"ephemeral","roomKind","roomId","ephemeral":{"state","target"?}|null,"ephemeralTtlMs"?},
  *            each with an optional "id" echoed in the answer
  *   server → {"type":"ack", id, result: "published"|"coalesced"} | {"type":"error", id, code, field, error, retriable}
@@ -17,7 +18,8 @@
  * HTTP (bearer token), 202 {result} or 4xx {error, field, code}:
  *   POST /v1/heartbeat {deviceId, sessionId, platform?, idleMs}   POST /v1/disconnect {deviceId, sessionId, platform?}
  *   PUT /v1/status {status, customText?, expiresAt?, reason?}    PUT /v1/visibility {visibility, reason?}
- *   PUT /v1/last-seen-privacy {lastSeenPrivacy, reason?}   (actor stamped from the token; a body with `actor` is a 400)
+ *   PUT /v1/last-seen-privacy {lastSeenPrivacy, reason?}
+ *   PUT /v1/activity {activity|null, source? (manual), customText?, emoji?, expiresAt?, reason?}   (actor stamped from the token; a body with `actor` is a 400)
  *   POST /v1/rooms/:roomKind/:roomId/{join|heartbeat|leave} {sessionId, metadata?}
  * The browser client module is served at /client/presence-client.js.
  */
@@ -210,6 +212,7 @@ export async function startGateway(o: GatewayOptions): Promise<Gateway> {
   v1.put('/status', http('override'));
   v1.put('/visibility', http('visibility'));
   v1.put('/last-seen-privacy', http('lastSeenPrivacy'));
+  v1.put('/activity', http('activity'));
   v1.post('/rooms/:roomKind/:roomId/join', http('join', roomPath));
   v1.post('/rooms/:roomKind/:roomId/heartbeat', http('roomHeartbeat', roomPath));
   v1.post('/rooms/:roomKind/:roomId/leave', http('leave', roomPath));

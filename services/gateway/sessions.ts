@@ -173,6 +173,7 @@ export class SessionTable {
       case 'override':
       case 'visibility':
       case 'lastSeenPrivacy':
+      case 'activity':
         await this.o.publisher.publish(e);
         return 'published';
     }

@@ -67,7 +67,7 @@ describe('presence subscriptions over the gateway socket', () => {
     await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: userId, value: await serde.encode('heartbeat', v) }] });
   };
   const invisible = async (userId: string) => {
-    const v: PresenceOverride = { kind: 'visibility', userId, eventId: `${userId}-v`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'nobody', lastSeenPrivacy: null, actor: null, reason: null };
+    const v: PresenceOverride = { kind: 'visibility', userId, eventId: `${userId}-v`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'nobody', lastSeenPrivacy: null, activity: null, actor: null, reason: null };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
 

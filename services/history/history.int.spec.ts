@@ -101,7 +101,7 @@ describe('history service', () => {
   const override = async (userId: string, o: Partial<PresenceOverride>) => {
     const v: PresenceOverride = {
       kind: 'status', userId, eventId: `${userId}-${Date.now()}-${Math.random()}`, setAt: Date.now(), status: null, customText: null, expiresAt: null,
-      visibility: null, lastSeenPrivacy: null, actor: null, reason: null, ...o,
+      visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null, ...o,
     };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };

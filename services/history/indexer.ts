@@ -149,6 +149,8 @@ export class HistoryIndexer {
         case 'override': {
           const o = await this.decode('override', m);
           if (!o || m.key?.toString('utf8') !== o.userId) break;
+          // Activities are not settings: the intervals from presence.changes.v1 already carry the status they fold into.
+          if (o.kind === 'activity') break;
           // The processor applies the same check (its 'now' is its clock; here the record's append time).
           const kind = o.kind === 'status' ? 'override' : o.kind === 'visibility' ? 'visibility' : 'lastSeenPrivacy';
           const checked = checkUserEventAs(kind, o, Number(m.timestamp), this.o.cfg);

@@ -10,7 +10,7 @@ it('catches up and follows live without joining (or leaving behind) a consumer g
   const producer = testKafka().producer();
   await producer.connect();
   const snapshot = (userId: string, version: number) => serde.encode('snapshot', {
-    userId, status: 'Online', statusSince: 1, lastSeen: Date.now(), lastActive: Date.now(), override: null, visibility: 'everyone', lastSeenPrivacy: 'exact',
+    userId, status: 'Online', statusSince: 1, lastSeen: Date.now(), lastActive: Date.now(), override: null, visibility: 'everyone', lastSeenPrivacy: 'exact', activities: [],
     devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version, emittedAt: Date.now(), offlineAt: null,
   });
   await producer.send({ topic: topicName('snapshot', prefix), messages: [{ key: 'alice', value: await snapshot('alice', 1) }] });

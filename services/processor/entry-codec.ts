@@ -1,9 +1,11 @@
 /**
  * The store/changelog entry format: one user's or one room's state plus the view readers were last
- * told. Format 9 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
- * to write): format 7's layout whose Visibility enum has the symbol `contacts` (format 8 is another
- * branch's). Earlier formats are still read, so a store and a changelog written by earlier versions
- * restore: format 7 (its visibility is everyone or nobody), format 6, the same Avro without the emitted devices' gatewayId and active flag (read as
+ * told. Format 10 is Avro binary behind a one-byte tag (about a fifth of the JSON's size, and cheaper
+ * to write): format 7's layout plus the activity registers and the emitted view's activities (format
+ * 8) and with `contacts` in the Visibility enum (format 9; 8 and 9 were written by two branches
+ * developed side by side, merged as 10). Earlier formats are still read, so a store and a changelog
+ * written by earlier versions restore: format 9 (no activities), format 8 (visibility everyone or
+ * nobody), format 7 (neither), format 6, the same Avro without the emitted devices' gatewayId and active flag (read as
  * null and true: the next flush re-emits a user whose sessions say otherwise) and without the
  * registers' audit (actor and reason, read as none), format 5, without the room members' ephemeral
  * state either (read as none), format 4, without the sessions' arrival histories (read as none) and the
@@ -13,7 +15,7 @@
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { Actor, Audit, DeviceView, MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
+import type { ActivityRegister, ActivityView, Actor, Audit, DeviceView, MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -33,8 +35,12 @@ const TAG_AVRO_V6 = 0x06;
  * the audit (actor, reason) of each register's winning write; rooms as format 6.
  */
 const TAG_AVRO_V7 = 0x07;
+/** Format 8: format 7 plus the user's activity registers (one per source) and the emitted view's activities; rooms as format 6. */
+const TAG_AVRO_V8 = 0x08;
 /** Format 9: format 7 with `contacts` in the visibility register's and the emitted view's Visibility enum (rooms as format 6). */
 const TAG_AVRO_V9 = 0x09;
+/** Format 10: both (the formats 8 and 9 merged); rooms as format 6. */
+const TAG_AVRO_V10 = 0x0a;
 const JSON_OPEN_BRACE = 0x7b;
 const JSON_FORMAT = 1;
 
@@ -42,9 +48,11 @@ const nullable = (type: unknown) => ['null', type];
 const platform = { type: 'enum', name: 'Platform', symbols: ['web', 'desktop', 'ios', 'android', 'other'] };
 const status = { type: 'enum', name: 'Status', symbols: ['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline'] };
 const overrideStatus = { type: 'enum', name: 'OverrideStatus', symbols: ['Available', 'Busy', 'DoNotDisturb', 'AppearOffline'] };
-/** Format 9 appended `contacts` (Avro resolves an enum whose writer symbols are a subset of the reader's). */
-const visibility = (format: number) => ({ type: 'enum', name: 'Visibility', symbols: format >= 9 ? ['everyone', 'nobody', 'contacts'] : ['everyone', 'nobody'] });
+/** Formats 9 and 10 appended `contacts` (Avro resolves an enum whose writer symbols are a subset of the reader's). */
+const visibility = (format: number) => ({ type: 'enum', name: 'Visibility', symbols: format === 9 || format >= 10 ? ['everyone', 'nobody', 'contacts'] : ['everyone', 'nobody'] });
 const lastSeenPrivacy = { type: 'enum', name: 'LastSeenPrivacy', symbols: ['exact', 'coarse', 'hidden'] };
+const activityType = { type: 'enum', name: 'ActivityType', symbols: ['Presenting', 'Focusing', 'InACall', 'InAMeeting', 'Custom'] };
+const activitySource = { type: 'enum', name: 'ActivitySource', symbols: ['manual', 'calendar', 'callSystem'] };
 const actor = { type: 'record', name: 'Actor', fields: [
   { name: 'kind', type: { type: 'enum', name: 'ActorKind', symbols: ['user', 'admin', 'integration'] } },
   { name: 'id', type: 'string' },
@@ -66,7 +74,7 @@ const TYPE_OPTIONS = { omitRecordMethods: true };
  * flag (default true, what readers of such a snapshot assume) and each register's actor and reason
  * (default null); older formats are read through resolvers.
  */
-const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7 | 9) => <avro.Schema>{
+const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7 | 8 | 9 | 10) => <avro.Schema>{
   type: 'record', name: 'UserEntry', namespace: 'presence.processor.v2',
   fields: [
     { name: 'userId', type: 'string' },
@@ -102,6 +110,16 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7 | 9) => <avro.Schema>{
       { name: 'eventId', type: 'string' },
       ...auditFields(format, false),
     ] }), default: null }] : []),
+    ...(format === 8 || format >= 10 ? [{ name: 'activities', type: { type: 'array', items: { type: 'record', name: 'ActivityRegister', fields: [
+      { name: 'source', type: activitySource },
+      { name: 'activity', type: nullable(activityType) },
+      { name: 'customText', type: nullable('string') },
+      { name: 'emoji', type: nullable('string') },
+      { name: 'expiresAt', type: nullable('long') },
+      { name: 'setAt', type: 'long' },
+      { name: 'eventId', type: 'string' },
+      ...auditFields(format, false),
+    ] } }, default: [] }] : []),
     { name: 'status', type: status },
     { name: 'statusSince', type: nullable('long') },
     { name: 'version', type: 'long' },
@@ -127,10 +145,20 @@ const userEntrySchema = (format: 2 | 3 | 4 | 5 | 7 | 9) => <avro.Schema>{
       { name: 'version', type: 'long' },
       { name: 'emittedAt', type: 'long' },
       ...(format >= 5 ? [{ name: 'offlineAt', type: nullable('long'), default: null }] : []),
+      ...(format === 8 || format >= 10 ? [{ name: 'activities', type: { type: 'array', items: { type: 'record', name: 'ActivityView', fields: [
+        { name: 'activity', type: 'ActivityType' },
+        { name: 'source', type: 'ActivitySource' },
+        { name: 'customText', type: nullable('string') },
+        { name: 'emoji', type: nullable('string') },
+        { name: 'expiresAt', type: nullable('long') },
+        { name: 'setAt', type: 'long' },
+      ] } }, default: [] }] : []),
     ] }) },
   ],
 };
-const userEntryType = avro.Type.forSchema(userEntrySchema(9), { ...TYPE_OPTIONS });
+const userEntryType = avro.Type.forSchema(userEntrySchema(10), { ...TYPE_OPTIONS });
+const userEntryFromV9 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(9), { ...TYPE_OPTIONS }));
+const userEntryFromV8 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(8), { ...TYPE_OPTIONS }));
 const userEntryFromV7 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(7), { ...TYPE_OPTIONS }));
 const userEntryFromV5 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(5), { ...TYPE_OPTIONS }));
 const userEntryFromV4 = userEntryType.createResolver(avro.Type.forSchema(userEntrySchema(4), { ...TYPE_OPTIONS }));
@@ -190,7 +218,7 @@ let scratch = Buffer.allocUnsafe(64 * 1024);
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
-    scratch[0] = TAG_AVRO_V9;
+    scratch[0] = TAG_AVRO_V10;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
     if (end > 0) return Buffer.from(scratch.subarray(0, end));
@@ -216,16 +244,20 @@ export function encodeEntry(entry: Entry): Buffer {
     const s = entry.state;
     return encodeInto(KIND_USER, userEntryType, {
       userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity,
-      override: withAudit(s.override), visibility: withAudit(s.visibility), lastSeenPrivacy: withAudit(s.lastSeenPrivacy), status: s.status, statusSince: s.statusSince, version: s.version, emitted: entry.emitted,
+      override: withAudit(s.override), visibility: withAudit(s.visibility), lastSeenPrivacy: withAudit(s.lastSeenPrivacy),
+      activities: (s.activities ?? []).map(withAudit), status: s.status, statusSince: s.statusSince, version: s.version,
+      emitted: entry.emitted && { ...entry.emitted, activities: entry.emitted.activities ?? [] },
     });
   }
   const { state, emitted } = entry;
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }
 
-/** Per tag: how a user entry of that format is read into format 9 (null: it is format 9; 5 and 6 share a user layout). */
+/** Per tag: how a user entry of that format is read into format 10 (null: it is format 10; 5 and 6 share a user layout). */
 const USER_RESOLVERS = new Map<number, avro.Resolver | null>([
-  [TAG_AVRO_V9, null],
+  [TAG_AVRO_V10, null],
+  [TAG_AVRO_V9, userEntryFromV9],
+  [TAG_AVRO_V8, userEntryFromV8],
   [TAG_AVRO_V7, userEntryFromV7],
   [TAG_AVRO_V6, userEntryFromV5],
   [TAG_AVRO_V5, userEntryFromV5],
@@ -255,10 +287,10 @@ function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T):
   return rest as T;
 }
 
-/** offlineAt is written only with the adaptive rule on: null is read as absent. */
-function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: number | null }): UserView {
-  const { offlineAt, ...rest } = e;
-  return offlineAt === null ? { userId, ...rest } : { userId, ...rest, offlineAt };
+/** offlineAt is written only with the adaptive rule on: null is read as absent; so are no activities (as the core writes them). */
+function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: number | null; activities: readonly ActivityView[] }): UserView {
+  const { offlineAt, activities, ...rest } = e;
+  return { userId, ...rest, ...(offlineAt === null ? {} : { offlineAt }), ...(activities.length === 0 ? {} : { activities }) };
 }
 
 export class EntryFormatError extends Error {
@@ -274,8 +306,12 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   const body = bytes.subarray(2);
   if (bytes[1] === KIND_USER) {
     const decoded = resolver === null ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, resolver);
-    const { emitted, sessions, ...state } = decoded as UserState & { sessions: DecodedSession[]; emitted: (Omit<UserView, 'userId'> & { offlineAt: number | null }) | null };
+    const { emitted, sessions, activities, ...state } = decoded as UserState & {
+      sessions: DecodedSession[]; activities: unknown[];
+      emitted: (Omit<UserView, 'userId'> & { offlineAt: number | null; activities: readonly ActivityView[] }) | null;
+    };
     const registers = {
+      ...(activities.length === 0 ? {} : { activities: activities.map((a) => withoutNullAudit(a as NullAudit<ActivityRegister>) as ActivityRegister) }),
       override: withoutNullAudit(state.override as NullAudit<UserState['override']>),
       visibility: withoutNullAudit(state.visibility as NullAudit<UserState['visibility']>),
       lastSeenPrivacy: withoutNullAudit(state.lastSeenPrivacy as NullAudit<UserState['lastSeenPrivacy']>),
@@ -283,8 +319,8 @@ export function decodeEntry(encoded: Buffer | string): Entry {
     return { kind: 'user', state: { ...state, ...registers, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
-    // Rooms changed layout only in format 6 (7 and 9 kept it); every earlier Avro tag wrote the format 5 layout.
-    const decoded = tag === TAG_AVRO_V6 || tag === TAG_AVRO_V7 || tag === TAG_AVRO_V9 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
+    // Rooms changed layout only in format 6 (7 to 10 kept it); every earlier Avro tag wrote the format 5 layout.
+    const decoded = (tag as number) >= TAG_AVRO_V6 ? roomEntryType.fromBuffer(body) : roomEntryType.fromBuffer(body, roomEntryFromV5);
     const { emitted, members, ...state } = decoded as RoomState & { members: DecodedMember[]; emitted: (Omit<RoomView, 'roomKind' | 'roomId'> & { members: DecodedMemberView[] }) | null };
     return {
       kind: 'room',

@@ -17,6 +17,17 @@ const V5_HAL = '05000668616c040c6c6170746f7006746162000280a0abfef9620280a0abfef9
 const V5_GIL = '05000667696c020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3300000280a0abfef9620280a0abfef9620202020863616c6c0080a0abfef962046f31020080a0abfef962047631020280a0abfef962047031040280a0abfef9620802040280a0abfef9620280a0abfef9620280a0abfef9620202020863616c6c000002020c6c6170746f700674616200000880a0abfef96200';
 /** A format 7 entry (the encoder of commit f81a042): jo, a web session through gw-5, visibility nobody set by jo, the view emitted at t0. */
 const V7_JO = '0700046a6f020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3500000280a0abfef9620280a0abfef96200020280a0abfef9620476370200046a6f0000000280a0abfef9620402000280a0abfef9620280a0abfef9620280a0abfef962000200020c6c6170746f700674616200020867772d3501000480a0abfef96200';
+/** A format 7 entry (the encoder of commit d448ab3): ida, a web session through gw-5, Busy "call" set by herself ("standup"), the view emitted at t0. */
+const V7_IDA = '070006696461020c6c6170746f7006746162000280a0abfef9620280a0abfef96200020867772d3500000280a0abfef9620280a0abfef9620202020863616c6c0080a0abfef962046f31020006696461020e7374616e6475700000040280a0abfef9620402040280a0abfef9620280a0abfef9620280a0abfef9620202020863616c6c000000020c6c6170746f700674616200020867772d3501000480a0abfef96200';
+/** Activities from three sources (one cleared, one with an audit), and the view with those in force. */
+const busyWithActivities = (() => {
+  let s = initialUserState('jo');
+  s = applyEvent(s, { type: 'heartbeat', userId: 'jo', deviceId: 'laptop', sessionId: 'tab', platform: 'web', observedAt: t0, idleMs: 0 }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'activity', userId: 'jo', source: 'calendar', activity: 'InAMeeting', customText: 'Design review', emoji: '📅', expiresAt: t0 + 3_600_000, setAt: t0, eventId: 'c1', actor: { kind: 'integration', id: 'calendar-sync' } }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'activity', userId: 'jo', source: 'manual', activity: 'Custom', customText: null, emoji: '🎧', expiresAt: null, setAt: t0, eventId: 'm1' }, t0, DEFAULT_CONFIG);
+  s = applyEvent(s, { type: 'activity', userId: 'jo', source: 'callSystem', activity: null, customText: null, emoji: null, expiresAt: null, setAt: t0, eventId: 'k1', reason: 'call ended' }, t0, DEFAULT_CONFIG);
+  return s;
+})();
 const adaptiveCfg = ((): PresenceConfig => {
   const r = validateConfig({ adaptiveOffline: { enabled: true } });
   if (!r.ok) throw new Error('adaptive config');
@@ -56,6 +67,7 @@ const entries: Array<[string, Entry]> = [
   ['user with sessions, registers and an emitted view', { kind: 'user', state: user, emitted: userView(user, t0 + 3, DEFAULT_CONFIG) }],
   ['user with an arrival history and a view with offlineAt (adaptive rule)', { kind: 'user', state: adaptiveUser, emitted: userView(adaptiveUser, t0 + 75_000, adaptiveCfg) }],
   ['user whose registers carry their audit (actor, reason)', { kind: 'user', state: audited, emitted: userView(audited, t0, DEFAULT_CONFIG) }],
+  ['user with activity registers (set, custom, cleared) and a view with activities', { kind: 'user', state: busyWithActivities, emitted: userView(busyWithActivities, t0, DEFAULT_CONFIG) }],
   ['room, never emitted', { kind: 'room', state: room, emitted: null }],
   ['room with an emitted view', { kind: 'room', state: room, emitted: roomView(room, t0, DEFAULT_CONFIG) }],
   ['room with a member typing (ephemeral state and view)', { kind: 'room', state: typingRoom, emitted: roomView(typingRoom, t0, DEFAULT_CONFIG) }],
@@ -140,7 +152,7 @@ describe('store entry format', () => {
     const entry: Entry = { kind: 'user', state: decoded.state, emitted: userView(decoded.state, t0, DEFAULT_CONFIG) };
     const back = decodeEntry(encodeEntry(entry));
     expect(back.kind === 'user' && back.emitted?.devices.map((d) => [d.gatewayId, d.active])).toEqual([['gw-3', true], ['gw-4', false]]);
-    expect(encodeEntry(entry)[0]).toBe(0x09);
+    expect(encodeEntry(entry)[0]).toBe(0x0a);
   });
 
   it('format 5 (written before the audit) still decodes: registers without actor or reason', () => {
@@ -152,22 +164,48 @@ describe('store entry format', () => {
     expect(decodeEntry(encodeEntry(decoded))).toEqual(decoded);
   });
 
-  it('format 7 (written before visibility contacts) still decodes, and re-encodes as format 9', () => {
+  it('format 7 (written before visibility contacts) still decodes, and re-encodes as format 10', () => {
     const decoded = decodeEntry(Buffer.from(V7_JO, 'hex'));
     if (decoded.kind !== 'user') throw new Error('a user entry');
     expect(decoded.state.visibility).toEqual({ visibility: 'nobody', setAt: t0, eventId: 'v7', actor: { kind: 'user', id: 'jo' } });
     expect(decoded.emitted).toMatchObject({ userId: 'jo', visibility: 'nobody', devices: [{ deviceId: 'laptop', gatewayId: 'gw-5', active: true }] });
     const again = encodeEntry(decoded);
-    expect(again[0]).toBe(0x09);
+    expect(again[0]).toBe(0x0a);
     expect(decodeEntry(again)).toEqual(decoded);
   });
 
-  it('format 9 keeps visibility contacts in the register and the emitted view', () => {
+  it('format 10 keeps visibility contacts in the register and the emitted view', () => {
     const s = applyEvent(initialUserState('kim'), { type: 'visibility', userId: 'kim', visibility: 'contacts', setAt: t0, eventId: 'v9' }, t0, DEFAULT_CONFIG);
     const entry: Entry = { kind: 'user', state: s, emitted: userView(s, t0, DEFAULT_CONFIG) };
     const back = decodeEntry(encodeEntry(entry));
     expect(back).toEqual(entry);
     expect(back.kind === 'user' && [back.state.visibility?.visibility, back.emitted?.visibility]).toEqual(['contacts', 'contacts']);
+
+  it('format 7 (written before activities) still decodes: no activity registers, no activities emitted, everything else kept', () => {
+    const decoded = decodeEntry(Buffer.from(V7_IDA, 'hex'));
+    if (decoded.kind !== 'user' || decoded.emitted === null) throw new Error('expected an emitted user entry');
+    expect(decoded.state.activities).toBeUndefined();
+    expect(decoded.emitted.activities).toBeUndefined();
+    expect(decoded.state.override).toMatchObject({ status: 'Busy', customText: 'call', actor: { kind: 'user', id: 'ida' }, reason: 'standup' });
+    expect(decoded.state.sessions[0]?.gatewayId).toBe('gw-5');
+    expect(decoded.emitted).toMatchObject({ status: 'Busy', devices: [{ deviceId: 'laptop', gatewayId: 'gw-5', active: true }] });
+    // Written again, it is format 10 and reads back the same.
+    const again = encodeEntry(decoded);
+    expect(again[0]).toBe(10);
+    expect(decodeEntry(again)).toEqual(decoded);
+    // And the format 7 entry's state folds like a fresh one: the first activity applies.
+    const s = applyEvent(decoded.state, { type: 'activity', userId: 'ida', source: 'callSystem', activity: 'InACall', customText: null, emoji: null, expiresAt: null, setAt: t0 + 1, eventId: 'k' }, t0 + 1, DEFAULT_CONFIG);
+    expect(s.activities).toHaveLength(1);
+  });
+
+  it('format 10 keeps the activity registers (with their audit and the cleared one) and the emitted activities', () => {
+    const entry: Entry = { kind: 'user', state: busyWithActivities, emitted: userView(busyWithActivities, t0, DEFAULT_CONFIG) };
+    const decoded = decodeEntry(encodeEntry(entry));
+    if (decoded.kind !== 'user') throw new Error('user');
+    expect(decoded.state.activities?.map((a) => [a.source, a.activity])).toEqual([['manual', 'Custom'], ['calendar', 'InAMeeting'], ['callSystem', null]]);
+    expect(decoded.state.activities?.[1]?.actor).toEqual({ kind: 'integration', id: 'calendar-sync' });
+    expect(decoded.emitted?.activities?.map((a) => a.activity)).toEqual(['InAMeeting', 'Custom']);
+    expect(decoded.emitted?.status).toBe('Busy');
   });
 
   it('format 7 keeps each register\'s audit', () => {
@@ -200,8 +238,7 @@ describe('store entry format', () => {
   });
 
   it.each([
-    ['an unknown tag', Buffer.from([0x0a, 0x00])],
-    ['format 8 (another branch\'s layout, not this one\'s)', Buffer.from([0x08, 0x00])],
+    ['an unknown tag', Buffer.from([0x0b, 0x00])],
     ['an unknown kind', Buffer.from([0x03, 0x07])],
     ['an unknown JSON format', Buffer.from('{"f":9,"k":"user","s":{},"e":null}')],
   ])('refuses %s with EntryFormatError', (_name, bytes) => {

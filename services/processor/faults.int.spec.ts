@@ -147,7 +147,7 @@ describe('a fatal producer error (at-least-once)', () => {
         await Promise.all(users.flatMap((u) => [{ key: u, value: hb(u, 'tab-a', 'heartbeat', now) }, { key: u, value: hb(u, 'tab-b', 'heartbeat', now) }])
           .map(async (m) => ({ key: m.key, value: await m.value }))),
         await Promise.all(users.map(async (u, i) => ({ key: u, value: await serde.encode('override', {
-          kind: 'status', userId: u, eventId: `o-${u}`, setAt: now + 10, status: i % 2 ? 'Busy' : 'DoNotDisturb', customText: `note ${u}`, expiresAt: null, visibility: null, lastSeenPrivacy: null, actor: null, reason: null,
+          kind: 'status', userId: u, eventId: `o-${u}`, setAt: now + 10, status: i % 2 ? 'Busy' : 'DoNotDisturb', customText: `note ${u}`, expiresAt: null, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null,
         }) }))),
         await Promise.all(users.filter((_, i) => i % 3 === 0).map(async (u) => ({ key: u, value: await hb(u, 'tab-b', 'disconnect', now + 20) }))),
       ];
@@ -242,7 +242,7 @@ describe('a restore that finds an older checkpoint than the group committed', ()
     await producer.connect();
     const user = 'oc-user';
     const override = async (text: string, setAt: number) => producer.send({ topic: topicName('override', prefix), messages: [{ key: user, value: await serde.encode('override', {
-      kind: 'status', userId: user, eventId: `e-${text}`, setAt, status: 'Busy', customText: text, expiresAt: null, visibility: null, lastSeenPrivacy: null, actor: null, reason: null,
+      kind: 'status', userId: user, eventId: `e-${text}`, setAt, status: 'Busy', customText: text, expiresAt: null, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null,
     }) }] });
     const committedToEnd = async () => {
       const [c] = await withAdmin((a) => a.fetchOffsets({ groupId: `${prefix}processor`, topics: [topicName('override', prefix)] }));

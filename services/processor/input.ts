@@ -3,7 +3,7 @@
  * event `type`, the key must match what the record says (a record keyed wrongly would live on
  * another partition's state), and hygiene has the last word.
  */
-import { checkRoomEventAs, checkUserEventAs, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
+import { checkRoomEventAs, checkUserEvent, checkUserEventAs, unreachable, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 
 const keyMismatch = (field: string, key: string | null) => ({
@@ -18,8 +18,18 @@ export function heartbeatEvent(wire: PresenceHeartbeat, key: string | null, now:
 
 export function overrideEvent(wire: PresenceOverride, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
   if (key !== wire.userId) return keyMismatch('userId', key);
-  const type = wire.kind === 'status' ? 'override' : wire.kind === 'visibility' ? 'visibility' : 'lastSeenPrivacy';
-  return checkUserEventAs(type, wire, now, cfg);
+  switch (wire.kind) {
+    case 'status': return checkUserEventAs('override', wire, now, cfg);
+    case 'visibility': return checkUserEventAs('visibility', wire, now, cfg);
+    case 'lastSeen': return checkUserEventAs('lastSeenPrivacy', wire, now, cfg);
+    case 'activity': {
+      // The activity's fields travel in `activity` (ActivityUpdate); the register write's order key and audit at the top.
+      const { activity: a, customText: _t, expiresAt: _e, ...rest } = wire;
+      if (a === null || a === undefined) return { ok: false, rejection: { code: 'missing', field: 'activity', reason: 'kind activity needs the activity record (source, activity, ...)' } };
+      return checkUserEvent({ ...rest, type: 'activity', source: a.source, activity: a.activity, customText: a.customText, emoji: a.emoji, expiresAt: a.expiresAt }, now, cfg);
+    }
+    default: return unreachable(wire.kind);
+  }
 }
 
 export function roomEvent(wire: WireRoomEvent, key: string | null, now: number, cfg: PresenceConfig): Checked<RoomEvent> {

@@ -120,7 +120,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
   });
 
   it('Do Not Disturb wins over activity; a clean disconnect of the last session is Offline at once', async () => {
-    const override: PresenceOverride = { kind: 'status', userId: 'carol', eventId: 'e1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'Focus', expiresAt: null, visibility: null, lastSeenPrivacy: null , actor: null, reason: null};
+    const override: PresenceOverride = { kind: 'status', userId: 'carol', eventId: 'e1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'Focus', expiresAt: null, visibility: null, lastSeenPrivacy: null , activity: null, actor: null, reason: null};
     await heartbeat('carol', 's1', 0);
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'carol', value: await serde.encode('override', override) }] });
     await waitFor(() => latest('carol')?.status === 'DoNotDisturb', 'carol in DND');
@@ -158,7 +158,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
     const expiresAt = Date.now() + 800;
     await heartbeat('fay', 's1', 0);
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'fay', value: await serde.encode('override', {
-      kind: 'status', userId: 'fay', eventId: 'busy-1', setAt: Date.now(), status: 'Busy', customText: null, expiresAt, visibility: null, lastSeenPrivacy: null, actor: null, reason: null,
+      kind: 'status', userId: 'fay', eventId: 'busy-1', setAt: Date.now(), status: 'Busy', customText: null, expiresAt, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null,
     }) }] });
     await waitFor(() => latest('fay')?.status === 'Busy', 'fay busy');
     // Keep fay's session alive so only the expiry can change the status.
@@ -205,7 +205,7 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
       await beat('tab2', 40_000); // a background tab: a second device, still Online
       await waitFor(() => latest(U)?.devices.length === 2, 'gil on two tabs');
       await producer.send({ topic: topicName('override', prefix), messages: [{ key: U, value: await serde.encode('override', {
-        kind: 'status', userId: U, eventId: 'dnd-1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'standup', expiresAt: Date.now() + 1_000, visibility: null, lastSeenPrivacy: null, actor: null, reason: null,
+        kind: 'status', userId: U, eventId: 'dnd-1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'standup', expiresAt: Date.now() + 1_000, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null,
       }) }] });
       await waitFor(() => latest(U)?.status === 'DoNotDisturb', 'gil in DND');
       activeAt = Date.now(); // still working through the meeting

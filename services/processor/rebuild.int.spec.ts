@@ -120,7 +120,7 @@ describe('presence rebuild', () => {
     };
     const override = async (userId: string, status: PresenceOverride['status'], expiresInMs: number | null = null) => {
       const setAt = Date.now();
-      const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-${setAt}`, setAt, status, customText: null, expiresAt: expiresInMs === null ? null : setAt + expiresInMs, visibility: null, lastSeenPrivacy: null, actor: null, reason: null };
+      const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-${setAt}`, setAt, status, customText: null, expiresAt: expiresInMs === null ? null : setAt + expiresInMs, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null };
       return { topic: topicName('override', live), messages: [{ key: userId, value: await serde.encode('override', v) }] };
     };
     const room = async (userId: string, kind: RoomEvent['kind']) => {

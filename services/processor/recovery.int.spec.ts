@@ -33,10 +33,10 @@ function script(users: number, t0: number): Input[] {
         out.push({ role: 'heartbeat', value: { kind: 'heartbeat', userId, deviceId: `${userId}-laptop`, sessionId: tab, platform: 'web', observedAt: at, idleMs: tab === 'tab-a' ? 0 : 40_000 * round, gatewayId: null } });
       }
       if (round === 1 && u % 5 === 0) {
-        out.push({ role: 'override', value: { kind: 'status', userId, eventId: `o-${u}`, setAt: at, status: u % 10 === 0 ? 'DoNotDisturb' : 'Busy', customText: `meeting ${u}`, expiresAt: null, visibility: null, lastSeenPrivacy: null, actor: null, reason: null } });
+        out.push({ role: 'override', value: { kind: 'status', userId, eventId: `o-${u}`, setAt: at, status: u % 10 === 0 ? 'DoNotDisturb' : 'Busy', customText: `meeting ${u}`, expiresAt: null, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null } });
       }
       if (round === 2 && u % 7 === 0) {
-        out.push({ role: 'override', value: { kind: 'visibility', userId, eventId: `v-${u}`, setAt: at, status: null, customText: null, expiresAt: null, visibility: 'nobody', lastSeenPrivacy: null, actor: null, reason: null } });
+        out.push({ role: 'override', value: { kind: 'visibility', userId, eventId: `v-${u}`, setAt: at, status: null, customText: null, expiresAt: null, visibility: 'nobody', lastSeenPrivacy: null, activity: null, actor: null, reason: null } });
       }
       if (round === 3 && u % 3 === 0) {
         out.push({ role: 'heartbeat', value: { kind: 'disconnect', userId, deviceId: `${userId}-laptop`, sessionId: 'tab-b', platform: 'web', observedAt: at + 50, idleMs: 0, gatewayId: null } });

@@ -3,7 +3,7 @@
  * schemas are checked against the real answers in routes.int.spec.ts (ajv), so this cannot drift
  * from what the service sends without a test failing. Enumerations come from the core.
  */
-import { EFFECTIVE_STATUSES, GATE_REASONS, LAST_SEEN_PRIVACIES, LAST_SEEN_BUCKETS, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
+import { ACTIVITY_SOURCES, ACTIVITY_TYPES, EFFECTIVE_STATUSES, GATE_REASONS, LAST_SEEN_PRIVACIES, LAST_SEEN_BUCKETS, OVERRIDE_STATUSES, PLATFORMS, VISIBILITIES } from '../core';
 import { authErrors, epochMs, error, json, nullable, opsPaths, ref } from '../platform/ops-openapi';
 
 
@@ -41,6 +41,14 @@ export const QUERY_OPENAPI = {
           customText: { type: ['string', 'null'] }, expiresAt: nullable(epochMs),
         },
       },
+      Activity: {
+        type: 'object', required: ['activity', 'source', 'customText', 'emoji', 'expiresAt'], additionalProperties: false,
+        description: 'What the user is doing, from one source. Presenting and Focusing fold into DoNotDisturb, InACall and InAMeeting into Busy, unless a manual Busy/DoNotDisturb/AppearOffline override decides the status or the user is Offline; Custom changes nothing',
+        properties: {
+          activity: { type: 'string', enum: [...ACTIVITY_TYPES] }, source: { type: 'string', enum: [...ACTIVITY_SOURCES] },
+          customText: { type: ['string', 'null'] }, emoji: { type: ['string', 'null'] }, expiresAt: nullable(epochMs),
+        },
+      },
       Presence: {
         type: 'object', additionalProperties: false,
         required: ['userId', 'status', 'statusSince', 'lastSeen', 'lastActive', 'override', 'devices'],
@@ -52,6 +60,8 @@ export const QUERY_OPENAPI = {
           lastActive: nullable(epochMs),
           override: nullable(ref('Override')),
           devices: { type: 'array', items: ref('Device') },
+          activity: { ...ref('Activity'), description: 'Only while an activity is in force and the user is visible to the caller: the current one (first by precedence)' },
+          activities: { type: 'array', items: ref('Activity'), description: 'Only with `activity`: every activity in force, one at most per source, in precedence order' },
           visibility: { type: 'string', enum: [...VISIBILITIES], description: 'Only in the caller\'s own presence' },
           lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES], description: 'Only in the caller\'s own presence' },
           lastSeenApprox: { type: 'string', enum: [...LAST_SEEN_BUCKETS], description: 'Only for another user whose last-seen privacy is coarse (their times are then null)' },
@@ -64,6 +74,16 @@ export const QUERY_OPENAPI = {
           userId: { type: 'string' }, status: ref('Status'), statusSince: nullable(epochMs), lastSeen: nullable(epochMs), offlineAt: nullable(epochMs),
           lastActive: nullable(epochMs), override: nullable(ref('Override')), visibility: { type: 'string', enum: [...VISIBILITIES] },
           lastSeenPrivacy: { type: 'string', enum: [...LAST_SEEN_PRIVACIES] },
+          activities: {
+            type: 'array', description: 'Only when some activity was in force at emittedAt: those, in precedence order (readers drop expired ones with their clock)',
+            items: {
+              type: 'object', required: ['activity', 'source', 'customText', 'emoji', 'expiresAt', 'setAt'], additionalProperties: false,
+              properties: {
+                activity: { type: 'string', enum: [...ACTIVITY_TYPES] }, source: { type: 'string', enum: [...ACTIVITY_SOURCES] },
+                customText: { type: ['string', 'null'] }, emoji: { type: ['string', 'null'] }, expiresAt: nullable(epochMs), setAt: epochMs,
+              },
+            },
+          },
           devices: {
             type: 'array',
             items: {

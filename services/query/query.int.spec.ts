@@ -49,7 +49,7 @@ describe('query service over the real pipeline', () => {
     await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: userId, value: await serde.encode('heartbeat', v) }] });
   };
   const override = async (userId: string, status: PresenceOverride['status']) => {
-    const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-${status}`, setAt: Date.now(), status, customText: 'heads down', expiresAt: null, visibility: null, lastSeenPrivacy: null, actor: null, reason: null };
+    const v: PresenceOverride = { kind: 'status', userId, eventId: `${userId}-${status}`, setAt: Date.now(), status, customText: 'heads down', expiresAt: null, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
 
@@ -152,7 +152,7 @@ describe('query service over the real pipeline', () => {
 
   it('last-seen privacy is honoured by the single, batch, SSE and room reads of others; the user sees their own exactly', async () => {
     const setPrivacy = async (userId: string, lastSeenPrivacy: 'coarse' | 'hidden') => {
-      const v: PresenceOverride = { kind: 'lastSeen', userId, eventId: `${userId}-lsp`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy, actor: null, reason: null };
+      const v: PresenceOverride = { kind: 'lastSeen', userId, eventId: `${userId}-lsp`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy, activity: null, actor: null, reason: null };
       await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
     };
     const beat = async () => {

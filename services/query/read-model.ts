@@ -7,9 +7,18 @@
  */
 import {
   decisionTargets, deviceRoutesOfView, effectiveStatusOfView, gateDecision, gateStatus, lastSeenApprox, readView,
-  type ChannelClasses, type DeviceRoute, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
+  type ActivitySource, type ActivityType, type ChannelClasses, type DeviceRoute, type EffectiveStatus, type GateAudience, type GateReason, type LastSeenBucket, type LastSeenPrivacy, type PresenceConfig,
   type UserView, type Viewer, type Visibility, type Watermark,
 } from '../core';
+
+/** An activity in force as the API shows it. */
+export interface ActivityBody {
+  readonly activity: ActivityType;
+  readonly source: ActivitySource;
+  readonly customText: string | null;
+  readonly emoji: string | null;
+  readonly expiresAt: number | null;
+}
 
 export interface PresenceBody {
   readonly userId: string;
@@ -18,6 +27,13 @@ export interface PresenceBody {
   readonly lastSeen: number | null;
   readonly lastActive: number | null;
   readonly override: { readonly status: string; readonly customText: string | null; readonly expiresAt: number | null } | null;
+  /**
+   * Only while the user has an activity in force (and is not hidden from the viewer): the current one
+   * (the first by precedence, the one folded into `status` unless the override decides it)...
+   */
+  readonly activity?: ActivityBody;
+  /** ...and every activity in force, one at most per source, in precedence order (the current one first). */
+  readonly activities?: readonly ActivityBody[];
   /** Only for another user whose last-seen privacy is coarse (their times are null): recently, within a week, long ago. */
   readonly lastSeenApprox?: LastSeenBucket;
   /** Only in the user's own presence. */
@@ -39,10 +55,17 @@ export function presenceBody(
     userId, status: v.status, statusSince: v.statusSince, lastSeen: v.lastSeen, lastActive: v.lastActive,
     override: v.override && { status: v.override.status, customText: v.override.customText, expiresAt: v.override.expiresAt },
     devices: v.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform })),
+    ...activityFields(v),
   };
   if (viewer === 'self') return { ...body, visibility: v.visibility, lastSeenPrivacy: v.lastSeenPrivacy };
   const approx = lastSeenApprox(view, now, viewer);
   return approx === null ? body : { ...body, lastSeenApprox: approx };
+}
+
+function activityFields(v: UserView): { activity?: ActivityBody; activities?: ActivityBody[] } {
+  const list = (v.activities ?? []).map((a): ActivityBody => ({ activity: a.activity, source: a.source, customText: a.customText, emoji: a.emoji, expiresAt: a.expiresAt }));
+  const first = list[0];
+  return first === undefined ? {} : { activity: first, activities: list };
 }
 
 /** The clock moved the status away from the snapshot's (a lease or an override ran out, no newer snapshot). */

@@ -109,7 +109,7 @@ export async function sseLatency(o: {
       const now = Date.now();
       const value: PresenceOverride = {
         kind: 'status', userId, eventId: `${o.runId}-probe-${seq++}`, setAt: now,
-        status, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null, actor: null, reason: null,
+        status, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null,
       };
       const encoded = await serde.encode('override', value);
       pending.set(userId, { expected: status, sentAt: Date.now(), kind });

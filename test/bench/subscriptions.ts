@@ -115,7 +115,7 @@ export async function subscriptionsPhase(cfg: BenchConfig, kafka: Kafka, serde: 
         const busy = v % 2 === 0;
         const snap: PresenceSnapshot = {
           userId: u, status: busy ? 'Busy' : 'Online', statusSince: now, lastSeen: now, lastActive: now,
-          override: busy ? { status: 'Busy', customText: null, expiresAt: null } : null, visibility: 'everyone', lastSeenPrivacy: 'exact',
+          override: busy ? { status: 'Busy', customText: null, expiresAt: null } : null, visibility: 'everyone', lastSeenPrivacy: 'exact', activities: [],
           devices: [{ deviceId: 'd', sessionId: 's', platform: 'web', gatewayId: null, active: true }], version: v, emittedAt: now, offlineAt: null,
         };
         expected += followers.get(u) ?? 0;

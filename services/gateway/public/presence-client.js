@@ -141,6 +141,15 @@ export function connectPresence(o) {
     setLastSeenPrivacy(lastSeenPrivacy) {
       send({ type: 'lastSeenPrivacy', lastSeenPrivacy });
     },
+    /**
+     * What the user is doing: 'InACall', 'InAMeeting', 'Presenting', 'Focusing' or 'Custom' (with
+     * customText or an emoji), null to clear. source defaults to 'manual'; expiresAt in epoch ms or
+     * null. Presenting/Focusing read Do Not Disturb, a call or meeting Busy, unless a manual status
+     * decides.
+     */
+    setActivity(activity, { source = 'manual', customText = null, emoji = null, expiresAt = null } = {}) {
+      send({ type: 'activity', activity, source, customText, emoji, expiresAt });
+    },
     join(roomKind, roomId, metadata = null) {
       rooms.set(`${roomKind}/${roomId}`, { roomKind, roomId, metadata });
       send({ type: 'join', roomKind, roomId, metadata });

@@ -152,7 +152,7 @@ describe('presence subscriptions over the gateway socket', () => {
     const keepAlive = setInterval(() => void heartbeat('hana'), 500);
     try {
       await heartbeat('hana');
-      const v: PresenceOverride = { kind: 'visibility', userId: 'hana', eventId: 'hana-c', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, actor: null, reason: null };
+      const v: PresenceOverride = { kind: 'visibility', userId: 'hana', eventId: 'hana-c', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, activity: null, actor: null, reason: null };
       await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'hana', value: await serde.encode('override', v) }] });
       const add = async (contact: string) => producer.send({ topic: topicName('contacts', prefix), messages: [{ key: contactKey('hana', contact), value: await serde.encode('contacts', { owner: 'hana', contact, addedAt: Date.now() }) }] });
       await add('ivan');

@@ -180,6 +180,7 @@ describe('store entry format', () => {
     const back = decodeEntry(encodeEntry(entry));
     expect(back).toEqual(entry);
     expect(back.kind === 'user' && [back.state.visibility?.visibility, back.emitted?.visibility]).toEqual(['contacts', 'contacts']);
+  });
 
   it('format 7 (written before activities) still decodes: no activity registers, no activities emitted, everything else kept', () => {
     const decoded = decodeEntry(Buffer.from(V7_IDA, 'hex'));

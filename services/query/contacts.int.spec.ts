@@ -80,7 +80,7 @@ describe('contacts-only visibility over the real pipeline', () => {
     const now = Date.now();
     const hb: PresenceHeartbeat = { kind: 'heartbeat', userId: 'alice', deviceId: 'laptop', sessionId: 'tab', platform: 'web', observedAt: now, idleMs: 0, gatewayId: 'gw-1' };
     await send('heartbeat', 'alice', await serde.encode('heartbeat', hb));
-    const vis: PresenceOverride = { kind: 'visibility', userId: 'alice', eventId: 'vis-1', setAt: now, status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, actor: null, reason: null };
+    const vis: PresenceOverride = { kind: 'visibility', userId: 'alice', eventId: 'vis-1', setAt: now, status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, activity: null, actor: null, reason: null };
     await send('override', 'alice', await serde.encode('override', vis));
     const join: RoomEvent = { kind: 'join', roomKind: 'doc', roomId: '7', userId: 'alice', sessionId: 'tab', observedAt: now, metadata: null, ephemeral: null, ephemeralTtlMs: null };
     await send('room', 'doc/7', await serde.encode('room', join));

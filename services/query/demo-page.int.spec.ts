@@ -174,7 +174,7 @@ describe('demo page in headless Chromium', () => {
     await beat();
     const keepAlive = setInterval(() => void beat(), 1_000);
     try {
-      const v: PresenceOverride = { kind: 'visibility', userId: 'priv', eventId: 'pv', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, actor: null, reason: null };
+      const v: PresenceOverride = { kind: 'visibility', userId: 'priv', eventId: 'pv', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'contacts', lastSeenPrivacy: null, activity: null, actor: null, reason: null };
       await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'priv', value: await serde.encode('override', v) }] });
       await producer.send({ topic: topicName('contacts', prefix), messages: [{ key: contactKey('priv', 'viewer-ann'), value: await serde.encode('contacts', { owner: 'priv', contact: 'viewer-ann', addedAt: Date.now() }) }] });
       const { page, errors } = await openPage();

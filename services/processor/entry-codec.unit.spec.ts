@@ -199,6 +199,21 @@ describe('store entry format', () => {
     expect(s.activities).toHaveLength(1);
   });
 
+  // Formats 8 and 9 were written by the activities and contacts branches before their merge (each
+  // encoder run on its branch: lu, a web session through gw-5, the view emitted at 1796000000000).
+  it('format 8 (activities, written by the activities branch) and format 9 (contacts, by the contacts branch) still decode', () => {
+    const v8 = decodeEntry(Buffer.from('0800046c75020c6c6170746f7006746162000280a0899fc5680280a0899fc56800020867772d3500000280a0899fc5680280a0899fc56800000002020206020c526576696577000280dac0a2c56880a0899fc568046131000000040280a0899fc5680402040280a0899fc5680280a0899fc5680280a0899fc568000000020c6c6170746f700674616200020867772d3501000480a0899fc56800020602020c526576696577000280dac0a2c56880a0899fc56800', 'hex'));
+    if (v8.kind !== 'user') throw new Error('a user entry');
+    expect(v8.state.activities?.map((a) => [a.source, a.activity, a.customText])).toEqual([['calendar', 'InAMeeting', 'Review']]);
+    expect(v8.emitted).toMatchObject({ userId: 'lu', status: 'Busy', visibility: 'everyone', devices: [{ deviceId: 'laptop', gatewayId: 'gw-5' }] });
+    const v9 = decodeEntry(Buffer.from('0900046c75020c6c6170746f7006746162000280a0899fc5680280a0899fc56800020867772d3500000280a0899fc5680280a0899fc56800020480a0899fc568047631000000000280a0899fc5680402000280a0899fc5680280a0899fc5680280a0899fc568000400020c6c6170746f700674616200020867772d3501000480a0899fc56800', 'hex'));
+    if (v9.kind !== 'user') throw new Error('a user entry');
+    expect(v9.state.visibility).toMatchObject({ visibility: 'contacts', eventId: 'v1' });
+    expect(v9.state.activities).toBeUndefined();
+    expect(v9.emitted).toMatchObject({ userId: 'lu', visibility: 'contacts' });
+    for (const d of [v8, v9]) expect(decodeEntry(encodeEntry(d))).toEqual(d); // re-encoded as format 10
+  });
+
   it('format 10 keeps the activity registers (with their audit and the cleared one) and the emitted activities', () => {
     const entry: Entry = { kind: 'user', state: busyWithActivities, emitted: userView(busyWithActivities, t0, DEFAULT_CONFIG) };
     const decoded = decodeEntry(encodeEntry(entry));

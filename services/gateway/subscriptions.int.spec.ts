@@ -26,7 +26,10 @@ const cfg: PresenceConfig = checked.config;
 const SECRET = 'gateway-subscriptions-secret-0123456789';
 const log = createLogger('subscriptions-test', process.env['TEST_LOG_LEVEL'] ?? 'silent');
 
-type Frame = { type: string; id?: number; userId?: string; status?: string; result?: string; following?: number; field?: string; code?: string; visibility?: string };
+type Frame = {
+  type: string; id?: number; userId?: string; status?: string; result?: string; following?: number; field?: string; code?: string; visibility?: string;
+  activity?: { activity: string; source: string; customText: string | null; emoji: string | null } | null; activities?: Array<{ activity: string }>;
+};
 
 /** A socket that records every frame; `request` sends one with an id and awaits its answer. */
 class Socket {
@@ -68,6 +71,14 @@ describe('presence subscriptions over the gateway socket', () => {
   };
   const invisible = async (userId: string) => {
     const v: PresenceOverride = { kind: 'visibility', userId, eventId: `${userId}-v`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: 'nobody', lastSeenPrivacy: null, activity: null, actor: null, reason: null };
+    await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
+  };
+
+  const activity = async (userId: string, a: { activity: 'InACall' | 'InAMeeting' | 'Presenting' | 'Focusing' | 'Custom' | null; source: 'manual' | 'calendar' | 'callSystem'; customText?: string; emoji?: string }) => {
+    const v: PresenceOverride = {
+      kind: 'activity', userId, eventId: `${userId}-a-${Math.random()}`, setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null,
+      activity: { activity: a.activity, source: a.source, customText: a.customText ?? null, emoji: a.emoji ?? null, expiresAt: null }, actor: null, reason: null,
+    };
     await producer.send({ topic: topicName('override', prefix), messages: [{ key: userId, value: await serde.encode('override', v) }] });
   };
 
@@ -175,6 +186,32 @@ describe('presence subscriptions over the gateway socket', () => {
       }
     } finally {
       clearInterval(keepAlive);
+    }
+  });
+
+  it("an activity reaches a subscribed socket with the status it folds into, and its end brings the socket back to Online", async () => {
+    const keepAlive = setInterval(() => void heartbeat('lena'), 500);
+    const mo = await Socket.open(gateway.wsUrl, await mintToken(SECRET, 'mo'), 'm1');
+    try {
+      await heartbeat('lena');
+      await mo.request({ type: 'subscribe', userIds: ['lena'] });
+      await waitFor(() => mo.presence('lena').at(-1)?.status === 'Online', 'lena Online on the socket');
+      await activity('lena', { activity: 'InACall', source: 'callSystem', emoji: '📞' });
+      const call = await waitFor(() => { const f = mo.presence('lena').at(-1); return f?.status === 'Busy' && f; }, 'lena Busy in a call on the socket');
+      expect(call.activity).toMatchObject({ activity: 'InACall', source: 'callSystem', emoji: '📞' });
+      // Presenting (precedence: Do Not Disturb) beside the call: the socket shows the one that decides.
+      await activity('lena', { activity: 'Presenting', source: 'manual', customText: 'Q4 review' });
+      const presenting = await waitFor(() => { const f = mo.presence('lena').at(-1); return f?.status === 'DoNotDisturb' && f; }, 'lena presenting on the socket');
+      expect(presenting.activity).toMatchObject({ activity: 'Presenting', source: 'manual', customText: 'Q4 review' });
+      expect(presenting.activities?.map((a) => a.activity)).toEqual(['Presenting', 'InACall']);
+      // Both registers cleared: back to Online with no activity.
+      await activity('lena', { activity: null, source: 'manual' });
+      await activity('lena', { activity: null, source: 'callSystem' });
+      const back = await waitFor(() => { const f = mo.presence('lena').at(-1); return f?.status === 'Online' && !f.activity && f; }, 'lena Online again on the socket');
+      expect(back.activities ?? []).toEqual([]);
+    } finally {
+      clearInterval(keepAlive);
+      mo.close();
     }
   });
 });

@@ -2,7 +2,7 @@
  * The demo page in Debian's Chromium, headless (playwright-core): a user's dot turns Online, then
  * Away, then Offline, live over SSE from the query service fed by the real processor; and the page
  * itself, through the gateway's browser client over a WebSocket, is a session whose idleness,
- * activity, Do Not Disturb and closing show up the same way.
+ * activities (its own Presenting, a followed user's call), Do Not Disturb and closing show up the same way.
  */
 import { existsSync } from 'node:fs';
 import type { Producer } from 'kafkajs';
@@ -136,7 +136,7 @@ describe('demo page in headless Chromium', () => {
     await page.close();
   });
 
-  it('the page is a session of its viewer through the gateway: idle turns Away, a mouse move Online, DND, closing ends the session', async () => {
+  it('the page is a session of its viewer through the gateway: idle turns Away, a mouse move Online, activities, DND, closing ends the session', async () => {
     const { page, errors } = await openPage();
     const you = page.locator('#you-list li[data-user-id="viewer-ann"]');
     await page.waitForSelector('#gw-conn[data-state="open"]');
@@ -146,10 +146,28 @@ describe('demo page in headless Chromium', () => {
     const beat: PresenceHeartbeat = { kind: 'heartbeat', userId: 'quinn', deviceId: 'q-laptop', sessionId: 'q1', platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
     await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: 'quinn', value: await serde.encode('heartbeat', beat) }] });
     await page.waitForSelector('#following li[data-follow-id="quinn"][data-status="Online"]', { timeout: 10_000 });
+    // An integration says quinn is in a call: the grid (SSE) and the followed row (socket) show Busy and why.
+    const call: PresenceOverride = {
+      kind: 'activity', userId: 'quinn', eventId: 'q-call', setAt: Date.now(), status: null, customText: null, expiresAt: null, visibility: null, lastSeenPrivacy: null,
+      activity: { activity: 'InACall', source: 'callSystem', customText: null, emoji: '📞', expiresAt: Date.now() + 60_000 }, actor: null, reason: null,
+    };
+    await producer.send({ topic: topicName('override', prefix), messages: [{ key: 'quinn', value: await serde.encode('override', call) }] });
+    await page.waitForSelector('li[data-user-id="quinn"][data-status="Busy"][data-activity="InACall"]', { timeout: 10_000 });
+    expect(await page.textContent('li[data-user-id="quinn"] small')).toBe('busy · 📞 in a call (call)');
+    await page.waitForSelector('#following li[data-follow-id="quinn"][data-status="Busy"]', { timeout: 10_000 });
+    expect(await page.textContent('#following li[data-follow-id="quinn"] .status')).toBe('Busy · 📞 in a call (call)');
     await expectStatus(you, 'Away'); // nobody touches the page: idle past awayAfterMs (2 s)
     await page.mouse.move(40, 40);
     await page.mouse.move(80, 90);
     await expectStatus(you, 'Online');
+    // Presenting (this tab's own activity, source manual) folds into Do Not Disturb; stopping it, back to Online.
+    await page.click('#present');
+    await expectStatus(you, 'DoNotDisturb');
+    await you.and(page.locator('[data-activity="Presenting"]')).waitFor({ timeout: 10_000 });
+    expect(await you.locator('small').textContent()).toContain('📽️ presenting Demo');
+    await page.click('#present');
+    await expectStatus(you, 'Online');
+    expect(await you.getAttribute('data-activity')).toBe('');
     await page.click('#dnd');
     await expectStatus(you, 'DoNotDisturb');
     await page.click('#join');

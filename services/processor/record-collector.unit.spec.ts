@@ -21,8 +21,8 @@ function acking() {
 
 describe('PendingRecords.drain', () => {
   it('a send that never settles fails within the deadline; the retry sends only what was not acknowledged', async () => {
-    const queue = new PendingRecords();
-    queue.add(records(600)); // three slices of at most 256
+    const queue = new PendingRecords(256);
+    queue.add(records(600)); // three slices of at most 256 records
     const ends: Ends = new Map();
     const ok = acking();
     let calls = 0;
@@ -39,7 +39,7 @@ describe('PendingRecords.drain', () => {
   });
 
   it('stops before a slice when the member may no longer write, keeping the rest queued', async () => {
-    const queue = new PendingRecords();
+    const queue = new PendingRecords(256);
     queue.add(records(300));
     const ok = acking();
     let allowed = 1;

@@ -1,0 +1,93 @@
+/**
+ * The kafkajs patch (infra/patches/kafkajs+2.2.4.patch, applied by patch-package at install) changes
+ * how the producer encodes records and groups them by partition, not what goes on the wire: its
+ * records are byte for byte what kafkajs' own Encoder primitives write for the Record layout (the
+ * original code path), they decode with kafkajs' own record decoder, and grouping keeps each
+ * partition's messages in order.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+import { readFileSync } from 'node:fs';
+
+const Encoder = require('kafkajs/src/protocol/encoder') as new () => KjsEncoder;
+const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => unknown;
+const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => KjsEncoder;
+const decodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (d: unknown, ctx: object) => { key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; headers: object };
+const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition') as (o: object) => Record<string, Array<{ n: number }>>;
+
+interface KjsEncoder {
+  buffer: Buffer;
+  writeVarInt(v: number): KjsEncoder;
+  writeInt8(v: number): KjsEncoder;
+  writeVarLong(v: number): KjsEncoder;
+  writeVarIntBytes(v: unknown): KjsEncoder;
+  writeVarIntArray(v: unknown[]): KjsEncoder;
+}
+
+/** The Record layout as the unpatched module wrote it, for a record without headers. */
+function reference(offsetDelta: number, timestampDelta: number, key: unknown, value: unknown): Buffer {
+  const body = new Encoder().writeInt8(0).writeVarLong(timestampDelta).writeVarInt(offsetDelta).writeVarIntBytes(key).writeVarIntBytes(value).writeVarIntArray([]).buffer;
+  return Buffer.concat([new Encoder().writeVarInt(body.length).buffer, body]);
+}
+
+const cases: Array<[string, number, number, unknown, unknown]> = [
+  ['string key, buffer value', 0, 0, 'user-1', Buffer.from('value')],
+  ['null key (no key)', 3, 17, null, Buffer.from('v')],
+  ['null value (a tombstone)', 5, 1, 'u/user-2', null],
+  ['buffer key, empty value', 1, 0, Buffer.from('k'), Buffer.alloc(0)],
+  ['multi-byte utf-8 key', 2, 9, 'ünïcødé-👋', Buffer.from('x')],
+  ['string value', 4, 3, 'k', 'a string value'],
+  ['negative timestamp delta', 7, -250, 'k', Buffer.from('v')],
+  ['delta at the int32 edge', 2_147_483_647, 2_147_483_647, 'k', Buffer.from('v')],
+  ['negative int32 edge', 0, -2_147_483_648, 'k', Buffer.from('v')],
+  ['value of 127 bytes (one-byte length)', 63, 64, 'k', Buffer.alloc(63, 1)],
+  ['value of 64 bytes (two-byte zigzag length)', 64, 8191, 'k', Buffer.alloc(64, 2)],
+  ['value of 16 KiB', 8192, 1_000_000, 'k', Buffer.alloc(16_384, 3)],
+  ['timestamp delta beyond int32 (original path)', 1, 5_000_000_000, 'k', Buffer.from('v')],
+];
+
+describe('kafkajs patch: record encoding', () => {
+  it.each(cases)('%s: the same bytes as the original layout, and kafkajs decodes it', (_name, offsetDelta, timestampDelta, key, value) => {
+    const bytes = Record({ offsetDelta, timestampDelta, key, value }).buffer;
+    expect(bytes.equals(reference(offsetDelta, timestampDelta, key, value))).toBe(true);
+    const decoder = new Decoder(bytes) as { readVarInt(): number };
+    decoder.readVarInt(); // the record's length prefix, read by the batch decoder before it
+    const r = decodeRecord(decoder, { firstOffset: '100', firstTimestamp: '1700000000000', magicByte: 2 });
+    expect(r.offset).toBe(String(100 + offsetDelta));
+    expect(r.timestamp).toBe(String(1_700_000_000_000 + timestampDelta));
+    const asBuffer = (v: unknown) => (v === null ? null : Buffer.isBuffer(v) ? v : Buffer.from(String(v)));
+    expect(r.key).toEqual(asBuffer(key));
+    expect(r.value).toEqual(asBuffer(value));
+    expect(r.headers).toEqual({});
+  });
+
+  it('records with headers keep the original path', () => {
+    const bytes = Record({ offsetDelta: 1, timestampDelta: 2, key: 'k', value: Buffer.from('v'), headers: { trace: 'abc', multi: ['1', '2'] } }).buffer;
+    const decoder = new Decoder(bytes) as { readVarInt(): number };
+    decoder.readVarInt();
+    const r = decodeRecord(decoder, { firstOffset: '0', firstTimestamp: '0', magicByte: 2 });
+    expect(r.headers).toEqual({ trace: Buffer.from('abc'), multi: [Buffer.from('1'), Buffer.from('2')] });
+  });
+});
+
+describe('kafkajs patch: installed', () => {
+  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
+    expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toContain('Patched (infra/patches/kafkajs+2.2.4.patch)');
+  });
+});
+
+describe('kafkajs patch: grouping by partition', () => {
+  it('keeps every message, each partition in send order', () => {
+    const messages = Array.from({ length: 5_000 }, (_, n) => ({ n, partition: (n * 7) % 6 }));
+    const grouped = groupMessagesPerPartition({
+      topic: 't', partitionMetadata: [{ partitionId: 0 }], messages, partitioner: ({ message }: { message: { partition: number } }) => message.partition,
+    });
+    expect(Object.keys(grouped).sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+    for (const [p, list] of Object.entries(grouped)) {
+      expect(list.map((m) => m.n)).toEqual(messages.filter((m) => String(m.partition) === p).map((m) => m.n));
+    }
+  });
+
+  it('no partitions known: nothing grouped (kafkajs then refreshes metadata)', () => {
+    expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: [{ n: 1 }], partitioner: () => 0 })).toEqual({});
+  });
+});

@@ -70,8 +70,23 @@ describe('kafkajs patch: record encoding', () => {
 });
 
 describe('kafkajs patch: installed', () => {
-  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
+  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
     expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toContain('Patched (infra/patches/kafkajs+2.2.4.patch)');
+  });
+});
+
+describe('kafkajs patch: record batch checksum', () => {
+  const crc32C = require('kafkajs/src/protocol/recordBatch/crc32C') as (b: Buffer) => number;
+  const jsCrc32C = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C') as (b: Buffer) => number;
+  it.each([0, 1, 7, 300, 65_537])('native CRC32C of %i bytes equals kafkajs\' own', (n) => {
+    const b = Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + 7) & 0xff));
+    expect(crc32C(b)).toBe(jsCrc32C(b) >>> 0);
+  });
+  it('uses the native addon here (the JS loop is only a fallback)', () => {
+    expect(() => require('@node-rs/crc32')).not.toThrow();
+  });
+  it('the check value of CRC-32C ("123456789" → 0xE3069283)', () => {
+    expect(crc32C(Buffer.from('123456789'))).toBe(0xe3069283);
   });
 });
 

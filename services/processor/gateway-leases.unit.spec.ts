@@ -59,19 +59,35 @@ describe('GatewayIndex', () => {
   });
 
   it('remembers keys newly added to a gateway known dead until taken, and none of live gateways', () => {
-    const index = new GatewayIndex();
     const task = new PresenceTask(0, cfg);
     task.applyUser(beat('ann', t0, 'gw-a'), t0);
     task.applyUser(beat('bob', t0, 'gw-b'), t0);
+    const ann = task.user('ann')!.state;
+    const bob = task.user('bob')!.state;
+    const index = new GatewayIndex(() => [['u/ann', ann], ['u/bob', bob]]);
+    index.track('u/ann', null, ann); // no gateway known dead yet: nothing remembered
+    expect(index.hasFresh('gw-a')).toBe(false);
     index.keepFreshOf(new Map([['gw-a', t0]])); // gw-a's lease ran out, gw-b is live
-    index.track('u/ann', task.user('ann')!.state);
-    index.track('u/ann', task.user('ann')!.state);
-    index.track('u/bob', task.user('bob')!.state);
+    index.track('u/ann', null, ann);
+    index.track('u/ann', ann, ann); // already on gw-a before: not new
+    index.track('u/bob', null, bob);
+    expect(index.hasFresh('gw-a')).toBe(true);
     const fresh = index.takeFresh();
     expect([...(fresh.get('gw-a') ?? [])]).toEqual(['u/ann']);
     expect(fresh.has('gw-b')).toBe(false);
-    expect(index.usersOf('gw-b')).toEqual(['u/bob']); // indexed all the same
+    expect(index.usersOf('gw-b')).toEqual(['u/bob']); // found by the scan all the same
     expect(index.takeFresh().size).toBe(0);
+  });
+
+  it('a user already on the dead gateway is not fresh; one who moves to it is', () => {
+    const task = new PresenceTask(0, cfg);
+    task.gateways.keepFreshOf(new Map([['gw-a', t0]]));
+    task.applyUser(beat('ann', t0, 'gw-b'), t0);
+    expect(task.gateways.hasFresh('gw-a')).toBe(false);
+    task.applyUser(beat('ann', t0 + 1, 'gw-a', 'phone'), t0 + 1); // a new session through the dead gateway
+    expect([...(task.gateways.takeFresh().get('gw-a') ?? [])]).toEqual(['ann']);
+    task.applyUser(beat('ann', t0 + 2, 'gw-a', 'phone'), t0 + 2); // the same session again: soft, not new
+    expect(task.gateways.hasFresh('gw-a')).toBe(false);
   });
 });
 

@@ -103,7 +103,7 @@ export class PresenceTask implements LeaseTask {
   private readonly unsaved = new Set<string>();
   readonly deadlines = new DeadlineQueue();
   /** Gateway leases (gateway-leases.ts): gatewayId → users with an open session last heard through it. */
-  readonly gateways = new GatewayIndex();
+  readonly gateways = new GatewayIndex(() => this.userStates());
 
   constructor(readonly partition: number, private readonly cfg: PresenceConfig) {}
 
@@ -140,7 +140,6 @@ export class PresenceTask implements LeaseTask {
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
       for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at, this.cfg);
     }
-    for (const [key, entry] of this.entries) if (entry.kind === 'user') this.gateways.track(key, entry.state); // gateway leases
     return marker;
   }
 
@@ -195,7 +194,7 @@ export class PresenceTask implements LeaseTask {
     // heartbeats (most of them) skip both the save and the gateway index.
     if (!entry || durablyChanged(before, after)) {
       this.unsaved.add(key);
-      this.gateways.track(key, after); // gateway leases
+      this.gateways.track(key, before, after); // gateway leases
     }
   }
 
@@ -210,7 +209,6 @@ export class PresenceTask implements LeaseTask {
       const entry = this.entries.get(key);
       if (entry?.kind !== 'user') continue;
       const after = endGatewaySessions(entry.state, gatewayId, deadUpTo, now, this.cfg);
-      this.gateways.track(key, after);
       if (after === entry.state) continue;
       entry.state = after;
       this.dirty.add(key);
@@ -322,6 +320,11 @@ export class PresenceTask implements LeaseTask {
         for (const key of keys) this.unsaved.delete(key);
       },
     };
+  }
+
+  /** Every user's key and current state (the gateway index scans them). */
+  private *userStates(): Generator<readonly [string, UserState]> {
+    for (const [key, entry] of this.entries) if (entry.kind === 'user') yield [key, entry.state];
   }
 
   /** The user's current state and last emitted view (tests, diagnostics). */

@@ -58,7 +58,7 @@ const drop = (name: string, f: () => void): void => {
   shares[name] = Math.round((last - now) / users);
   last = now;
 };
-drop('gatewayIndex', () => void (parts.gateways = new GatewayIndex()));
+drop('gatewayIndex', () => void (parts.gateways = new GatewayIndex(() => [])));
 drop('deadlines', () => void (parts.deadlines = null));
 drop('emittedViews', () => { for (const e of parts.entries.values()) e.emitted = null; });
 drop('sessions', () => { for (const e of parts.entries.values()) e.state = { ...e.state, sessions: [] }; });

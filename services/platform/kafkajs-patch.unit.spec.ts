@@ -70,8 +70,38 @@ describe('kafkajs patch: record encoding', () => {
 });
 
 describe('kafkajs patch: installed', () => {
-  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
+  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js', 'src/protocol/recordBatch/record/v0/decoder.js', 'src/consumer/batch.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
     expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toContain('Patched (infra/patches/kafkajs+2.2.4.patch)');
+  });
+});
+
+describe('kafkajs patch: record decoding', () => {
+  const decodeAt = (offsetDelta: number, timestampDelta: number, ctx: object) => {
+    const decoder = new Decoder(Record({ offsetDelta, timestampDelta, key: 'k', value: Buffer.from('v') }).buffer) as { readVarInt(): number };
+    decoder.readVarInt();
+    return decodeRecord(decoder, { magicByte: 2, ...ctx });
+  };
+  it.each<[string, string, string, number, number]>([
+    ['small bases', '0', '0', 3, 5],
+    ['epoch-millisecond timestamps', '123456789', '1700000000000', 4_095, -1_000],
+    ['offsets past 2^53 (the BigInt path)', '9007199254740000', '1700000000000', 2_147_483_647, 1],
+    ['a timestamp delta beyond 28 bits', '10', '1700000000000', 1, 5_000_000_000],
+    ['near 2^63', '9223372036854775000', '-1', 7, -7],
+  ])('%s: offset and timestamp exactly the bases plus the deltas', (_name, firstOffset, firstTimestamp, offsetDelta, timestampDelta) => {
+    const r = decodeAt(offsetDelta, timestampDelta, { firstOffset, firstTimestamp });
+    expect(r.offset).toBe((BigInt(firstOffset) + BigInt(offsetDelta)).toString());
+    expect(r.timestamp).toBe((BigInt(firstTimestamp) + BigInt(timestampDelta)).toString());
+  });
+  it('log-append time: the batch\'s max timestamp, and the offset still right after a long delta', () => {
+    const r = decodeAt(9, 5_000_000_000, { firstOffset: '100', firstTimestamp: '1', timestampType: 1, maxTimestamp: '1700000000123' });
+    expect([r.offset, r.timestamp]).toEqual(['109', '1700000000123']);
+  });
+  it('a batch keeps the records at or above the fetched offset', () => {
+    const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetched: string, data: object) => { messages: Array<{ offset: string }> };
+    const messages = ['8', '9', '10', '11'].map((offset) => ({ offset, isControlRecord: false }));
+    expect(new Batch('t', '10', { partition: 0, highWatermark: '12', abortedTransactions: [], messages }).messages.map((m) => m.offset)).toEqual(['10', '11']);
+    const big = ['9007199254740993', '9007199254740994'].map((offset) => ({ offset, isControlRecord: false }));
+    expect(new Batch('t', '9007199254740994', { partition: 0, highWatermark: '0', abortedTransactions: [], messages: big }).messages.map((m) => m.offset)).toEqual(['9007199254740994']);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * The services under test run as child processes, exactly as deployed (`node --import tsx
- * services/<name>/main.ts` with env), so their memory is theirs alone and they share nothing with
+ * The services under test run as child processes, exactly as deployed (`node
+ * dist/services/<name>/main.js` with env; `make bench` builds first), so their memory is theirs alone and they share nothing with
  * the bench's event loop. Their JSON log lines (pino) are kept in a file and parsed, because some
  * figures (restore timing) are only visible there.
  */
@@ -27,7 +27,9 @@ export class Child {
 
   constructor(readonly name: string, root: string, main: string, env: Record<string, string>, readonly logFile: string, nodeArgs: readonly string[] = []) {
     this.out = createWriteStream(logFile, { flags: 'w' });
-    this.child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', resolve(root, main)], {
+    // A compiled service (dist/…/main.js) runs as deployed; TypeScript (the load generators) through tsx.
+    const loader = main.endsWith('.ts') ? ['--import', 'tsx'] : [];
+    this.child = spawn(process.execPath, [...nodeArgs, ...loader, resolve(root, main)], {
       cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.exited = new Promise((res) => this.child.once('exit', (code) => res(code)));

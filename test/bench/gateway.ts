@@ -42,7 +42,7 @@ async function endOffsetsSum(admin: Admin, topic: string): Promise<number> {
 
 export async function gatewayPhase(cfg: BenchConfig, admin: Admin, prefix: string, log: (s: string) => void): Promise<GatewayResult> {
   const port = await freePort();
-  const gateway = new Child('gateway', cfg.root, 'services/gateway/main.ts', {
+  const gateway = new Child('gateway', cfg.root, 'dist/services/gateway/main.js', {
     KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL, TOPIC_PREFIX: prefix,
     KAFKA_CLIENT_ID: `${cfg.runId}-gateway`, AUTH_JWT_SECRET: SECRET, GATEWAY_PORT: String(port), GATEWAY_ID: 'bench-gateway',
     GATEWAY_COALESCE_MS: '0', GATEWAY_RECONNECT_GRACE_MS: '0', LOG_LEVEL: 'warn',

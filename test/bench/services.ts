@@ -17,7 +17,7 @@ export async function startProcessorChild(cfg: BenchConfig, o: {
   name: string; prefix: string; groupId: string; guarantee: Guarantee; dataDir: string; thresholds: Thresholds;
 }): Promise<ProcessorChild> {
   const port = await freePort();
-  const child = new Child(o.name, cfg.root, 'services/processor/main.ts', {
+  const child = new Child(o.name, cfg.root, 'dist/services/processor/main.js', {
     KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','),
     SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL,
     TOPIC_PREFIX: o.prefix,
@@ -39,7 +39,7 @@ export interface QueryChild {
 
 export async function startQueryChild(cfg: BenchConfig, o: { prefix: string; secret: string; thresholds: Thresholds; env?: Readonly<Record<string, string>> }): Promise<QueryChild> {
   const port = await freePort();
-  const child = new Child('query', cfg.root, 'services/query/main.ts', {
+  const child = new Child('query', cfg.root, 'dist/services/query/main.js', {
     KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','),
     SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL,
     TOPIC_PREFIX: o.prefix,

@@ -43,7 +43,7 @@ export async function subscriptionsPhase(cfg: BenchConfig, kafka: Kafka, serde: 
   const users = Array.from({ length: s.users }, (_, i) => `sub-user-${i}`);
   const query = await startQueryChild(cfg, { prefix, secret: SECRET, thresholds: {}, env: { QUERY_SNAPSHOT_CALLERS: 'bench-gateway', QUERY_BATCH_LIMIT: '1000' } });
   const port = await freePort();
-  const gateway = new Child('sub-gateway', cfg.root, 'services/gateway/main.ts', {
+  const gateway = new Child('sub-gateway', cfg.root, 'dist/services/gateway/main.js', {
     KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL, TOPIC_PREFIX: prefix,
     KAFKA_CLIENT_ID: `${cfg.runId}-sub-gateway`, AUTH_JWT_SECRET: SECRET, GATEWAY_PORT: String(port), GATEWAY_ID: 'bench-sub-gateway',
     GATEWAY_QUERY_URL: query.url, GATEWAY_QUERY_TOKEN: await mintToken(SECRET, 'bench-gateway'), GATEWAY_MAX_SUBSCRIPTIONS: String(s.perSocket),

@@ -18,6 +18,17 @@ describe('schema registry compatibility', () => {
     expect(await registerSchemas(registry, prefix)).toEqual(await registerSchemas(registry, prefix));
   });
 
+  it('services registering a fresh prefix at the same moment all succeed with the same ids, and the subjects end BACKWARD', async () => {
+    // The registry client sets a new subject's compatibility after registering it; a concurrent
+    // registrant in between read the default (NONE) and refused, as the bench's capacity phase saw.
+    const prefix = uniquePrefix('reg-race');
+    const clients = Array.from({ length: 4 }, () => createRegistry(env.SCHEMA_REGISTRY_URL));
+    const all = await Promise.all(clients.map((c) => registerSchemas(c, prefix)));
+    for (const ids of all) expect(ids).toEqual(all[0]);
+    const level = await fetch(`${env.SCHEMA_REGISTRY_URL}/config/${encodeURIComponent(valueSubject('heartbeat', prefix))}`);
+    expect(((await level.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe('BACKWARD');
+  });
+
   it('refuses a change that new readers cannot apply to old data, accepts an optional field', async () => {
     const prefix = uniquePrefix('compat');
     const subject = valueSubject('heartbeat', prefix);

@@ -71,14 +71,44 @@ export async function registerSchemas(registry: SchemaRegistry, prefix = ''): Pr
   const ids = {} as Record<AvroRole, number>;
   for (const role of AVRO_ROLES) {
     const schema = JSON.stringify(expandSchema(TOPICS[role].valueSchema as string, named));
-    const { id } = await registry.register(
-      { type: SchemaType.AVRO, schema },
-      { subject: valueSubject(role, prefix), compatibility: COMPATIBILITY.BACKWARD },
-    );
-    ids[role] = id;
+    ids[role] = await registerOne(registry, schema, valueSubject(role, prefix));
   }
   return ids;
 }
+
+/**
+ * The registry client registers a new subject, then sets its compatibility: a second process
+ * registering the same new subject in between reads the registry's default level (NONE) and the
+ * client refuses (ConfluentSchemaRegistryCompatibilityError), or both set it and the second is
+ * refused. Services starting together on a fresh prefix do that (the bench's capacity phase did),
+ * so these are retried for a while: the first registrant's BACKWARD is in a moment later. A subject
+ * that keeps another level is an error.
+ */
+async function registerOne(registry: SchemaRegistry, schema: string, subject: string): Promise<number> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject, compatibility: COMPATIBILITY.BACKWARD });
+      return id;
+    } catch (e) {
+      if (!isRegistrationRace(e)) throw e;
+      if (attempt >= COMPATIBILITY_RACE_ATTEMPTS) throw new Error(`subject ${subject}: ${String((e as Error).message)} after ${attempt} attempts`);
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+/**
+ * Either side of two first registrations of one subject: the level read between the other's
+ * register and its config write, or the config write that comes second (Apicurio: "A rule named
+ * 'COMPATIBILITY' already exists"). Both settle once the first registrant's config is in.
+ */
+function isRegistrationRace(e: unknown): boolean {
+  const err = e as { name?: string; message?: string } | null;
+  return err?.name === 'ConfluentSchemaRegistryCompatibilityError' || /rule named 'COMPATIBILITY' already exists/i.test(String(err?.message ?? ''));
+}
+
+/** Attempts while a concurrent first registration sets the subject's compatibility (~4.5 s in all). */
+const COMPATIBILITY_RACE_ATTEMPTS = 10;
 
 /** Where the serde finds the writer schema of an id it has not seen (the registry, or a test double). */
 export interface WriterSchemas {

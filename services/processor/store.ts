@@ -61,7 +61,15 @@ export class LevelPartitionStore implements PartitionStore {
   async load(partition: number): Promise<PartitionContents> {
     const prefix = dataPrefix(partition);
     const entries = new Map<string, Buffer>();
-    for await (const [k, v] of this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) })) entries.set(k.slice(prefix.length), v);
+    // In batches of 1,000 (nextv): `for await` over the iterator cost a promise per entry.
+    const it = this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
+    try {
+      for (let batch = await it.nextv(1_000); batch.length > 0; batch = await it.nextv(1_000)) {
+        for (const [k, v] of batch) entries.set(k.slice(prefix.length), v);
+      }
+    } finally {
+      await it.close();
+    }
     const changelogPosition = (await this.db.get(positionKey(partition)))?.toString('utf8') ?? null;
     return { entries, changelogPosition };
   }

@@ -44,18 +44,23 @@ export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: 
     return { entries: new Map<string, Buffer>(), changelogPosition: null };
   });
   const entries = local.entries;
+  // What the changelog holds past the store's position: the store takes only that (rewriting every
+  // entry of the partition after a small delta cost seconds at 83,000 users per partition).
+  const delta = new Map<string, Buffer | null>();
   const positions = await readPartitionRanges({
     kafka, log,
     requests: [{ topic: topics.changelog, partition, from: local.changelogPosition ?? '0' }],
     onRecord: (_t, _p, key, value) => {
       metrics.restoreRecords.inc();
+      delta.set(key, value);
       if (value === null) entries.delete(key);
       else entries.set(key, value);
     },
     onProgress: (p) => metrics.restoreRatio.set(p.total === 0 ? 1 : Math.min(1, p.records / p.total)),
   });
   const position = positionOf(positions, topics.changelog, partition) ?? '0';
-  if (position !== local.changelogPosition) await store.write(partition, [...entries], position);
+  if (position !== local.changelogPosition) await store.write(partition, [...delta], position);
+  delta.clear();
   const keys = entries.size;
   const marker = task.load(entries);
   entries.clear();

@@ -123,10 +123,13 @@ export function compareActivities(a: ActivityView, b: ActivityView): number {
   return ACTIVITY_TYPES.indexOf(a.activity) - ACTIVITY_TYPES.indexOf(b.activity) || b.setAt - a.setAt || sourceRank(a.source) - sourceRank(b.source);
 }
 
+/** The empty list, shared: `registers ?? []` allocated an array per call on the hot path (most users have no activity). */
+const NO_REGISTERS: readonly never[] = Object.freeze([]);
+
 /** The activities in force at `now` as a snapshot lists them, in precedence order (the current one first). */
 export function activitiesInForce(registers: readonly (ActivityRegister | ActivityView)[] | undefined, now: number): ActivityView[] {
   const out: ActivityView[] = [];
-  for (const r of registers ?? []) {
+  for (const r of registers ?? NO_REGISTERS) {
     if (!inForce(r, now)) continue;
     out.push({ activity: r.activity as ActivityType, source: r.source, customText: r.customText, emoji: r.emoji, expiresAt: r.expiresAt, setAt: r.setAt });
   }
@@ -141,7 +144,7 @@ export function currentActivity(registers: readonly (ActivityRegister | Activity
 /** The status the activities impose at `now` (the strongest in force), or null. */
 export function activityEffect(registers: readonly (ActivityRegister | ActivityView)[] | undefined, now: number): EffectiveStatus | null {
   let best: EffectiveStatus | null = null;
-  for (const r of registers ?? []) {
+  for (const r of registers ?? NO_REGISTERS) {
     if (!inForce(r, now)) continue;
     const e = ACTIVITY_EFFECT[r.activity as ActivityType];
     if (e === 'DoNotDisturb') return e;
@@ -153,13 +156,13 @@ export function activityEffect(registers: readonly (ActivityRegister | ActivityV
 /** Instants after which an activity stops being in force (each set activity's expiresAt). */
 export function activityExpiries(registers: readonly (ActivityRegister | ActivityView)[] | undefined): number[] {
   const out: number[] = [];
-  for (const r of registers ?? []) if (r.activity !== null && r.expiresAt !== null) out.push(r.expiresAt);
+  for (const r of registers ?? NO_REGISTERS) if (r.activity !== null && r.expiresAt !== null) out.push(r.expiresAt);
   return out;
 }
 
 export function sameActivities(a: readonly ActivityView[] | undefined, b: readonly ActivityView[] | undefined): boolean {
-  const x = a ?? [];
-  const y = b ?? [];
+  const x = a ?? NO_REGISTERS;
+  const y = b ?? NO_REGISTERS;
   if (x.length !== y.length) return false;
   for (let i = 0; i < x.length; i++) {
     const p = x[i] as ActivityView;

@@ -441,7 +441,7 @@ export function nextDeadline(state: UserState, now: number, cfg: PresenceConfig)
   let d: number | null = null;
   if (state.override !== null && state.override.expiresAt !== null) d = earliestAfter(d, state.override.expiresAt, now);
   // An activity running out changes the view (its list) and maybe the folded status.
-  for (const t of activityExpiries(state.activities)) d = earliestAfter(d, t, now);
+  if (state.activities !== undefined) for (const t of activityExpiries(state.activities)) d = earliestAfter(d, t, now);
   let open: number | null = null;
   for (const s of state.sessions) {
     const dead = deadSince(s, cfg);

@@ -45,7 +45,10 @@ export async function restoreRun(cfg: BenchConfig, o: {
     const last = Math.max(...restored.map((l) => l.time ?? 0));
     const restoreSeconds = (last - (assignment.time ?? last)) / 1000;
     const keys = restored.reduce((n, l) => n + Number(l['keys'] ?? 0), 0);
-    const changelogRecords = p.child.lines.filter((l) => l.msg === 'changelog restored').reduce((n, l) => n + Number(l['records'] ?? 0), 0);
+    // readPartitionRanges logs 'restored' once per range read: the changelog's, then the snapshot topics'.
+    const changelogRecords = p.child.lines
+      .filter((l) => l.msg === 'restored' && ((l['topics'] as string[] | undefined) ?? []).some((t) => t.endsWith('presence.processor-store-changelog')))
+      .reduce((n, l) => n + Number(l['records'] ?? 0), 0);
     const metrics = await processorMetrics(p.url);
     const rss = p.child.rssKiB();
     return {

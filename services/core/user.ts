@@ -263,10 +263,11 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
   if (i >= 0) {
     const s = state.sessions[i] as Session;
     const newer = s.lastSeen === null || e.observedAt > s.lastSeen;
-    const platform = newer || (e.observedAt === s.lastSeen && e.platform > s.platform) ? e.platform : s.platform;
+    // An equal value keeps the session's own string: the event's copy would live on in the new session.
+    const platform = e.platform !== s.platform && (newer || (e.observedAt === s.lastSeen && e.platform > s.platform)) ? e.platform : s.platform;
     const was = s.gatewayId ?? null;
     const gw = e.gatewayId ?? null;
-    const gatewayId = newer || (e.observedAt === s.lastSeen && compareNullable(gw, was) > 0) ? gw : was;
+    const gatewayId = gw !== was && (newer || (e.observedAt === s.lastSeen && compareNullable(gw, was) > 0)) ? gw : was;
     const lastSeen = max(s.lastSeen, e.observedAt);
     const lastActivity = max(s.lastActivity, activity);
     const arrivals = withArrival(s.arrivals, e.observedAt, cfg);
@@ -606,8 +607,8 @@ function sinceAt(state: UserState, status: EffectiveStatus, now: number): number
   return status === state.status ? state.statusSince : now;
 }
 
-/** The snapshot of `state` at `now`. */
-export function userView(state: UserState, now: number, cfg: PresenceConfig): UserView {
+/** The snapshot of `state` at `now`, stamped `version` (the processor passes the one above what readers were told). */
+export function userView(state: UserState, now: number, cfg: PresenceConfig, version = state.version): UserView {
   const status = effectiveStatus(state, now, cfg);
   const devices: DeviceView[] = [];
   let liveLastSeen: number | null = null;
@@ -635,7 +636,7 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig): Us
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
     lastSeenPrivacy: lastSeenPrivacyOf(state),
     devices,
-    version: state.version,
+    version,
     emittedAt: now,
   };
 }

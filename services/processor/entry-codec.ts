@@ -283,10 +283,10 @@ type NullAudit<R> = (NonNullable<R> & { actor: Actor | null; reason: string | nu
 type DecodedSession = Session & { readonly arrivals: readonly number[] };
 
 /** The core keeps no arrivals while the adaptive rule is off: an empty list is read as none. */
+/** A session as the core builds it (field by field: a rest copy per session was restore's garbage). */
 function withoutEmptyArrivals(s: DecodedSession): Session {
   if (s.arrivals.length > 0) return s;
-  const { arrivals: _none, ...rest } = s;
-  return rest;
+  return { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, lastSeen: s.lastSeen, lastActivity: s.lastActivity, endedAt: s.endedAt, gatewayId: s.gatewayId };
 }
 
 type DecodedMember = RoomMember & { readonly ephemeral: RoomMember['ephemeral'] | null };
@@ -301,6 +301,13 @@ function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T):
 
 /** offlineAt is written only with the adaptive rule on: null is read as absent; so are no activities (as the core writes them). */
 function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: number | null; activities: readonly ActivityView[] }): UserView {
+  if (e.offlineAt === null && e.activities.length === 0) {
+    // The common case as one literal, in userView's key order (the rest-and-spread path below allocated three objects per entry).
+    return {
+      userId, status: e.status, statusSince: e.statusSince, lastSeen: e.lastSeen, lastActive: e.lastActive, override: e.override, visibility: e.visibility,
+      lastSeenPrivacy: e.lastSeenPrivacy, devices: e.devices, version: e.version, emittedAt: e.emittedAt,
+    };
+  }
   const { offlineAt, activities, ...rest } = e;
   return { userId, ...rest, ...(offlineAt === null ? {} : { offlineAt }), ...(activities.length === 0 ? {} : { activities }) };
 }
@@ -318,17 +325,20 @@ export function decodeEntry(encoded: Buffer | string): Entry {
   const body = bytes.subarray(2);
   if (bytes[1] === KIND_USER) {
     const decoded = resolver === null ? userEntryType.fromBuffer(body) : userEntryType.fromBuffer(body, resolver);
-    const { emitted, sessions, activities, ...state } = decoded as UserState & {
+    const d = decoded as Omit<UserState, 'sessions' | 'activities'> & {
       sessions: DecodedSession[]; activities: unknown[];
       emitted: (Omit<UserView, 'userId'> & { offlineAt: number | null; activities: readonly ActivityView[] }) | null;
     };
-    const registers = {
-      ...(activities.length === 0 ? {} : { activities: activities.map((a) => withoutNullAudit(a as NullAudit<ActivityRegister>) as ActivityRegister) }),
-      override: withoutNullAudit(state.override as NullAudit<UserState['override']>),
-      visibility: withoutNullAudit(state.visibility as NullAudit<UserState['visibility']>),
-      lastSeenPrivacy: withoutNullAudit(state.lastSeenPrivacy as NullAudit<UserState['lastSeenPrivacy']>),
+    // Field by field, in initialUserState's key order (activities last, as the core adds them).
+    const base = {
+      userId: d.userId, sessions: d.sessions.map(withoutEmptyArrivals), lastSeen: d.lastSeen, lastActivity: d.lastActivity,
+      override: withoutNullAudit(d.override as NullAudit<UserState['override']>),
+      visibility: withoutNullAudit(d.visibility as NullAudit<UserState['visibility']>),
+      lastSeenPrivacy: withoutNullAudit(d.lastSeenPrivacy as NullAudit<UserState['lastSeenPrivacy']>),
+      status: d.status, statusSince: d.statusSince, version: d.version,
     };
-    return { kind: 'user', state: { ...state, ...registers, sessions: sessions.map(withoutEmptyArrivals) }, emitted: emitted && emittedView(state.userId, emitted) };
+    const state: UserState = d.activities.length === 0 ? base : { ...base, activities: d.activities.map((a) => withoutNullAudit(a as NullAudit<ActivityRegister>) as ActivityRegister) };
+    return { kind: 'user', state, emitted: d.emitted && emittedView(d.userId, d.emitted) };
   }
   if (bytes[1] === KIND_ROOM) {
     // Rooms changed layout only in format 6 (7 to 10 kept it); every earlier Avro tag wrote the format 5 layout.

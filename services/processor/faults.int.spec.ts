@@ -203,6 +203,7 @@ describe('a restore that fails (a broker away mid-restore)', () => {
     let failuresLeft = 3;
     const store: PartitionStore = {
       load: (p) => inner.load(p),
+      scan: (p, onEntry) => inner.scan(p, onEntry),
       write: async (p, changes, position) => {
         if (failuresLeft > 0) {
           failuresLeft--;
@@ -293,6 +294,7 @@ describe('a task that makes no progress while input waits', () => {
     let slow = true;
     const store: PartitionStore = {
       load: (p) => inner.load(p),
+      scan: (p, onEntry) => inner.scan(p, onEntry),
       write: async (p, changes, position) => {
         if (slow) {
           slow = false;

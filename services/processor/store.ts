@@ -16,6 +16,11 @@ export interface PartitionContents {
 
 export interface PartitionStore {
   load(partition: number): Promise<PartitionContents>;
+  /**
+   * Hands each entry to `onEntry` as it is read (none kept: a restore decodes them at once) and
+   * returns the changelog position. A failure may come after some entries were handed over.
+   */
+  scan(partition: number, onEntry: (key: string, value: Buffer) => void): Promise<string | null>;
   /** Atomically applies puts (value) and deletes (null) and records the changelog position. */
   write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void>;
   drop(partition: number): Promise<void>;
@@ -59,19 +64,25 @@ export class LevelPartitionStore implements PartitionStore {
   }
 
   async load(partition: number): Promise<PartitionContents> {
-    const prefix = dataPrefix(partition);
     const entries = new Map<string, Buffer>();
+    const changelogPosition = await this.scan(partition, (k, v) => entries.set(k, v));
+    return { entries, changelogPosition };
+  }
+
+  async scan(partition: number, onEntry: (key: string, value: Buffer) => void): Promise<string | null> {
+    const prefix = dataPrefix(partition);
+    // The position first: entries written after it was read only make the state newer than it says.
+    const changelogPosition = (await this.db.get(positionKey(partition)))?.toString('utf8') ?? null;
     // In batches of 1,000 (nextv): `for await` over the iterator cost a promise per entry.
     const it = this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
     try {
       for (let batch = await it.nextv(1_000); batch.length > 0; batch = await it.nextv(1_000)) {
-        for (const [k, v] of batch) entries.set(k.slice(prefix.length), v);
+        for (const [k, v] of batch) onEntry(k.slice(prefix.length), v);
       }
     } finally {
       await it.close();
     }
-    const changelogPosition = (await this.db.get(positionKey(partition)))?.toString('utf8') ?? null;
-    return { entries, changelogPosition };
+    return changelogPosition;
   }
 
   async write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void> {
@@ -102,6 +113,12 @@ export class MemoryPartitionStore implements PartitionStore {
   async load(partition: number): Promise<PartitionContents> {
     const p = this.partitions.get(partition);
     return { entries: new Map(p?.entries ?? []), changelogPosition: p?.position ?? null };
+  }
+
+  async scan(partition: number, onEntry: (key: string, value: Buffer) => void): Promise<string | null> {
+    const p = this.partitions.get(partition);
+    for (const [k, v] of p?.entries ?? []) onEntry(k, v);
+    return p?.position ?? null;
   }
 
   async write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void> {

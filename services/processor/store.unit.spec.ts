@@ -26,6 +26,15 @@ describe.each<[string, () => Promise<PartitionStore>]>([
     expect(await store.load(0)).toEqual({ entries: new Map(), changelogPosition: null });
   });
 
+  it('scan hands over every entry of the partition once and returns its position', async () => {
+    await store.write(4, [['u/a', B('1')], ['u/b', B('2')], ['r/doc/1', B('3')]], '9');
+    await store.write(5, [['u/other', B('x')]], '1');
+    const seen: Array<[string, string]> = [];
+    expect(await store.scan(4, (k, v) => seen.push([k, v.toString('utf8')]))).toBe('9');
+    expect(seen.sort()).toEqual([['r/doc/1', '3'], ['u/a', '1'], ['u/b', '2']]);
+    expect(await store.scan(6, () => { throw new Error('no entries expected'); })).toBeNull();
+  });
+
   it('writes puts, deletes and the position together, per partition', async () => {
     await store.write(1, [['u/alice', B('{"v":1}')], ['u/bob', B('{"v":2}')]], '10');
     await store.write(1, [['u/alice', B('{"v":3}')], ['u/bob', null]], '12');

@@ -101,6 +101,8 @@ export class PresenceTask implements LeaseTask {
   private readonly entries = new Map<string, Entry>();
   private readonly dirty = new Set<string>();
   private readonly unsaved = new Set<string>();
+  /** The checkpoint marker among the records loaded so far (restore). */
+  private loadedMarker: CheckpointMarker | null = null;
   readonly deadlines = new DeadlineQueue();
   /** Gateway leases (gateway-leases.ts): gatewayId → users with an open session last heard through it. */
   readonly gateways = new GatewayIndex(() => this.userStates());
@@ -131,11 +133,34 @@ export class PresenceTask implements LeaseTask {
    * a device shown active, as active) at the checkpoint instant: they were live then.
    */
   load(encoded: Iterable<readonly [string, Buffer | string]>): CheckpointMarker | null {
-    let marker: CheckpointMarker | null = null;
-    for (const [key, value] of encoded) {
-      if (key === CHECKPOINT_KEY) marker = decodeCheckpoint(value);
-      else this.entries.set(memKeyOf(key), decodeEntry(value));
-    }
+    for (const [key, value] of encoded) this.loadEntry(key, value);
+    return this.finishLoad();
+  }
+
+  /** One restored record (store or changelog, in that order; a later one for a key replaces it). See `load`. */
+  loadEntry(storeKey: string, value: Buffer | string): void {
+    if (storeKey === CHECKPOINT_KEY) this.loadedMarker = decodeCheckpoint(value);
+    else this.entries.set(memKeyOf(storeKey), decodeEntry(value));
+  }
+
+  /** A restored tombstone: the key was deleted after the record loaded before. */
+  unloadEntry(storeKey: string): void {
+    if (storeKey === CHECKPOINT_KEY) this.loadedMarker = null;
+    else this.entries.delete(memKeyOf(storeKey));
+  }
+
+  /** Forgets everything loaded (before a restore, so a retried one starts clean; a local store that failed mid-read). */
+  resetLoad(): void {
+    this.entries.clear();
+    this.dirty.clear();
+    this.unsaved.clear();
+    this.loadedMarker = null;
+  }
+
+  /** After the last loadEntry: the restored checkpoint marker, if any (see `load`). */
+  finishLoad(): CheckpointMarker | null {
+    const marker = this.loadedMarker;
+    this.loadedMarker = null;
     // Without lease refreshes nothing bounds how old a live session's stored lastSeen is.
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
       for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at, this.cfg);

@@ -5,7 +5,13 @@
  */
 export class DeadlineQueue {
   private readonly at = new Map<string, number>();
-  private heap: Array<{ at: number; key: string }> = [];
+  // The heap as two parallel arrays (instant, key): an object per entry was ~40 B and one more
+  // object per key for the garbage collector to mark, at one or two entries per user.
+  private ats: number[] = [];
+  private keys: string[] = [];
+
+  /** `slack`: stale heap entries tolerated beyond twice the live ones before compacting. */
+  constructor(private readonly slack = 1024) {}
 
   /** Sets (or clears, with null) the single deadline of `key`. */
   schedule(key: string, at: number | null): void {
@@ -15,9 +21,9 @@ export class DeadlineQueue {
     }
     if (this.at.get(key) === at) return;
     this.at.set(key, at);
-    this.push({ at, key });
+    this.push(at, key);
     // Stale heap entries are dropped lazily; compact when they dominate, to bound memory.
-    if (this.heap.length > 2 * this.at.size + 1024) this.rebuild();
+    if (this.ats.length > 2 * this.at.size + this.slack) this.rebuild();
   }
 
   deadlineOf(key: string): number | null {
@@ -27,7 +33,7 @@ export class DeadlineQueue {
   /** The earliest pending deadline, or null. */
   next(): number | null {
     this.dropStale();
-    return this.heap[0]?.at ?? null;
+    return this.ats.length > 0 ? (this.ats[0] as number) : null;
   }
 
   /** Removes and returns the keys whose deadline is at or before `now`, earliest first. */
@@ -35,11 +41,11 @@ export class DeadlineQueue {
     const due: string[] = [];
     for (;;) {
       this.dropStale();
-      const top = this.heap[0];
-      if (!top || top.at > now) return due;
+      if (this.ats.length === 0 || (this.ats[0] as number) > now) return due;
+      const key = this.keys[0] as string;
       this.pop();
-      this.at.delete(top.key);
-      due.push(top.key);
+      this.at.delete(key);
+      due.push(key);
     }
   }
 
@@ -49,49 +55,60 @@ export class DeadlineQueue {
 
   clear(): void {
     this.at.clear();
-    this.heap = [];
+    this.ats = [];
+    this.keys = [];
   }
 
   private dropStale(): void {
-    for (let top = this.heap[0]; top && this.at.get(top.key) !== top.at; top = this.heap[0]) this.pop();
+    while (this.ats.length > 0 && this.at.get(this.keys[0] as string) !== this.ats[0]) this.pop();
   }
 
+  /** The live entries only, heapified in place (O(n)). */
   private rebuild(): void {
-    this.heap = [];
-    for (const [key, at] of this.at) this.push({ at, key });
+    this.ats = [...this.at.values()];
+    this.keys = [...this.at.keys()];
+    for (let i = (this.ats.length >> 1) - 1; i >= 0; i--) this.siftDown(i, this.ats[i] as number, this.keys[i] as string);
   }
 
-  private push(entry: { at: number; key: string }): void {
-    const h = this.heap;
-    h.push(entry);
-    let i = h.length - 1;
+  private push(at: number, key: string): void {
+    const { ats, keys } = this;
+    let i = ats.length;
+    ats.push(at);
+    keys.push(key);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = h[parent] as { at: number; key: string };
-      if (p.at <= entry.at) break;
-      h[i] = p;
+      const pAt = ats[parent] as number;
+      if (pAt <= at) break;
+      ats[i] = pAt;
+      keys[i] = keys[parent] as string;
       i = parent;
     }
-    h[i] = entry;
+    ats[i] = at;
+    keys[i] = key;
   }
 
   private pop(): void {
-    const h = this.heap;
-    const last = h.pop();
-    if (!last || h.length === 0) return;
-    let i = 0;
+    const lastAt = this.ats.pop() as number;
+    const lastKey = this.keys.pop() as string;
+    if (this.ats.length > 0) this.siftDown(0, lastAt, lastKey);
+  }
+
+  /** Places (at, key) at or below slot i. */
+  private siftDown(i: number, at: number, key: string): void {
+    const { ats, keys } = this;
+    const n = ats.length;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= h.length) break;
+      if (l >= n) break;
       const r = l + 1;
-      const lc = h[l] as { at: number; key: string };
-      const rc = h[r];
-      const c = rc && rc.at < lc.at ? r : l;
-      const child = h[c] as { at: number; key: string };
-      if (child.at >= last.at) break;
-      h[i] = child;
+      const c = r < n && (ats[r] as number) < (ats[l] as number) ? r : l;
+      const cAt = ats[c] as number;
+      if (cAt >= at) break;
+      ats[i] = cAt;
+      keys[i] = keys[c] as string;
       i = c;
     }
-    h[i] = last;
+    ats[i] = at;
+    keys[i] = key;
   }
 }

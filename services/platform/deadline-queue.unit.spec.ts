@@ -25,14 +25,14 @@ describe('DeadlineQueue', () => {
     expect(q.next()).toBeNull();
   });
 
-  it('agrees with a naive model under any sequence of operations', () => {
+  it.each([['default compaction', undefined], ['compacting at every chance (rebuild exercised)', 0]])('agrees with a naive model under any sequence of operations (%s)', (_name, slack) => {
     const op = fc.oneof(
       fc.record({ kind: fc.constant('schedule' as const), key: fc.constantFrom('a', 'b', 'c', 'd', 'e'), at: fc.option(fc.integer({ min: 0, max: 100 })) }),
       fc.record({ kind: fc.constant('take' as const), now: fc.integer({ min: 0, max: 100 }) }),
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const q = new DeadlineQueue();
+        const q = new DeadlineQueue(slack);
         const model = new Map<string, number>();
         for (const o of ops) {
           if (o.kind === 'schedule') {

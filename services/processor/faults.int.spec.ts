@@ -235,6 +235,59 @@ describe('a restore that fails (a broker away mid-restore)', () => {
   });
 });
 
+describe('a local store that fails mid-read', () => {
+  it('restores the partition from the changelog alone and clears what the store held', async () => {
+    const prefix = uniquePrefix('scanfail');
+    const { serde } = await provisionPrefix(prefix, 1);
+    const inner = new MemoryPartitionStore();
+    const start = (store: PartitionStore) => startProcessor({
+      kafka: testKafka('scanfail'), serde, store, cfg, log: createLogger('scanfail', 'silent'), metrics: createProcessorMetrics(),
+      prefix, groupId: `${prefix}processor`, guarantee: 'at-least-once', timerResolutionMs: 50, commitIntervalMs: 200,
+    });
+    const users = ['sf-a', 'sf-b', 'sf-c'];
+    const first = await start(inner);
+    const producer = testKafka().producer();
+    await producer.connect();
+    try {
+      await waitFor(() => first.ready() && first.assigned().length === 1, 'first processor ready', 30_000);
+      await producer.send({ topic: topicName('heartbeat', prefix), messages: await Promise.all(users.map(async (u) => ({ key: u, value: await heartbeat(serde, u, Date.now()) }))) });
+      await waitFor(() => users.every((u) => first.task(0)?.user(u) !== undefined), 'every user in the first processor');
+    } finally {
+      await first.stop(); // its final checkpoint: the store and the changelog hold every user
+    }
+    expect((await inner.load(0)).entries.size).toBeGreaterThanOrEqual(users.length);
+    await inner.write(0, [['u/sf-stale', Buffer.from('an entry the changelog never had')]], (await inner.load(0)).changelogPosition ?? '0');
+    const dropped: number[] = [];
+    const failing: PartitionStore = {
+      load: (p) => inner.load(p),
+      scan: async (p, onEntry) => {
+        let handed = 0;
+        await inner.scan(p, (k, v) => {
+          if (++handed > 1) throw new StoreError('STORE_CORRUPT', 'injected: unreadable entry mid-scan');
+          onEntry(k, v);
+        });
+        return null;
+      },
+      write: (p, changes, position) => inner.write(p, changes, position),
+      drop: async (p) => { dropped.push(p); await inner.drop(p); },
+      close: () => inner.close(),
+    };
+    const second = await start(failing);
+    try {
+      await waitFor(() => second.ready() && second.assigned().length === 1, 'second processor ready', 30_000);
+      for (const u of users) expect(second.task(0)?.user(u)?.state.sessions).toHaveLength(1);
+      expect(second.task(0)?.user('sf-stale')).toBeUndefined();
+      expect(dropped).toEqual([0]);
+      const after = await inner.load(0);
+      expect(after.entries.has('u/sf-stale')).toBe(false); // cleared, then rebuilt from the changelog
+      for (const u of users) expect(after.entries.has(`u/${u}`)).toBe(true);
+    } finally {
+      await second.stop();
+      await producer.disconnect();
+    }
+  });
+});
+
 describe('a restore that finds an older checkpoint than the group committed', () => {
   it('replays the inputs from the checkpoint it found: nothing the group committed past it is lost', async () => {
     const prefix = uniquePrefix('oldckpt');

@@ -48,6 +48,9 @@ export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: 
     log.warn({ partition, err: String(e) }, 'local store unreadable for partition; restoring from changelog alone');
     task.resetLoad();
     localPosition = null;
+    // Rebuilt from the changelog alone: what the store held must not outlive it (a key the
+    // changelog has since compacted away would come back at the next restore).
+    await store.drop(partition).catch((d: unknown) => log.warn({ partition, err: String(d) }, 'could not clear the unreadable local store partition'));
   }
   // What the changelog holds past the store's position, the last record per key (decoded once),
   // applied over the store's; the store takes only that (rewriting every entry of the partition

@@ -282,8 +282,10 @@ type NullAudit<R> = (NonNullable<R> & { actor: Actor | null; reason: string | nu
 
 type DecodedSession = Session & { readonly arrivals: readonly number[] };
 
-/** The core keeps no arrivals while the adaptive rule is off: an empty list is read as none. */
-/** A session as the core builds it (field by field: a rest copy per session was restore's garbage). */
+/**
+ * The core keeps no arrivals while the adaptive rule is off: an empty list is read as none, the
+ * session built field by field as the core builds it (a rest copy per session was restore's garbage).
+ */
 function withoutEmptyArrivals(s: DecodedSession): Session {
   if (s.arrivals.length > 0) return s;
   return { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, lastSeen: s.lastSeen, lastActivity: s.lastActivity, endedAt: s.endedAt, gatewayId: s.gatewayId };

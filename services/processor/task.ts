@@ -104,7 +104,7 @@ export class PresenceTask implements LeaseTask {
   /** The checkpoint marker among the records loaded so far (restore). */
   private loadedMarker: CheckpointMarker | null = null;
   readonly deadlines = new DeadlineQueue();
-  /** Gateway leases (gateway-leases.ts): gatewayId → users with an open session last heard through it. */
+  /** Gateway leases (gateway-leases.ts): finds the users of a dead gateway by scanning this task's users. */
   readonly gateways = new GatewayIndex(() => this.userStates());
 
   constructor(readonly partition: number, private readonly cfg: PresenceConfig) {}

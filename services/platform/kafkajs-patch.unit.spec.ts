@@ -136,3 +136,51 @@ describe('kafkajs patch: grouping by partition', () => {
     expect(groupMessagesPerPartition({ topic: 't', partitionMetadata: [], messages: [{ n: 1 }], partitioner: () => 0 })).toEqual({});
   });
 });
+
+describe('kafkajs patch: a partition written straight into its request buffer', () => {
+  const Long = require('kafkajs/src/utils/long') as { fromValue(v: unknown): unknown; fromInt(v: number): unknown };
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (o: object) => Promise<KjsEncoder & { size(): number }> };
+  const { directPartition } = require('kafkajs/src/protocol/requests/produce/v3/request') as {
+    directPartition: (partition: number, messages: object[], dateNow: number, first: number, max: number, producerId: unknown, epoch: number, sequence: number, transactional: boolean) => KjsEncoder | null;
+  };
+  type Message = { key: unknown; value: unknown; timestamp?: number; headers?: object };
+
+  /** The partition as kafkajs' unpatched path encodes it: a Record each, RecordBatch, then partition and size. */
+  async function reference(partition: number, messages: Message[], dateNow: number, producerId: unknown, epoch: number, sequence: number, transactional: boolean): Promise<Buffer> {
+    const stamps = messages.map((m) => m.timestamp ?? dateNow);
+    const first = Math.min(...stamps);
+    const records = messages.map((m, i) => Record({ key: m.key, value: m.value, offsetDelta: i, timestampDelta: (m.timestamp ?? dateNow) - first }));
+    const batch = await RecordBatch({ records, firstTimestamp: first, maxTimestamp: Math.max(...stamps), producerId, producerEpoch: epoch, firstSequence: sequence, transactional, lastOffsetDelta: records.length - 1 });
+    const e = new Encoder() as unknown as { writeInt32(v: number): { writeInt32(v: number): { writeEncoder(e: unknown): KjsEncoder } } };
+    return e.writeInt32(partition).writeInt32(batch.size()).writeEncoder(batch).buffer;
+  }
+
+  const now = 1_700_000_000_000;
+  const sets: Array<[string, Message[], boolean]> = [
+    ['one record', [{ key: 'user-1', value: Buffer.from('v') }], false],
+    ['keys of every kind, tombstones, string values', [
+      { key: 'ünïcødé-👋', value: Buffer.alloc(300, 7) }, { key: null, value: Buffer.from('x') }, { key: Buffer.from('bk'), value: null },
+      { key: '', value: Buffer.alloc(0) }, { key: 'k', value: 'a string value' },
+    ], false],
+    ['explicit timestamps out of order (first and max from them)', [
+      { key: 'a', value: Buffer.from('1'), timestamp: now + 50 }, { key: 'b', value: Buffer.from('2'), timestamp: now - 7 }, { key: 'c', value: Buffer.from('3'), timestamp: now },
+    ], false],
+    ['transactional, 4,096 records (multi-byte offset deltas)', Array.from({ length: 4_096 }, (_, i) => ({ key: `u${i}`, value: Buffer.alloc(i % 200, i & 0xff) })), true],
+  ];
+
+  it.each(sets)('%s: the same bytes as RecordBatch', async (_name, messages, transactional) => {
+    const stamps = messages.map((m) => m.timestamp ?? now);
+    const producerId = Long.fromValue(4242);
+    const direct = directPartition(3, messages, now, Math.min(...stamps), Math.max(...stamps), producerId, 5, 77, transactional);
+    expect(direct).not.toBeNull();
+    expect((direct as KjsEncoder).buffer.equals(await reference(3, messages, now, producerId, 5, 77, transactional))).toBe(true);
+  });
+
+  it.each<[string, Message[]]>([
+    ['a record with headers', [{ key: 'k', value: Buffer.from('v') }, { key: 'k', value: Buffer.from('v'), headers: { h: 'x' } }]],
+    ['a timestamp delta beyond int32', [{ key: 'k', value: Buffer.from('v'), timestamp: now }, { key: 'k', value: Buffer.from('v'), timestamp: now + 5_000_000_000 }]],
+    ['a key that is neither string nor buffer', [{ key: 42, value: Buffer.from('v') }]],
+  ])('%s: left to the original path', (_name, messages) => {
+    expect(directPartition(0, messages, now, now, now, Long.fromInt(-1), 0, 0, false)).toBeNull();
+  });
+});

@@ -48,6 +48,8 @@ const benchEnv = z.object({
   BENCH_CAPACITY_SECONDS: z.coerce.number().int().min(10).max(600).default(60),
   /** Keep the bench's topics and data dirs afterwards (debugging); default: delete them. */
   BENCH_KEEP: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
+  /** Keep the children's logs (e.g. with --trace-gc) while deleting topics and stores. */
+  BENCH_KEEP_LOGS: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
   /** Extra node arguments for processor children, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
   BENCH_PROCESSOR_NODE_ARGS: z.string().default(''),
 });
@@ -71,6 +73,7 @@ export interface BenchConfig {
   readonly runTimeoutMs: number;
   readonly java: string;
   readonly keep: boolean;
+  readonly keepLogs: boolean;
   /** Extra node arguments for processor children (profiling). */
   readonly processorNodeArgs: readonly string[];
   /** Repository root: children run from here. */
@@ -109,6 +112,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     runTimeoutMs: b.BENCH_RUN_TIMEOUT_S * 1000,
     java: b.BENCH_JAVA,
     keep: b.BENCH_KEEP,
+    keepLogs: b.BENCH_KEEP_LOGS,
     processorNodeArgs: b.BENCH_PROCESSOR_NODE_ARGS.split(' ').filter(Boolean),
     root,
     runId,

@@ -75,9 +75,9 @@ async function main(): Promise<boolean> {
     const gone = await deleteRunArtifacts(admin, cfg.runId).catch(() => ({ topics: 0, groups: 0 }));
     const subjects = await deleteSubjects(cfg.kafka.SCHEMA_REGISTRY_URL, cfg.runId).catch(() => 0);
     // Logs stay when something failed: they are the only account of what the children did.
-    if (results.errors.length === 0) rmSync(cfg.workDir, { recursive: true, force: true });
+    if (results.errors.length === 0 && !cfg.keepLogs) rmSync(cfg.workDir, { recursive: true, force: true });
     else for (const d of ['store-alo', 'store-eos', 'store-idle', 'store-offline', 'store-live']) rmSync(join(cfg.workDir, d), { recursive: true, force: true });
-    log(`deleted ${gone.topics} topics, ${gone.groups} groups, ${subjects} subjects${results.errors.length ? `; logs kept in ${cfg.workDir}` : ''}`);
+    log(`deleted ${gone.topics} topics, ${gone.groups} groups, ${subjects} subjects${results.errors.length || cfg.keepLogs ? `; logs kept in ${cfg.workDir}` : ''}`);
   };
   process.once('SIGINT', () => void cleanup().finally(() => process.exit(130)));
 

@@ -1,4 +1,6 @@
 /** The registry enforces BACKWARD compatibility on the subjects provisioning creates. */
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { expandSchema, loadNamedSchemas } from '../services/contract/schemas';
 import { createRegistry, registerSchemas } from '../services/contract/serde';
@@ -27,6 +29,30 @@ describe('schema registry compatibility', () => {
     for (const ids of all) expect(ids).toEqual(all[0]);
     const level = await fetch(`${env.SCHEMA_REGISTRY_URL}/config/${encodeURIComponent(valueSubject('heartbeat', prefix))}`);
     expect(((await level.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe('BACKWARD');
+  });
+
+  it('a registration the registry leaves unanswered (a stall under load) is sent again and gets its id', async () => {
+    // A proxy in front of the real registry that swallows its first request and forwards the rest.
+    const target = new URL(env.SCHEMA_REGISTRY_URL);
+    let seen = 0;
+    const proxy: Server = createServer((req, res) => {
+      if (seen++ === 0) return; // never answered
+      const upstream = request({ host: target.hostname, port: target.port, method: req.method, path: `${target.pathname}${req.url}`, headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const prefix = uniquePrefix('reg-stall');
+      const ids = await registerSchemas(createRegistry(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, 500), prefix);
+      expect(seen).toBeGreaterThan(1);
+      expect(ids).toEqual(await registerSchemas(registry, prefix));
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('refuses a change that new readers cannot apply to old data, accepts an optional field', async () => {

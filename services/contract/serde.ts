@@ -90,9 +90,11 @@ async function registerOne(registry: SchemaRegistry, schema: string, subject: st
       const { id } = await registry.register({ type: SchemaType.AVRO, schema }, { subject, compatibility: COMPATIBILITY.BACKWARD });
       return id;
     } catch (e) {
-      if (!isRegistrationRace(e)) throw e;
-      if (attempt >= COMPATIBILITY_RACE_ATTEMPTS) throw new Error(`subject ${subject}: ${String((e as Error).message)} after ${attempt} attempts`);
-      await new Promise((r) => setTimeout(r, 100 * attempt));
+      const race = isRegistrationRace(e);
+      if (!race && !isTransientRegistryError(e)) throw e;
+      const attempts = race ? COMPATIBILITY_RACE_ATTEMPTS : TRANSIENT_ATTEMPTS;
+      if (attempt >= attempts) throw new Error(`subject ${subject}: ${String((e as Error).message)} after ${attempt} attempts`);
+      await new Promise((r) => setTimeout(r, race ? 100 * attempt : 1_000 * attempt));
     }
   }
 }
@@ -109,6 +111,22 @@ function isRegistrationRace(e: unknown): boolean {
 
 /** Attempts while a concurrent first registration sets the subject's compatibility (~4.5 s in all). */
 const COMPATIBILITY_RACE_ATTEMPTS = 10;
+
+/**
+ * A registration that timed out, or found the registry unreachable or failing (5xx), is sent again:
+ * registering is idempotent (the same schema gets the same id), and a registry that stalls for one
+ * request under load (seen here with Apicurio on H2 when every test suite provisions at once) or
+ * restarts would otherwise fail a service's start.
+ */
+export function isTransientRegistryError(e: unknown): boolean {
+  const err = e as { status?: number; message?: string; code?: string } | null;
+  const status = typeof err?.status === 'number' ? err.status : null;
+  if (status !== null && status >= 500) return true;
+  return /Timeout \(\d+ms\)|ECONNREFUSED|ECONNRESET|EPIPE|socket hang up|status 5\d\d/i.test(`${err?.code ?? ''} ${String(err?.message ?? '')}`);
+}
+
+/** Attempts of a registration that meets a transient registry error (backing off 1, 2, … s). */
+const TRANSIENT_ATTEMPTS = 4;
 
 /** Where the serde finds the writer schema of an id it has not seen (the registry, or a test double). */
 export interface WriterSchemas {

@@ -118,7 +118,7 @@ const COMPATIBILITY_RACE_ATTEMPTS = 10;
  * request under load (seen here with Apicurio on H2 when every test suite provisions at once) or
  * restarts would otherwise fail a service's start.
  */
-export function isTransientRegistryError(e: unknown): boolean {
+function isTransientRegistryError(e: unknown): boolean {
   const err = e as { status?: number; message?: string; code?: string } | null;
   const status = typeof err?.status === 'number' ? err.status : null;
   if (status !== null && status >= 500) return true;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { COMPATIBILITY, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { expandSchema, loadNamedSchemas } from '../services/contract/schemas';
 import { createRegistry, registerSchemas } from '../services/contract/serde';
-import { valueSubject } from '../services/contract/topics';
+import { TOPICS, valueSubject } from '../services/contract/topics';
 import { env, uniquePrefix } from './helpers';
 
 type Field = { name: string; type: unknown; default?: unknown };
@@ -53,6 +53,21 @@ describe('schema registry compatibility', () => {
       proxy.closeAllConnections();
       await new Promise((r) => proxy.close(r));
     }
+  });
+
+  it('a subject left at the default level (its first registrant could not set BACKWARD) is set BACKWARD and registers', async () => {
+    const prefix = uniquePrefix('reg-unset');
+    const subject = valueSubject('changes', prefix);
+    const schema = JSON.stringify(expandSchema(TOPICS.changes.valueSchema as string, loadNamedSchemas()));
+    // Registered without the level, as when the client's second request failed.
+    const created = await fetch(`${env.SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`, {
+      method: 'POST', headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' }, body: JSON.stringify({ schema }),
+    });
+    expect(created.ok).toBe(true);
+    const ids = await registerSchemas(createRegistry(env.SCHEMA_REGISTRY_URL), prefix);
+    expect(ids.changes).toBe(((await created.json()) as { id: number }).id);
+    const level = await fetch(`${env.SCHEMA_REGISTRY_URL}/config/${encodeURIComponent(subject)}`);
+    expect(((await level.json()) as { compatibilityLevel: string }).compatibilityLevel).toBe('BACKWARD');
   });
 
   it('refuses a change that new readers cannot apply to old data, accepts an optional field', async () => {

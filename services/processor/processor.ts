@@ -371,7 +371,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
           slot.task.fireDue(now);
           const flushes = slot.task.pending > 0;
           const steps = [...slot.journalBacklog.splice(0), ...(flushes ? journal(tickStep(slot.task.partition, now)) : [])];
-          await slot.writer.emit(flushes ? slot.task.flush(now) : null, [], steps, null)
+          await slot.writer.emit(flushes ? slot.task.flush(now, 'clock') : null, [], steps, null)
             .then(() => slot.writer.checkpoint()).catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
         });
       }

@@ -262,8 +262,13 @@ export class PresenceTask implements LeaseTask {
     return due.length;
   }
 
-  /** Everything to send for the keys touched since the last flush, decided at `now`. */
-  flush(now: number): FlushResult {
+  /**
+   * Everything to send for the keys touched since the last flush, decided at `now`. `trigger` says
+   * what called it: after input, a change dated `now` is the event's; a timer's flush can land on
+   * the very millisecond a threshold passed, and what it finds is the clock's all the same.
+   */
+  flush(now: number, trigger: 'input' | 'clock' = 'input'): FlushResult {
+    const byInput = trigger === 'input';
     const snapshots: Keyed<PresenceSnapshot>[] = [];
     const roomSnapshots: Keyed<RoomSnapshot | null>[] = [];
     const roomChanges: Keyed<RoomChange>[] = [];
@@ -287,7 +292,7 @@ export class PresenceTask implements LeaseTask {
           const transition = statusTransition(entry.emitted, view, now);
           if (transition) {
             const { userId, from, to, at, version } = transition; // a literal: a spread adding `cause` takes V8's slow path
-            changes.push({ key: userId, value: { userId, from, to, at, version, cause: now === at ? 'event' : 'clock' } });
+            changes.push({ key: userId, value: { userId, from, to, at, version, cause: byInput && now === at ? 'event' : 'clock' } });
           }
           emitted = view;
         }

@@ -83,6 +83,33 @@ describe('PresenceTask snapshot versions', () => {
   });
 });
 
+describe('PresenceTask change causes', () => {
+  const awayAt = t0 + cfg.awayAfterMs;
+  const idleUntilAway = () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.flush(t0).commit();
+    // Still beating, idle since t0: Away falls due at awayAt.
+    task.applyUser(beat(awayAt - 1_000, 'tab-1', cfg.awayAfterMs - 1_000), awayAt - 1_000);
+    task.flush(awayAt - 1_000).commit();
+    return task;
+  };
+
+  it("a timer's flush that lands on the very millisecond of the threshold reports the clock", () => {
+    const task = idleUntilAway();
+    task.fireDue(awayAt);
+    const changes = task.flush(awayAt, 'clock').changes.map((c) => c.value);
+    expect(changes.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['Online', 'Away', awayAt, 'clock']]);
+  });
+
+  it('a change dated at the flush after input is the event\'s', () => {
+    const task = idleUntilAway();
+    task.applyUser({ type: 'override', userId: 'alice', status: 'DoNotDisturb', customText: null, expiresAt: null, setAt: awayAt - 500, eventId: 'o1' }, awayAt - 500);
+    const changes = task.flush(awayAt - 500).changes.map((c) => c.value);
+    expect(changes.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['Online', 'DoNotDisturb', awayAt - 500, 'event']]);
+  });
+});
+
 describe('PresenceTask restore in watermark lease mode', () => {
   it('takes the listed sessions as seen at the checkpoint, and only the devices shown active as active then', () => {
     const wm = { ...cfg, snapshotLeases: 'watermark' as const };

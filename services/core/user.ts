@@ -183,7 +183,7 @@ function compareKey(a: Session, deviceId: string, sessionId: string): number {
 }
 
 /** Index of the session, or −(insertion point + 1) when absent. */
-function findSession(sessions: readonly Session[], deviceId: string, sessionId: string): number {
+export function findSession(sessions: readonly Session[], deviceId: string, sessionId: string): number {
   let lo = 0;
   let hi = sessions.length - 1;
   while (lo <= hi) {

@@ -28,6 +28,7 @@ import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
 import { DeadlineQueue } from '../platform/deadline-queue';
 import { GatewayIndex, type LeaseTask } from './gateway-leases';
 import { CHECKPOINT_KEY, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, type CheckpointMarker, type Entry, type RoomEntry, type UserEntry } from './entry-codec';
+import { advanceInPlace } from './soft-heartbeat';
 
 /** Changelog/store keys: `u/<userId>` and `r/<roomKind>/<roomId>`. */
 export const userStoreKey = (userId: string) => `u/${userId}`;
@@ -209,6 +210,14 @@ export class PresenceTask implements LeaseTask {
   applyUser(event: UserEvent, now: number): void {
     const key = event.userId;
     const entry = this.entries.get(key) as UserEntry | undefined;
+    if (entry !== undefined && event.type === 'heartbeat') {
+      const inPlace = advanceInPlace(entry.state, event, now, this.cfg);
+      if (inPlace !== 'not-soft') {
+        this.dirty.add(key);
+        if (inPlace === 'status') this.unsaved.add(key); // same sessions, same gateways: the index stands
+        return;
+      }
+    }
     const before = entry?.state ?? initialUserState(event.userId);
     const after = applyEvent(before, event, now, this.cfg);
     if (after === before && entry) return;

@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONFIG, type UserEvent } from '../../services/core';
 import { avroType } from '../../services/contract/schemas';
 import { heartbeatEvent } from '../../services/processor/input';
+import type { PresenceHeartbeat } from '../../services/contract/avro-types';
 import { PresenceTask } from '../../services/processor/task';
 import { Population } from './population';
 
@@ -23,23 +24,34 @@ const USERS = num('MICRO_USERS', 83_000);
 const BATCH = num('MICRO_BATCH', 15_000);
 const ROUNDS = num('MICRO_ROUNDS', 3);
 const CHECKPOINT_EVERY = num('MICRO_CHECKPOINT_EVERY', 5);
+const STEADY_BEATS = num('MICRO_STEADY_BEATS', 4);
 
 const snapshotType = avroType('presence.v1.PresenceSnapshot');
 const changeType = avroType('presence.v1.PresenceChange');
 
-function round(): Record<string, number> {
-  const population = new Population(USERS, 'micro');
-  const task = new PresenceTask(0, DEFAULT_CONFIG);
+/** One batch of wire heartbeats and the instant the processor handles it. */
+interface WireBatch { readonly now: number; readonly wire: readonly PresenceHeartbeat[] }
+
+/** Feeds `batches` through one task, timing each stage; figures are per heartbeat. */
+function measure(task: PresenceTask, batches: Iterable<WireBatch>): Record<string, number> {
   const t = { hygiene: 0, apply: 0, flush: 0, encode: 0, commit: 0, checkpoint: 0 };
+  let heartbeats = 0;
   let snapshots = 0;
   let changes = 0;
   let entries = 0;
   let entryBytes = 0;
-  const start = Date.now();
-  for (let base = 0, batchNo = 0; base < HEARTBEATS; base += BATCH, batchNo++) {
-    const now = start + batchNo * 100;
-    const wire = [];
-    for (let i = base; i < Math.min(HEARTBEATS, base + BATCH); i++) wire.push(population.backlogHeartbeat(i, now));
+  let batchNo = 0;
+  let last = 0;
+  const checkpoint = (now: number) => {
+    const t0 = performance.now();
+    const cp = task.checkpoint({ at: now, snapshotEnd: null, roomSnapshotEnd: null });
+    cp.commit();
+    t.checkpoint += performance.now() - t0;
+    entries += cp.changelog.length;
+    for (const c of cp.changelog) entryBytes += c.value?.length ?? 0;
+  };
+  for (const { now, wire } of batches) {
+    heartbeats += wire.length;
     let t0 = performance.now();
     const events: UserEvent[] = [];
     for (const w of wire) {
@@ -69,24 +81,58 @@ function round(): Record<string, number> {
     if (legacy) {
       entries += legacy.length;
       for (const c of legacy) entryBytes += c.value ? Buffer.byteLength(c.value) : 0;
-    } else if ((batchNo + 1) % CHECKPOINT_EVERY === 0 || base + BATCH >= HEARTBEATS) {
-      t0 = performance.now();
-      const cp = task.checkpoint({ at: now, snapshotEnd: null, roomSnapshotEnd: null });
-      cp.commit();
-      t1 = performance.now();
-      t.checkpoint += t1 - t0;
-      entries += cp.changelog.length;
-      for (const c of cp.changelog) entryBytes += c.value?.length ?? 0;
+    } else if (++batchNo % CHECKPOINT_EVERY === 0) {
+      checkpoint(now);
     }
+    last = now;
   }
-  const per = (ms: number) => Math.round((ms * 1000 * 100) / HEARTBEATS) / 100;
+  if (batchNo % CHECKPOINT_EVERY !== 0) checkpoint(last); // the tail, as a stopping task does
+  const per = (ms: number) => Math.round((ms * 1000 * 100) / heartbeats) / 100;
+  const ratio = (n: number) => Math.round((n / heartbeats) * 1000) / 1000;
   return {
     hygieneUs: per(t.hygiene), applyUs: per(t.apply), flushUs: per(t.flush), encodeOutputsUs: per(t.encode), commitUs: per(t.commit),
     checkpointUs: per(t.checkpoint), applyPlusFlushUs: per(t.apply + t.flush + t.commit + t.checkpoint),
     totalUs: per(t.hygiene + t.apply + t.flush + t.encode + t.commit + t.checkpoint),
-    snapshotsPerEvent: Math.round((snapshots / HEARTBEATS) * 1000) / 1000, changesPerEvent: Math.round((changes / HEARTBEATS) * 1000) / 1000,
-    changelogPerEvent: Math.round((entries / HEARTBEATS) * 1000) / 1000, bytesPerEntry: entries ? Math.round(entryBytes / entries) : 0,
+    snapshotsPerEvent: ratio(snapshots), changesPerEvent: ratio(changes), changelogPerEvent: ratio(entries),
+    bytesPerEntry: entries ? Math.round(entryBytes / entries) : 0,
     heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+  };
+}
+
+/** The bench's backlog: users cycle, one device per user per round (most heartbeats open a session). */
+function* backlog(population: Population, start: number): Generator<WireBatch> {
+  for (let base = 0, batchNo = 0; base < HEARTBEATS; base += BATCH, batchNo++) {
+    const wire = [];
+    for (let i = base; i < Math.min(HEARTBEATS, base + BATCH); i++) wire.push(population.backlogHeartbeat(i, start + batchNo * 100));
+    yield { now: start + batchNo * 100, wire };
+  }
+}
+
+/** Live traffic: every session beats once per heartbeat interval, `beats` times (the soft heartbeats). */
+function* steady(population: Population, start: number, beats: number): Generator<WireBatch> {
+  const sessions = population.sessions();
+  const interval = DEFAULT_CONFIG.heartbeatIntervalMs;
+  for (let beat = 0; beat < beats; beat++) {
+    for (let base = 0; base < sessions.length; base += BATCH) {
+      const now = start + beat * interval + Math.floor((base / sessions.length) * interval);
+      const wire = sessions.slice(base, base + BATCH).map(([u, d]) => population.heartbeatOf(u, d, beat, now, beat * interval));
+      yield { now, wire };
+    }
+  }
+}
+
+function round(): Record<string, number> {
+  const backlogFigures = measure(new PresenceTask(0, DEFAULT_CONFIG), backlog(new Population(USERS, 'micro'), Date.now()));
+  // Steady state: the same users online, their sessions open already (the first beat, untimed).
+  const population = new Population(USERS, 'micro-steady');
+  const task = new PresenceTask(0, DEFAULT_CONFIG);
+  const start = Date.now();
+  measure(task, steady(population, start, 1));
+  const s = measure(task, steady(population, start + DEFAULT_CONFIG.heartbeatIntervalMs, STEADY_BEATS));
+  return {
+    ...backlogFigures,
+    steadyApplyPlusFlushUs: s.applyPlusFlushUs as number, steadyTotalUs: s.totalUs as number,
+    steadyOutputsPerHeartbeat: Math.round(((s.snapshotsPerEvent as number) + (s.changesPerEvent as number) + (s.changelogPerEvent as number)) * 1000) / 1000,
   };
 }
 

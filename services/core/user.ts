@@ -207,8 +207,8 @@ function evictionOrder(a: Session, b: Session): number {
 }
 
 function insertSession(sessions: readonly Session[], at: number, s: Session, cfg: PresenceConfig): readonly Session[] {
-  const next = sessions.slice();
-  next.splice(at, 0, s);
+  // concat sizes the list exactly: splice into a copy leaves room for ~17 more, 8 bytes a slot, kept for the user's lifetime.
+  const next = sessions.slice(0, at).concat([s], sessions.slice(at));
   while (next.length > cfg.maxSessionsPerUser) {
     let victim = 0;
     for (let i = 1; i < next.length; i++) {
@@ -608,6 +608,8 @@ function sinceAt(state: UserState, status: EffectiveStatus, now: number): number
 }
 
 /** The snapshot of `state` at `now`, stamped `version` (the processor passes the one above what readers were told). */
+const EMPTY_DEVICES: readonly DeviceView[] = Object.freeze([]);
+
 export function userView(state: UserState, now: number, cfg: PresenceConfig, version = state.version): UserView {
   const status = effectiveStatus(state, now, cfg);
   const devices: DeviceView[] = [];
@@ -635,7 +637,8 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig, ver
     ...(activities.length > 0 ? { activities } : {}),
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
     lastSeenPrivacy: lastSeenPrivacyOf(state),
-    devices,
+    // Trimmed: pushing leaves room for ~17 devices, and the emitted view is kept per user.
+    devices: devices.length === 0 ? EMPTY_DEVICES : devices.slice(),
     version,
     emittedAt: now,
   };

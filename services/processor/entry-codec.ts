@@ -307,7 +307,7 @@ function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: 
     // The common case as one literal, in userView's key order (the rest-and-spread path below allocated three objects per entry).
     return {
       userId, status: e.status, statusSince: e.statusSince, lastSeen: e.lastSeen, lastActive: e.lastActive, override: e.override, visibility: e.visibility,
-      lastSeenPrivacy: e.lastSeenPrivacy, devices: e.devices, version: e.version, emittedAt: e.emittedAt,
+      lastSeenPrivacy: e.lastSeenPrivacy, devices: e.devices.slice(), version: e.version, emittedAt: e.emittedAt, // sliced: avsc's pushes leave ~17 slots
     };
   }
   const { offlineAt, activities, ...rest } = e;

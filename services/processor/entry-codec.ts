@@ -15,7 +15,7 @@
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import type { ActivityRegister, ActivityView, Actor, Audit, DeviceView, MemberView, RoomMember, RoomState, RoomView, Session, UserState, UserView } from '../core';
+import { findSession, type ActivityRegister, type ActivityView, type Actor, type Audit, type DeviceView, type MemberView, type RoomMember, type RoomState, type RoomView, type Session, type UserState, type UserView } from '../core';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -301,17 +301,31 @@ function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T):
   return rest as T;
 }
 
+/**
+ * The emitted device with the strings of its session in the state, as the live path builds it
+ * (userView): decoded, each would be a second copy of the ids, kept for the user's lifetime.
+ * Mapped, the list is also exactly sized (avsc's pushes leave ~17 slots).
+ */
+function sharingStrings(d: DeviceView, sessions: readonly Session[]): DeviceView {
+  const s = sessions[findSession(sessions, d.deviceId, d.sessionId)];
+  const gatewayId = s !== undefined && s.gatewayId === d.gatewayId ? s.gatewayId : d.gatewayId;
+  return s === undefined
+    ? { deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId, active: d.active }
+    : { deviceId: s.deviceId, sessionId: s.sessionId, platform: d.platform, gatewayId, active: d.active };
+}
+
 /** offlineAt is written only with the adaptive rule on: null is read as absent; so are no activities (as the core writes them). */
-function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: number | null; activities: readonly ActivityView[] }): UserView {
+function emittedView(userId: string, e: Omit<UserView, 'userId'> & { offlineAt: number | null; activities: readonly ActivityView[] }, sessions: readonly Session[]): UserView {
+  const devices = e.devices.map((d) => sharingStrings(d, sessions));
   if (e.offlineAt === null && e.activities.length === 0) {
     // The common case as one literal, in userView's key order (the rest-and-spread path below allocated three objects per entry).
     return {
       userId, status: e.status, statusSince: e.statusSince, lastSeen: e.lastSeen, lastActive: e.lastActive, override: e.override, visibility: e.visibility,
-      lastSeenPrivacy: e.lastSeenPrivacy, devices: e.devices.slice(), version: e.version, emittedAt: e.emittedAt, // sliced: avsc's pushes leave ~17 slots
+      lastSeenPrivacy: e.lastSeenPrivacy, devices, version: e.version, emittedAt: e.emittedAt,
     };
   }
   const { offlineAt, activities, ...rest } = e;
-  return { userId, ...rest, ...(offlineAt === null ? {} : { offlineAt }), ...(activities.length === 0 ? {} : { activities }) };
+  return { userId, ...rest, devices, ...(offlineAt === null ? {} : { offlineAt }), ...(activities.length === 0 ? {} : { activities }) };
 }
 
 export class EntryFormatError extends Error {
@@ -340,7 +354,7 @@ export function decodeEntry(encoded: Buffer | string): Entry {
       status: d.status, statusSince: d.statusSince, version: d.version,
     };
     const state: UserState = d.activities.length === 0 ? base : { ...base, activities: d.activities.map((a) => withoutNullAudit(a as NullAudit<ActivityRegister>) as ActivityRegister) };
-    return { kind: 'user', state, emitted: d.emitted && emittedView(d.userId, d.emitted) };
+    return { kind: 'user', state, emitted: d.emitted && emittedView(d.userId, d.emitted, state.sessions) };
   }
   if (bytes[1] === KIND_ROOM) {
     // Rooms changed layout only in format 6 (7 to 10 kept it); every earlier Avro tag wrote the format 5 layout.

@@ -42,6 +42,8 @@ export const roomStoreKey = (roomKey: string) => `r/${roomKey}`;
 const ROOM = '\u0000';
 const roomMemKey = (roomKey: string) => ROOM + roomKey;
 const storeKeyOf = (memKey: string) => (memKey.startsWith(ROOM) ? roomStoreKey(memKey.slice(1)) : userStoreKey(memKey));
+/** storeKey === userStoreKey(userId), without building the latter. */
+const isStoreKeyOf = (storeKey: string, userId: string) => storeKey.length === userId.length + 2 && storeKey.startsWith('u/') && storeKey.endsWith(userId);
 function memKeyOf(storeKey: string): string {
   if (storeKey.startsWith('u/')) return storeKey.slice(2);
   if (storeKey.startsWith('r/')) return roomMemKey(storeKey.slice(2));
@@ -140,8 +142,14 @@ export class PresenceTask implements LeaseTask {
 
   /** One restored record (store or changelog, in that order; a later one for a key replaces it). See `load`. */
   loadEntry(storeKey: string, value: Buffer | string): void {
-    if (storeKey === CHECKPOINT_KEY) this.loadedMarker = decodeCheckpoint(value);
-    else this.entries.set(memKeyOf(storeKey), decodeEntry(value));
+    if (storeKey === CHECKPOINT_KEY) {
+      this.loadedMarker = decodeCheckpoint(value);
+      return;
+    }
+    const entry = decodeEntry(value);
+    // A user's key is its userId (storeKeyOf): the decoded string serves as both, where a slice of
+    // the store key would be a second copy that also keeps the whole store key alive.
+    this.entries.set(entry.kind === 'user' && isStoreKeyOf(storeKey, entry.state.userId) ? entry.state.userId : memKeyOf(storeKey), entry);
   }
 
   /** A restored tombstone: the key was deleted after the record loaded before. */

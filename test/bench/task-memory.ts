@@ -2,7 +2,8 @@
  * Where a task's memory goes, per user, without Kafka: one partition's PresenceTask fed the bench
  * population's backlog (by default 400,000 heartbeats over 100,000 users, 2–4 devices each), flushed
  * and checkpointed per batch, then its parts dropped one at a time with a full GC between: the heap
- * each drop frees is that part's share. Prints bytes per user and writes .infra/bench/task-memory.json.
+ * each drop frees is that part's share; then the same users restored from their encoded entries into a
+ * fresh task. Prints bytes per user and writes .infra/bench/task-memory.json.
  *
  *   node --expose-gc -r tsx/cjs test/bench/task-memory.ts     (MEMORY_HEARTBEATS, MEMORY_USERS)
  */
@@ -11,7 +12,8 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_CONFIG } from '../../services/core';
 import { heartbeatEvent } from '../../services/processor/input';
 import { GatewayIndex } from '../../services/processor/gateway-leases';
-import { PresenceTask } from '../../services/processor/task';
+import { encodeEntry, type Entry } from '../../services/processor/entry-codec';
+import { PresenceTask, userStoreKey } from '../../services/processor/task';
 import { Population } from './population';
 
 const ROOT = resolve(__dirname, '../..');
@@ -49,6 +51,8 @@ const parts = task as unknown as {
   deadlines: unknown;
   entries: Map<string, { emitted: unknown; state: { sessions: unknown[] } }>;
 };
+// What a restore would read back: every user's store entry, each key a fresh string as LevelDB hands it over.
+const stored = [...parts.entries].map(([key, entry]) => [Buffer.from(userStoreKey(key)).toString(), encodeEntry(entry as unknown as Entry)] as const);
 const shares: Record<string, number> = {};
 let last = heap();
 const total = last - before;
@@ -63,8 +67,16 @@ drop('deadlines', () => void (parts.deadlines = null));
 drop('emittedViews', () => { for (const e of parts.entries.values()) e.emitted = null; });
 drop('sessions', () => { for (const e of parts.entries.values()) e.state = { ...e.state, sessions: [] }; });
 drop('statesAndMap', () => parts.entries.clear());
-const out = { users, heartbeats: HEARTBEATS, bytesPerUser: Math.round(total / users), shares };
+// The same users restored from their entries into a fresh task (the live one is gone by now).
+const beforeRestore = heap();
+const restored = new PresenceTask(0, DEFAULT_CONFIG);
+for (const [key, value] of stored) restored.loadEntry(key, value);
+restored.finishLoad();
+restored.start(Date.now());
+const restoredBytesPerUser = Math.round((heap() - beforeRestore) / restored.size);
+const out = { users, heartbeats: HEARTBEATS, bytesPerUser: Math.round(total / users), shares, restoredBytesPerUser };
 mkdirSync(join(ROOT, '.infra/bench'), { recursive: true });
 writeFileSync(join(ROOT, '.infra/bench/task-memory.json'), JSON.stringify(out, null, 2));
 console.log(`one task's heap: ${HEARTBEATS} heartbeats over ${users} users: ${out.bytesPerUser} B per user`);
 for (const [k, v] of Object.entries(shares)) console.log(`  ${k.padEnd(14)} ${v} B/user`);
+console.log(`the same users restored from their store entries: ${restoredBytesPerUser} B per user`);

@@ -20,7 +20,7 @@ import { topicName, type TopicRole } from '../../services/contract/topics';
 import { mintToken } from '../../services/platform/auth';
 import { Child } from './child';
 import type { BenchConfig } from './config';
-import { endTotal } from './kafka-admin';
+import { deletePhaseTopics, endTotal } from './kafka-admin';
 import { sseLatency, type LatencyResult } from './latency';
 import { distribution, sampleEvery, sleep, type Distribution } from './measure';
 import { Population } from './population';
@@ -112,6 +112,7 @@ export async function capacityPhase(cfg: BenchConfig, admin: Admin, kafka: Kafka
   const steps: CapacityStep[] = [];
   for (const rate of cfg.capacityRates) {
     const r = await step(cfg, admin, kafka, serde, rate);
+    if (!cfg.keep) await deletePhaseTopics(admin, `${cfg.runId}-cap${rate}.`);
     steps.push(r);
     console.log(`[bench]   capacity ${rate}/s: ${r.sustained ? 'sustained' : `not sustained (${r.why})`}; lag max ${r.inputLag.max}, SSE p99 ${r.latency.all.p99} ms, ${r.outputPerHeartbeat} output records per heartbeat`);
     if (!r.sustained) break;

@@ -55,6 +55,16 @@ export async function deleteRunArtifacts(admin: Admin, runId: string): Promise<{
   return { topics: topics.length, groups: groups.length };
 }
 
+/**
+ * Deletes one phase's topics once it is measured: left in place, a finished phase's compacted
+ * topics (hundreds of thousands of records) are cleaned by the broker while later phases run.
+ */
+export async function deletePhaseTopics(admin: Admin, prefix: string): Promise<number> {
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+  if (topics.length) await admin.deleteTopics({ topics, timeout: 60_000 }).catch(() => undefined);
+  return topics.length;
+}
+
 /** Deletes the registry subjects registered under the run's prefixes (soft, then permanent); best effort. */
 export async function deleteSubjects(registryUrl: string, runId: string): Promise<number> {
   const res = await fetch(`${registryUrl}/subjects`);

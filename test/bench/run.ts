@@ -23,7 +23,7 @@ import { createKafka } from '../../services/platform/kafka';
 import { loadBenchConfig } from './config';
 import { gatewayPhase } from './gateway';
 import { subscriptionsPhase } from './subscriptions';
-import { deleteRunArtifacts, deleteSubjects } from './kafka-admin';
+import { deletePhaseTopics, deleteRunArtifacts, deleteSubjects } from './kafka-admin';
 import { livePhase } from './live';
 import { load1, machine } from './measure';
 import { OFFLINE_THRESHOLDS, offlineIdlePhase } from './offline';
@@ -84,7 +84,10 @@ async function main(): Promise<boolean> {
   try {
     log(`run ${cfg.runId}: ${[...cfg.phases].join(', ')}; ${cfg.heartbeats} heartbeats over ${cfg.users} users, ${cfg.partitions} partitions`);
     for (const p of Object.values(prefixes)) await provisionTopics(admin, { prefix: p, partitions: cfg.partitions, replicationFactor: 1 });
-    if (cfg.phases.has('throughput')) await processorPhases(cfg, admin, kafka, registry, prefixes, results, phase);
+    if (cfg.phases.has('throughput')) {
+      await processorPhases(cfg, admin, kafka, registry, prefixes, results, phase);
+      if (!cfg.keep) log(`deleted the processor phases' ${await deletePhaseTopics(admin, prefixes.main)} topics`);
+    }
     if (cfg.phases.has('offline')) {
       await phase('offline detection (idle)', async () => {
         log('offline detection with shortened thresholds, idle processor…');

@@ -393,9 +393,16 @@ export class PresenceTask implements LeaseTask {
 
   private schedule(key: string, entry: Entry, now: number): void {
     const cfg = this.cfg;
-    const [deadline, check] = entry.kind === 'user'
-      ? [nextDeadline(entry.state, now, cfg), nextSnapshotCheck(entry.emitted, entry.state, cfg)]
-      : [roomNextDeadline(entry.state, now, cfg), roomNextSnapshotCheck(entry.emitted, entry.state, cfg)];
+    // Two lets, not a destructured pair: this runs for every key of every commit.
+    let deadline: number | null;
+    let check: number | null;
+    if (entry.kind === 'user') {
+      deadline = nextDeadline(entry.state, now, cfg);
+      check = nextSnapshotCheck(entry.emitted, entry.state, cfg);
+    } else {
+      deadline = roomNextDeadline(entry.state, now, cfg);
+      check = roomNextSnapshotCheck(entry.emitted, entry.state, cfg);
+    }
     const at = deadline === null ? check : check === null ? deadline : Math.min(deadline, check);
     // A check already due (e.g. a lease that lapsed during downtime) fires on the next tick.
     this.deadlines.schedule(key, at === null ? null : Math.max(at, now));

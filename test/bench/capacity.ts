@@ -23,6 +23,7 @@ import type { BenchConfig } from './config';
 import { deletePhaseTopics, endTotal } from './kafka-admin';
 import { sseLatency, type LatencyResult } from './latency';
 import { distribution, sampleEvery, sleep, type Distribution } from './measure';
+import { brokerPid, cpuMeter } from './live';
 import { Population } from './population';
 import { processorInputLag, startProcessorChild, startQueryChild } from './services';
 
@@ -37,6 +38,8 @@ export interface CapacityStep {
   readonly outputPerHeartbeat: number;
   readonly sustained: boolean;
   readonly why: string | null;
+  /** Cores each process used during the window: a step that failed while the processor had less than its usual share says the machine was busy. */
+  readonly coresUsed: Record<string, number>;
 }
 
 export interface CapacityResult {
@@ -74,6 +77,7 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
     const heartbeatTopic = topicName('heartbeat', prefix);
     const before = await Promise.all([heartbeatTopic, ...outputs].map((t) => endTotal(admin, t)));
     const sampler = sampleEvery(() => processorInputLag(processor.url), 2_000);
+    const cpuOf = cpuMeter({ processor: processor.child.pid, query: query.child.pid, loadGenerator: load.pid, broker: brokerPid(cfg) });
     const s = await serde(prefix);
     const latency = await sseLatency({
       kafka, serde: s, prefix, queryUrl: query.url, token: await mintToken(secret, 'bench-watcher'),
@@ -82,6 +86,7 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
       seconds: cfg.capacitySeconds, perSecond: cfg.probesPerSecond, runId: `${cfg.runId}-cap${rate}`,
     });
     const lags = await sampler.stop();
+    const coresUsed = cpuOf();
     const after = await Promise.all([heartbeatTopic, ...outputs].map((t) => endTotal(admin, t)));
     await load.stop();
     const stopped = load.lines.find((l) => l.msg === 'load stopped');
@@ -99,7 +104,7 @@ async function step(cfg: BenchConfig, admin: Admin, kafka: Kafka, serde: (prefix
       targetRate: rate, achievedRate: stopped ? Number(stopped['rate']) : null, sessions: Number(started['sessions']),
       inputLag: { ...distribution(finite), samples: lags }, latency, heartbeats, outputRecords,
       outputPerHeartbeat: heartbeats > 0 ? Math.round((total / heartbeats) * 1000) / 1000 : 0,
-      sustained: why === null, why,
+      sustained: why === null, why, coresUsed,
     };
   } finally {
     await load?.stop();

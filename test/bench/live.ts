@@ -118,7 +118,7 @@ export async function livePhase(cfg: BenchConfig, admin: Admin, kafka: Kafka, se
 }
 
 /** The broker's pid from the pid file infra/up.sh writes, if it is ours and running. */
-function brokerPid(cfg: BenchConfig): number | null {
+export function brokerPid(cfg: BenchConfig): number | null {
   try {
     const pid = Number(readFileSync(resolve(process.env['INFRA_DIR'] ?? resolve(cfg.root, '.infra'), 'kafka/kafka.pid'), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 ? pid : null;
@@ -128,7 +128,7 @@ function brokerPid(cfg: BenchConfig): number | null {
 }
 
 /** Starts measuring CPU of the given processes; the returned function gives cores used since then. */
-function cpuMeter(pids: Record<string, number | null>): () => Record<string, number> {
+export function cpuMeter(pids: Record<string, number | null>): () => Record<string, number> {
   const read = (pid: number | null) => {
     try {
       return pid === null ? null : cpuSeconds(pid);

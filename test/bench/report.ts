@@ -91,7 +91,7 @@ export function table(r: BenchResults): string {
   if (r.capacity) {
     rows.push(['live capacity (watermark leases)', `highest sustained ${n(r.capacity.highestSustained)} heartbeats/s for ${r.capacity.seconds} s`]);
     for (const st of r.capacity.steps) {
-      rows.push([`  ${n(st.targetRate)}/s`, `${st.sustained ? 'sustained' : `NOT sustained: ${st.why}`}; achieved ${n(st.achievedRate)}/s, ${n(st.sessions)} sessions; input lag p50 ${n(st.inputLag.p50)}, max ${n(st.inputLag.max)}; SSE ${ms(st.latency.all)}; ${st.outputPerHeartbeat} output records per heartbeat`]);
+      rows.push([`  ${n(st.targetRate)}/s`, `${st.sustained ? 'sustained' : `NOT sustained: ${st.why}`}; achieved ${n(st.achievedRate)}/s, ${n(st.sessions)} sessions; input lag p50 ${n(st.inputLag.p50)}, max ${n(st.inputLag.max)}; SSE ${ms(st.latency.all)}; ${st.outputPerHeartbeat} output records per heartbeat; cores ${Object.entries(st.coresUsed ?? {}).map(([k, v]) => `${k} ${v}`).join(', ')}`]);
     }
   }
   if (r.live && 'skipped' in r.live) rows.push(['SSE latency', `skipped: ${r.live.skipped}`]);

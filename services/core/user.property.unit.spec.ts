@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { SHORT_THRESHOLDS } from './short-thresholds.fixture';
-import { validateConfig, type PresenceConfig } from './config';
+import { ADAPTIVE_SHORT_THRESHOLDS, SHORT_THRESHOLDS } from './short-thresholds.fixture';
+import type { PresenceConfig } from './config';
 import type { UserEvent } from './events';
 import { activityExpiries } from './activity';
 import { events, HORIZON, U, userEvent } from './user-events.fixture';
@@ -29,15 +29,9 @@ import { deviceRoutes, deviceRoutesOfView } from './device-routes';
  * same timescale (deadlines between 1.5 s and 4 s, around the fixed 3 s, from a short arrival history), which
  * adds a per-session arrival history to the merge.
  */
-const adaptive = validateConfig({
-  ...SHORT_THRESHOLDS,
-  sessionRetentionMs: 24_000, // ≥ (historySize + 1) × maxOfflineAfterMs; sessions are still pruned within the horizon
-  adaptiveOffline: { enabled: true, phiThreshold: 3, minOfflineAfterMs: 1_500, maxOfflineAfterMs: 4_000, minStdDevMs: 100, historySize: 5, minSamples: 2 },
-});
-if (!adaptive.ok) throw new Error(JSON.stringify(adaptive.issues));
 const RULES: readonly [string, PresenceConfig][] = [
   ['fixed offline rule', SHORT_THRESHOLDS],
-  ['adaptive offline rule', adaptive.config],
+  ['adaptive offline rule', ADAPTIVE_SHORT_THRESHOLDS],
 ];
 
 /** What a reader can see, without the order-sensitive parts (version, statusSince, emittedAt). */

@@ -308,10 +308,9 @@ function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T):
  */
 function sharingStrings(d: DeviceView, sessions: readonly Session[]): DeviceView {
   const s = sessions[findSession(sessions, d.deviceId, d.sessionId)];
+  const ids = s ?? d; // a device whose session is gone keeps its own
   const gatewayId = s !== undefined && s.gatewayId === d.gatewayId ? s.gatewayId : d.gatewayId;
-  return s === undefined
-    ? { deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId, active: d.active }
-    : { deviceId: s.deviceId, sessionId: s.sessionId, platform: d.platform, gatewayId, active: d.active };
+  return { deviceId: ids.deviceId, sessionId: ids.sessionId, platform: d.platform, gatewayId, active: d.active };
 }
 
 /** offlineAt is written only with the adaptive rule on: null is read as absent; so are no activities (as the core writes them). */

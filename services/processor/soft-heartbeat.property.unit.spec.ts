@@ -1,16 +1,10 @@
 import fc from 'fast-check';
-import { applyEvent, DEFAULT_CONFIG, initialUserState, validateConfig, type HeartbeatReceived, type PresenceConfig, type UserEvent, type UserState } from '../core';
-import { SHORT_THRESHOLDS } from '../core/short-thresholds.fixture';
+import { applyEvent, DEFAULT_CONFIG, initialUserState, type HeartbeatReceived, type PresenceConfig, type UserEvent, type UserState } from '../core';
+import { ADAPTIVE_SHORT_THRESHOLDS, SHORT_THRESHOLDS } from '../core/short-thresholds.fixture';
 import { events, heartbeat, U } from '../core/user-events.fixture';
 import { advanceInPlace } from './soft-heartbeat';
 import { durablyChanged } from './task';
 
-const adaptive = validateConfig({
-  ...SHORT_THRESHOLDS,
-  sessionRetentionMs: 24_000,
-  adaptiveOffline: { enabled: true, phiThreshold: 3, minOfflineAfterMs: 1_500, maxOfflineAfterMs: 4_000, minStdDevMs: 100, historySize: 5, minSamples: 2 },
-});
-if (!adaptive.ok) throw new Error(JSON.stringify(adaptive.issues));
 
 const instantOf = (e: UserEvent) => ('observedAt' in e ? e.observedAt : e.setAt);
 
@@ -69,10 +63,10 @@ describe('advanceInPlace', () => {
   it('with the adaptive offline rule on (a new arrival history per heartbeat) never applies in place', () => {
     fc.assert(
       fc.property(events, heartbeat, fc.nat(), fc.integer({ min: 1, max: 4_000 }), (es, random, pick, dt) => {
-        const { state, at } = stateFrom(es, adaptive.config);
+        const { state, at } = stateFrom(es, ADAPTIVE_SHORT_THRESHOLDS);
         const e = nextHeartbeat(state, random as HeartbeatReceived, true, pick, dt);
         const copy = structuredClone(state);
-        expect(advanceInPlace(copy, e, Math.max(at, e.observedAt), adaptive.config)).toBe('not-soft');
+        expect(advanceInPlace(copy, e, Math.max(at, e.observedAt), ADAPTIVE_SHORT_THRESHOLDS)).toBe('not-soft');
         expect(copy).toEqual(state);
       }),
       { numRuns: 300 },

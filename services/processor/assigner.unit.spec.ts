@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { AssignerProtocol } from 'kafkajs';
-import { assignmentWarning, assignTasks, CoPartitionedAssigner } from './assigner';
+import { assignmentWarning, assignTasks, coPartitionedAssigner, CoPartitionedAssigner, localTasksOf } from './assigner';
 
 describe('assignTasks', () => {
   it('gives one member every topic of a partition number, even when counts do not divide', () => {
@@ -25,6 +25,48 @@ describe('assignTasks', () => {
       }
       expect(owner.size).toBe(partitions);
     }));
+  });
+});
+
+describe('assignTasks, sticky to local stores', () => {
+  const six = [0, 1, 2, 3, 4, 5];
+  const member = (memberId: string, localTasks: number[]) => ({ memberId, topics: ['hb', 'ov'], localTasks });
+
+  it('gives each task to the member whose store holds it', () => {
+    const plan = assignTasks([member('a', [1, 3, 5]), member('b', [0, 2, 4])], { hb: six, ov: six });
+    expect(plan.get('a')).toEqual({ hb: [1, 3, 5], ov: [1, 3, 5] });
+    expect(plan.get('b')).toEqual({ hb: [0, 2, 4], ov: [0, 2, 4] });
+  });
+
+  it('keeps the counts even when one member holds everything', () => {
+    const plan = assignTasks([member('a', six), member('b', [])], { hb: six, ov: six });
+    expect(plan.get('a')?.['hb']).toHaveLength(3);
+    expect(plan.get('b')?.['hb']).toHaveLength(3);
+  });
+
+  it('property: every task has one owner, counts differ by at most one, and holders keep their even share', () => {
+    fc.assert(fc.property(
+      fc.array(fc.subarray([0, 1, 2, 3, 4, 5, 6, 7, 8]), { minLength: 1, maxLength: 5 }),
+      fc.integer({ min: 1, max: 9 }),
+      (holdings, partitions) => {
+        const all = Array.from({ length: partitions }, (_, i) => i);
+        const members = holdings.map((h, i) => member(`m${i}`, h));
+        const plan = assignTasks(members, { hb: all, ov: all });
+        const counts = members.map((m) => plan.get(m.memberId)?.['hb']?.length ?? 0);
+        expect(counts.reduce((a, b) => a + b, 0)).toBe(partitions);
+        expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+        const owned = new Set(members.flatMap((m) => plan.get(m.memberId)?.['hb'] ?? []));
+        expect(owned.size).toBe(partitions);
+        // A task held by exactly one member goes elsewhere only when that member is at its share.
+        const share = Math.max(1, Math.floor(partitions / members.length));
+        for (const m of members) {
+          const mine = plan.get(m.memberId)?.['hb'] ?? [];
+          const heldHere = all.filter((t) => m.localTasks.includes(t));
+          const kept = heldHere.filter((t) => mine.includes(t)).length;
+          expect(kept).toBeGreaterThanOrEqual(Math.min(share, heldHere.filter((t) => members.filter((o) => o.localTasks.includes(t)).length === 1).length));
+        }
+      },
+    ));
   });
 });
 
@@ -72,6 +114,22 @@ describe('assignTasks with subscriptions (deployments sharing a group id)', () =
 });
 
 describe('CoPartitionedAssigner (as kafkajs calls it)', () => {
+  it('carries each member\'s local tasks in its subscription and assigns by them', async () => {
+    const cluster = { findTopicPartitionMetadata: (t: string) => [0, 1, 2, 3].map((partitionId) => ({ partitionId, topic: t })) };
+    const a = coPartitionedAssigner(() => [3, 1])({ cluster } as never);
+    const b = coPartitionedAssigner(() => [0, 2])({ cluster } as never);
+    const metadataA = a.protocol({ topics: ['hb'] }).metadata;
+    expect(localTasksOf(metadataA)).toEqual([1, 3]);
+    const result = await a.assign({ members: [{ memberId: 'a', memberMetadata: metadataA }, { memberId: 'b', memberMetadata: b.protocol({ topics: ['hb'] }).metadata }], topics: ['hb'] });
+    const decoded = Object.fromEntries(result.map((r) => [r.memberId, AssignerProtocol.MemberAssignment.decode(r.memberAssignment)?.assignment]));
+    expect(decoded).toEqual({ a: { hb: [1, 3] }, b: { hb: [0, 2] } });
+  });
+
+  it('reads no local tasks from an older member\'s empty or foreign userData', () => {
+    expect(localTasksOf(AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ['hb'], userData: Buffer.alloc(0) }))).toEqual([]);
+    expect(localTasksOf(AssignerProtocol.MemberMetadata.encode({ version: 1, topics: ['hb'], userData: Buffer.from('not json') }))).toEqual([]);
+  });
+
   it('reads each member\'s subscription from its group metadata', async () => {
     const cluster = { findTopicPartitionMetadata: (t: string) => [0, 1].map((partitionId) => ({ partitionId, topic: t })) };
     const assigner = CoPartitionedAssigner({ cluster } as never);

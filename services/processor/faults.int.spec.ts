@@ -219,6 +219,7 @@ describe('a restore that fails (a broker away mid-restore)', () => {
         return inner.write(p, changes, position);
       },
       drop: (p) => inner.drop(p),
+      held: () => inner.held(),
       close: () => inner.close(),
     };
     const watch = await watchSnapshots(prefix, serde);
@@ -277,6 +278,7 @@ describe('a local store that fails mid-read', () => {
       },
       write: (p, changes, position) => inner.write(p, changes, position),
       drop: async (p) => { dropped.push(p); await inner.drop(p); },
+      held: () => inner.held(),
       close: () => inner.close(),
     };
     const second = await start(failing);
@@ -362,7 +364,7 @@ describe('a task that makes no progress while input waits', () => {
         }
         return inner.write(p, changes, position);
       },
-      drop: (p) => inner.drop(p), close: () => inner.close(),
+      drop: (p) => inner.drop(p), held: () => inner.held(), close: () => inner.close(),
     };
     const processor = await startProcessor({
       kafka: testKafka('stall'), serde, store, cfg, log: createLogger('stall', 'silent'), metrics: createProcessorMetrics(),

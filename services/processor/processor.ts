@@ -16,7 +16,7 @@ import { RegistryUnavailableError, SerdeError, type AvroSerde } from '../contrac
 import { topicName, type TopicRole } from '../contract/topics';
 import { watermarkMessage } from '../contract/watermark-codec';
 import type { Logger } from '../platform/log';
-import { assignmentWarning, CoPartitionedAssigner } from './assigner';
+import { assignmentWarning, coPartitionedAssigner } from './assigner';
 import { GatewayLeases } from './gateway-leases';
 import { batchApplier } from './apply-batch';
 import { batchStep, journalRecord, tickStep, type JournaledInput } from './journal';
@@ -165,8 +165,11 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
   const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(idempotentProducer(kafka), log) : null;
   await sharedProducer?.producer();
+  // What this member's store holds, told to the assignor at each join: held at start, plus every
+  // task assigned since (its checkpoints land here).
+  const localTasks = new Set(await store.held());
   const consumer: Consumer = kafka.consumer({
-    groupId, partitionAssigners: [CoPartitionedAssigner], maxWaitTimeInMs: 50, readUncommitted: false,
+    groupId, partitionAssigners: [coPartitionedAssigner(() => [...localTasks])], maxWaitTimeInMs: 50, readUncommitted: false,
     maxBytesPerPartition: fetchBytes, maxBytes: 8 * fetchBytes, sessionTimeout: sessionTimeoutMs, heartbeatInterval: heartbeatIntervalMs,
   });
   const onFlushed = (flush: import('./task').FlushResult) => {
@@ -211,6 +214,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     for (const [topic, partitions] of Object.entries(payload.memberAssignment)) {
       if (roleOf.has(topic)) for (const p of partitions) assigned.add(p);
     }
+    for (const p of assigned) localTasks.add(p);
     log.info({ generation: payload.groupId, partitions: [...assigned].sort((a, b) => a - b) }, 'assignment');
     const warning = assignmentWarning({ groupId, memberId: payload.memberId, memberAssignment: payload.memberAssignment, partitionCounts: Object.fromEntries(inputTopics.map((t) => [t, counts[t] ?? 0])) });
     if (warning) log.warn({ groupId, memberId: payload.memberId }, warning);

@@ -24,6 +24,8 @@ export interface PartitionStore {
   /** Atomically applies puts (value) and deletes (null) and records the changelog position. */
   write(partition: number, changes: ReadonlyArray<readonly [string, Buffer | null]>, changelogPosition: string): Promise<void>;
   drop(partition: number): Promise<void>;
+  /** The partitions with a recorded changelog position (what a restore here would start from), ascending. */
+  held(): Promise<number[]>;
   close(): Promise<void>;
 }
 
@@ -102,6 +104,18 @@ export class LevelPartitionStore implements PartitionStore {
     await this.db.del(positionKey(partition));
   }
 
+  async held(): Promise<number[]> {
+    const out: number[] = [];
+    // One seek per partition: keys start with the padded partition number.
+    for (let from = ''; ;) {
+      const [key] = await this.db.keys({ gte: from, limit: 1 }).all();
+      const partition = key === undefined ? NaN : Number(key.slice(0, 5));
+      if (!Number.isInteger(partition)) return out;
+      if ((await this.db.get(positionKey(partition))) !== undefined) out.push(partition);
+      from = pad(partition + 1);
+    }
+  }
+
   close(): Promise<void> {
     return this.db.close();
   }
@@ -133,6 +147,10 @@ export class MemoryPartitionStore implements PartitionStore {
 
   async drop(partition: number): Promise<void> {
     this.partitions.delete(partition);
+  }
+
+  async held(): Promise<number[]> {
+    return [...this.partitions].filter(([, p]) => p.position !== null).map(([n]) => n).sort((a, b) => a - b);
   }
 
   async close(): Promise<void> {}

@@ -51,6 +51,16 @@ describe.each<[string, () => Promise<PartitionStore>]>([
     expect((await store.load(11)).entries.get('u/b')).toEqual(B('y'));
   });
 
+  it('held lists the partitions with a position, ascending, and forgets a dropped one', async () => {
+    expect(await store.held()).toEqual([]);
+    await store.write(11, [['u/b', B('y')]], '2');
+    await store.write(0, [], '4');
+    await store.write(3, [['u/a', B('x')]], '1');
+    expect(await store.held()).toEqual([0, 3, 11]);
+    await store.drop(3);
+    expect(await store.held()).toEqual([0, 11]);
+  });
+
   it('keys with separators and unicode round-trip', async () => {
     await store.write(3, [['r/document/42!x', B('m')], ['u/zoë', B('z')]], '7');
     expect([...(await store.load(3)).entries.keys()].sort()).toEqual(['r/document/42!x', 'u/zoë']);

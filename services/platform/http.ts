@@ -2,8 +2,11 @@
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
+/** What /metrics serves: a prom-client registry, or one that aggregates several (stream threads). */
+export type MetricsSource = Pick<Registry, 'metrics' | 'contentType'>;
+
 /** `healthy` (default: always) answers /healthz: false means the process should be restarted. */
-export function startOpsServer(opts: { port: number; registry: Registry; ready: () => boolean; healthy?: () => boolean; health?: () => unknown }): Promise<Server> {
+export function startOpsServer(opts: { port: number; registry: MetricsSource; ready: () => boolean; healthy?: () => boolean; health?: () => unknown }): Promise<Server> {
   const server = createServer((req, res) => {
     const url = req.url ?? '/';
     if (url === '/healthz') {

@@ -27,6 +27,12 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   PROCESSOR_TIMER_RESOLUTION_MS: z.coerce.number().int().min(10).max(5_000).default(100),
   /** Most bytes of one partition per fetch, i.e. per batch (the broker still sends at least one record batch). */
   PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION: z.coerce.number().int().min(64 * 1024).max(64 * 1024 * 1024).default(DEFAULT_FETCH_MAX_BYTES_PER_PARTITION),
+  /**
+   * Stream threads (worker threads), as Kafka Streams' num.stream.threads: each is a group member
+   * with its own consumer, producers, tasks and local store (thread 0 in PROCESSOR_DATA_DIR, thread
+   * i in PROCESSOR_DATA_DIR/thread-i); the assignor keeps each task with the thread whose store holds it.
+   */
+  PROCESSOR_STREAM_THREADS: z.coerce.number().int().min(1).max(16).default(1),
   /** Batches of different partitions (tasks) processed at once. */
   PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(DEFAULT_PARTITIONS_CONCURRENTLY),
 }).transform((e) => ({ ...e, PROCESSOR_GROUP_ID: e.PROCESSOR_GROUP_ID ?? defaultProcessorGroupId(e.TOPIC_PREFIX) }));

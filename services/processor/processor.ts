@@ -72,6 +72,12 @@ export interface ProcessorOptions {
   /** A partition with input waiting and no batch for this long makes the member unhealthy. Default 60 s. */
   stallAfterMs?: number;
   clock?: () => number;
+  /**
+   * Awaited once, after the consumer connected and just before it joins the group. Stream threads
+   * join together through it: a member that joins alone takes every task and starts restoring them
+   * until the next member's join moves half of them away again.
+   */
+  beforeJoin?: () => Promise<void>;
   /** Called once when the consumer crashed for good; the process should exit non-zero. */
   onFatal?: (error: unknown) => void;
 }
@@ -338,6 +344,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   });
   await consumer.connect();
   for (const topic of inputTopics) await consumer.subscribe({ topic, fromBeginning: true });
+  await opts.beforeJoin?.();
   await consumer.run({ eachBatchAutoResolve: false, autoCommit: false, partitionsConsumedConcurrently: opts.partitionsConcurrently ?? DEFAULT_PARTITIONS_CONCURRENTLY, eachBatch: handleBatch });
 
   // Gateway leases (gateway-leases.ts): null without the topic.

@@ -50,6 +50,8 @@ const benchEnv = z.object({
   BENCH_KEEP: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
   /** Keep the children's logs (e.g. with --trace-gc) while deleting topics and stores. */
   BENCH_KEEP_LOGS: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
+  /** PROCESSOR_STREAM_THREADS of every processor child (one per core of this 2-core box by default). */
+  BENCH_PROCESSOR_THREADS: z.coerce.number().int().min(1).max(16).default(2),
   /** Extra node arguments for processor children, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
   BENCH_PROCESSOR_NODE_ARGS: z.string().default(''),
 });
@@ -76,6 +78,8 @@ export interface BenchConfig {
   readonly keepLogs: boolean;
   /** Extra node arguments for processor children (profiling). */
   readonly processorNodeArgs: readonly string[];
+  /** Stream threads of every processor child. */
+  readonly processorThreads: number;
   /** Repository root: children run from here. */
   readonly root: string;
   /** Unique per run: prefixes topics, subjects, groups and the work folder, so runs never collide. */
@@ -114,6 +118,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     keep: b.BENCH_KEEP,
     keepLogs: b.BENCH_KEEP_LOGS,
     processorNodeArgs: b.BENCH_PROCESSOR_NODE_ARGS.split(' ').filter(Boolean),
+    processorThreads: b.BENCH_PROCESSOR_THREADS,
     root,
     runId,
     workDir: resolve(root, '.infra/bench', runId),

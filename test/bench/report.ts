@@ -63,7 +63,7 @@ const ms = (d: Distribution | undefined) => (d && d.count ? `p50 ${n(d.p50)} ms,
 export function table(r: BenchResults): string {
   const rows: Array<[string, string]> = [];
   const m = r.machine;
-  if (r.prefill) rows.push(['scale', `${n(Number(r.scale['heartbeats']))} heartbeats, ${n(Number(r.scale['users']))} users, ${r.scale['partitions']} partitions`]);
+  if (r.prefill) rows.push(['scale', `${n(Number(r.scale['heartbeats']))} heartbeats, ${n(Number(r.scale['users']))} users, ${r.scale['partitions']} partitions; processor ${String(r.scale['processorThreads'] ?? 1)} stream thread(s)`]);
   if (r.prefill) rows.push(['pre-fill (kafkajs producer)', `${n(r.prefill.eventsPerSecond)} events/s`]);
   const c = r.ceiling;
   if (c?.kafkajsBareConsumer) rows.push(['bare kafkajs consumer', `${n(c.kafkajsBareConsumer.eventsPerSecond)} events/s (fetch only ${n(c.kafkajsBareConsumer.fetchEventsPerSecond)})`]);

@@ -3,7 +3,8 @@
  * has no input left to read), either with its data dir kept (local store plus the changelog delta
  * since the stored position) or with it deleted (the whole changelog). The processor logs
  * 'assignment' when the group hands it partitions and 'partition restored' per partition; the
- * span between them is the restore itself, without node's start-up.
+ * span from the first assignment to the last partition restored is the restore itself, without
+ * node's start-up.
  */
 import { MiB, cpuSeconds, load1 } from './measure';
 import type { BenchConfig } from './config';
@@ -36,12 +37,17 @@ export async function restoreRun(cfg: BenchConfig, o: {
   const p = await startProcessorChild(cfg, { name: `restore-${o.source === 'changelog alone' ? 'changelog' : 'local'}`, ...o });
   try {
     const timeout = cfg.runTimeoutMs;
+    // With stream threads each thread logs its own assignment (and a thread that joined alone may
+    // restore partitions it then hands on): from the first assignment to the last restore of each
+    // partition's final owner, once the processor is ready.
     const assignment = await p.child.waitLog((l) => l.msg === 'assignment', 60_000, 'assignment');
-    const partitions = (assignment['partitions'] as number[] | undefined) ?? [];
-    const restored = await Promise.all(partitions.map((partition) =>
-      p.child.waitLog((l) => l.msg === 'partition restored' && l['partition'] === partition, timeout, `partition ${partition} restored`)));
     await p.child.waitHttpOk(`${p.url}/readyz`, timeout);
     const readySeconds = (Date.now() - p.child.spawnedAt) / 1000;
+    const lastRestoreOf = new Map<number, (typeof p.child.lines)[number]>();
+    for (const l of p.child.lines) if (l.msg === 'partition restored') lastRestoreOf.set(Number(l['partition']), l);
+    const partitions = [...lastRestoreOf.keys()];
+    if (partitions.length !== cfg.partitions) throw new Error(`restore: ready with ${partitions.length} of ${cfg.partitions} partitions restored; see ${p.child.logFile}`);
+    const restored = [...lastRestoreOf.values()];
     const last = Math.max(...restored.map((l) => l.time ?? 0));
     const restoreSeconds = (last - (assignment.time ?? last)) / 1000;
     const keys = restored.reduce((n, l) => n + Number(l['keys'] ?? 0), 0);

@@ -45,7 +45,7 @@ async function main(): Promise<boolean> {
   const results: BenchResults = {
     format: 1, at: new Date().toISOString(), runId: cfg.runId, machine: machine(cfg.root),
     scale: {
-      heartbeats: cfg.heartbeats, users: cfg.users, partitions: cfg.partitions, liveRate: cfg.liveRate,
+      heartbeats: cfg.heartbeats, users: cfg.users, partitions: cfg.partitions, processorThreads: cfg.processorThreads, liveRate: cfg.liveRate,
       latencySeconds: cfg.latencySeconds, probesPerSecond: cfg.probesPerSecond, offlineUsers: cfg.offlineUsers, phases: [...cfg.phases].join(','),
     },
     settings: { throughputThresholds: THROUGHPUT_THRESHOLDS, offlineThresholds: OFFLINE_THRESHOLDS, liveThresholds: 'defaults' },

@@ -25,6 +25,7 @@ export async function startProcessorChild(cfg: BenchConfig, o: {
     PROCESSOR_GROUP_ID: o.groupId,
     PROCESSOR_GUARANTEE: o.guarantee,
     PROCESSOR_HTTP_PORT: String(port),
+    PROCESSOR_STREAM_THREADS: String(cfg.processorThreads),
     // info: the restore and assignment lines are the only source of restore timing; nothing is logged per batch.
     LOG_LEVEL: 'info',
     ...o.thresholds,

@@ -1,0 +1,160 @@
+/**
+ * Stream threads, as Kafka Streams' num.stream.threads: PROCESSOR_STREAM_THREADS worker threads,
+ * each a whole processor instance (stream-thread.ts) and its own group member, so a process uses
+ * more than one core. The main thread only serves /healthz, /readyz and /metrics over what the
+ * threads report, and starts and stops them. A thread that dies takes the process with it (exit
+ * 70, as a single-threaded processor whose consumer crashed): a supervisor restarts the whole.
+ */
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { AggregatorRegistry, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
+import type { MetricsSource } from '../platform/http';
+import type { Logger } from '../platform/log';
+import type { ProcessorHealth } from './processor';
+
+/** What the main thread asks a stream thread. */
+export type ToThread = { readonly type: 'join' } | { readonly type: 'metrics'; readonly id: number } | { readonly type: 'stop' };
+
+/** What a stream thread tells the main thread. */
+export type FromThread =
+  | { readonly type: 'joining' }
+  | { readonly type: 'started' }
+  | { readonly type: 'failed'; readonly error: string }
+  | { readonly type: 'status'; readonly ready: boolean; readonly healthy: boolean; readonly health: ProcessorHealth }
+  | { readonly type: 'metrics'; readonly id: number; readonly metrics: MetricObjectWithValues<MetricValue<string>>[] }
+  | { readonly type: 'fatal'; readonly error: string }
+  | { readonly type: 'stopped'; readonly error?: string };
+
+/** How often a thread reports its status; a thread silent for STATUS_STALE_MS is unhealthy (stuck). */
+export const STATUS_INTERVAL_MS = 250;
+const STATUS_STALE_MS = 30_000;
+
+export interface StreamThreadsHealth extends ProcessorHealth {
+  readonly threads: readonly { readonly thread: number; readonly partitions: readonly number[]; readonly ready: boolean; readonly healthy: boolean }[];
+}
+
+export interface StreamThreads {
+  ready(): boolean;
+  healthy(): boolean;
+  health(): StreamThreadsHealth;
+  readonly metrics: MetricsSource;
+  stop(): Promise<void>;
+}
+
+/**
+ * How one metric of the threads is combined. Each thread's registry reports the whole process's
+ * CPU, memory and file descriptors (process.* is per process): those are taken once. Restore
+ * progress is the least advanced thread's. Everything else keeps prom-client's own choice (sum
+ * for counters and per-isolate heap figures).
+ */
+export function threadAggregator(name: string, own: string | undefined): string | undefined {
+  if (name.includes('_process_')) return 'first';
+  if (name === 'presence_processor_restore_progress_ratio') return 'min';
+  return own;
+}
+
+/** The metrics of all threads as one registry. */
+export function aggregateThreadMetrics(perThread: readonly MetricObjectWithValues<MetricValue<string>>[][]): Registry {
+  const adjusted = perThread.map((metrics) => metrics.map((m) => ({ ...m, aggregator: threadAggregator(m.name, m.aggregator) })));
+  return AggregatorRegistry.aggregate(adjusted);
+}
+
+interface ThreadState {
+  readonly thread: number;
+  readonly worker: Worker;
+  status: Extract<FromThread, { type: 'status' }> | null;
+  statusAt: number;
+}
+
+/** The worker entry next to this file: .js in dist, .ts under tsx (which the worker inherits from execArgv). */
+const THREAD_ENTRY = join(__dirname, `stream-thread${extname(__filename)}`);
+
+export async function startStreamThreads(o: { threads: number; log: Logger; onFatal: (why: string) => void }): Promise<StreamThreads> {
+  const { log } = o;
+  let stopping = false;
+  let nextId = 0;
+  const pendingMetrics = new Map<number, (m: MetricObjectWithValues<MetricValue<string>>[]) => void>();
+  const states: ThreadState[] = [];
+  // Every thread joins the group once all are connected (see ProcessorOptions.beforeJoin).
+  let joining = 0;
+  const started = Array.from({ length: o.threads }, (_, thread) => new Promise<void>((resolve, reject) => {
+    const worker = new Worker(THREAD_ENTRY, { workerData: { thread } });
+    const state: ThreadState = { thread, worker, status: null, statusAt: Date.now() };
+    states.push(state);
+    let up = false;
+    worker.on('message', (m: FromThread) => {
+      if (m.type === 'joining') {
+        if (++joining === o.threads) for (const s of states) s.worker.postMessage({ type: 'join' } satisfies ToThread);
+      } else if (m.type === 'started') {
+        up = true;
+        resolve();
+      } else if (m.type === 'failed') {
+        reject(new Error(`stream thread ${thread} failed to start: ${m.error}`));
+      } else if (m.type === 'status') {
+        state.status = m;
+        state.statusAt = Date.now();
+      } else if (m.type === 'metrics') {
+        pendingMetrics.get(m.id)?.(m.metrics);
+        pendingMetrics.delete(m.id);
+      } else if (m.type === 'fatal') {
+        log.fatal({ thread, err: m.error }, 'a stream thread\'s consumer stopped for good');
+        o.onFatal(`stream thread ${thread}: ${m.error}`);
+      }
+    });
+    worker.on('error', (e) => {
+      log.fatal({ thread, err: String(e) }, 'a stream thread threw');
+      if (up) o.onFatal(`stream thread ${thread} threw: ${String(e)}`);
+      else reject(e);
+    });
+    worker.on('exit', (code) => {
+      if (stopping) return;
+      if (!up) reject(new Error(`stream thread ${thread} exited with ${code} before it started`));
+      else o.onFatal(`stream thread ${thread} exited with ${code}`);
+    });
+  }));
+  try {
+    await Promise.all(started);
+  } catch (e) {
+    stopping = true;
+    await Promise.all(states.map((s) => s.worker.terminate()));
+    throw e;
+  }
+  states.sort((a, b) => a.thread - b.thread);
+
+  const fresh = (s: ThreadState) => Date.now() - s.statusAt < STATUS_STALE_MS;
+  const askMetrics = (s: ThreadState) => new Promise<MetricObjectWithValues<MetricValue<string>>[]>((resolve) => {
+    const id = nextId++;
+    pendingMetrics.set(id, resolve);
+    s.worker.postMessage({ type: 'metrics', id } satisfies ToThread);
+  });
+  return {
+    ready: () => states.every((s) => s.status?.ready === true),
+    healthy: () => states.every((s) => s.status?.healthy === true && fresh(s)),
+    health: () => {
+      const healths = states.map((s) => s.status?.health);
+      return {
+        alive: healths.every((h) => h?.alive === true),
+        sinceGroupContactMs: Math.max(...healths.map((h) => h?.sinceGroupContactMs ?? Infinity)),
+        partitions: healths.flatMap((h) => h?.partitions ?? []).sort((a, b) => a - b),
+        stalledPartitions: healths.flatMap((h) => h?.stalledPartitions ?? []).sort((a, b) => a - b),
+        threads: states.map((s) => ({ thread: s.thread, partitions: s.status?.health.partitions ?? [], ready: s.status?.ready ?? false, healthy: (s.status?.healthy ?? false) && fresh(s) })),
+      };
+    },
+    metrics: {
+      contentType: Registry.PROMETHEUS_CONTENT_TYPE,
+      metrics: async () => aggregateThreadMetrics(await Promise.all(states.map(askMetrics))).metrics(),
+    } as MetricsSource,
+    async stop() {
+      stopping = true;
+      const errors = await Promise.all(states.map((s) => new Promise<string | undefined>((resolve) => {
+        s.worker.once('exit', () => resolve(undefined));
+        s.worker.on('message', (m: FromThread) => {
+          if (m.type === 'stopped') void s.worker.terminate().then(() => resolve(m.error));
+        });
+        s.worker.postMessage({ type: 'stop' } satisfies ToThread);
+      })));
+      const failed = errors.filter((e): e is string => e !== undefined);
+      if (failed.length > 0) throw new Error(`stream threads stopped uncleanly: ${failed.join('; ')}`);
+    },
+  };
+}

@@ -26,6 +26,7 @@ export function threadDataDir(dataDir: string, thread: number): string {
 
 export async function startProcessorInstance(o: {
   env: ProcessorEnv; presence: PresenceConfig; log: Logger; thread: number; onFatal: (error: unknown) => void; beforeJoin?: () => Promise<void>;
+  onAssignment?: (partitions: readonly number[]) => void; restoreGate?: Promise<void>; heartbeatIntervalMs?: number;
 }): Promise<ProcessorInstance> {
   const { env, presence, log } = o;
   const dataDir = threadDataDir(env.PROCESSOR_DATA_DIR, o.thread);
@@ -45,6 +46,9 @@ export async function startProcessorInstance(o: {
     ...(env.PROCESSOR_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: env.PROCESSOR_COMMIT_INTERVAL_MS }),
     onFatal: o.onFatal,
     ...(o.beforeJoin ? { beforeJoin: o.beforeJoin } : {}),
+    ...(o.onAssignment ? { onAssignment: o.onAssignment } : {}),
+    ...(o.restoreGate ? { restoreGate: o.restoreGate } : {}),
+    ...(o.heartbeatIntervalMs ? { heartbeatIntervalMs: o.heartbeatIntervalMs } : {}),
   });
   return { processor, metrics };
 }

@@ -78,6 +78,15 @@ export interface ProcessorOptions {
    * until the next member's join moves half of them away again.
    */
   beforeJoin?: () => Promise<void>;
+  /** Told each assignment's partitions (stream threads report theirs to the main thread). */
+  onAssignment?: (partitions: readonly number[]) => void;
+  /**
+   * Restores wait for it (stream threads: until every thread of the process holds its share, so no
+   * thread restores tasks that the next thread's join moves away again).
+   */
+  restoreGate?: Promise<void>;
+  /** Group heartbeat interval; default min(3 s, session timeout / 3). A rebalance is noticed at the next heartbeat. */
+  heartbeatIntervalMs?: number;
   /** Called once when the consumer crashed for good; the process should exit non-zero. */
   onFatal?: (error: unknown) => void;
 }
@@ -132,7 +141,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const { kafka, serde, store, cfg, log, metrics, prefix, groupId, guarantee } = opts;
   const clock = opts.clock ?? Date.now;
   const sessionTimeoutMs = opts.sessionTimeoutMs ?? 30_000;
-  const heartbeatIntervalMs = Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
+  const heartbeatIntervalMs = opts.heartbeatIntervalMs ?? Math.min(3_000, Math.floor(sessionTimeoutMs / 3));
   const commitIntervalMs = opts.commitIntervalMs ?? DEFAULT_COMMIT_INTERVAL_MS[guarantee];
   const catchUpLagRecords = opts.catchUpLagRecords ?? DEFAULT_CATCH_UP_LAG_RECORDS;
   const catchUpIntervalMs = Math.max(commitIntervalMs, opts.catchUpIntervalMs ?? DEFAULT_CATCH_UP_INTERVAL_MS);
@@ -193,7 +202,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   };
   const tasks = new TaskManager({
     kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
-    mayWrite: (slot) => mayWrite(slot), onFlushed,
+    mayWrite: (slot) => mayWrite(slot), onFlushed, ...(opts.restoreGate ? { restoreGate: opts.restoreGate } : {}),
     restore: { kafka, serde, store, topics, log, metrics },
   });
   let running = true;
@@ -221,6 +230,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       if (roleOf.has(topic)) for (const p of partitions) assigned.add(p);
     }
     for (const p of assigned) localTasks.add(p);
+    opts.onAssignment?.([...assigned].sort((a, b) => a - b));
     log.info({ generation: payload.groupId, partitions: [...assigned].sort((a, b) => a - b) }, 'assignment');
     const warning = assignmentWarning({ groupId, memberId: payload.memberId, memberAssignment: payload.memberAssignment, partitionCounts: Object.fromEntries(inputTopics.map((t) => [t, counts[t] ?? 0])) });
     if (warning) log.warn({ groupId, memberId: payload.memberId }, warning);

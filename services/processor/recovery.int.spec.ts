@@ -87,13 +87,14 @@ async function watchFinal(prefix: string, serde: AvroSerde) {
   return { view, users, rooms, stop: () => consumer.disconnect() };
 }
 
-function spawnProcessor(prefix: string, dataDir: string, guarantee: Guarantee): ChildProcess {
+function spawnProcessor(prefix: string, dataDir: string, guarantee: Guarantee, streamThreads = 1): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'services/processor/main.ts')], {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
     env: {
       ...process.env, TOPIC_PREFIX: prefix, PROCESSOR_DATA_DIR: dataDir, PROCESSOR_GROUP_ID: `${prefix}processor`,
       PROCESSOR_GUARANTEE: guarantee, PROCESSOR_HTTP_PORT: '0', LOG_LEVEL: 'error', PROCESSOR_SESSION_TIMEOUT_MS: '6000',
+      PROCESSOR_STREAM_THREADS: String(streamThreads),
       KAFKA_BROKERS: env.KAFKA_BROKERS.join(','), SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL,
     },
   });
@@ -101,9 +102,11 @@ function spawnProcessor(prefix: string, dataDir: string, guarantee: Guarantee): 
 
 const killed = (child: ChildProcess) => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : child.once('exit', () => r())));
 
-describe.each<[Guarantee, 'kept' | 'deleted']>([
-  ['at-least-once', 'kept'], ['at-least-once', 'deleted'], ['exactly-once', 'kept'], ['exactly-once', 'deleted'],
-])('kill -9 and restart (%s, local store %s)', (guarantee, storeAfterCrash) => {
+describe.each<[Guarantee, 'kept' | 'deleted', number]>([
+  ['at-least-once', 'kept', 1], ['at-least-once', 'deleted', 1], ['exactly-once', 'kept', 1], ['exactly-once', 'deleted', 1],
+  // Stream threads: the whole process dies; each thread restores its own store (or the changelog).
+  ['at-least-once', 'kept', 2], ['exactly-once', 'deleted', 2],
+])('kill -9 and restart (%s, local store %s, %i stream thread(s))', (guarantee, storeAfterCrash, streamThreads) => {
   it('ends with the same snapshots as an uninterrupted run', async () => {
     const reference = uniquePrefix('ref');
     const crashed = uniquePrefix('crash');
@@ -119,7 +122,7 @@ describe.each<[Guarantee, 'kept' | 'deleted']>([
       log: createLogger('ref', 'silent'), metrics: createProcessorMetrics(), prefix: reference,
       groupId: `${reference}processor`, guarantee, timerResolutionMs: 50,
     });
-    let child = spawnProcessor(crashed, dataDir, guarantee);
+    let child = spawnProcessor(crashed, dataDir, guarantee, streamThreads);
     try {
       const inputs = script(120, Date.now());
       const half = Math.floor(inputs.length / 2);
@@ -130,7 +133,7 @@ describe.each<[Guarantee, 'kept' | 'deleted']>([
       await killed(child);
       await publish(producer, serde, crashed, inputs.slice(half));
       if (storeAfterCrash === 'deleted') rmSync(dataDir, { recursive: true, force: true });
-      child = spawnProcessor(crashed, dataDir, guarantee);
+      child = spawnProcessor(crashed, dataDir, guarantee, streamThreads);
 
       await waitFor(() => refWatch.users.size === 120 && refWatch.view(), 'reference run to finish', 30_000);
       const expected = JSON.stringify(refWatch.view());

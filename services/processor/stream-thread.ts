@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../platform/log';
 import { loadProcessorConfig } from './config';
 import { startProcessorInstance } from './instance';
-import { STATUS_INTERVAL_MS, type FromThread, type ToThread } from './stream-threads';
+import { STATUS_INTERVAL_MS, THREAD_HEARTBEAT_INTERVAL_MS, type FromThread, type ToThread } from './stream-threads';
 
 if (!parentPort) throw new Error('stream-thread.ts runs as a worker thread of the processor (PROCESSOR_STREAM_THREADS)');
 const port = parentPort;
@@ -17,11 +17,16 @@ async function run(): Promise<void> {
   const { env, presence } = loadProcessorConfig();
   const log = createLogger('processor', env.LOG_LEVEL).child({ thread });
   const joined = new Promise<void>((resolve) => port.on('message', (m: ToThread) => m.type === 'join' && resolve()));
+  const restoreGate = new Promise<void>((resolve) => port.on('message', (m: ToThread) => m.type === 'restore' && resolve()));
   const beforeJoin = () => {
     post({ type: 'joining' });
     return joined;
   };
-  const { processor, metrics } = await startProcessorInstance({ env, presence, log, thread, beforeJoin, onFatal: (e) => post({ type: 'fatal', error: String(e) }) });
+  const { processor, metrics } = await startProcessorInstance({
+    env, presence, log, thread, beforeJoin, restoreGate, heartbeatIntervalMs: THREAD_HEARTBEAT_INTERVAL_MS,
+    onAssignment: (partitions) => post({ type: 'assigned', partitions }),
+    onFatal: (e) => post({ type: 'fatal', error: String(e) }),
+  });
   const report = () => post({ type: 'status', ready: processor.ready(), healthy: processor.healthy(), health: processor.health() });
   report();
   const reporting = setInterval(report, STATUS_INTERVAL_MS);

@@ -13,11 +13,12 @@ import type { Logger } from '../platform/log';
 import type { ProcessorHealth } from './processor';
 
 /** What the main thread asks a stream thread. */
-export type ToThread = { readonly type: 'join' } | { readonly type: 'metrics'; readonly id: number } | { readonly type: 'stop' };
+export type ToThread = { readonly type: 'join' } | { readonly type: 'restore' } | { readonly type: 'metrics'; readonly id: number } | { readonly type: 'stop' };
 
 /** What a stream thread tells the main thread. */
 export type FromThread =
   | { readonly type: 'joining' }
+  | { readonly type: 'assigned'; readonly partitions: readonly number[] }
   | { readonly type: 'started' }
   | { readonly type: 'failed'; readonly error: string }
   | { readonly type: 'status'; readonly ready: boolean; readonly healthy: boolean; readonly health: ProcessorHealth }
@@ -28,6 +29,27 @@ export type FromThread =
 /** How often a thread reports its status; a thread silent for STATUS_STALE_MS is unhealthy (stuck). */
 export const STATUS_INTERVAL_MS = 250;
 const STATUS_STALE_MS = 30_000;
+/**
+ * The threads' group heartbeat: each thread joins after the previous one got its first assignment,
+ * and the members already in the group learn of the rebalance at their next heartbeat.
+ */
+export const THREAD_HEARTBEAT_INTERVAL_MS = 500;
+
+/**
+ * Whether the threads' latest assignments are one generation's: every thread has one and no task
+ * is in two (a thread that has not yet rejoined still holds the previous generation's tasks).
+ */
+export function assignmentsSettled(assignments: readonly (readonly number[] | null)[]): boolean {
+  const seen = new Set<number>();
+  for (const a of assignments) {
+    if (a === null) return false;
+    for (const p of a) {
+      if (seen.has(p)) return false;
+      seen.add(p);
+    }
+  }
+  return true;
+}
 
 export interface StreamThreadsHealth extends ProcessorHealth {
   readonly threads: readonly { readonly thread: number; readonly partitions: readonly number[]; readonly ready: boolean; readonly healthy: boolean }[];
@@ -62,12 +84,27 @@ export function aggregateThreadMetrics(perThread: readonly MetricObjectWithValue
 interface ThreadState {
   readonly thread: number;
   readonly worker: Worker;
+  assignment: readonly number[] | null;
   status: Extract<FromThread, { type: 'status' }> | null;
   statusAt: number;
 }
 
-/** The worker entry next to this file: .js in dist, .ts under tsx (which the worker inherits from execArgv). */
+/**
+ * The worker entry next to this file: .js in dist; .ts when the processor runs from source under
+ * tsx, whose loader registered with --import does not reach workers: they load tsx's require hook.
+ */
 const THREAD_ENTRY = join(__dirname, `stream-thread${extname(__filename)}`);
+const THREAD_EXEC_ARGV = extname(__filename) === '.ts' ? [...withoutImports(process.execArgv), '--require', 'tsx/cjs'] : process.execArgv;
+
+/** execArgv without `--import x` / `--import=x` (with one, node loads a worker's entry as ESM, which knows no .ts). */
+function withoutImports(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--import') i++;
+    else if (!argv[i]?.startsWith('--import=')) out.push(argv[i] as string);
+  }
+  return out;
+}
 
 export async function startStreamThreads(o: { threads: number; log: Logger; onFatal: (why: string) => void }): Promise<StreamThreads> {
   const { log } = o;
@@ -75,16 +112,28 @@ export async function startStreamThreads(o: { threads: number; log: Logger; onFa
   let nextId = 0;
   const pendingMetrics = new Map<number, (m: MetricObjectWithValues<MetricValue<string>>[]) => void>();
   const states: ThreadState[] = [];
-  // Every thread joins the group once all are connected (see ProcessorOptions.beforeJoin).
-  let joining = 0;
+  // One thread joins at a time (thread i once thread i-1 has its first assignment): joins that
+  // reach the coordinator together have stalled a start for a whole session timeout here. No
+  // thread restores until the assignments are settled (ProcessorOptions.restoreGate).
+  let restoring = false;
+  const joinNext = (after: number) => states.find((s) => s.thread === after + 1)?.worker.postMessage({ type: 'join' } satisfies ToThread);
   const started = Array.from({ length: o.threads }, (_, thread) => new Promise<void>((resolve, reject) => {
-    const worker = new Worker(THREAD_ENTRY, { workerData: { thread } });
-    const state: ThreadState = { thread, worker, status: null, statusAt: Date.now() };
+    const worker = new Worker(THREAD_ENTRY, { workerData: { thread }, execArgv: THREAD_EXEC_ARGV });
+    const state: ThreadState = { thread, worker, assignment: null, status: null, statusAt: Date.now() };
     states.push(state);
     let up = false;
     worker.on('message', (m: FromThread) => {
       if (m.type === 'joining') {
-        if (++joining === o.threads) for (const s of states) s.worker.postMessage({ type: 'join' } satisfies ToThread);
+        if (thread === 0) worker.postMessage({ type: 'join' } satisfies ToThread);
+      } else if (m.type === 'assigned') {
+        const first = state.assignment === null;
+        state.assignment = m.partitions;
+        if (first) joinNext(thread);
+        if (!restoring && assignmentsSettled(states.map((s) => s.assignment))) {
+          restoring = true;
+          log.info({ threads: states.map((s) => ({ thread: s.thread, partitions: s.assignment })) }, 'stream threads joined: restoring');
+          for (const s of states) s.worker.postMessage({ type: 'restore' } satisfies ToThread);
+        }
       } else if (m.type === 'started') {
         up = true;
         resolve();

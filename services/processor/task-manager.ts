@@ -68,6 +68,8 @@ export interface TaskManagerOptions {
   /** Whether this member may still write for a slot (not dropped, in touch with its group). */
   readonly mayWrite: (slot: TaskSlot) => boolean;
   readonly onFlushed?: (flush: import('./task').FlushResult) => void;
+  /** Restores start once it resolves (ProcessorOptions.restoreGate). */
+  readonly restoreGate?: Promise<void>;
 }
 
 export async function withLock<T>(slot: TaskSlot, fn: () => Promise<T>): Promise<T> {
@@ -147,6 +149,8 @@ export class TaskManager {
     const paused = this.o.inputTopics.map((topic) => ({ topic, partitions: [partition] }));
     consumer.pause(paused);
     const restoreOnce = async () => {
+      await this.o.restoreGate;
+      if (slot.dropped) return;
       // initTransactions fences any zombie using this task's transactional id and aborts its open
       // transaction before we read the changelog, so the restore sees only committed state.
       await ownProducer?.producer();

@@ -11,7 +11,7 @@ import { createKafka } from '../platform/kafka';
 import type { Logger } from '../platform/log';
 import type { ProcessorEnv } from './config';
 import { createProcessorMetrics, type ProcessorMetrics } from './metrics';
-import { startProcessor, type Processor } from './processor';
+import { startProcessor, type Processor, type ProcessorOptions } from './processor';
 import { LevelPartitionStore } from './store';
 
 export interface ProcessorInstance {
@@ -24,9 +24,11 @@ export function threadDataDir(dataDir: string, thread: number): string {
   return thread === 0 ? dataDir : join(dataDir, `thread-${thread}`);
 }
 
+/** What a stream thread adds to the options config gives (stream-thread.ts). */
+export type ThreadHooks = Pick<ProcessorOptions, 'beforeJoin' | 'onAssignment' | 'restoreGate' | 'heartbeatIntervalMs'>;
+
 export async function startProcessorInstance(o: {
-  env: ProcessorEnv; presence: PresenceConfig; log: Logger; thread: number; onFatal: (error: unknown) => void; beforeJoin?: () => Promise<void>;
-  onAssignment?: (partitions: readonly number[]) => void; restoreGate?: Promise<void>; heartbeatIntervalMs?: number;
+  env: ProcessorEnv; presence: PresenceConfig; log: Logger; thread: number; onFatal: (error: unknown) => void; hooks?: ThreadHooks;
 }): Promise<ProcessorInstance> {
   const { env, presence, log } = o;
   const dataDir = threadDataDir(env.PROCESSOR_DATA_DIR, o.thread);
@@ -45,10 +47,7 @@ export async function startProcessorInstance(o: {
     catchUpLagRecords: env.PROCESSOR_CATCH_UP_LAG_RECORDS, catchUpIntervalMs: env.PROCESSOR_CATCH_UP_INTERVAL_MS,
     ...(env.PROCESSOR_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: env.PROCESSOR_COMMIT_INTERVAL_MS }),
     onFatal: o.onFatal,
-    ...(o.beforeJoin ? { beforeJoin: o.beforeJoin } : {}),
-    ...(o.onAssignment ? { onAssignment: o.onAssignment } : {}),
-    ...(o.restoreGate ? { restoreGate: o.restoreGate } : {}),
-    ...(o.heartbeatIntervalMs ? { heartbeatIntervalMs: o.heartbeatIntervalMs } : {}),
+    ...o.hooks,
   });
   return { processor, metrics };
 }

@@ -74,8 +74,7 @@ export interface ProcessorOptions {
   clock?: () => number;
   /**
    * Awaited once, after the consumer connected and just before it joins the group. Stream threads
-   * join together through it: a member that joins alone takes every task and starts restoring them
-   * until the next member's join moves half of them away again.
+   * join one at a time through it (see stream-threads.ts).
    */
   beforeJoin?: () => Promise<void>;
   /** Told each assignment's partitions (stream threads report theirs to the main thread). */

@@ -23,8 +23,8 @@ async function run(): Promise<void> {
     return joined;
   };
   const { processor, metrics } = await startProcessorInstance({
-    env, presence, log, thread, beforeJoin, restoreGate, heartbeatIntervalMs: THREAD_HEARTBEAT_INTERVAL_MS,
-    onAssignment: (partitions) => post({ type: 'assigned', partitions }),
+    env, presence, log, thread,
+    hooks: { beforeJoin, restoreGate, heartbeatIntervalMs: THREAD_HEARTBEAT_INTERVAL_MS, onAssignment: (partitions) => post({ type: 'assigned', partitions }) },
     onFatal: (e) => post({ type: 'fatal', error: String(e) }),
   });
   const report = () => post({ type: 'status', ready: processor.ready(), healthy: processor.healthy(), health: processor.health() });

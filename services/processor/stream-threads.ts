@@ -51,6 +51,27 @@ export function assignmentsSettled(assignments: readonly (readonly number[] | nu
   return true;
 }
 
+type ThreadStatus = Extract<FromThread, { type: 'status' }>;
+
+/** One thread's latest status (null: none yet) and whether it is recent (STATUS_STALE_MS). */
+export interface ReportedStatus {
+  readonly thread: number;
+  readonly status: ThreadStatus | null;
+  readonly fresh: boolean;
+}
+
+/** The process's health from its threads': alive and in touch only if every thread is. */
+export function combineHealth(reports: readonly ReportedStatus[]): StreamThreadsHealth {
+  const healths = reports.map((r) => r.status?.health);
+  return {
+    alive: healths.every((h) => h?.alive === true),
+    sinceGroupContactMs: Math.max(...healths.map((h) => h?.sinceGroupContactMs ?? Infinity)),
+    partitions: healths.flatMap((h) => h?.partitions ?? []).sort((a, b) => a - b),
+    stalledPartitions: healths.flatMap((h) => h?.stalledPartitions ?? []).sort((a, b) => a - b),
+    threads: reports.map((r) => ({ thread: r.thread, partitions: r.status?.health.partitions ?? [], ready: r.status?.ready ?? false, healthy: (r.status?.healthy ?? false) && r.fresh })),
+  };
+}
+
 export interface StreamThreadsHealth extends ProcessorHealth {
   readonly threads: readonly { readonly thread: number; readonly partitions: readonly number[]; readonly ready: boolean; readonly healthy: boolean }[];
 }
@@ -85,7 +106,7 @@ interface ThreadState {
   readonly thread: number;
   readonly worker: Worker;
   assignment: readonly number[] | null;
-  status: Extract<FromThread, { type: 'status' }> | null;
+  status: ThreadStatus | null;
   statusAt: number;
 }
 
@@ -168,9 +189,9 @@ export async function startStreamThreads(o: { threads: number; log: Logger; onFa
     await Promise.all(states.map((s) => s.worker.terminate()));
     throw e;
   }
-  states.sort((a, b) => a.thread - b.thread);
 
   const fresh = (s: ThreadState) => Date.now() - s.statusAt < STATUS_STALE_MS;
+  const reports = () => states.map((s) => ({ thread: s.thread, status: s.status, fresh: fresh(s) }));
   const askMetrics = (s: ThreadState) => new Promise<MetricObjectWithValues<MetricValue<string>>[]>((resolve) => {
     const id = nextId++;
     pendingMetrics.set(id, resolve);
@@ -178,17 +199,8 @@ export async function startStreamThreads(o: { threads: number; log: Logger; onFa
   });
   return {
     ready: () => states.every((s) => s.status?.ready === true),
-    healthy: () => states.every((s) => s.status?.healthy === true && fresh(s)),
-    health: () => {
-      const healths = states.map((s) => s.status?.health);
-      return {
-        alive: healths.every((h) => h?.alive === true),
-        sinceGroupContactMs: Math.max(...healths.map((h) => h?.sinceGroupContactMs ?? Infinity)),
-        partitions: healths.flatMap((h) => h?.partitions ?? []).sort((a, b) => a - b),
-        stalledPartitions: healths.flatMap((h) => h?.stalledPartitions ?? []).sort((a, b) => a - b),
-        threads: states.map((s) => ({ thread: s.thread, partitions: s.status?.health.partitions ?? [], ready: s.status?.ready ?? false, healthy: (s.status?.healthy ?? false) && fresh(s) })),
-      };
-    },
+    healthy: () => combineHealth(reports()).threads.every((t) => t.healthy),
+    health: () => combineHealth(reports()),
     metrics: {
       contentType: Registry.PROMETHEUS_CONTENT_TYPE,
       metrics: async () => aggregateThreadMetrics(await Promise.all(states.map(askMetrics))).metrics(),

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Registry } from 'prom-client';
-import { aggregateThreadMetrics, assignmentsSettled, threadAggregator } from './stream-threads';
+import { aggregateThreadMetrics, assignmentsSettled, combineHealth, threadAggregator } from './stream-threads';
 
 describe('assignmentsSettled', () => {
   it.each<[string, (number[] | null)[], boolean]>([
@@ -28,5 +28,23 @@ describe('thread metrics aggregation', () => {
     expect(text).toContain('presence_processor_events_total{kind="heartbeat"} 7');
     expect(text).toContain('presence_processor_process_resident_memory_bytes 1000');
     expect(text).toContain('presence_processor_restore_progress_ratio 0.25');
+  });
+});
+
+describe('combineHealth', () => {
+  const status = (partitions: number[], healthy: boolean, sinceGroupContactMs: number) => ({
+    type: 'status' as const, ready: healthy, healthy, health: { alive: true, sinceGroupContactMs, partitions, stalledPartitions: [] },
+  });
+
+  it('joins the threads\' partitions and takes the longest silence', () => {
+    const h = combineHealth([{ thread: 0, status: status([0, 2], true, 100), fresh: true }, { thread: 1, status: status([1], true, 900), fresh: true }]);
+    expect(h).toMatchObject({ alive: true, sinceGroupContactMs: 900, partitions: [0, 1, 2] });
+    expect(h.threads.map((t) => t.healthy)).toEqual([true, true]);
+  });
+
+  it('a thread without a status, or with a stale one, is not alive or not healthy', () => {
+    const h = combineHealth([{ thread: 0, status: status([0], true, 100), fresh: false }, { thread: 1, status: null, fresh: true }]);
+    expect(h.alive).toBe(false);
+    expect(h.threads.map((t) => t.healthy)).toEqual([false, false]);
   });
 });

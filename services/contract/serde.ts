@@ -8,6 +8,7 @@ import TimeoutMiddleware from 'mappersmith/middleware/timeout';
 import type * as T from './avro-types';
 import { expandSchema, loadNamedSchemas } from './schemas';
 import { TOPICS, valueSubject, type TopicRole } from './topics';
+import { BufferSlab } from '../platform/buffer-slab';
 
 /** The value type of each topic that carries a registered Avro schema. */
 export interface TopicValues {
@@ -176,6 +177,8 @@ export class AvroSerde {
   private readonly readers = new Map<number, Map<AvroRole, (body: Buffer) => unknown>>();
   private readonly headers = {} as Record<AvroRole, Buffer>;
   private scratch = Buffer.allocUnsafe(64 * 1024);
+  /** Encoded records are short-lived (until sent): carved from slabs, not a Buffer each. */
+  private readonly slab = new BufferSlab();
 
   constructor(
     private readonly registry: WriterSchemas,
@@ -213,10 +216,8 @@ export class AvroSerde {
         this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
         continue;
       }
-      const out = Buffer.allocUnsafe(end);
-      this.headers[role].copy(out, 0);
-      this.scratch.copy(out, HEADER_BYTES, HEADER_BYTES, end);
-      return out;
+      this.headers[role].copy(this.scratch, 0);
+      return this.slab.copyOf(this.scratch, 0, end);
     }
   }
 

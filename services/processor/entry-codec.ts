@@ -16,6 +16,7 @@
  */
 import avro from 'avsc';
 import { findSession, type ActivityRegister, type ActivityView, type Actor, type Audit, type DeviceView, type MemberView, type RoomMember, type RoomState, type RoomView, type Session, type UserState, type UserView } from '../core';
+import { BufferSlab } from '../platform/buffer-slab';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -215,13 +216,15 @@ const KIND_ROOM = 1;
 
 /** Encoding scratch space: one copy out per entry, no intermediate buffers. Grows when needed. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
+/** Entries live until the checkpoint has sent and stored them: carved from slabs, not a Buffer each. */
+const entrySlab = new BufferSlab();
 
 function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
   for (;;) {
     scratch[0] = TAG_AVRO_V10;
     scratch[1] = kind;
     const end = type.encode(value, scratch, 2);
-    if (end > 0) return Buffer.from(scratch.subarray(0, end));
+    if (end > 0) return entrySlab.copyOf(scratch, 0, end);
     scratch = Buffer.allocUnsafe(scratch.length * 2);
   }
 }

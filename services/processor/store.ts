@@ -75,11 +75,18 @@ export class LevelPartitionStore implements PartitionStore {
     const prefix = dataPrefix(partition);
     // The position first: entries written after it was read only make the state newer than it says.
     const changelogPosition = (await this.db.get(positionKey(partition)))?.toString('utf8') ?? null;
-    // In batches of 1,000 (nextv): `for await` over the iterator cost a promise per entry.
+    // In batches of 1,000 (nextv): `for await` over the iterator cost a promise per entry. The
+    // next batch is read (in LevelDB's thread) while this one is handed over.
     const it = this.db.iterator({ gte: prefix, lt: rangeEnd(prefix) });
     try {
-      for (let batch = await it.nextv(1_000); batch.length > 0; batch = await it.nextv(1_000)) {
-        for (const [k, v] of batch) onEntry(k.slice(prefix.length), v);
+      let next = it.nextv(1_000);
+      try {
+        for (let batch = await next; batch.length > 0; batch = await next) {
+          next = it.nextv(1_000);
+          for (const [k, v] of batch) onEntry(k.slice(prefix.length), v);
+        }
+      } finally {
+        await next.catch(() => undefined); // the read ahead of a consumer that threw: closed below
       }
     } finally {
       await it.close();

@@ -35,6 +35,29 @@ describe.each<[string, () => Promise<PartitionStore>]>([
     expect(await store.scan(6, () => { throw new Error('no entries expected'); })).toBeNull();
   });
 
+  it('scan hands over a partition larger than one read batch in key order, each entry once', async () => {
+    const keys = Array.from({ length: 2_500 }, (_, i) => `u/user-${String(i).padStart(5, '0')}`);
+    await store.write(2, keys.map((k) => [k, B(k)] as const), '2500');
+    const seen: string[] = [];
+    await store.scan(2, (k, v) => {
+      expect(v.toString('utf8')).toBe(k);
+      seen.push(k);
+    });
+    expect(seen.sort()).toEqual(keys);
+  });
+
+  it('a scan whose consumer throws midway rejects with that error and leaves the store usable', async () => {
+    const keys = Array.from({ length: 2_500 }, (_, i) => `u/user-${String(i).padStart(5, '0')}`);
+    await store.write(3, keys.map((k) => [k, B(k)] as const), '7');
+    let handed = 0;
+    await expect(store.scan(3, () => {
+      if (++handed === 1_500) throw new Error('bad entry');
+    })).rejects.toThrow('bad entry');
+    let again = 0;
+    expect(await store.scan(3, () => void again++)).toBe('7');
+    expect(again).toBe(keys.length);
+  });
+
   it('writes puts, deletes and the position together, per partition', async () => {
     await store.write(1, [['u/alice', B('{"v":1}')], ['u/bob', B('{"v":2}')]], '10');
     await store.write(1, [['u/alice', B('{"v":3}')], ['u/bob', null]], '12');

@@ -17,6 +17,7 @@
 import avro from 'avsc';
 import { findSession, type ActivityRegister, type ActivityView, type Actor, type Audit, type DeviceView, type MemberView, type RoomMember, type RoomState, type RoomView, type Session, type UserState, type UserView } from '../core';
 import { BufferSlab } from '../platform/buffer-slab';
+import { internGatewayId } from './gateway-ids';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -290,8 +291,8 @@ type DecodedSession = Session & { readonly arrivals: readonly number[] };
  * session built field by field as the core builds it (a rest copy per session was restore's garbage).
  */
 function withoutEmptyArrivals(s: DecodedSession): Session {
-  if (s.arrivals.length > 0) return s;
-  return { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, lastSeen: s.lastSeen, lastActivity: s.lastActivity, endedAt: s.endedAt, gatewayId: s.gatewayId };
+  if (s.arrivals.length > 0) return { ...s, gatewayId: internGatewayId(s.gatewayId) };
+  return { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, lastSeen: s.lastSeen, lastActivity: s.lastActivity, endedAt: s.endedAt, gatewayId: internGatewayId(s.gatewayId) };
 }
 
 type DecodedMember = RoomMember & { readonly ephemeral: RoomMember['ephemeral'] | null };
@@ -312,7 +313,7 @@ function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T):
 function sharingStrings(d: DeviceView, sessions: readonly Session[]): DeviceView {
   const s = sessions[findSession(sessions, d.deviceId, d.sessionId)];
   const ids = s ?? d; // a device whose session is gone keeps its own
-  const gatewayId = s !== undefined && s.gatewayId === d.gatewayId ? s.gatewayId : d.gatewayId;
+  const gatewayId = s !== undefined && s.gatewayId === d.gatewayId ? s.gatewayId : (internGatewayId(d.gatewayId) as string | null);
   return { deviceId: ids.deviceId, sessionId: ids.sessionId, platform: d.platform, gatewayId, active: d.active };
 }
 

@@ -4,6 +4,7 @@
  * another partition's state), and hygiene has the last word.
  */
 import { checkRoomEventAs, checkUserEvent, checkUserEventAs, unreachable, type Checked, type PresenceConfig, type RoomEvent, type UserEvent } from '../core';
+import { internGatewayId } from './gateway-ids';
 import type { PresenceHeartbeat, PresenceOverride, RoomEvent as WireRoomEvent } from '../contract/avro-types';
 
 const keyMismatch = (field: string, key: string | null) => ({
@@ -13,7 +14,12 @@ const keyMismatch = (field: string, key: string | null) => ({
 
 export function heartbeatEvent(wire: PresenceHeartbeat, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {
   if (key !== wire.userId) return keyMismatch('userId', key);
-  return checkUserEventAs(wire.kind, wire, now, cfg); // the wire's kind is the event type
+  const checked = checkUserEventAs(wire.kind, wire, now, cfg); // the wire's kind is the event type
+  // The checked event is a fresh literal: its gateway id becomes the shared copy (gateway-ids.ts).
+  if (checked.ok && checked.event.type === 'heartbeat' && checked.event.gatewayId !== undefined) {
+    (checked.event as { gatewayId?: string | null }).gatewayId = internGatewayId(checked.event.gatewayId);
+  }
+  return checked;
 }
 
 export function overrideEvent(wire: PresenceOverride, key: string | null, now: number, cfg: PresenceConfig): Checked<UserEvent> {

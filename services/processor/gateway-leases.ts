@@ -106,7 +106,7 @@ function deadUpTo(l: KnownLease, now: number): number | null {
 }
 
 /** The gateways of a user's open sessions that stamp one (each once, in session order). */
-function openGateways(state: UserState | null): string[] {
+function openGateways(state: Pick<UserState, 'sessions'> | null): string[] {
   const out: string[] = [];
   if (state === null) return out;
   for (const s of state.sessions) {
@@ -132,7 +132,7 @@ export class GatewayIndex {
   constructor(private readonly users: () => Iterable<readonly [string, UserState]>) {}
 
   /** After a change of a user's sessions from `before` (null: not known before) to `after`. */
-  track(key: string, before: UserState | null, after: UserState): void {
+  track(key: string, before: Pick<UserState, 'sessions'> | null, after: UserState): void {
     if (this.dead.size === 0) return;
     const was = openGateways(before);
     for (const g of openGateways(after)) {

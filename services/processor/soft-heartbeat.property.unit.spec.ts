@@ -32,7 +32,7 @@ describe('advanceInPlace', () => {
   it.each<[string, PresenceConfig]>([['short thresholds', SHORT_THRESHOLDS], ['the defaults', DEFAULT_CONFIG]])(
     'does exactly what applyEvent does, or touches nothing (%s)',
     (_, cfg) => {
-      const seen = { soft: 0, status: 0, 'not-soft': 0 };
+      const seen = { soft: 0, status: 0, opened: 0, 'not-soft': 0 };
       fc.assert(
         fc.property(events, heartbeat, fc.boolean(), fc.nat(), fc.integer({ min: 0, max: 4_000 }), fc.integer({ min: 0, max: 4_000 }), (es, random, pickOwn, pick, dt, lateBy) => {
           const { state, at } = stateFrom(es, cfg);
@@ -47,7 +47,9 @@ describe('advanceInPlace', () => {
           } else {
             expect(copy).toEqual(expected);
             // 'soft' is exactly the case the task need not save.
-            expect(durablyChanged(state, expected)).toBe(result === 'status');
+            expect(durablyChanged(state, expected)).toBe(result !== 'soft');
+            // A new session and nothing else: the one the heartbeat names, added.
+            if (result === 'opened') expect(copy.sessions.length).toBe(state.sessions.length + 1);
           }
         }),
         { numRuns: 3_000 },
@@ -55,6 +57,7 @@ describe('advanceInPlace', () => {
       // Both answers are exercised, so the law above is not vacuous.
       expect(seen.soft).toBeGreaterThan(150);
       expect(seen['not-soft']).toBeGreaterThan(150);
+      expect(seen.opened).toBeGreaterThan(150);
       // On the short timescale heartbeats also bring users back from Away (about 1 % of runs).
       if (cfg === SHORT_THRESHOLDS) expect(seen.status).toBeGreaterThan(5);
     },

@@ -219,10 +219,15 @@ export class PresenceTask implements LeaseTask {
     const key = event.userId;
     const entry = this.entries.get(key) as UserEntry | undefined;
     if (entry !== undefined && event.type === 'heartbeat') {
+      const sessionsBefore = entry.state.sessions;
       const inPlace = advanceInPlace(entry.state, event, now, this.cfg);
       if (inPlace !== 'not-soft') {
         this.dirty.add(key);
         if (inPlace === 'status') this.unsaved.add(key); // same sessions, same gateways: the index stands
+        if (inPlace === 'opened') {
+          this.unsaved.add(key);
+          this.gateways.track(key, { sessions: sessionsBefore }, entry.state);
+        }
         return;
       }
     }

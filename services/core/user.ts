@@ -206,9 +206,29 @@ function evictionOrder(a: Session, b: Session): number {
   return compareKey(a, b.deviceId, b.sessionId);
 }
 
+/**
+ * `sessions` with `s` at index `at`, in a new list of exactly the right size: splice into a copy
+ * leaves room for ~17 more, 8 bytes a slot, kept for the user's lifetime.
+ */
+export function sessionsWith(sessions: readonly Session[], at: number, s: Session): Session[] {
+  return sessions.slice(0, at).concat([s], sessions.slice(at));
+}
+
+/** The session a heartbeat opens (no arrival history: see withArrival). */
+export function sessionOpenedBy(e: HeartbeatReceived): Session {
+  return {
+    deviceId: e.deviceId,
+    sessionId: e.sessionId,
+    platform: e.platform,
+    lastSeen: e.observedAt,
+    lastActivity: e.observedAt - e.idleMs,
+    endedAt: null,
+    gatewayId: e.gatewayId ?? null,
+  };
+}
+
 function insertSession(sessions: readonly Session[], at: number, s: Session, cfg: PresenceConfig): readonly Session[] {
-  // concat sizes the list exactly: splice into a copy leaves room for ~17 more, 8 bytes a slot, kept for the user's lifetime.
-  const next = sessions.slice(0, at).concat([s], sessions.slice(at));
+  const next = sessionsWith(sessions, at, s);
   while (next.length > cfg.maxSessionsPerUser) {
     let victim = 0;
     for (let i = 1; i < next.length; i++) {
@@ -275,15 +295,7 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
       sessions = replaceAt(sessions, i, arrivals === undefined ? { ...s, platform, lastSeen, lastActivity, gatewayId } : { ...s, platform, lastSeen, lastActivity, gatewayId, arrivals });
     }
   } else {
-    const s: Session = {
-      deviceId: e.deviceId,
-      sessionId: e.sessionId,
-      platform: e.platform,
-      lastSeen: e.observedAt,
-      lastActivity: activity,
-      endedAt: null,
-      gatewayId: e.gatewayId ?? null,
-    };
+    const s = sessionOpenedBy(e);
     const arrivals = withArrival(undefined, e.observedAt, cfg);
     sessions = insertSession(sessions, -i - 1, arrivals === undefined ? s : { ...s, arrivals }, cfg);
   }

@@ -313,7 +313,7 @@ function withoutNullEphemeral<T extends { readonly ephemeral?: unknown }>(m: T):
 function sharingStrings(d: DeviceView, sessions: readonly Session[]): DeviceView {
   const s = sessions[findSession(sessions, d.deviceId, d.sessionId)];
   const ids = s ?? d; // a device whose session is gone keeps its own
-  const gatewayId = s !== undefined && s.gatewayId === d.gatewayId ? s.gatewayId : (internGatewayId(d.gatewayId) as string | null);
+  const gatewayId = s !== undefined && s.gatewayId === d.gatewayId ? s.gatewayId : internGatewayId(d.gatewayId);
   return { deviceId: ids.deviceId, sessionId: ids.sessionId, platform: d.platform, gatewayId, active: d.active };
 }
 

@@ -7,5 +7,5 @@ import { InternPool } from '../platform/intern-pool';
 
 export const gatewayIds = new InternPool();
 
-export const internGatewayId = (id: string | null | undefined): string | null | undefined =>
-  typeof id === 'string' ? gatewayIds.intern(id) : id;
+export const internGatewayId = <T extends string | null | undefined>(id: T): T =>
+  (typeof id === 'string' ? gatewayIds.intern(id) : id) as T;

@@ -8,7 +8,7 @@
  * nothing and answers 'not-soft' (the property test holds it to that). A heartbeat that opens a
  * new session is applied in place too (a new session list, the same state object).
  */
-import { effectiveStatus, findSession, isOpen, tick, type HeartbeatReceived, type PresenceConfig, type Session, type UserState } from '../core';
+import { effectiveStatus, findSession, isOpen, sessionOpenedBy, sessionsWith, tick, type HeartbeatReceived, type PresenceConfig, type Session, type UserState } from '../core';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -42,25 +42,16 @@ export function advanceInPlace(state: UserState, e: HeartbeatReceived, now: numb
 /**
  * A heartbeat of a session the state does not have (the backlog's common case: a device's first),
  * while the list has room (no eviction) and no tick is due: the session is inserted where
- * applyEvent's insertSession puts it, into a new list of exactly the right size, and the state
+ * applyEvent puts it (the core's sessionOpenedBy and sessionsWith), and the state
  * object is kept (applyEvent's copy of it outlived the young generation like the soft path's).
  */
 function openInPlace(state: UserState, e: HeartbeatReceived, at: number, now: number, cfg: PresenceConfig): InPlaceResult {
   if (state.sessions.length >= cfg.maxSessionsPerUser) return 'not-soft';
   if (tick(state, now, cfg) !== state) return 'not-soft';
-  const activity = e.observedAt - e.idleMs;
-  const session: Session = {
-    deviceId: e.deviceId,
-    sessionId: e.sessionId,
-    platform: e.platform,
-    lastSeen: e.observedAt,
-    lastActivity: activity,
-    endedAt: null,
-    gatewayId: e.gatewayId ?? null,
-  };
+  const session = sessionOpenedBy(e);
   const user = state as Mutable<UserState>;
-  user.sessions = state.sessions.slice(0, at).concat([session], state.sessions.slice(at));
-  advanceUser(user, e.observedAt, activity, now, cfg);
+  user.sessions = sessionsWith(state.sessions, at, session);
+  advanceUser(user, e.observedAt, e.observedAt - e.idleMs, now, cfg);
   return 'opened';
 }
 

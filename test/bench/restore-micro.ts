@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONFIG } from '../../services/core';
-import { heartbeatEvent } from '../../services/processor/input';
 import { CHECKPOINT_KEY, decodeEntry } from '../../services/processor/entry-codec';
 import { LevelPartitionStore } from '../../services/processor/store';
 import { PresenceTask } from '../../services/processor/task';
+import { backlogTask } from './backlog-task';
 import { Population } from './population';
 
 const ROOT = resolve(__dirname, '../..');
@@ -26,18 +26,7 @@ const ROUNDS = num('RESTORE_ROUNDS', 3);
 const BATCH = 15_000;
 
 async function main(): Promise<void> {
-  const population = new Population(USERS, 'restore');
-  const task = new PresenceTask(0, DEFAULT_CONFIG);
-  const start = Date.now();
-  for (let base = 0, batchNo = 0; base < HEARTBEATS; base += BATCH, batchNo++) {
-    const now = start + batchNo * 100;
-    for (let i = base; i < Math.min(HEARTBEATS, base + BATCH); i++) {
-      const wire = population.backlogHeartbeat(i, now);
-      const checked = heartbeatEvent(wire, wire.userId, now, DEFAULT_CONFIG);
-      if (checked.ok) task.applyUser(checked.event, now);
-    }
-    task.flush(now).commit();
-  }
+  const task = backlogTask(new Population(USERS, 'restore'), HEARTBEATS, BATCH);
   const cp = task.checkpoint({ at: Date.now(), snapshotEnd: null, roomSnapshotEnd: null });
   const dir = mkdtempSync(join(tmpdir(), 'restore-micro-'));
   try {

@@ -11,10 +11,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DEFAULT_CONFIG } from '../../services/core';
-import { heartbeatEvent } from '../../services/processor/input';
 import { GatewayIndex } from '../../services/processor/gateway-leases';
 import { encodeEntry, type Entry } from '../../services/processor/entry-codec';
 import { PresenceTask, userStoreKey } from '../../services/processor/task';
+import { backlogTask } from './backlog-task';
 import { Population } from './population';
 
 const ROOT = resolve(__dirname, '../..');
@@ -32,19 +32,7 @@ const heap = (): number => {
 };
 
 const before = heap();
-const population = new Population(USERS, 'memory');
-const task = new PresenceTask(0, DEFAULT_CONFIG);
-const start = Date.now();
-for (let base = 0, batchNo = 0; base < HEARTBEATS; base += BATCH, batchNo++) {
-  const now = start + batchNo * 100;
-  for (let i = base; i < Math.min(HEARTBEATS, base + BATCH); i++) {
-    const wire = population.backlogHeartbeat(i, now);
-    const checked = heartbeatEvent(wire, wire.userId, now, DEFAULT_CONFIG);
-    if (checked.ok) task.applyUser(checked.event, now);
-  }
-  task.flush(now).commit();
-  task.checkpoint({ at: now, snapshotEnd: null, roomSnapshotEnd: null }).commit();
-}
+const task = backlogTask(new Population(USERS, 'memory'), HEARTBEATS, BATCH, (t, now) => t.checkpoint({ at: now, snapshotEnd: null, roomSnapshotEnd: null }).commit());
 const users = task.size;
 // The task's private parts, dropped in turn (this tool only: the task is thrown away after).
 const parts = task as unknown as {

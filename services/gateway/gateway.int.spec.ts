@@ -49,7 +49,7 @@ async function fixture(label: string, overrides: Partial<GatewayOptions> = {}): 
   const gateway = await step('starting the gateway', startGateway({
     kafka: testKafka('gateway'), serde, prefix, cfg, auth: createAuthenticator(authEnv.parse({ AUTH_JWT_SECRET: SECRET })), log,
     host: '127.0.0.1', port: 0, gatewayId: 'gw-test', coalesceWindowMs: 1_500, reconnectGraceMs: 0, maxFrameBytes: 2_048,
-    pingIntervalMs: 60_000, maxRoomsPerSession: 3, publishTimeoutMs: 5_000, lingerMs: 2, ...overrides,
+    pingIntervalMs: 60_000, maxRoomsPerSession: 3, publishTimeoutMs: 15_000, lingerMs: 2, ...overrides,
   }));
   const inputs: Inputs = { heartbeats: [], overrides: [], rooms: [] };
   const consumer = await step('starting the input reader', tail(serde, prefix, inputs));
@@ -190,7 +190,7 @@ describe('gateway over WebSocket', () => {
       [{ type: 'join', roomKind: 'doc', roomId: '1', metadata: { big: 'x'.repeat(1_500) } }, 'metadata', 'too-large'],
     ];
     for (const [frame, field, code] of cases) expect(await c.request(frame)).toMatchObject({ type: 'error', field, code });
-    for (const roomId of ['1', '2', '3']) expect((await c.request({ type: 'join', roomKind: 'doc', roomId })).result).toBe('published');
+    for (const roomId of ['1', '2', '3']) expect(await c.request({ type: 'join', roomKind: 'doc', roomId })).toMatchObject({ result: 'published' });
     expect(await c.request({ type: 'join', roomKind: 'doc', roomId: '4' })).toMatchObject({ type: 'error', code: 'too-many-entries', field: 'roomId' });
     // Still usable: a good override goes through, and nothing refused reached Kafka.
     expect(await c.request({ type: 'override', status: 'DoNotDisturb', customText: 'focus', reason: 'deadline' })).toMatchObject({ type: 'ack', result: 'published' });
@@ -205,7 +205,7 @@ describe('gateway over WebSocket', () => {
   it('closes the socket on an oversize frame (1009) and ends its session', async () => {
     const f = await fixture('gw-big');
     const c = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 's-big', access_token: await f.token('cy') });
-    expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    expect(await c.request({ type: 'heartbeat', idleMs: 0 })).toMatchObject({ result: 'published' });
     c.ws.send(JSON.stringify({ type: 'heartbeat', idleMs: 0, pad: 'x'.repeat(4_000) }));
     expect((await c.closed).code).toBe(1009);
     await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect' && h.sessionId === 's-big'), 'the disconnect');
@@ -230,12 +230,12 @@ describe('gateway over WebSocket', () => {
     const f = await fixture('gw-replace');
     const token = await f.token('eve');
     const a = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'tab', access_token: token });
-    expect((await a.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    expect(await a.request({ type: 'heartbeat', idleMs: 0 })).toMatchObject({ result: 'published' });
     const b = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'tab', access_token: token });
     expect((await a.closed).code).toBe(4001);
     expect(f.gateway.sessions.socketCount).toBe(1);
     // The session lives on: the next frame is a join, then b's clean close ends it once.
-    expect((await b.request({ type: 'join', roomKind: 'doc', roomId: '7' })).result).toBe('published');
+    expect(await b.request({ type: 'join', roomKind: 'doc', roomId: '7' })).toMatchObject({ result: 'published' });
     await b.close();
     await waitFor(() => f.inputs.heartbeats.some((h) => h.kind === 'disconnect'), 'the disconnect');
     await waitFor(() => f.inputs.rooms.length === 2, 'join and sessionEnded');
@@ -247,14 +247,14 @@ describe('gateway over WebSocket', () => {
     const f = await fixture('gw-grace', { reconnectGraceMs: 10_000 });
     const token = await f.token('fay');
     const a = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'phone-1', access_token: token });
-    expect((await a.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    expect(await a.request({ type: 'heartbeat', idleMs: 0 })).toMatchObject({ result: 'published' });
     a.ws.terminate(); // no close frame: the gateway sees 1006
     await waitFor(() => f.gateway.sessions.socketCount === 0, 'the gateway noticing the dead socket');
     const back = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'phone-1', access_token: token });
     expect(Number(await f.gateway.metrics.reconnects.get().then((m) => m.values[0]?.value ?? 0))).toBe(1);
     expect(Number(await f.gateway.metrics.connects.get().then((m) => m.values[0]?.value ?? 0))).toBeGreaterThanOrEqual(2); // the first socket and this one
     const other = await Client.connect(f.gateway.wsUrl, { ...session, deviceId: 'tablet', sessionId: 'tab-9', access_token: token });
-    expect((await other.request({ type: 'join', roomKind: 'doc', roomId: '1' })).result).toBe('published');
+    expect(await other.request({ type: 'join', roomKind: 'doc', roomId: '1' })).toMatchObject({ result: 'published' });
 
     await f.gateway.stop();
     expect((await back.closed).code).toBe(1001);
@@ -271,13 +271,13 @@ describe('gateway rate limit', () => {
     const f = await fixture('gw-limit', { commandRateLimit: { perSecond: 1, burst: 2 } });
     const token = await f.token('jo');
     const c = await Client.connect(f.gateway.wsUrl, { ...session, access_token: token });
-    expect((await c.request({ type: 'override', status: 'Busy' })).result).toBe('published');
-    expect((await c.request({ type: 'join', roomKind: 'doc', roomId: '1' })).result).toBe('published');
+    expect(await c.request({ type: 'override', status: 'Busy' })).toMatchObject({ result: 'published' });
+    expect(await c.request({ type: 'join', roomKind: 'doc', roomId: '1' })).toMatchObject({ result: 'published' });
     const limited = await c.request({ type: 'override', status: 'DoNotDisturb' });
     expect(limited).toMatchObject({ type: 'error', code: 'rate-limited', retriable: true });
     expect((limited as { retryAfterMs?: number }).retryAfterMs).toBeGreaterThan(0);
     // Heartbeats are not limited (coalescing bounds them), and HTTP shares the user's bucket.
-    expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    expect(await c.request({ type: 'heartbeat', idleMs: 0 })).toMatchObject({ result: 'published' });
     const res = await fetch(`${f.gateway.url}/v1/status`, {
       signal: AbortSignal.timeout(20_000), method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ status: 'Busy' }),
     });
@@ -348,7 +348,7 @@ describe('gateway over HTTP', () => {
     const f = await fixture('gw-http-ws');
     const token = await f.token('ivy');
     const c = await Client.connect(f.gateway.wsUrl, { ...session, sessionId: 'tab-3', access_token: token });
-    expect((await c.request({ type: 'heartbeat', idleMs: 0 })).result).toBe('published');
+    expect(await c.request({ type: 'heartbeat', idleMs: 0 })).toMatchObject({ result: 'published' });
     const res = await fetch(`${f.gateway.url}/v1/disconnect`, {
       signal: AbortSignal.timeout(20_000), method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ deviceId: 'laptop', sessionId: 'tab-3', platform: 'web' }),

@@ -18,7 +18,7 @@ describe('gateway main', () => {
     const port = await freePort();
     const gw = spawnGateway({ TOPIC_PREFIX: prefix, GATEWAY_PORT: String(port), GATEWAY_ID: 'gw-main' });
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 'the gateway process to be ready', 30_000);
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 'the gateway process to be ready', 60_000);
       const token = await mintToken(SECRET, 'ida');
       const ws = new WebSocket(`ws://127.0.0.1:${port}/v1/ws?deviceId=laptop&sessionId=tab-1&platform=web&access_token=${token}`);
       const messages: Array<{ type: string; id?: number; result?: string }> = [];

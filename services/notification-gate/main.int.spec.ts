@@ -20,7 +20,7 @@ describe('notification-gate main', () => {
     const producer = testKafka().producer();
     await producer.connect();
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 'the gate process to be ready', 30_000);
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null))?.status === 200, 'the gate process to be ready', 60_000);
       const req = (requestId: string, channel: string): NotificationRequest => ({ requestId, userId: 'gus', channel, bypassDoNotDisturb: false, requestedAt: Date.now() });
       await producer.send({
         topic: topicName('notificationRequest', prefix),

@@ -4,7 +4,8 @@
  * Pure apart from its own memory: Kafka and LevelDB are driven by the record collector and the
  * checkpointer.
  *
- * Two kinds of dirt, two cadences:
+ * Two kinds of dirt, two cadences, each a mark on the key's entry and a list of the marked entries
+ * (no set of keys: marking costs no hash lookup on the hot path):
  *   - `dirty`: keys to decide on at the next flush (per batch and per timer tick). A flush returns
  *     the snapshots and changes to send and a `commit` to call once they were acknowledged, which
  *     records them as what readers were told (`emitted`).
@@ -25,7 +26,7 @@ import {
 } from '../core';
 import type { PresenceChange, PresenceSnapshot, RoomChange, RoomSnapshot } from '../contract/avro-types';
 import { toRoomSnapshot, toSnapshot } from '../contract/snapshot-codec';
-import { DeadlineQueue } from '../platform/deadline-queue';
+import { DeadlineHeap, NOT_QUEUED, type DeadlineSlot } from '../platform/deadline-heap';
 import { GatewayIndex, type LeaseTask } from './gateway-leases';
 import { CHECKPOINT_KEY, decodeCheckpoint, decodeEntry, encodeCheckpoint, encodeEntry, type CheckpointMarker, type Entry, type RoomEntry, type UserEntry } from './entry-codec';
 import { advanceInPlace } from './soft-heartbeat';
@@ -51,6 +52,28 @@ function memKeyOf(storeKey: string): string {
 }
 
 export interface Keyed<V> { readonly key: string; readonly value: V }
+
+/** A key's entry as the task holds it: the stored entry plus the task's bookkeeping. */
+type TaskEntry = Entry & DeadlineSlot & {
+  /** DIRTY | UNSAVED | GONE. */
+  marks: number;
+  /** The task's change count when the entry was last marked unsaved (a checkpoint clears only what it wrote). */
+  unsavedAt: number;
+};
+type TaskUserEntry = TaskEntry & UserEntry;
+type TaskRoomEntry = TaskEntry & RoomEntry;
+
+const DIRTY = 1;
+const UNSAVED = 2;
+/** Deleted from the task (an emptied room, a restored tombstone): the next checkpoint writes a tombstone. */
+const GONE = 4;
+
+/** Every entry is made here, so all have one shape (one hidden class for the hot paths). */
+function taskEntry(e: Entry): TaskEntry {
+  return { kind: e.kind, state: e.state, emitted: e.emitted, slot: NOT_QUEUED, marks: 0, unsavedAt: 0 } as TaskEntry;
+}
+
+const keyOfEntry = (e: TaskEntry): string => (e.kind === 'user' ? e.state.userId : roomMemKey(`${e.state.roomKind}/${e.state.roomId}`));
 
 export interface FlushResult {
   readonly snapshots: Keyed<PresenceSnapshot>[];
@@ -93,7 +116,7 @@ const nextVersion = (stateVersion: number, emitted: { version: number } | null) 
 /** A key's decision in a flush, applied by its commit. */
 interface Decided {
   readonly key: string;
-  readonly entry: Entry;
+  readonly entry: TaskEntry;
   readonly state: UserState | RoomState;
   readonly emitted: UserView | RoomView | null;
   readonly save: boolean;
@@ -101,12 +124,16 @@ interface Decided {
 }
 
 export class PresenceTask implements LeaseTask {
-  private readonly entries = new Map<string, Entry>();
-  private readonly dirty = new Set<string>();
-  private readonly unsaved = new Set<string>();
+  private readonly entries = new Map<string, TaskEntry>();
+  /** The entries marked DIRTY, each once. */
+  private dirty: TaskEntry[] = [];
+  /** The entries marked UNSAVED, each once. */
+  private unsaved: TaskEntry[] = [];
+  /** Counts marks of unsaved: a checkpoint keeps what was marked again after it was taken. */
+  private unsavedMarks = 0;
   /** The checkpoint marker among the records loaded so far (restore). */
   private loadedMarker: CheckpointMarker | null = null;
-  readonly deadlines = new DeadlineQueue();
+  readonly deadlines = new DeadlineHeap<TaskEntry>();
   /** Gateway leases (gateway-leases.ts): finds the users of a dead gateway by scanning this task's users. */
   readonly gateways = new GatewayIndex(() => this.userStates());
 
@@ -118,12 +145,38 @@ export class PresenceTask implements LeaseTask {
 
   /** Keys waiting for the next flush (a flush that failed keeps them). */
   get pending(): number {
-    return this.dirty.size;
+    return this.dirty.length;
   }
 
   /** Keys waiting for the next checkpoint. */
   get unsavedCount(): number {
-    return this.unsaved.size;
+    return this.unsaved.length;
+  }
+
+  private markDirty(entry: TaskEntry): void {
+    if ((entry.marks & DIRTY) !== 0) return;
+    entry.marks |= DIRTY;
+    this.dirty.push(entry);
+  }
+
+  private markUnsaved(entry: TaskEntry): void {
+    entry.unsavedAt = ++this.unsavedMarks;
+    if ((entry.marks & UNSAVED) !== 0) return;
+    entry.marks |= UNSAVED;
+    this.unsaved.push(entry);
+  }
+
+  private add(key: string, e: Entry): TaskEntry {
+    const entry = taskEntry(e);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  /** Drops the key's entry (its timer too); a checkpoint writes its tombstone. */
+  private remove(key: string, entry: TaskEntry): void {
+    this.entries.delete(key);
+    this.deadlines.schedule(entry, null);
+    entry.marks |= GONE;
   }
 
   /**
@@ -146,7 +199,7 @@ export class PresenceTask implements LeaseTask {
       this.loadedMarker = decodeCheckpoint(value);
       return;
     }
-    const entry = decodeEntry(value);
+    const entry = taskEntry(decodeEntry(value));
     // A user's key is its userId (storeKeyOf): the decoded string serves as both, where a slice of
     // the store key would be a second copy that also keeps the whole store key alive.
     this.entries.set(entry.kind === 'user' && isStoreKeyOf(storeKey, entry.state.userId) ? entry.state.userId : memKeyOf(storeKey), entry);
@@ -154,15 +207,21 @@ export class PresenceTask implements LeaseTask {
 
   /** A restored tombstone: the key was deleted after the record loaded before. */
   unloadEntry(storeKey: string): void {
-    if (storeKey === CHECKPOINT_KEY) this.loadedMarker = null;
-    else this.entries.delete(memKeyOf(storeKey));
+    if (storeKey === CHECKPOINT_KEY) {
+      this.loadedMarker = null;
+      return;
+    }
+    const key = memKeyOf(storeKey);
+    const entry = this.entries.get(key);
+    if (entry) this.remove(key, entry);
   }
 
   /** Forgets everything loaded (before a restore, so a retried one starts clean; a local store that failed mid-read). */
   resetLoad(): void {
     this.entries.clear();
-    this.dirty.clear();
-    this.unsaved.clear();
+    this.deadlines.clear();
+    this.dirty = [];
+    this.unsaved = [];
     this.loadedMarker = null;
   }
 
@@ -183,49 +242,49 @@ export class PresenceTask implements LeaseTask {
    */
   restoreEmittedUser(view: UserView): void {
     const key = view.userId;
-    const entry = this.entries.get(key) as UserEntry | undefined;
+    const entry = this.entries.get(key) as TaskUserEntry | undefined;
     if (entry) {
       entry.emitted = view;
       if (entry.state.version < view.version) entry.state = { ...entry.state, version: view.version };
+      this.markUnsaved(entry);
     } else {
-      this.entries.set(key, { kind: 'user', state: { ...initialUserState(view.userId), version: view.version }, emitted: view });
+      this.markUnsaved(this.add(key, { kind: 'user', state: { ...initialUserState(view.userId), version: view.version }, emitted: view }));
     }
-    this.unsaved.add(key);
   }
 
   /** As restoreEmittedUser for a room; `view` null is a tombstone (the room was emitted empty). */
   restoreEmittedRoom(roomKey: string, view: RoomView | null, versionFloor: number): void {
     const key = roomMemKey(roomKey);
-    const entry = this.entries.get(key) as RoomEntry | undefined;
+    const entry = this.entries.get(key) as TaskRoomEntry | undefined;
     if (entry) {
       entry.emitted = view;
       if (entry.state.version < versionFloor) entry.state = { ...entry.state, version: versionFloor };
+      this.markUnsaved(entry);
     } else if (view !== null) {
-      this.entries.set(key, { kind: 'room', state: { ...initialRoomState(view.roomKind, view.roomId), version: view.version }, emitted: view });
-    }
-    this.unsaved.add(key);
+      this.markUnsaved(this.add(key, { kind: 'room', state: { ...initialRoomState(view.roomKind, view.roomId), version: view.version }, emitted: view }));
+    } // else a tombstone for a room this task never held: nothing to save
   }
 
   /** Re-arms every timer after a restore and marks the keys whose view is due already. */
   start(now: number): void {
-    for (const [key, entry] of this.entries) {
-      this.schedule(key, entry, now);
+    for (const entry of this.entries.values()) {
+      this.schedule(entry, now);
       // Deadlines that passed while nobody owned this partition: decide at the next flush.
-      if (this.emitDecision(entry, now).emit) this.dirty.add(key);
+      if (this.emitDecision(entry, now).emit) this.markDirty(entry);
     }
   }
 
   applyUser(event: UserEvent, now: number): void {
     const key = event.userId;
-    const entry = this.entries.get(key) as UserEntry | undefined;
+    const entry = this.entries.get(key) as TaskUserEntry | undefined;
     if (entry !== undefined && event.type === 'heartbeat') {
       const sessionsBefore = entry.state.sessions;
       const inPlace = advanceInPlace(entry.state, event, now, this.cfg);
       if (inPlace !== 'not-soft') {
-        this.dirty.add(key);
-        if (inPlace === 'status') this.unsaved.add(key); // same sessions, same gateways: the index stands
+        this.markDirty(entry);
+        if (inPlace === 'status') this.markUnsaved(entry); // same sessions, same gateways: the index stands
         if (inPlace === 'opened') {
-          this.unsaved.add(key);
+          this.markUnsaved(entry);
           this.gateways.track(key, { sessions: sessionsBefore }, entry.state);
         }
         return;
@@ -235,12 +294,12 @@ export class PresenceTask implements LeaseTask {
     const after = applyEvent(before, event, now, this.cfg);
     if (after === before && entry) return;
     if (entry) entry.state = after;
-    else this.entries.set(key, { kind: 'user', state: after, emitted: null });
-    this.dirty.add(key);
+    const changed = entry ?? this.add(key, { kind: 'user', state: after, emitted: null });
+    this.markDirty(changed);
     // Only a durable change can move a session between gateways or open/close one: soft
     // heartbeats (most of them) skip both the save and the gateway index.
     if (!entry || durablyChanged(before, after)) {
-      this.unsaved.add(key);
+      this.markUnsaved(changed);
       this.gateways.track(key, before, after); // gateway leases
     }
   }
@@ -258,8 +317,8 @@ export class PresenceTask implements LeaseTask {
       const after = endGatewaySessions(entry.state, gatewayId, deadUpTo, now, this.cfg);
       if (after === entry.state) continue;
       entry.state = after;
-      this.dirty.add(key);
-      this.unsaved.add(key);
+      this.markDirty(entry);
+      this.markUnsaved(entry);
       changed++;
     }
     return changed;
@@ -267,20 +326,20 @@ export class PresenceTask implements LeaseTask {
 
   applyRoom(event: RoomEvent, now: number): void {
     const key = roomMemKey(`${event.roomKind}/${event.roomId}`);
-    const entry = this.entries.get(key) as RoomEntry | undefined;
+    const entry = this.entries.get(key) as TaskRoomEntry | undefined;
     const before = entry?.state ?? initialRoomState(event.roomKind, event.roomId);
     const after = applyRoomEvent(before, event, now, this.cfg);
     if (after === before && entry) return;
     if (entry) entry.state = after;
-    else this.entries.set(key, { kind: 'room', state: after, emitted: null });
-    this.dirty.add(key);
-    this.unsaved.add(key);
+    const changed = entry ?? this.add(key, { kind: 'room', state: after, emitted: null });
+    this.markDirty(changed);
+    this.markUnsaved(changed);
   }
 
   /** Marks the keys whose timer is due; the next flush ticks them. */
   fireDue(now: number): number {
     const due = this.deadlines.takeDue(now);
-    for (const key of due) this.dirty.add(key);
+    for (const entry of due) this.markDirty(entry);
     return due.length;
   }
 
@@ -300,10 +359,10 @@ export class PresenceTask implements LeaseTask {
     const after: Decided[] = [];
     const cfg = this.cfg;
 
-    for (const key of this.dirty) {
-      const entry = this.entries.get(key);
-      if (!entry) continue;
+    for (const entry of this.dirty) {
+      if ((entry.marks & GONE) !== 0) continue;
       if (entry.kind === 'user') {
+        const key = entry.state.userId;
         const state = tick(entry.state, now, cfg);
         const decision = snapshotDecision(entry.emitted, state, now, cfg);
         reasons[decision.reason] = (reasons[decision.reason] ?? 0) + 1;
@@ -328,31 +387,31 @@ export class PresenceTask implements LeaseTask {
           const base = roomView(state, now, cfg);
           const version = nextVersion(state.version, entry.emitted);
           const view = base && { ...base, version };
-          const key = `${state.roomKind}/${state.roomId}`;
+          const roomKey = `${state.roomKind}/${state.roomId}`;
           const snapshot = view && toRoomSnapshot(view, now);
-          roomSnapshots.push({ key, value: snapshot });
-          roomChanges.push({ key, value: { roomKind: state.roomKind, roomId: state.roomId, members: snapshot?.members ?? [], version, at: now } });
+          roomSnapshots.push({ key: roomKey, value: snapshot });
+          roomChanges.push({ key: roomKey, value: { roomKind: state.roomKind, roomId: state.roomId, members: snapshot?.members ?? [], version, at: now } });
           emitted = view;
         }
         const gone = roomIsGone(state) && emitted === null;
-        after.push({ key, entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone });
+        after.push({ key: keyOfEntry(entry), entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone });
       }
     }
     return {
       snapshots, roomSnapshots, roomChanges, changes, reasons,
       commit: () => {
         for (const d of after) {
-          if (d.save) this.unsaved.add(d.key);
+          if (d.save) this.markUnsaved(d.entry);
           if (d.gone) {
-            this.entries.delete(d.key);
-            this.deadlines.schedule(d.key, null);
+            this.remove(d.key, d.entry);
             continue;
           }
           d.entry.state = d.state;
           d.entry.emitted = d.emitted;
-          this.schedule(d.key, d.entry, now);
+          this.schedule(d.entry, now);
         }
-        this.dirty.clear();
+        for (const entry of this.dirty) entry.marks &= ~DIRTY;
+        this.dirty = [];
       },
     };
   }
@@ -360,16 +419,20 @@ export class PresenceTask implements LeaseTask {
   /** The changelog records of every unsaved key (a deleted key is a tombstone) and the marker. */
   checkpoint(marker: CheckpointMarker): CheckpointResult {
     const changelog: Keyed<Buffer | null>[] = [];
-    const keys = [...this.unsaved];
-    for (const key of keys) {
-      const entry = this.entries.get(key);
-      changelog.push({ key: storeKeyOf(key), value: entry ? encodeEntry(entry) : null });
+    const taken = this.unsavedMarks;
+    for (const entry of this.unsaved) {
+      changelog.push({ key: storeKeyOf(keyOfEntry(entry)), value: (entry.marks & GONE) !== 0 ? null : encodeEntry(entry) });
     }
     changelog.push({ key: CHECKPOINT_KEY, value: encodeCheckpoint(marker) });
     return {
       changelog,
       commit: () => {
-        for (const key of keys) this.unsaved.delete(key);
+        // What was marked again after this checkpoint was taken waits for the next one.
+        this.unsaved = this.unsaved.filter((entry) => {
+          if (entry.unsavedAt > taken) return true;
+          entry.marks &= ~UNSAVED;
+          return false;
+        });
       },
     };
   }
@@ -390,13 +453,13 @@ export class PresenceTask implements LeaseTask {
     return e?.kind === 'room' ? { state: e.state, emitted: e.emitted } : undefined;
   }
 
-  private emitDecision(entry: Entry, now: number): { emit: boolean } {
+  private emitDecision(entry: TaskEntry, now: number): { emit: boolean } {
     return entry.kind === 'user'
       ? snapshotDecision(entry.emitted, tick(entry.state, now, this.cfg), now, this.cfg)
       : roomSnapshotDecision(entry.emitted, roomTick(entry.state, now, this.cfg), now, this.cfg);
   }
 
-  private schedule(key: string, entry: Entry, now: number): void {
+  private schedule(entry: TaskEntry, now: number): void {
     const cfg = this.cfg;
     // Two lets, not a destructured pair: this runs for every key of every commit.
     let deadline: number | null;
@@ -410,7 +473,7 @@ export class PresenceTask implements LeaseTask {
     }
     const at = deadline === null ? check : check === null ? deadline : Math.min(deadline, check);
     // A check already due (e.g. a lease that lapsed during downtime) fires on the next tick.
-    this.deadlines.schedule(key, at === null ? null : Math.max(at, now));
+    this.deadlines.schedule(entry, at === null ? null : Math.max(at, now));
   }
 }
 

@@ -44,6 +44,45 @@ describe('PresenceTask write cadences', () => {
     task.checkpoint(marker); // failed: not committed
     expect(savedKeys(task)).toEqual([userStoreKey('alice')]);
   });
+
+  it('a key changed again while a checkpoint is in flight is saved by the next one', () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.flush(t0).commit();
+    const inFlight = task.checkpoint(marker);
+    task.applyUser(beat(t0 + 1, 'tab-2'), t0 + 1); // a new session: durable
+    task.flush(t0 + 1).commit();
+    inFlight.commit();
+    const next = task.checkpoint(marker);
+    next.commit();
+    const saved = next.changelog.find((c) => c.key === userStoreKey('alice'));
+    expect(saved?.value).toEqual(encodeEntry({ kind: 'user', ...task.user('alice')! }));
+    expect(savedKeys(task)).toEqual([]);
+  });
+
+  it('an emptied room is saved as a tombstone, and a room made again under its key as its new state', () => {
+    const task = new PresenceTask(0, cfg);
+    const room = (type: 'join' | 'leave', observedAt: number) => ({ type, roomKind: 'doc', roomId: '7', userId: 'alice', sessionId: 'tab-1', observedAt, metadata: null });
+    const saved = () => {
+      const cp = task.checkpoint(marker);
+      cp.commit();
+      return cp.changelog.filter((c) => c.key === 'r/doc/7').map((c) => c.value);
+    };
+    task.applyRoom(room('join', t0), t0);
+    task.flush(t0).commit();
+    expect(saved()).toHaveLength(1);
+    task.applyRoom(room('leave', t0 + 1), t0 + 1);
+    task.flush(t0 + 1).commit();
+    const pruned = t0 + 1 + cfg.sessionRetentionMs; // the departed member is dropped, and the room with it
+    expect(task.fireDue(pruned)).toBe(1);
+    task.flush(pruned).commit();
+    expect(task.room('doc/7')).toBeUndefined();
+    expect(saved()).toEqual([null]);
+    task.applyRoom(room('join', pruned + 1), pruned + 1); // made again under the same key
+    task.flush(pruned + 1).commit();
+    const last = saved().at(-1);
+    expect(last).toEqual(encodeEntry({ kind: 'room', ...task.room('doc/7')! }));
+  });
 });
 
 describe('PresenceTask snapshot versions', () => {

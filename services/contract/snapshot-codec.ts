@@ -3,7 +3,9 @@
  * writes with `toSnapshot`, every reader (query, gate) reads with `viewFromSnapshot`.
  */
 import type { MemberView, RoomView, UserView } from '../core';
-import type { PresenceSnapshot, RoomSnapshot } from './avro-types';
+import type { ActivityView, Device, PresenceSnapshot, RoomSnapshot } from './avro-types';
+
+const NO_ACTIVITIES: readonly ActivityView[] = Object.freeze([]);
 
 export function toSnapshot(view: UserView, now: number): PresenceSnapshot {
   return {
@@ -12,11 +14,13 @@ export function toSnapshot(view: UserView, now: number): PresenceSnapshot {
     statusSince: view.statusSince,
     lastSeen: view.lastSeen,
     lastActive: view.lastActive,
-    override: view.override && { status: view.override.status, customText: view.override.customText, expiresAt: view.override.expiresAt },
-    activities: (view.activities ?? []).map((a) => ({ activity: a.activity, source: a.source, customText: a.customText, emoji: a.emoji, expiresAt: a.expiresAt, setAt: a.setAt })),
+    // The view's override, activities and devices have exactly their records' fields, and a snapshot
+    // is only encoded: they are passed as they are, not copied per snapshot.
+    override: view.override,
+    activities: (view.activities ?? NO_ACTIVITIES) as ActivityView[],
     visibility: view.visibility,
     lastSeenPrivacy: view.lastSeenPrivacy,
-    devices: view.devices.map((d) => ({ deviceId: d.deviceId, sessionId: d.sessionId, platform: d.platform, gatewayId: d.gatewayId, active: d.active })),
+    devices: view.devices as Device[],
     version: view.version,
     emittedAt: now,
     offlineAt: view.offlineAt ?? null,

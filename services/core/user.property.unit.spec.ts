@@ -108,6 +108,31 @@ describe('merge laws (property)', () => {
       RUNS,
     );
   });
+
+  it('a view built against the previous one is the same view, sharing each device that is equal (and the list, when all are)', () => {
+    let shared = 0;
+    let sharedLists = 0;
+    fc.assert(
+      fc.property(events, events, fc.integer({ min: 0, max: HORIZON }), fc.integer({ min: 0, max: 5_000 }), (a, b, t, dt) => {
+        const previous = userView(tick(fold(a), t, cfg), t, cfg);
+        const sb = tick(fold([...a, ...b]), t + dt, cfg);
+        const built = userView(sb, t + dt, cfg, sb.version, previous);
+        expect(built).toEqual(userView(sb, t + dt, cfg));
+        for (const d of built.devices) {
+          const equal = previous.devices.find((p) => JSON.stringify(p) === JSON.stringify(d));
+          expect(d === equal).toBe(equal !== undefined);
+          if (equal) shared++;
+        }
+        const sameList = JSON.stringify(built.devices) === JSON.stringify(previous.devices);
+        expect(built.devices === previous.devices).toBe(sameList);
+        if (sameList && built.devices.length > 0) sharedLists++;
+      }),
+      RUNS,
+    );
+    // The runs above must have exercised the sharing, not only fresh devices.
+    expect(shared).toBeGreaterThan(50);
+    expect(sharedLists).toBeGreaterThan(10);
+  });
 });
 
 /** Instants around which a state's status or view may change: each candidate, one before, one after. */

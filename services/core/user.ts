@@ -622,16 +622,16 @@ function sinceAt(state: UserState, status: EffectiveStatus, now: number): number
 /** The snapshot of `state` at `now`, stamped `version` (the processor passes the one above what readers were told). */
 const EMPTY_DEVICES: readonly DeviceView[] = Object.freeze([]);
 
-export function userView(state: UserState, now: number, cfg: PresenceConfig, version = state.version): UserView {
+export function userView(state: UserState, now: number, cfg: PresenceConfig, version = state.version, previous: UserView | null = null): UserView {
   const status = effectiveStatus(state, now, cfg);
-  const devices: DeviceView[] = [];
   let liveLastSeen: number | null = null;
   let liveUntil: number | null = null;
+  let live = 0;
   for (const s of state.sessions) {
     if (isOpen(s)) {
       const until = sessionLiveUntil(s, cfg);
       if (until <= now) continue;
-      devices.push({ deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, gatewayId: s.gatewayId ?? null, active: sessionActive(s, now, cfg) });
+      live++;
       liveLastSeen = max(liveLastSeen, s.lastSeen as number);
       liveUntil = max(liveUntil, until);
     }
@@ -649,11 +649,40 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig, ver
     ...(activities.length > 0 ? { activities } : {}),
     visibility: state.visibility === null ? 'everyone' : state.visibility.visibility,
     lastSeenPrivacy: lastSeenPrivacyOf(state),
-    // Trimmed: pushing leaves room for ~17 devices, and the emitted view is kept per user.
-    devices: devices.length === 0 ? EMPTY_DEVICES : devices.slice(),
+    devices: live === 0 ? EMPTY_DEVICES : liveDevices(state.sessions, live, now, cfg, previous === null ? EMPTY_DEVICES : previous.devices),
     version,
     emittedAt: now,
   };
+}
+
+/**
+ * The `count` live sessions as devices, in an array of exactly that size (the emitted view is kept
+ * per user). A device equal to one of `previous` (the last emitted list, in the same order) is that
+ * very object, and an equal list is `previous` itself: a re-emission allocates only what changed.
+ */
+function liveDevices(sessions: readonly Session[], count: number, now: number, cfg: PresenceConfig, previous: readonly DeviceView[]): readonly DeviceView[] {
+  const devices: DeviceView[] = new Array<DeviceView>(count);
+  let j = 0;
+  let k = 0;
+  let same = count === previous.length;
+  for (const s of sessions) {
+    if (!isOpen(s) || sessionLiveUntil(s, cfg) <= now) continue;
+    const gatewayId = s.gatewayId ?? null;
+    const active = sessionActive(s, now, cfg);
+    // Both lists are sorted by (deviceId, sessionId): skip the previous devices sorting before this one.
+    let p = previous[k];
+    while (p !== undefined && (p.deviceId < s.deviceId || (p.deviceId === s.deviceId && p.sessionId < s.sessionId))) p = previous[++k];
+    if (p !== undefined && p.deviceId === s.deviceId && p.sessionId === s.sessionId && p.platform === s.platform && p.gatewayId === gatewayId && p.active === active) {
+      devices[j] = p;
+      same &&= k === j;
+      k++;
+    } else {
+      devices[j] = { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, gatewayId, active };
+      same = false;
+    }
+    j++;
+  }
+  return same ? previous : devices;
 }
 
 /**

@@ -368,7 +368,7 @@ export class PresenceTask implements LeaseTask {
         reasons[decision.reason] = (reasons[decision.reason] ?? 0) + 1;
         let emitted = entry.emitted;
         if (decision.emit) {
-          const view = userView(state, now, cfg, nextVersion(state.version, entry.emitted));
+          const view = userView(state, now, cfg, nextVersion(state.version, entry.emitted), entry.emitted);
           snapshots.push({ key: state.userId, value: toSnapshot(view, now) });
           const transition = statusTransition(entry.emitted, view, now);
           if (transition) {

@@ -121,6 +121,46 @@ export function initialUserState(userId: string): UserState {
   };
 }
 
+/** The fields of a UserState a change may replace (undefined: kept). */
+export type UserStatePatch = { readonly [K in Exclude<keyof UserState, 'userId'>]?: UserState[K] };
+
+/**
+ * `state` with the fields of `patch` replaced. Every state the core derives is built here, as one
+ * literal in initialUserState's key order (activities last, when there are any), which is also the
+ * order the store decodes states in. A spread (`{ ...state, version }`) keeps in the object only the
+ * fields it names and moves the others to a second array: one object more per user, and a second
+ * hidden class beside the restored states' for every access to tell apart.
+ */
+export function withUserFields(state: UserState, patch: UserStatePatch): UserState {
+  const sessions = patch.sessions ?? state.sessions;
+  const lastSeen = patch.lastSeen === undefined ? state.lastSeen : patch.lastSeen;
+  const lastActivity = patch.lastActivity === undefined ? state.lastActivity : patch.lastActivity;
+  const override = patch.override === undefined ? state.override : patch.override;
+  const visibility = patch.visibility === undefined ? state.visibility : patch.visibility;
+  const lastSeenPrivacy = patch.lastSeenPrivacy === undefined ? state.lastSeenPrivacy : patch.lastSeenPrivacy;
+  const status = patch.status ?? state.status;
+  const statusSince = patch.statusSince === undefined ? state.statusSince : patch.statusSince;
+  const version = patch.version ?? state.version;
+  const activities = patch.activities ?? state.activities;
+  if (activities === undefined) return { userId: state.userId, sessions, lastSeen, lastActivity, override, visibility, lastSeenPrivacy, status, statusSince, version };
+  return { userId: state.userId, sessions, lastSeen, lastActivity, override, visibility, lastSeenPrivacy, status, statusSince, version, activities };
+}
+
+/** The fields of a Session a change may replace (undefined: kept). */
+export type SessionPatch = { readonly [K in Exclude<keyof Session, 'deviceId' | 'sessionId'>]?: Session[K] };
+
+/** `s` with the fields of `patch` replaced, as one literal in sessionOpenedBy's key order (see withUserFields). */
+export function withSessionFields(s: Session, patch: SessionPatch): Session {
+  const platform = patch.platform ?? s.platform;
+  const lastSeen = patch.lastSeen === undefined ? s.lastSeen : patch.lastSeen;
+  const lastActivity = patch.lastActivity === undefined ? s.lastActivity : patch.lastActivity;
+  const endedAt = patch.endedAt === undefined ? s.endedAt : patch.endedAt;
+  const gatewayId = patch.gatewayId === undefined ? (s.gatewayId ?? null) : patch.gatewayId;
+  const arrivals = patch.arrivals ?? s.arrivals;
+  if (arrivals === undefined) return { deviceId: s.deviceId, sessionId: s.sessionId, platform, lastSeen, lastActivity, endedAt, gatewayId };
+  return { deviceId: s.deviceId, sessionId: s.sessionId, platform, lastSeen, lastActivity, endedAt, gatewayId, arrivals };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sessions
 
@@ -292,17 +332,17 @@ function onHeartbeat(state: UserState, e: HeartbeatReceived, cfg: PresenceConfig
     const lastActivity = max(s.lastActivity, activity);
     const arrivals = withArrival(s.arrivals, e.observedAt, cfg);
     if (lastSeen !== s.lastSeen || lastActivity !== s.lastActivity || platform !== s.platform || gatewayId !== was || arrivals !== s.arrivals) {
-      sessions = replaceAt(sessions, i, arrivals === undefined ? { ...s, platform, lastSeen, lastActivity, gatewayId } : { ...s, platform, lastSeen, lastActivity, gatewayId, arrivals });
+      sessions = replaceAt(sessions, i, withSessionFields(s, { platform, lastSeen, lastActivity, gatewayId, arrivals }));
     }
   } else {
     const s = sessionOpenedBy(e);
     const arrivals = withArrival(undefined, e.observedAt, cfg);
-    sessions = insertSession(sessions, -i - 1, arrivals === undefined ? s : { ...s, arrivals }, cfg);
+    sessions = insertSession(sessions, -i - 1, arrivals === undefined ? s : withSessionFields(s, { arrivals }), cfg);
   }
   const lastSeen = max(state.lastSeen, e.observedAt);
   const lastActivity = max(state.lastActivity, activity);
   if (sessions === state.sessions && lastSeen === state.lastSeen && lastActivity === state.lastActivity) return state;
-  return { ...state, sessions, lastSeen, lastActivity, version: state.version + 1 };
+  return withUserFields(state, { sessions, lastSeen, lastActivity, version: state.version + 1 });
 }
 
 /** The session's arrival history with one more heartbeat, only while the adaptive rule is on (else unchanged). */
@@ -324,7 +364,7 @@ function onDisconnect(state: UserState, e: SessionDisconnected, cfg: PresenceCon
       gatewayId: null,
     };
     const sessions = insertSession(state.sessions, -i - 1, s, cfg);
-    return sessions === state.sessions ? state : { ...state, sessions, version: state.version + 1 };
+    return sessions === state.sessions ? state : withUserFields(state, { sessions, version: state.version + 1 });
   }
   const s = state.sessions[i] as Session;
   const endedAt = max(s.endedAt, e.observedAt);
@@ -335,7 +375,7 @@ function onDisconnect(state: UserState, e: SessionDisconnected, cfg: PresenceCon
       ? e.platform
       : s.platform;
   if (endedAt === s.endedAt && platform === s.platform) return state;
-  return { ...state, sessions: replaceAt(state.sessions, i, { ...s, endedAt, platform }), version: state.version + 1 };
+  return withUserFields(state, { sessions: replaceAt(state.sessions, i, withSessionFields(s, { endedAt, platform })), version: state.version + 1 });
 }
 
 /** Total order of LWW writes: (setAt, eventId), then content, so even a reused eventId converges. */
@@ -388,20 +428,20 @@ function onOverride(state: UserState, e: OverrideSet): UserState {
     eventId: e.eventId,
     ...auditOf(e),
   };
-  return { ...state, override, version: state.version + 1 };
+  return withUserFields(state, { override, version: state.version + 1 });
 }
 
 function onLastSeenPrivacy(state: UserState, e: LastSeenPrivacySet): UserState {
   const cur = state.lastSeenPrivacy;
   if (cur !== null && (compareWrites(e, cur) || compareNullable(e.lastSeenPrivacy, cur.lastSeenPrivacy) || compareAudit(e, cur)) <= 0) return state;
   const lastSeenPrivacy: LastSeenPrivacyRegister = { lastSeenPrivacy: e.lastSeenPrivacy, setAt: e.setAt, eventId: e.eventId, ...auditOf(e) };
-  return { ...state, lastSeenPrivacy, version: state.version + 1 };
+  return withUserFields(state, { lastSeenPrivacy, version: state.version + 1 });
 }
 
 function onActivity(state: UserState, e: ActivitySet): UserState {
   const cur = state.activities ?? [];
   const activities = mergeActivity(cur, e);
-  return activities === cur ? state : { ...state, activities, version: state.version + 1 };
+  return activities === cur ? state : withUserFields(state, { activities, version: state.version + 1 });
 }
 
 /** The user's last-seen privacy setting (exact when never set). */
@@ -413,7 +453,7 @@ function onVisibility(state: UserState, e: VisibilitySet): UserState {
   const cur = state.visibility;
   if (cur !== null && (compareWrites(e, cur) || compareNullable(e.visibility, cur.visibility) || compareAudit(e, cur)) <= 0) return state;
   const visibility: VisibilityRegister = { visibility: e.visibility, setAt: e.setAt, eventId: e.eventId, ...auditOf(e) };
-  return { ...state, visibility, version: state.version + 1 };
+  return withUserFields(state, { visibility, version: state.version + 1 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -492,7 +532,7 @@ export function tick(state: UserState, now: number, cfg: PresenceConfig): UserSt
     }
   }
   if (status === state.status && sessions === state.sessions) return state;
-  return { ...state, status, statusSince, sessions, version: state.version + 1 };
+  return withUserFields(state, { status, statusSince, sessions, version: state.version + 1 });
 }
 
 /**
@@ -504,7 +544,7 @@ export function applyEvent(state: UserState, event: UserEvent, now: number, cfg:
   const evolved = evolve(ticked, event, cfg);
   if (evolved === ticked) return ticked;
   const status = effectiveStatus(evolved, now, cfg);
-  return status === evolved.status ? evolved : { ...evolved, status, statusSince: now };
+  return status === evolved.status ? evolved : withUserFields(evolved, { status, statusSince: now });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -537,7 +577,7 @@ export function endGatewaySessions(state: UserState, gatewayId: string, leaseExp
     next = evolve(next, { type: 'disconnect', userId: state.userId, deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, observedAt: at }, cfg);
   }
   const status = effectiveStatus(next, now, cfg);
-  return status === next.status ? next : { ...next, status, statusSince: now };
+  return status === next.status ? next : withUserFields(next, { status, statusSince: now });
 }
 
 /** The gateways through which the user's open sessions last heart-beat (each once). */

@@ -15,7 +15,7 @@
  * topic), so it is not registered; a new layout gets a new tag.
  */
 import avro from 'avsc';
-import { findSession, type ActivityRegister, type ActivityView, type Actor, type Audit, type DeviceView, type MemberView, type RoomMember, type RoomState, type RoomView, type Session, type UserState, type UserView } from '../core';
+import { findSession, withUserFields, type ActivityRegister, type ActivityView, type Actor, type Audit, type DeviceView, type MemberView, type RoomMember, type RoomState, type RoomView, type Session, type UserState, type UserView } from '../core';
 import { BufferSlab } from '../platform/buffer-slab';
 import { internGatewayId } from './gateway-ids';
 
@@ -291,7 +291,9 @@ type DecodedSession = Session & { readonly arrivals: readonly number[] };
  * session built field by field as the core builds it (a rest copy per session was restore's garbage).
  */
 function withoutEmptyArrivals(s: DecodedSession): Session {
-  if (s.arrivals.length > 0) return { ...s, gatewayId: internGatewayId(s.gatewayId) };
+  if (s.arrivals.length > 0) {
+    return { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, lastSeen: s.lastSeen, lastActivity: s.lastActivity, endedAt: s.endedAt, gatewayId: internGatewayId(s.gatewayId), arrivals: s.arrivals };
+  }
   return { deviceId: s.deviceId, sessionId: s.sessionId, platform: s.platform, lastSeen: s.lastSeen, lastActivity: s.lastActivity, endedAt: s.endedAt, gatewayId: internGatewayId(s.gatewayId) };
 }
 
@@ -356,7 +358,7 @@ export function decodeEntry(encoded: Buffer | string): Entry {
       lastSeenPrivacy: withoutNullAudit(d.lastSeenPrivacy as NullAudit<UserState['lastSeenPrivacy']>),
       status: d.status, statusSince: d.statusSince, version: d.version,
     };
-    const state: UserState = d.activities.length === 0 ? base : { ...base, activities: d.activities.map((a) => withoutNullAudit(a as NullAudit<ActivityRegister>) as ActivityRegister) };
+    const state: UserState = d.activities.length === 0 ? base : withUserFields(base, { activities: d.activities.map((a) => withoutNullAudit(a as NullAudit<ActivityRegister>) as ActivityRegister) });
     return { kind: 'user', state, emitted: d.emitted && emittedView(d.userId, d.emitted, state.sessions) };
   }
   if (bytes[1] === KIND_ROOM) {

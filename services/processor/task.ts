@@ -21,7 +21,7 @@
 import {
   applyEvent, applyRoomEvent, endGatewaySessions, initialRoomState, initialUserState, isOpen, nextDeadline, nextSnapshotCheck,
   roomIsGone, roomNextDeadline, roomNextSnapshotCheck, roomSnapshotDecision, roomTick, roomView,
-  snapshotDecision, statusTransition, tick, userView,
+  snapshotDecision, statusTransition, tick, userView, withSessionFields, withUserFields,
   type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type Session, type UserEvent, type UserState, type UserView,
 } from '../core';
 import type { PresenceChange, PresenceSnapshot, RoomChange, RoomSnapshot } from '../contract/avro-types';
@@ -245,10 +245,10 @@ export class PresenceTask implements LeaseTask {
     const entry = this.entries.get(key) as TaskUserEntry | undefined;
     if (entry) {
       entry.emitted = view;
-      if (entry.state.version < view.version) entry.state = { ...entry.state, version: view.version };
+      if (entry.state.version < view.version) entry.state = withUserFields(entry.state, { version: view.version });
       this.markUnsaved(entry);
     } else {
-      this.markUnsaved(this.add(key, { kind: 'user', state: { ...initialUserState(view.userId), version: view.version }, emitted: view }));
+      this.markUnsaved(this.add(key, { kind: 'user', state: withUserFields(initialUserState(view.userId), { version: view.version }), emitted: view }));
     }
   }
 
@@ -499,11 +499,11 @@ function seenAtCheckpoint(entry: UserEntry, at: number, cfg: PresenceConfig): Us
     raised = true;
     // A device shown active was active at the checkpoint (had it turned idle, the view would say so);
     // an idle one keeps its activity, so it does not turn active by the failover.
-    if (!device.active || !activeAtEmission) return { ...s, lastSeen: at };
+    if (!device.active || !activeAtEmission) return withSessionFields(s, { lastSeen: at });
     activeRaised = true;
-    return { ...s, lastSeen: at, lastActivity: Math.max(s.lastActivity ?? at, at) };
+    return withSessionFields(s, { lastSeen: at, lastActivity: Math.max(s.lastActivity ?? at, at) });
   });
   if (!raised) return state;
   const lastActivity = (online || activeRaised) && (state.lastActivity ?? -Infinity) < at ? at : state.lastActivity;
-  return { ...state, sessions, lastSeen: Math.max(state.lastSeen ?? at, at), lastActivity };
+  return withUserFields(state, { sessions, lastSeen: Math.max(state.lastSeen ?? at, at), lastActivity });
 }

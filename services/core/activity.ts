@@ -127,9 +127,13 @@ export function compareActivities(a: ActivityView, b: ActivityView): number {
 const NO_REGISTERS: readonly never[] = Object.freeze([]);
 
 /** The activities in force at `now` as a snapshot lists them, in precedence order (the current one first). */
-export function activitiesInForce(registers: readonly (ActivityRegister | ActivityView)[] | undefined, now: number): ActivityView[] {
+export function activitiesInForce(registers: readonly (ActivityRegister | ActivityView)[] | undefined, now: number): readonly ActivityView[] {
+  // Most users have none: no list made per view. (Indexed loops here and in the status rules: a
+  // for-of over a frozen empty list made the sites generic, an iterator result per element.)
+  if (registers === undefined || registers.length === 0) return NO_REGISTERS;
   const out: ActivityView[] = [];
-  for (const r of registers ?? NO_REGISTERS) {
+  for (let i = 0; i < registers.length; i++) {
+    const r = registers[i] as ActivityRegister | ActivityView;
     if (!inForce(r, now)) continue;
     out.push({ activity: r.activity as ActivityType, source: r.source, customText: r.customText, emoji: r.emoji, expiresAt: r.expiresAt, setAt: r.setAt });
   }
@@ -143,8 +147,10 @@ export function currentActivity(registers: readonly (ActivityRegister | Activity
 
 /** The status the activities impose at `now` (the strongest in force), or null. */
 export function activityEffect(registers: readonly (ActivityRegister | ActivityView)[] | undefined, now: number): EffectiveStatus | null {
+  if (registers === undefined) return null;
   let best: EffectiveStatus | null = null;
-  for (const r of registers ?? NO_REGISTERS) {
+  for (let i = 0; i < registers.length; i++) {
+    const r = registers[i] as ActivityRegister | ActivityView;
     if (!inForce(r, now)) continue;
     const e = ACTIVITY_EFFECT[r.activity as ActivityType];
     if (e === 'DoNotDisturb') return e;
@@ -154,9 +160,13 @@ export function activityEffect(registers: readonly (ActivityRegister | ActivityV
 }
 
 /** Instants after which an activity stops being in force (each set activity's expiresAt). */
-export function activityExpiries(registers: readonly (ActivityRegister | ActivityView)[] | undefined): number[] {
+export function activityExpiries(registers: readonly (ActivityRegister | ActivityView)[] | undefined): readonly number[] {
+  if (registers === undefined || registers.length === 0) return NO_REGISTERS;
   const out: number[] = [];
-  for (const r of registers ?? NO_REGISTERS) if (r.activity !== null && r.expiresAt !== null) out.push(r.expiresAt);
+  for (let i = 0; i < registers.length; i++) {
+    const r = registers[i] as ActivityRegister | ActivityView;
+    if (r.activity !== null && r.expiresAt !== null) out.push(r.expiresAt);
+  }
   return out;
 }
 

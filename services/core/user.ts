@@ -205,7 +205,8 @@ export function sessionActive(s: Session, now: number, cfg: PresenceConfig): boo
 /** MAX sessionLiveUntil over open sessions: the user has a live session at t iff this > t. */
 function openLiveUntil(sessions: readonly Session[], cfg: PresenceConfig): number | null {
   let m: number | null = null;
-  for (const s of sessions) {
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i] as Session;
     if (isOpen(s)) m = max(m, sessionLiveUntil(s, cfg));
   }
   return m;
@@ -496,7 +497,8 @@ export function nextDeadline(state: UserState, now: number, cfg: PresenceConfig)
   // An activity running out changes the view (its list) and maybe the folded status.
   if (state.activities !== undefined) for (const t of activityExpiries(state.activities)) d = earliestAfter(d, t, now);
   let open: number | null = null;
-  for (const s of state.sessions) {
+  for (let i = 0; i < state.sessions.length; i++) {
+    const s = state.sessions[i] as Session;
     const dead = deadSince(s, cfg);
     if (isOpen(s)) {
       d = earliestAfter(d, dead, now);
@@ -525,7 +527,8 @@ export function tick(state: UserState, now: number, cfg: PresenceConfig): UserSt
     statusSince = lastChangeAt((t) => effectiveStatus(state, t, cfg), statusCandidates(state, cfg), now) ?? now;
   }
   let sessions: readonly Session[] = state.sessions;
-  for (const s of state.sessions) {
+  for (let i = 0; i < state.sessions.length; i++) {
+    const s = state.sessions[i] as Session;
     if (deadSince(s, cfg) + cfg.sessionRetentionMs <= now) {
       sessions = sessions.filter((x) => deadSince(x, cfg) + cfg.sessionRetentionMs > now);
       break;
@@ -583,7 +586,8 @@ export function endGatewaySessions(state: UserState, gatewayId: string, leaseExp
 /** The gateways through which the user's open sessions last heart-beat (each once). */
 export function openSessionGateways(state: UserState): string[] {
   const out: string[] = [];
-  for (const s of state.sessions) {
+  for (let i = 0; i < state.sessions.length; i++) {
+    const s = state.sessions[i] as Session;
     const g = s.gatewayId ?? null;
     if (g !== null && isOpen(s) && !out.includes(g)) out.push(g);
   }
@@ -667,7 +671,8 @@ export function userView(state: UserState, now: number, cfg: PresenceConfig, ver
   let liveLastSeen: number | null = null;
   let liveUntil: number | null = null;
   let live = 0;
-  for (const s of state.sessions) {
+  for (let i = 0; i < state.sessions.length; i++) {
+    const s = state.sessions[i] as Session;
     if (isOpen(s)) {
       const until = sessionLiveUntil(s, cfg);
       if (until <= now) continue;
@@ -705,7 +710,8 @@ function liveDevices(sessions: readonly Session[], count: number, now: number, c
   let j = 0;
   let k = 0;
   let same = count === previous.length;
-  for (const s of sessions) {
+  for (let i = 0; i < sessions.length; i++) {
+    const s = sessions[i] as Session;
     if (!isOpen(s) || sessionLiveUntil(s, cfg) <= now) continue;
     const gatewayId = s.gatewayId ?? null;
     const active = sessionActive(s, now, cfg);
@@ -898,7 +904,8 @@ export function viewDiffers(emitted: UserView, state: UserState, now: number, cf
   if (!sameOverride(emitted.override, visibleOverride(state.override, now))) return true;
   if (!sameActivities(emitted.activities, activitiesInForce(state.activities, now))) return true;
   let j = 0;
-  for (const s of state.sessions) {
+  for (let i = 0; i < state.sessions.length; i++) {
+    const s = state.sessions[i] as Session;
     if (!isLive(s, now, cfg)) continue;
     const d = emitted.devices[j++];
     if (d === undefined || d.deviceId !== s.deviceId || d.sessionId !== s.sessionId || d.platform !== s.platform) return true;

@@ -153,8 +153,24 @@ export function roomEvolve(state: RoomState, event: RoomEvent, cfg: PresenceConf
   }
 }
 
+/** A literal, not a spread: a spread keeps only the fields it names in the object (see the core's withUserFields). */
 function withMembers(state: RoomState, members: readonly RoomMember[]): RoomState {
-  return members === state.members ? state : { ...state, members, version: state.version + 1 };
+  return members === state.members ? state : { roomKind: state.roomKind, roomId: state.roomId, members, version: state.version + 1 };
+}
+
+/** The fields of a RoomMember a change may replace (undefined: kept). */
+type MemberPatch = { readonly [K in Exclude<keyof RoomMember, 'userId' | 'sessionId'>]?: RoomMember[K] };
+
+/** `m` with the fields of `patch` replaced, as one literal in the order members are made in (ephemeral last, when set). */
+function withMemberFields(m: RoomMember, patch: MemberPatch): RoomMember {
+  const joinedAt = patch.joinedAt === undefined ? m.joinedAt : patch.joinedAt;
+  const lastSeen = patch.lastSeen === undefined ? m.lastSeen : patch.lastSeen;
+  const leftAt = patch.leftAt === undefined ? m.leftAt : patch.leftAt;
+  const metadata = patch.metadata === undefined ? m.metadata : patch.metadata;
+  const metadataAt = patch.metadataAt === undefined ? m.metadataAt : patch.metadataAt;
+  const ephemeral = patch.ephemeral === undefined ? m.ephemeral : patch.ephemeral;
+  if (ephemeral === undefined) return { userId: m.userId, sessionId: m.sessionId, joinedAt, lastSeen, leftAt, metadata, metadataAt };
+  return { userId: m.userId, sessionId: m.sessionId, joinedAt, lastSeen, leftAt, metadata, metadataAt, ephemeral };
 }
 
 function onSeen(
@@ -189,8 +205,8 @@ function onSeen(
       (at === m.metadataAt && compareMetadata(metadata, m.metadata) > 0));
   if (joinedAt === m.joinedAt && lastSeen === m.lastSeen && !metaWins) return state;
   const next: RoomMember = metaWins
-    ? { ...m, joinedAt, lastSeen, metadata, metadataAt: at }
-    : { ...m, joinedAt, lastSeen };
+    ? withMemberFields(m, { joinedAt, lastSeen, metadata, metadataAt: at })
+    : withMemberFields(m, { joinedAt, lastSeen });
   const members = state.members.slice();
   members[i] = next;
   return withMembers(state, members);
@@ -212,8 +228,8 @@ function onEphemeral(state: RoomState, userId: string, sessionId: string, reg: E
   const m = state.members[i] as RoomMember;
   if (m.ephemeral != null && compareEphemeral(reg, m.ephemeral) <= 0) return state;
   const members = state.members.slice();
-  members[i] = { ...m, ephemeral: reg };
-  return { ...state, members, version: state.version + 1 };
+  members[i] = withMemberFields(m, { ephemeral: reg });
+  return withMembers(state, members);
 }
 
 function onLeft(state: RoomState, userId: string, sessionId: string, at: number, cfg: PresenceConfig): RoomState {
@@ -225,7 +241,7 @@ function onLeft(state: RoomState, userId: string, sessionId: string, at: number,
   const m = state.members[i] as RoomMember;
   if (m.leftAt !== null && m.leftAt >= at) return state;
   const members = state.members.slice();
-  members[i] = { ...m, leftAt: at };
+  members[i] = withMemberFields(m, { leftAt: at });
   return withMembers(state, members);
 }
 

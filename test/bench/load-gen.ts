@@ -13,6 +13,7 @@ import { topicName } from '../../services/contract/topics';
 import { kafkaEnv, parseEnv } from '../../services/platform/config';
 import { createKafka } from '../../services/platform/kafka';
 import { HeartbeatEncoder } from './encoder';
+import { HeartbeatTemplates } from './heartbeat-templates';
 import { Population } from './population';
 
 const TICK_MS = 20;
@@ -28,6 +29,11 @@ async function main(): Promise<void> {
   const sessions = population.sessions();
   const serde = await AvroSerde.create(createRegistry(env.SCHEMA_REGISTRY_URL), prefix);
   const encoder = await HeartbeatEncoder.create(serde, population.heartbeatOf(0, 0, 0, Date.now(), 0));
+  const templates = HeartbeatTemplates.build(encoder, sessions.length, (i) => {
+    const [u, d] = sessions[i] as readonly [number, number];
+    return population.heartbeatOf(u, d, 0, 0, 0);
+  });
+  await verifyTemplates(serde, templates, population, sessions);
   const producer = createKafka({ brokers: env.KAFKA_BROKERS, clientId: 'presence-bench-load' }).producer({ allowAutoTopicCreation: false });
   await producer.connect();
   const topic = topicName('heartbeat', prefix);
@@ -53,9 +59,10 @@ async function main(): Promise<void> {
     const messages: Message[] = [];
     for (let k = 0; k < due; k++) {
       const i = sent + k;
-      const [u, d] = sessions[i % sessions.length] as readonly [number, number];
-      const hb = population.heartbeatOf(u, d, Math.floor(i / sessions.length), now, now - started);
-      messages.push({ key: hb.userId, value: encoder.encode(hb) });
+      const s = i % sessions.length;
+      const [u, d] = sessions[s] as readonly [number, number];
+      const idleMs = population.idleMs(u, d, Math.floor(i / sessions.length), now - started);
+      messages.push({ key: templates.keys[s] as string, value: templates.encode(s, now, idleMs) });
     }
     sent += due;
     const p: Promise<void> = producer.send({ topic, messages, acks: -1 }).then(
@@ -86,6 +93,17 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+}
+
+/** Throws unless templated heartbeats are byte for byte AvroSerde's, on a spread of sessions and times. */
+async function verifyTemplates(serde: AvroSerde, templates: HeartbeatTemplates, population: Population, sessions: ReadonlyArray<readonly [number, number]>): Promise<void> {
+  const step = Math.max(1, Math.floor(sessions.length / 200));
+  for (let s = 0; s < sessions.length; s += step) {
+    const [u, d] = sessions[s] as readonly [number, number];
+    const hb = population.heartbeatOf(u, d, s % 7, Date.now() + s, s * 1_000);
+    const expected = await serde.encode('heartbeat', hb);
+    if (!expected.equals(templates.encode(s, hb.observedAt, hb.idleMs))) throw new Error(`templated heartbeat differs from AvroSerde for ${JSON.stringify(hb)}`);
+  }
 }
 
 main().catch((e: unknown) => {

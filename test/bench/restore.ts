@@ -28,6 +28,8 @@ export interface RestoreResult {
   readonly rssMiB: number;
   readonly rssKiB: number;
   readonly heapUsedBytes: number | null;
+  readonly heapTotalBytes: number | null;
+  readonly externalBytes: number | null;
   readonly loadAverage: number;
 }
 
@@ -60,7 +62,7 @@ export async function restoreRun(cfg: BenchConfig, o: {
     return {
       source: o.source, partitions: partitions.length, keys, changelogRecords, restoreSeconds, readySeconds,
       keysPerSecond: Math.round(keys / Math.max(0.001, restoreSeconds)),
-      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(rss), rssKiB: rss, heapUsedBytes: metrics.heapUsedBytes, loadAverage: load1(),
+      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(rss), rssKiB: rss, heapUsedBytes: metrics.heapUsedBytes, heapTotalBytes: metrics.heapTotalBytes, externalBytes: metrics.externalBytes, loadAverage: load1(),
     };
   } finally {
     await p.child.stop();

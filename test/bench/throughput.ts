@@ -18,6 +18,9 @@ export interface ProcessorMetricsSample {
   readonly dlq: number | null;
   readonly keys: number | null;
   readonly heapUsedBytes: number | null;
+  /** V8 heap committed (used + free space in its pages) and memory outside it (Buffers, ArrayBuffers): with RSS, where the bytes go. */
+  readonly heapTotalBytes: number | null;
+  readonly externalBytes: number | null;
 }
 
 export async function processorMetrics(url: string): Promise<ProcessorMetricsSample> {
@@ -29,6 +32,8 @@ export async function processorMetrics(url: string): Promise<ProcessorMetricsSam
     dlq: metricValue(text, 'presence_processor_dlq_total'),
     keys: metricValue(text, 'presence_processor_keys'),
     heapUsedBytes: metricValue(text, 'presence_processor_nodejs_heap_size_used_bytes'),
+    heapTotalBytes: metricValue(text, 'presence_processor_nodejs_heap_size_total_bytes'),
+    externalBytes: metricValue(text, 'presence_processor_nodejs_external_memory_bytes'),
   };
 }
 

@@ -25,6 +25,8 @@ export interface LatencyResult {
   /** Probe slots skipped because every override user still waited for its previous change. */
   readonly skipped: number;
   readonly streams: number;
+  /** The ten slowest probes: when in the window each was sent (s) and how long it took (ms), to tell a warm-up tail from a stall. */
+  readonly slowest: ReadonlyArray<{ readonly atSecond: number; readonly ms: number; readonly kind: Kind }>;
 }
 
 interface Pending { readonly expected: string; readonly sentAt: number; readonly kind: Kind }
@@ -43,6 +45,7 @@ export async function sseLatency(o: {
   const pending = new Map<string, Pending>();
   const samples: Record<Kind, number[]> = { heartbeat: [], override: [] };
   const firstSeen = new Set<string>();
+  const timed: Array<{ sentAt: number; ms: number; kind: Kind }> = [];
 
   const streams: Array<{ close: () => Promise<void> }> = [];
   const readers: Promise<void>[] = [];
@@ -68,6 +71,7 @@ export async function sseLatency(o: {
         if (p && ev.status === p.expected) {
           pending.delete(ev.userId);
           samples[p.kind].push(at - p.sentAt);
+          timed.push({ sentAt: p.sentAt, ms: at - p.sentAt, kind: p.kind });
         }
       }
     })());
@@ -143,5 +147,6 @@ export async function sseLatency(o: {
     all: distribution([...samples.heartbeat, ...samples.override]),
     byKind: { heartbeat: distribution(samples.heartbeat), override: distribution(samples.override) },
     lost: pending.size, skipped, streams: streams.length,
+    slowest: timed.sort((a, b) => b.ms - a.ms).slice(0, 10).map((t) => ({ atSecond: Math.round((t.sentAt - started) / 100) / 10, ms: t.ms, kind: t.kind })),
   };
 }

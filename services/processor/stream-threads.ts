@@ -113,9 +113,11 @@ interface ThreadState {
 /**
  * The worker entry next to this file: .js in dist; .ts when the processor runs from source under
  * tsx, whose loader registered with --import does not reach workers: they load tsx's require hook.
+ * From dist the workers inherit the process's options (undefined): an explicit list may not hold V8
+ * flags (node refuses --trace-gc or --max-old-space-size there), which apply to every isolate anyway.
  */
 const THREAD_ENTRY = join(__dirname, `stream-thread${extname(__filename)}`);
-const THREAD_EXEC_ARGV = extname(__filename) === '.ts' ? [...withoutImports(process.execArgv), '--require', 'tsx/cjs'] : process.execArgv;
+const THREAD_EXEC_ARGV = extname(__filename) === '.ts' ? [...withoutImports(process.execArgv), '--require', 'tsx/cjs'] : undefined;
 
 /** execArgv without `--import x` / `--import=x` (with one, node loads a worker's entry as ESM, which knows no .ts). */
 function withoutImports(argv: readonly string[]): string[] {

@@ -16,6 +16,11 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   PROCESSOR_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(300_000).default(30_000),
   /** How often each task checkpoints (changelog, store, input offsets); default 5000 at-least-once, 100 exactly-once. */
   PROCESSOR_COMMIT_INTERVAL_MS: z.coerce.number().int().min(10).max(300_000).optional(),
+  /**
+   * A user with nothing due for at least this long, untouched since it was saved, is held as its
+   * encoded entry until its next event or timer (a restore leaves such users encoded); 0: never.
+   */
+  PROCESSOR_COMPACT_QUIET_MS: z.coerce.number().int().min(0).max(30 * 24 * 3_600_000).default(60_000),
   /** A task whose batch ends more than this many records behind is catching up (outputs deferred). */
   PROCESSOR_CATCH_UP_LAG_RECORDS: z.coerce.number().int().min(0).max(100_000_000).default(20_000),
   /** Longest a catching-up task defers its snapshots, changes and checkpoint. */

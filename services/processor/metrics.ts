@@ -20,6 +20,7 @@ export function createProcessorMetrics() {
     dlq: new Counter({ name: 'presence_processor_dlq_total', help: 'Records dead-lettered, by error code', labelNames: ['code'], registers: [registry] }),
     timersPending: new Gauge({ name: 'presence_processor_timers_pending', help: 'Keys with a pending deadline', registers: [registry] }),
     keys: new Gauge({ name: 'presence_processor_keys', help: 'Users and rooms held in memory', registers: [registry] }),
+    compactKeys: new Gauge({ name: 'presence_processor_compact_keys', help: 'Users of presence_processor_keys held as their encoded entry (nothing due within PROCESSOR_COMPACT_QUIET_MS)', registers: [registry] }),
     inputLag: new Gauge({ name: 'presence_processor_input_lag_records', help: 'Records behind the end of each input partition after its last batch (fetch position, not commits)', labelNames: ['topic', 'partition'], registers: [registry] }),
     restoreRecords: new Counter({ name: 'presence_processor_restore_records_total', help: 'Changelog records restored', registers: [registry] }),
     restoreRatio: new Gauge({ name: 'presence_processor_restore_progress_ratio', help: 'Progress of the running restore, 0..1 (1 when none runs)', registers: [registry] }),

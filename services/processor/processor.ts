@@ -65,6 +65,8 @@ export interface ProcessorOptions {
    * backlog are never emitted). Default 20,000.
    */
   catchUpLagRecords?: number;
+  /** PresenceTaskOptions.compactQuietMs (default 60 s). */
+  compactQuietMs?: number;
   /** Longest a catching-up task defers its outputs and checkpoint. Default 60 s. */
   catchUpIntervalMs?: number;
   /** How often each task writes its watermark (presence.processor-watermark.v1). Default 1 s. */
@@ -202,6 +204,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   const tasks = new TaskManager({
     kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
     mayWrite: (slot) => mayWrite(slot), onFlushed, ...(opts.restoreGate ? { restoreGate: opts.restoreGate } : {}),
+    ...(opts.compactQuietMs === undefined ? {} : { taskOptions: { compactQuietMs: opts.compactQuietMs } }),
     restore: { kafka, serde, store, topics, log, metrics },
   });
   let running = true;
@@ -346,6 +349,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     timer();
     metrics.timersPending.set(tasks.timersPending());
     metrics.keys.set(tasks.keys());
+    metrics.compactKeys.set(tasks.compactKeys());
   }
 
   const progress = new ProgressWatch({

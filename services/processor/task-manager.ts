@@ -12,7 +12,7 @@ import type { ProcessorMetrics } from './metrics';
 import { idempotentProducer, ProducerSession } from '../platform/producer-session';
 import type { OutRecord } from './record-collector';
 import { restoreTask, type RestoreContext } from './task-restore';
-import { PresenceTask } from './task';
+import { PresenceTask, type PresenceTaskOptions } from './task';
 import { TaskWriter, type OutputTopics } from './task-writer';
 
 export interface TaskSlot {
@@ -54,6 +54,7 @@ export interface TaskManagerOptions {
   readonly kafka: Kafka;
   readonly consumer: Consumer;
   readonly cfg: PresenceConfig;
+  readonly taskOptions?: PresenceTaskOptions;
   readonly restore: RestoreContext;
   readonly topics: OutputTopics;
   readonly inputTopics: readonly string[];
@@ -135,7 +136,7 @@ export class TaskManager {
 
   private open(partition: number, seekToCommitted: boolean): void {
     const { kafka, consumer, cfg, guarantee, clock } = this.o;
-    const task = new PresenceTask(partition, cfg);
+    const task = new PresenceTask(partition, cfg, this.o.taskOptions);
     const ownProducer = guarantee === 'exactly-once' ? new ProducerSession(idempotentProducer(kafka, this.transactionalId(partition)), this.o.log, { transactionalId: this.transactionalId(partition) }) : null;
     const producers = ownProducer ?? (this.o.sharedProducer as ProducerSession);
     let slotRef: TaskSlot | null = null;
@@ -217,6 +218,12 @@ export class TaskManager {
   keys(): number {
     let n = 0;
     for (const s of this.slots.values()) n += s.task.size;
+    return n;
+  }
+
+  compactKeys(): number {
+    let n = 0;
+    for (const s of this.slots.values()) n += s.task.compactCount;
     return n;
   }
 

@@ -53,12 +53,22 @@ function memKeyOf(storeKey: string): string {
 
 export interface Keyed<V> { readonly key: string; readonly value: V }
 
-/** A key's entry as the task holds it: the stored entry plus the task's bookkeeping. */
+/**
+ * A key's entry as the task holds it: the stored entry plus the task's bookkeeping. A user entry
+ * may be compact: its state and emitted view are then null and `packed` holds its encoded entry
+ * (see `PresenceTaskOptions.compactQuietMs`); `warm` decodes it before anything reads them.
+ */
 type TaskEntry = Entry & DeadlineSlot & {
+  /** Its key in the task (the map's: a user's userId, a room's NUL + key). */
+  readonly key: string;
   /** DIRTY | UNSAVED | GONE. */
   marks: number;
   /** The task's change count when the entry was last marked unsaved (a checkpoint clears only what it wrote). */
   unsavedAt: number;
+  /** The task's touch count when the entry was last marked dirty (a checkpoint compacts only what nothing touched since). */
+  touchedAt: number;
+  /** The encoded entry (latin1) of a compact entry; of a restored one until `start` decides. */
+  packed: string | null;
 };
 type TaskUserEntry = TaskEntry & UserEntry;
 type TaskRoomEntry = TaskEntry & RoomEntry;
@@ -69,11 +79,22 @@ const UNSAVED = 2;
 const GONE = 4;
 
 /** Every entry is made here, so all have one shape (one hidden class for the hot paths). */
-function taskEntry(e: Entry): TaskEntry {
-  return { kind: e.kind, state: e.state, emitted: e.emitted, slot: NOT_QUEUED, marks: 0, unsavedAt: 0 } as TaskEntry;
+function taskEntry(key: string, e: Entry, packed: string | null = null): TaskEntry {
+  return { kind: e.kind, state: e.state, emitted: e.emitted, key, slot: NOT_QUEUED, marks: 0, unsavedAt: 0, touchedAt: 0, packed } as TaskEntry;
 }
 
-const keyOfEntry = (e: TaskEntry): string => (e.kind === 'user' ? e.state.userId : roomMemKey(`${e.state.roomKind}/${e.state.roomId}`));
+/** The task's options beyond the presence rules. */
+export interface PresenceTaskOptions {
+  /**
+   * A user entry with nothing due for at least this long (no timer, or one further away) and
+   * untouched since it was saved is held as its encoded entry (about a fifth of the decoded
+   * objects' memory) until its next event or timer decodes it: a restore leaves such users
+   * encoded, and a checkpoint packs those it wrote. 0: every entry stays decoded.
+   */
+  readonly compactQuietMs: number;
+}
+
+export const DEFAULT_TASK_OPTIONS: PresenceTaskOptions = { compactQuietMs: 60_000 };
 
 export interface FlushResult {
   readonly snapshots: Keyed<PresenceSnapshot>[];
@@ -125,6 +146,10 @@ interface Decided {
 
 export class PresenceTask implements LeaseTask {
   private readonly entries = new Map<string, TaskEntry>();
+  /** Counts markDirty calls: an entry's touchedAt says whether it was touched after a checkpoint was taken. */
+  private touches = 0;
+  /** Entries held compact (encoded) now. */
+  private compacted = 0;
   /** The entries marked DIRTY, each once. */
   private dirty: TaskEntry[] = [];
   /** The entries marked UNSAVED, each once. */
@@ -137,7 +162,7 @@ export class PresenceTask implements LeaseTask {
   /** Gateway leases (gateway-leases.ts): finds the users of a dead gateway by scanning this task's users. */
   readonly gateways = new GatewayIndex(() => this.userStates());
 
-  constructor(readonly partition: number, private readonly cfg: PresenceConfig) {}
+  constructor(readonly partition: number, private readonly cfg: PresenceConfig, private readonly options: PresenceTaskOptions = DEFAULT_TASK_OPTIONS) {}
 
   get size(): number {
     return this.entries.size;
@@ -154,6 +179,7 @@ export class PresenceTask implements LeaseTask {
   }
 
   private markDirty(entry: TaskEntry): void {
+    entry.touchedAt = ++this.touches;
     if ((entry.marks & DIRTY) !== 0) return;
     entry.marks |= DIRTY;
     this.dirty.push(entry);
@@ -167,9 +193,46 @@ export class PresenceTask implements LeaseTask {
   }
 
   private add(key: string, e: Entry): TaskEntry {
-    const entry = taskEntry(e);
+    const entry = taskEntry(key, e);
     this.entries.set(key, entry);
     return entry;
+  }
+
+  /** Decodes a compact entry in place (it is decoded from then on); a decoded one is left as it is. */
+  private warm<E extends TaskEntry>(entry: E): E {
+    if (entry.state === null) {
+      const decoded = decodeEntry(Buffer.from(entry.packed as string, 'latin1'));
+      entry.state = decoded.state;
+      entry.emitted = decoded.emitted;
+      this.compacted--;
+    }
+    entry.packed = null;
+    return entry;
+  }
+
+  /** The entry's state and emitted view, decoded for a look without keeping them (a compact entry stays compact). */
+  private peek(entry: TaskEntry): Entry {
+    return entry.state !== null ? entry : decodeEntry(Buffer.from(entry.packed as string, 'latin1'));
+  }
+
+  /** Whether nothing is due for the entry within compactQuietMs of `now` (its timer is armed). */
+  private quiet(entry: TaskEntry, now: number): boolean {
+    const quietMs = this.options.compactQuietMs;
+    if (quietMs <= 0 || entry.kind !== 'user' || (entry.marks & (DIRTY | UNSAVED | GONE)) !== 0) return false;
+    const at = this.deadlines.deadlineOf(entry);
+    return at === null || at >= now + quietMs;
+  }
+
+  private compact(entry: TaskEntry, packed: string): void {
+    this.compacted++;
+    entry.packed = packed;
+    (entry as TaskUserEntry).state = null as unknown as UserState;
+    entry.emitted = null;
+  }
+
+  /** Entries held encoded (compact). */
+  get compactCount(): number {
+    return this.compacted;
   }
 
   /** Drops the key's entry (its timer too); a checkpoint writes its tombstone. */
@@ -177,6 +240,7 @@ export class PresenceTask implements LeaseTask {
     this.entries.delete(key);
     this.deadlines.schedule(entry, null);
     entry.marks |= GONE;
+    if (entry.state === null) this.compacted--;
   }
 
   /**
@@ -199,10 +263,13 @@ export class PresenceTask implements LeaseTask {
       this.loadedMarker = decodeCheckpoint(value);
       return;
     }
-    const entry = taskEntry(decodeEntry(value));
+    const decoded = decodeEntry(value);
     // A user's key is its userId (storeKeyOf): the decoded string serves as both, where a slice of
     // the store key would be a second copy that also keeps the whole store key alive.
-    this.entries.set(entry.kind === 'user' && isStoreKeyOf(storeKey, entry.state.userId) ? entry.state.userId : memKeyOf(storeKey), entry);
+    const key = decoded.kind === 'user' && isStoreKeyOf(storeKey, decoded.state.userId) ? decoded.state.userId : memKeyOf(storeKey);
+    // The bytes are kept until start() decides whether the entry stays decoded (see compactQuietMs).
+    const packed = decoded.kind === 'user' && this.options.compactQuietMs > 0 ? (typeof value === 'string' ? Buffer.from(value, 'utf8') : value).toString('latin1') : null;
+    this.entries.set(key, taskEntry(key, decoded, packed));
   }
 
   /** A restored tombstone: the key was deleted after the record loaded before. */
@@ -220,6 +287,7 @@ export class PresenceTask implements LeaseTask {
   resetLoad(): void {
     this.entries.clear();
     this.deadlines.clear();
+    this.compacted = 0;
     this.dirty = [];
     this.unsaved = [];
     this.loadedMarker = null;
@@ -231,7 +299,12 @@ export class PresenceTask implements LeaseTask {
     this.loadedMarker = null;
     // Without lease refreshes nothing bounds how old a live session's stored lastSeen is.
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
-      for (const entry of this.entries.values()) if (entry.kind === 'user') entry.state = seenAtCheckpoint(entry, marker.at, this.cfg);
+      for (const entry of this.entries.values()) {
+        if (entry.kind !== 'user') continue;
+        const state = seenAtCheckpoint(entry, marker.at, this.cfg);
+        if (state !== entry.state) entry.packed = null; // no longer what the bytes say
+        entry.state = state;
+      }
     }
     return marker;
   }
@@ -244,6 +317,7 @@ export class PresenceTask implements LeaseTask {
     const key = view.userId;
     const entry = this.entries.get(key) as TaskUserEntry | undefined;
     if (entry) {
+      this.warm(entry);
       entry.emitted = view;
       if (entry.state.version < view.version) entry.state = withUserFields(entry.state, { version: view.version });
       this.markUnsaved(entry);
@@ -265,18 +339,25 @@ export class PresenceTask implements LeaseTask {
     } // else a tombstone for a room this task never held: nothing to save
   }
 
-  /** Re-arms every timer after a restore and marks the keys whose view is due already. */
+  /**
+   * Re-arms every timer after a restore and marks the keys whose view is due already; a restored
+   * user with nothing due within compactQuietMs is left compact (its bytes as read).
+   */
   start(now: number): void {
     for (const entry of this.entries.values()) {
+      if (entry.state === null) continue; // compact already: its timer stands
       this.schedule(entry, now);
       // Deadlines that passed while nobody owned this partition: decide at the next flush.
       if (this.emitDecision(entry, now).emit) this.markDirty(entry);
+      if (entry.packed !== null && this.quiet(entry, now)) this.compact(entry, entry.packed);
+      else entry.packed = null;
     }
   }
 
   applyUser(event: UserEvent, now: number): void {
     const key = event.userId;
-    const entry = this.entries.get(key) as TaskUserEntry | undefined;
+    const found = this.entries.get(key) as TaskUserEntry | undefined;
+    const entry = found !== undefined && found.state === null ? this.warm(found) : found;
     if (entry !== undefined && event.type === 'heartbeat') {
       const sessionsBefore = entry.state.sessions;
       const inPlace = advanceInPlace(entry.state, event, now, this.cfg);
@@ -312,8 +393,9 @@ export class PresenceTask implements LeaseTask {
   endGatewaySessions(gatewayId: string, deadUpTo: number, now: number, keys: Iterable<string>): number {
     let changed = 0;
     for (const key of keys) {
-      const entry = this.entries.get(key);
-      if (entry?.kind !== 'user') continue;
+      const found = this.entries.get(key);
+      if (found?.kind !== 'user') continue;
+      const entry = this.warm(found);
       const after = endGatewaySessions(entry.state, gatewayId, deadUpTo, now, this.cfg);
       if (after === entry.state) continue;
       entry.state = after;
@@ -361,6 +443,7 @@ export class PresenceTask implements LeaseTask {
 
     for (const entry of this.dirty) {
       if ((entry.marks & GONE) !== 0) continue;
+      if (entry.state === null) this.warm(entry); // a compact user's timer fired
       if (entry.kind === 'user') {
         const key = entry.state.userId;
         const state = tick(entry.state, now, cfg);
@@ -394,7 +477,7 @@ export class PresenceTask implements LeaseTask {
           emitted = view;
         }
         const gone = roomIsGone(state) && emitted === null;
-        after.push({ key: keyOfEntry(entry), entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone });
+        after.push({ key: entry.key, entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone });
       }
     }
     return {
@@ -416,12 +499,20 @@ export class PresenceTask implements LeaseTask {
     };
   }
 
-  /** The changelog records of every unsaved key (a deleted key is a tombstone) and the marker. */
+  /**
+   * The changelog records of every unsaved key (a deleted key is a tombstone) and the marker. Its
+   * commit packs the users it wrote that nothing touched since and that are quiet at `marker.at`
+   * (compactQuietMs): the bytes written are the entry.
+   */
   checkpoint(marker: CheckpointMarker): CheckpointResult {
     const changelog: Keyed<Buffer | null>[] = [];
     const taken = this.unsavedMarks;
-    for (const entry of this.unsaved) {
-      changelog.push({ key: storeKeyOf(keyOfEntry(entry)), value: (entry.marks & GONE) !== 0 ? null : encodeEntry(entry) });
+    const touched = this.touches;
+    const written = this.unsaved;
+    // Dirty now: a flush may still change it after these bytes were encoded (not packed by the commit).
+    const dirtyAtTaking = written.map((entry) => (entry.marks & DIRTY) !== 0);
+    for (const entry of written) {
+      changelog.push({ key: storeKeyOf(entry.key), value: (entry.marks & GONE) !== 0 ? null : encodeEntry(entry) });
     }
     changelog.push({ key: CHECKPOINT_KEY, value: encodeCheckpoint(marker) });
     return {
@@ -433,19 +524,29 @@ export class PresenceTask implements LeaseTask {
           entry.marks &= ~UNSAVED;
           return false;
         });
+        if (this.options.compactQuietMs <= 0) return;
+        for (let i = 0; i < written.length; i++) {
+          const entry = written[i] as TaskEntry;
+          const value = changelog[i]?.value;
+          if (value && !dirtyAtTaking[i] && entry.touchedAt <= touched && entry.state !== null && this.entries.get(entry.key) === entry && this.quiet(entry, marker.at)) {
+            this.compact(entry, value.toString('latin1'));
+          }
+        }
       },
     };
   }
 
-  /** Every user's key and current state (the gateway index scans them). */
+  /** Every user's key and current state (the gateway index scans them; compact ones are decoded for the look only). */
   private *userStates(): Generator<readonly [string, UserState]> {
-    for (const [key, entry] of this.entries) if (entry.kind === 'user') yield [key, entry.state];
+    for (const [key, entry] of this.entries) if (entry.kind === 'user') yield [key, (this.peek(entry) as UserEntry).state];
   }
 
   /** The user's current state and last emitted view (tests, diagnostics). */
   user(userId: string): { state: UserState; emitted: UserView | null } | undefined {
-    const e = this.entries.get(userId);
-    return e?.kind === 'user' ? { state: e.state, emitted: e.emitted } : undefined;
+    const found = this.entries.get(userId);
+    if (found?.kind !== 'user') return undefined;
+    const e = this.peek(found) as UserEntry;
+    return { state: e.state, emitted: e.emitted };
   }
 
   room(roomKey: string): { state: RoomState; emitted: RoomView | null } | undefined {

@@ -58,6 +58,7 @@ class Run {
   restore(now: number): void {
     this.inFlight = null; // lost with the process
     this.task = new PresenceTask(0, this.cfg, this.options);
+    this.task.resetLoad(now); // as a restore does: quiet users are left compact as they load
     this.task.load(this.store);
     this.task.start(now);
   }

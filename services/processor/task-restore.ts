@@ -39,14 +39,14 @@ export interface Restored {
 export async function restoreTask(ctx: RestoreContext, task: PresenceTask, now: () => number): Promise<Restored> {
   const { kafka, store, topics, log, metrics } = ctx;
   const partition = task.partition;
-  task.resetLoad(); // a retried restore (restoreUntilDone) starts from nothing again
+  task.resetLoad(now()); // a retried restore (restoreUntilDone) starts from nothing again
   // The local store, decoded as it is read (holding every encoded entry first doubled restore's garbage).
   let localPosition: string | null;
   try {
     localPosition = await store.scan(partition, (key, value) => task.loadEntry(key, value));
   } catch (e) {
     log.warn({ partition, err: String(e) }, 'local store unreadable for partition; restoring from changelog alone');
-    task.resetLoad();
+    task.resetLoad(now());
     localPosition = null;
     // Rebuilt from the changelog alone: what the store held must not outlive it (a key the
     // changelog has since compacted away would come back at the next restore).

@@ -67,7 +67,7 @@ type TaskEntry = Entry & DeadlineSlot & {
   unsavedAt: number;
   /** The task's touch count when the entry was last marked dirty (a checkpoint compacts only what nothing touched since). */
   touchedAt: number;
-  /** The encoded entry (latin1) of a compact entry; of a restored one until `start` decides. */
+  /** The encoded entry (latin1) of a compact entry, else null. */
   packed: string | null;
 };
 type TaskUserEntry = TaskEntry & UserEntry;
@@ -156,6 +156,8 @@ export class PresenceTask implements LeaseTask {
   private unsaved: TaskEntry[] = [];
   /** Counts marks of unsaved: a checkpoint keeps what was marked again after it was taken. */
   private unsavedMarks = 0;
+  /** The restore's start (resetLoad): users loaded while it is set may be left compact. */
+  private loadNow: number | null = null;
   /** The checkpoint marker among the records loaded so far (restore). */
   private loadedMarker: CheckpointMarker | null = null;
   readonly deadlines = new DeadlineHeap<TaskEntry>();
@@ -267,9 +269,26 @@ export class PresenceTask implements LeaseTask {
     // A user's key is its userId (storeKeyOf): the decoded string serves as both, where a slice of
     // the store key would be a second copy that also keeps the whole store key alive.
     const key = decoded.kind === 'user' && isStoreKeyOf(storeKey, decoded.state.userId) ? decoded.state.userId : memKeyOf(storeKey);
-    // The bytes are kept until start() decides whether the entry stays decoded (see compactQuietMs).
-    const packed = decoded.kind === 'user' && this.options.compactQuietMs > 0 ? (typeof value === 'string' ? Buffer.from(value, 'utf8') : value).toString('latin1') : null;
-    this.entries.set(key, taskEntry(key, decoded, packed));
+    const replaced = this.entries.get(key);
+    if (replaced !== undefined) this.forget(replaced);
+    const entry = taskEntry(key, decoded);
+    this.entries.set(key, entry);
+    // A quiet user is decided on here, its timer armed and its bytes kept: its decoded objects die
+    // young instead of living until start() (see compactQuietMs).
+    const now = this.loadNow;
+    if (now === null || decoded.kind !== 'user' || this.options.compactQuietMs <= 0) return;
+    this.schedule(entry, now);
+    if (!this.emitDecision(entry, now).emit && this.quiet(entry, now)) {
+      this.compact(entry, (typeof value === 'string' ? Buffer.from(value, 'utf8') : value).toString('latin1'));
+    } else {
+      this.deadlines.schedule(entry, null); // start() decides
+    }
+  }
+
+  /** Unschedules an entry a later restored record replaces. */
+  private forget(entry: TaskEntry): void {
+    this.deadlines.schedule(entry, null);
+    if (entry.state === null) this.compacted--;
   }
 
   /** A restored tombstone: the key was deleted after the record loaded before. */
@@ -283,8 +302,12 @@ export class PresenceTask implements LeaseTask {
     if (entry) this.remove(key, entry);
   }
 
-  /** Forgets everything loaded (before a restore, so a retried one starts clean; a local store that failed mid-read). */
-  resetLoad(): void {
+  /**
+   * Forgets everything loaded (before a restore, so a retried one starts clean; a local store that
+   * failed mid-read). With `now` (the restore's start), quiet users are left compact as they load.
+   */
+  resetLoad(now: number | null = null): void {
+    this.loadNow = now;
     this.entries.clear();
     this.deadlines.clear();
     this.compacted = 0;
@@ -297,13 +320,13 @@ export class PresenceTask implements LeaseTask {
   finishLoad(): CheckpointMarker | null {
     const marker = this.loadedMarker;
     this.loadedMarker = null;
+    this.loadNow = null;
     // Without lease refreshes nothing bounds how old a live session's stored lastSeen is.
     if (marker !== null && this.cfg.snapshotLeases === 'watermark') {
       for (const entry of this.entries.values()) {
         if (entry.kind !== 'user') continue;
-        const state = seenAtCheckpoint(entry, marker.at, this.cfg);
-        if (state !== entry.state) entry.packed = null; // no longer what the bytes say
-        entry.state = state;
+        if (entry.state === null) this.forget(this.warm(entry)); // start() re-arms it
+        entry.state = seenAtCheckpoint(entry, marker.at, this.cfg);
       }
     }
     return marker;
@@ -339,18 +362,13 @@ export class PresenceTask implements LeaseTask {
     } // else a tombstone for a room this task never held: nothing to save
   }
 
-  /**
-   * Re-arms every timer after a restore and marks the keys whose view is due already; a restored
-   * user with nothing due within compactQuietMs is left compact (its bytes as read).
-   */
+  /** Re-arms every timer after a restore and marks the keys whose view is due already (a compact user's timer was armed as it loaded). */
   start(now: number): void {
     for (const entry of this.entries.values()) {
-      if (entry.state === null) continue; // compact already: its timer stands
+      if (entry.state === null) continue;
       this.schedule(entry, now);
       // Deadlines that passed while nobody owned this partition: decide at the next flush.
       if (this.emitDecision(entry, now).emit) this.markDirty(entry);
-      if (entry.packed !== null && this.quiet(entry, now)) this.compact(entry, entry.packed);
-      else entry.packed = null;
     }
   }
 

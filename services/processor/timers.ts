@@ -85,6 +85,8 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
     if (loop || !running) return;
     loop = (async () => {
       for (const slot of [...o.tasks.slots.values()]) await tickTask(slot);
+      // A checkpoint taken here packs users (compactQuietMs) with no batch after it to report them.
+      o.metrics.compactKeys.set(o.tasks.compactKeys());
     })().finally(() => (loop = null));
   }, o.resolutionMs);
 

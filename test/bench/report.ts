@@ -36,7 +36,10 @@ export interface BenchResults {
   memory?: {
     idle: IdleBaseline;
     users: number;
-    perMode: Array<{ guarantee: string; rssMiBAtCatchUp: number; bytesPerUserRss: number; bytesPerUserHeap: number | null }>;
+    perMode: Array<{
+      guarantee: string; rssMiBAtCatchUp: number; bytesPerUserRss: number; bytesPerUserHeap: number | null;
+      settled?: { rssMiB: number; compactKeys: number | null; bytesPerUserRss: number; bytesPerUserHeap: number | null };
+    }>;
     afterRestore?: { rssMiB: number; bytesPerUserRss: number; bytesPerUserHeap: number | null };
   };
   restore?: RestoreResult[];
@@ -78,6 +81,8 @@ export function table(r: BenchResults): string {
     rows.push(['processor RSS idle', `${n(r.memory.idle.rssMiB)} MiB`]);
     for (const p of r.memory.perMode) {
       rows.push([`RSS at ${n(r.memory.users)} users (${p.guarantee})`, `${n(p.rssMiBAtCatchUp)} MiB: ${n(p.bytesPerUserRss)} B/user RSS, ${n(p.bytesPerUserHeap)} B/user heap`]);
+      const s = p.settled;
+      if (s) rows.push([`  settled, 12 s later (${p.guarantee})`, `${n(s.rssMiB)} MiB: ${n(s.bytesPerUserRss)} B/user RSS, ${n(s.bytesPerUserHeap)} B/user heap; ${n(s.compactKeys)} users compact`]);
     }
     const a = r.memory.afterRestore;
     if (a) rows.push(['RSS after restore', `${n(a.rssMiB)} MiB: ${n(a.bytesPerUserRss)} B/user RSS, ${n(a.bytesPerUserHeap)} B/user heap`]);

@@ -18,6 +18,7 @@ export interface ProcessorMetricsSample {
   readonly dlq: number | null;
   readonly keys: number | null;
   readonly heapUsedBytes: number | null;
+  readonly compactKeys: number | null;
   /** V8 heap committed (used + free space in its pages) and memory outside it (Buffers, ArrayBuffers): with RSS, where the bytes go. */
   readonly heapTotalBytes: number | null;
   readonly externalBytes: number | null;
@@ -32,10 +33,13 @@ export async function processorMetrics(url: string): Promise<ProcessorMetricsSam
     dlq: metricValue(text, 'presence_processor_dlq_total'),
     keys: metricValue(text, 'presence_processor_keys'),
     heapUsedBytes: metricValue(text, 'presence_processor_nodejs_heap_size_used_bytes'),
+    compactKeys: metricValue(text, 'presence_processor_compact_keys'),
     heapTotalBytes: metricValue(text, 'presence_processor_nodejs_heap_size_total_bytes'),
     externalBytes: metricValue(text, 'presence_processor_nodejs_external_memory_bytes'),
   };
 }
+
+const SETTLE_MS = 12_000;
 
 export interface ThroughputResult {
   readonly guarantee: Guarantee;
@@ -53,6 +57,8 @@ export interface ThroughputResult {
   readonly rssKiBAtCatchUp: number;
   readonly peakRssMiB: number;
   readonly metrics: ProcessorMetricsSample;
+  /** SETTLE_MS after caught up, the processor idle meanwhile: what holding the users costs once the garbage of processing them is collected. */
+  readonly settled: { readonly rssKiB: number; readonly metrics: ProcessorMetricsSample } | null;
   readonly loadAverage: number;
   readonly timedOut: boolean;
 }
@@ -86,13 +92,16 @@ export async function throughputRun(cfg: BenchConfig, admin: Admin, o: {
     const rss = p.child.rssKiB();
     const metrics = await processorMetrics(p.url);
     const seconds = (end - started) / 1000;
+    // V8's memory reducer runs a full GC and gives pages back about 8 s after allocation stops.
+    await sleep(SETTLE_MS);
+    const settled = timedOut ? null : { rssKiB: p.child.rssKiB(), metrics: await processorMetrics(p.url) };
     return {
       guarantee: o.guarantee, records: done, seconds, timedOut,
       eventsPerSecond: Math.round(done / seconds),
       startSeconds: firstAt ? (firstAt - started) / 1000 : seconds,
       steadyEventsPerSecond: firstAt && end > firstAt ? Math.round((done - firstDone) / ((end - firstAt) / 1000)) : 0,
       cpuSecondsPerMillion: Math.round((cpu / Math.max(1, done)) * 1e6 * 10) / 10,
-      rssMiBAtCatchUp: MiB(rss), rssKiBAtCatchUp: rss, peakRssMiB: MiB(peakRssKiB(p.child.pid)), metrics,
+      rssMiBAtCatchUp: MiB(rss), rssKiBAtCatchUp: rss, peakRssMiB: MiB(peakRssKiB(p.child.pid)), metrics, settled,
       loadAverage: load1(),
     };
   } finally {

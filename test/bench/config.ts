@@ -50,6 +50,8 @@ const benchEnv = z.object({
   BENCH_KEEP: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
   /** Keep the children's logs (e.g. with --trace-gc) while deleting topics and stores. */
   BENCH_KEEP_LOGS: z.enum(['', '0', '1']).default('').transform((v) => v === '1'),
+  /** How long after caught up the throughput run samples memory again, the processor idle (the "settled" figure). */
+  BENCH_SETTLE_MS: z.coerce.number().int().min(0).max(600_000).default(12_000),
   /** PROCESSOR_STREAM_THREADS of every processor child (one per core of this 2-core box by default). */
   BENCH_PROCESSOR_THREADS: z.coerce.number().int().min(1).max(16).default(2),
   /** Extra node arguments for processor children, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
@@ -76,6 +78,7 @@ export interface BenchConfig {
   readonly java: string;
   readonly keep: boolean;
   readonly keepLogs: boolean;
+  readonly settleMs: number;
   /** Extra node arguments for processor children (profiling). */
   readonly processorNodeArgs: readonly string[];
   /** Stream threads of every processor child. */
@@ -117,6 +120,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     java: b.BENCH_JAVA,
     keep: b.BENCH_KEEP,
     keepLogs: b.BENCH_KEEP_LOGS,
+    settleMs: b.BENCH_SETTLE_MS,
     processorNodeArgs: b.BENCH_PROCESSOR_NODE_ARGS.split(' ').filter(Boolean),
     processorThreads: b.BENCH_PROCESSOR_THREADS,
     root,

@@ -129,7 +129,7 @@ export async function processorPhases(
       perMode: runs.map((r) => ({
         guarantee: r.guarantee, rssMiBAtCatchUp: r.rssMiBAtCatchUp, ...perUser(r.rssKiBAtCatchUp, r.metrics.heapUsedBytes, r.metrics.keys || cfg.users),
         ...(r.settled && {
-          settled: { rssMiB: Math.round(r.settled.rssKiB / 1024), compactKeys: r.settled.metrics.compactKeys, ...perUser(r.settled.rssKiB, r.settled.metrics.heapUsedBytes, r.settled.metrics.keys || cfg.users) },
+          settled: { afterSeconds: cfg.settleMs / 1000, rssMiB: Math.round(r.settled.rssKiB / 1024), compactKeys: r.settled.metrics.compactKeys, ...perUser(r.settled.rssKiB, r.settled.metrics.heapUsedBytes, r.settled.metrics.keys || cfg.users) },
         }),
       })),
       ...(restored && { afterRestore: { rssMiB: restored.rssMiB, ...perUser(restored.rssKiB, restored.heapUsedBytes, restored.keys || cfg.users) } }),

@@ -38,7 +38,7 @@ export interface BenchResults {
     users: number;
     perMode: Array<{
       guarantee: string; rssMiBAtCatchUp: number; bytesPerUserRss: number; bytesPerUserHeap: number | null;
-      settled?: { rssMiB: number; compactKeys: number | null; bytesPerUserRss: number; bytesPerUserHeap: number | null };
+      settled?: { afterSeconds: number; rssMiB: number; compactKeys: number | null; bytesPerUserRss: number; bytesPerUserHeap: number | null };
     }>;
     afterRestore?: { rssMiB: number; bytesPerUserRss: number; bytesPerUserHeap: number | null };
   };
@@ -82,13 +82,13 @@ export function table(r: BenchResults): string {
     for (const p of r.memory.perMode) {
       rows.push([`RSS at ${n(r.memory.users)} users (${p.guarantee})`, `${n(p.rssMiBAtCatchUp)} MiB: ${n(p.bytesPerUserRss)} B/user RSS, ${n(p.bytesPerUserHeap)} B/user heap`]);
       const s = p.settled;
-      if (s) rows.push([`  settled, 12 s later (${p.guarantee})`, `${n(s.rssMiB)} MiB: ${n(s.bytesPerUserRss)} B/user RSS, ${n(s.bytesPerUserHeap)} B/user heap; ${n(s.compactKeys)} users compact`]);
+      if (s) rows.push([`  settled, ${s.afterSeconds} s later (${p.guarantee})`, `${n(s.rssMiB)} MiB: ${n(s.bytesPerUserRss)} B/user RSS, ${n(s.bytesPerUserHeap)} B/user heap; ${n(s.compactKeys)} users compact`]);
     }
     const a = r.memory.afterRestore;
     if (a) rows.push(['RSS after restore', `${n(a.rssMiB)} MiB: ${n(a.bytesPerUserRss)} B/user RSS, ${n(a.bytesPerUserHeap)} B/user heap`]);
   }
   for (const s of r.restore ?? []) {
-    rows.push([`restore: ${s.source}`, `${s.restoreSeconds.toFixed(1)} s for ${n(s.keys)} users, ${n(s.changelogRecords)} changelog records (ready ${s.readySeconds.toFixed(1)} s after spawn)`]);
+    rows.push([`restore: ${s.source}`, `${s.restoreSeconds.toFixed(1)} s for ${n(s.keys)} users (${n(s.compactKeys)} compact), ${n(s.changelogRecords)} changelog records (ready ${s.readySeconds.toFixed(1)} s after spawn)`]);
   }
   const o = r.offlineDetection;
   if (o?.idle) rows.push([`offline detection, idle (offline ${n(o.idle.offlineAfterMs)} ms)`, `${ms(o.idle.visibleDelayMs)}${o.idle.missing ? `, ${o.idle.missing} missing` : ''}`]);

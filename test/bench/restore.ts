@@ -30,6 +30,8 @@ export interface RestoreResult {
   readonly heapUsedBytes: number | null;
   readonly heapTotalBytes: number | null;
   readonly externalBytes: number | null;
+  /** Users left compact (encoded) by the restore: nothing due within PROCESSOR_COMPACT_QUIET_MS. */
+  readonly compactKeys: number | null;
   readonly loadAverage: number;
 }
 
@@ -62,7 +64,7 @@ export async function restoreRun(cfg: BenchConfig, o: {
     return {
       source: o.source, partitions: partitions.length, keys, changelogRecords, restoreSeconds, readySeconds,
       keysPerSecond: Math.round(keys / Math.max(0.001, restoreSeconds)),
-      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(rss), rssKiB: rss, heapUsedBytes: metrics.heapUsedBytes, heapTotalBytes: metrics.heapTotalBytes, externalBytes: metrics.externalBytes, loadAverage: load1(),
+      cpuSeconds: cpuSeconds(p.child.pid), rssMiB: MiB(rss), rssKiB: rss, heapUsedBytes: metrics.heapUsedBytes, heapTotalBytes: metrics.heapTotalBytes, externalBytes: metrics.externalBytes, compactKeys: metrics.compactKeys, loadAverage: load1(),
     };
   } finally {
     await p.child.stop();

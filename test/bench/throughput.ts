@@ -39,8 +39,6 @@ export async function processorMetrics(url: string): Promise<ProcessorMetricsSam
   };
 }
 
-const SETTLE_MS = 12_000;
-
 export interface ThroughputResult {
   readonly guarantee: Guarantee;
   readonly records: number;
@@ -57,7 +55,7 @@ export interface ThroughputResult {
   readonly rssKiBAtCatchUp: number;
   readonly peakRssMiB: number;
   readonly metrics: ProcessorMetricsSample;
-  /** SETTLE_MS after caught up, the processor idle meanwhile: what holding the users costs once the garbage of processing them is collected. */
+  /** BENCH_SETTLE_MS after caught up, the processor idle meanwhile: what holding the users costs once the garbage of processing them is collected. */
   readonly settled: { readonly rssKiB: number; readonly metrics: ProcessorMetricsSample } | null;
   readonly loadAverage: number;
   readonly timedOut: boolean;
@@ -93,7 +91,7 @@ export async function throughputRun(cfg: BenchConfig, admin: Admin, o: {
     const metrics = await processorMetrics(p.url);
     const seconds = (end - started) / 1000;
     // V8's memory reducer runs a full GC and gives pages back about 8 s after allocation stops.
-    await sleep(SETTLE_MS);
+    await sleep(cfg.settleMs);
     const settled = timedOut ? null : { rssKiB: p.child.rssKiB(), metrics: await processorMetrics(p.url) };
     return {
       guarantee: o.guarantee, records: done, seconds, timedOut,

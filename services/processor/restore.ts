@@ -28,6 +28,8 @@ export async function readPartitionRanges(opts: {
   kafka: Kafka;
   requests: readonly RestoreRequest[];
   onRecord: (topic: string, partition: number, key: string, value: Buffer | null, offset: string) => void;
+  /** After each fetched batch's records: the position after them (awaited before the next batch of the partition). */
+  onBatchEnd?: (topic: string, partition: number, nextOffset: bigint) => Promise<void>;
   onProgress?: (p: RestoreProgress) => void;
   log: Logger;
   progressEveryMs?: number;
@@ -53,7 +55,7 @@ export async function readPartitionRanges(opts: {
     log.info({ topics, ...progress, percent: total === 0 ? 100 : Math.min(100, Math.round((records * 100) / total)) }, 'restoring');
   };
   try {
-    await reader.run((b) => {
+    await reader.run(async (b) => {
       const slot = slotOf(b.topic, b.partition);
       if (!totals.has(slot)) {
         const from = BigInt(requests.find((r) => r.topic === b.topic && r.partition === b.partition)?.from ?? '0');
@@ -64,6 +66,7 @@ export async function readPartitionRanges(opts: {
         opts.onRecord(b.topic, b.partition, m.key?.toString() ?? '', m.value, m.offset);
       }
       report(false);
+      if (opts.onBatchEnd) await opts.onBatchEnd(b.topic, b.partition, b.nextOffset);
     }, { until: 'end' });
   } finally {
     await reader.stop();

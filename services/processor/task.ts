@@ -526,7 +526,8 @@ export class PresenceTask implements LeaseTask {
     const changelog: Keyed<Buffer | null>[] = [];
     const taken = this.unsavedMarks;
     const touched = this.touches;
-    const written = this.unsaved;
+    // The entries written, in changelog order (a copy: keys marked after taking join this.unsaved).
+    const written = this.unsaved.slice();
     // Dirty now: a flush may still change it after these bytes were encoded (not packed by the commit).
     const dirtyAtTaking = written.map((entry) => (entry.marks & DIRTY) !== 0);
     for (const entry of written) {

@@ -63,7 +63,7 @@ query: provision build ## Run the query service in the foreground (needs AUTH_JW
 history: provision build ## Run the history service in the foreground (needs AUTH_JWT_SECRET or AUTH_INSECURE_DEV=1)
 	node dist/services/history/main.js
 
-bench: node_modules/.installed up build ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency, gateway; ~8 min; .infra/bench/results.json
+bench: node_modules/.installed up build ## Throughput (both modes) vs ceilings, restore, memory, offline detection, SSE latency, capacity, gateway; ~10 min; .infra/bench/results.json
 	tsx test/bench/run.ts
 
 chaos: node_modules/.installed ## Fault suite: its own 3-node cluster + registry (ports 29192-29197/28181), 8 scenarios, one table; ~7 min; .infra/chaos/results.json

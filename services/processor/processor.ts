@@ -349,7 +349,6 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
     timer();
     metrics.timersPending.set(tasks.timersPending());
     metrics.keys.set(tasks.keys());
-    metrics.compactKeys.set(tasks.compactKeys());
   }
 
   const progress = new ProgressWatch({

@@ -79,9 +79,12 @@ const UNSAVED = 2;
 const GONE = 4;
 
 /** Every entry is made here, so all have one shape (one hidden class for the hot paths). */
-function taskEntry(key: string, e: Entry, packed: string | null = null): TaskEntry {
-  return { kind: e.kind, state: e.state, emitted: e.emitted, key, slot: NOT_QUEUED, marks: 0, unsavedAt: 0, touchedAt: 0, packed } as TaskEntry;
+function taskEntry(key: string, e: Entry): TaskEntry {
+  return { kind: e.kind, state: e.state, emitted: e.emitted, key, slot: NOT_QUEUED, marks: 0, unsavedAt: 0, touchedAt: 0, packed: null } as TaskEntry;
 }
+
+/** A compact entry's state and emitted view, decoded. */
+const unpack = (entry: TaskEntry): Entry => decodeEntry(Buffer.from(entry.packed as string, 'latin1'));
 
 /** The task's options beyond the presence rules. */
 export interface PresenceTaskOptions {
@@ -203,7 +206,7 @@ export class PresenceTask implements LeaseTask {
   /** Decodes a compact entry in place (it is decoded from then on); a decoded one is left as it is. */
   private warm<E extends TaskEntry>(entry: E): E {
     if (entry.state === null) {
-      const decoded = decodeEntry(Buffer.from(entry.packed as string, 'latin1'));
+      const decoded = unpack(entry);
       entry.state = decoded.state;
       entry.emitted = decoded.emitted;
       this.compacted--;
@@ -214,7 +217,7 @@ export class PresenceTask implements LeaseTask {
 
   /** The entry's state and emitted view, decoded for a look without keeping them (a compact entry stays compact). */
   private peek(entry: TaskEntry): Entry {
-    return entry.state !== null ? entry : decodeEntry(Buffer.from(entry.packed as string, 'latin1'));
+    return entry.state !== null ? entry : unpack(entry);
   }
 
   /** Whether nothing is due for the entry within compactQuietMs of `now` (its timer is armed). */
@@ -240,9 +243,8 @@ export class PresenceTask implements LeaseTask {
   /** Drops the key's entry (its timer too); a checkpoint writes its tombstone. */
   private remove(key: string, entry: TaskEntry): void {
     this.entries.delete(key);
-    this.deadlines.schedule(entry, null);
+    this.forget(entry);
     entry.marks |= GONE;
-    if (entry.state === null) this.compacted--;
   }
 
   /**
@@ -285,7 +287,7 @@ export class PresenceTask implements LeaseTask {
     }
   }
 
-  /** Unschedules an entry a later restored record replaces. */
+  /** Unschedules an entry that leaves the task (removed, or replaced by a later restored record). */
   private forget(entry: TaskEntry): void {
     this.deadlines.schedule(entry, null);
     if (entry.state === null) this.compacted--;
@@ -526,10 +528,11 @@ export class PresenceTask implements LeaseTask {
     const changelog: Keyed<Buffer | null>[] = [];
     const taken = this.unsavedMarks;
     const touched = this.touches;
+    const compacting = this.options.compactQuietMs > 0;
     // The entries written, in changelog order (a copy: keys marked after taking join this.unsaved).
-    const written = this.unsaved.slice();
+    const written = compacting ? this.unsaved.slice() : this.unsaved;
     // Dirty now: a flush may still change it after these bytes were encoded (not packed by the commit).
-    const dirtyAtTaking = written.map((entry) => (entry.marks & DIRTY) !== 0);
+    const dirtyAtTaking = compacting ? written.map((entry) => (entry.marks & DIRTY) !== 0) : [];
     for (const entry of written) {
       changelog.push({ key: storeKeyOf(entry.key), value: (entry.marks & GONE) !== 0 ? null : encodeEntry(entry) });
     }
@@ -543,7 +546,7 @@ export class PresenceTask implements LeaseTask {
           entry.marks &= ~UNSAVED;
           return false;
         });
-        if (this.options.compactQuietMs <= 0) return;
+        if (!compacting) return;
         for (let i = 0; i < written.length; i++) {
           const entry = written[i] as TaskEntry;
           const value = changelog[i]?.value;

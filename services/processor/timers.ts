@@ -85,7 +85,7 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
     if (loop || !running) return;
     loop = (async () => {
       for (const slot of [...o.tasks.slots.values()]) await tickTask(slot);
-      // A checkpoint taken here packs users (compactQuietMs) with no batch after it to report them.
+      // Every tick, not per batch: a checkpoint (here or after a batch) packs users (compactQuietMs).
       o.metrics.compactKeys.set(o.tasks.compactKeys());
     })().finally(() => (loop = null));
   }, o.resolutionMs);

@@ -48,8 +48,8 @@ test: deps up typecheck ## Everything: type-check, unit tests with coverage, int
 demo: deps provision build ## The main job: processor, query, gate, gateway and a simulated population; live page; Ctrl-C stops
 	node dist/services/demo/main.js
 
-processor: provision build ## Run the processor in the foreground (Ctrl-C stops it)
-	node dist/services/processor/main.js
+processor: provision build ## Run the processor in the foreground (Ctrl-C stops it); malloc settings as in services/processor/malloc-env.ts
+	MALLOC_MMAP_THRESHOLD_=131072 MALLOC_TRIM_THRESHOLD_=131072 node dist/services/processor/main.js
 
 gate: provision build ## Run the notification gate in the foreground (Ctrl-C stops it)
 	node dist/services/notification-gate/main.js

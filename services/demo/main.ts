@@ -16,6 +16,7 @@ import { mintToken } from '../platform/auth';
 import { createKafka } from '../platform/kafka';
 import { createLogger } from '../platform/log';
 import { kafkaEnv, parseEnv } from '../platform/config';
+import { PROCESSOR_MALLOC_ENV } from '../processor/malloc-env';
 import { repoRoot } from '../platform/paths';
 import { SimulatedClients } from './clients';
 import { Population, roomIds, userIds } from './population';
@@ -68,7 +69,7 @@ async function main(): Promise<void> {
   const gatewayUrl = `http://127.0.0.1:${env.GATEWAY_PORT}`;
   const gatewayWs = `ws://127.0.0.1:${env.GATEWAY_PORT}/v1/ws`;
   sup.start({ name: 'processor', main: serviceMain('processor', COMPILED, DIST), readyUrl: `${processorUrl}/readyz`, env: {
-    ...common, PROCESSOR_HTTP_PORT: String(env.PROCESSOR_HTTP_PORT), PROCESSOR_DATA_DIR: '.infra/demo/processor-store', PROCESSOR_GROUP_ID: 'presence-demo-processor',
+    ...common, ...PROCESSOR_MALLOC_ENV, PROCESSOR_HTTP_PORT: String(env.PROCESSOR_HTTP_PORT), PROCESSOR_DATA_DIR: '.infra/demo/processor-store', PROCESSOR_GROUP_ID: 'presence-demo-processor',
   } });
   sup.start({ name: 'query', main: serviceMain('query', COMPILED, DIST), readyUrl: `${queryUrl}/readyz`, env: {
     ...common, AUTH_JWT_SECRET: secret, QUERY_PORT: String(env.QUERY_PORT), QUERY_DEMO_PAGE: '1',

@@ -25,6 +25,11 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   PROCESSOR_CATCH_UP_LAG_RECORDS: z.coerce.number().int().min(0).max(100_000_000).default(20_000),
   /** Longest a catching-up task defers its snapshots, changes and checkpoint. */
   PROCESSOR_CATCH_UP_INTERVAL_MS: z.coerce.number().int().min(10).max(300_000).default(60_000),
+  /**
+   * One full garbage collection of a stream thread when its tasks settle (all restored, none
+   * catching up), so the garbage of a catch-up or restore is not kept resident while idle.
+   */
+  PROCESSOR_COLLECT_WHEN_SETTLED: z.enum(['0', '1', 'false', 'true']).default('true').transform((v) => v === '1' || v === 'true'),
   /** How often each task writes its watermark to presence.processor-watermark.v1. */
   PROCESSOR_WATERMARK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** A partition with input waiting and no progress for this long makes /healthz and /readyz 503. */

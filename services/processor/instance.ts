@@ -45,6 +45,7 @@ export async function startProcessorInstance(o: {
     fetchMaxBytesPerPartition: env.PROCESSOR_FETCH_MAX_BYTES_PER_PARTITION, partitionsConcurrently: env.PROCESSOR_PARTITIONS_CONCURRENTLY,
     watermarkIntervalMs: env.PROCESSOR_WATERMARK_INTERVAL_MS, stallAfterMs: env.PROCESSOR_STALL_AFTER_MS,
     catchUpLagRecords: env.PROCESSOR_CATCH_UP_LAG_RECORDS, compactQuietMs: env.PROCESSOR_COMPACT_QUIET_MS, catchUpIntervalMs: env.PROCESSOR_CATCH_UP_INTERVAL_MS,
+    collectWhenSettled: env.PROCESSOR_COLLECT_WHEN_SETTLED,
     ...(env.PROCESSOR_COMMIT_INTERVAL_MS === undefined ? {} : { commitIntervalMs: env.PROCESSOR_COMMIT_INTERVAL_MS }),
     onFatal: o.onFatal,
     ...o.hooks,

@@ -7,11 +7,14 @@ import { exitOnStartFailure, stopOnSignals } from '../platform/lifecycle';
 import { createLogger } from '../platform/log';
 import { loadProcessorConfig } from './config';
 import { startProcessorInstance } from './instance';
+import { missingMallocEnv, PROCESSOR_MALLOC_ENV } from './malloc-env';
 import { startStreamThreads } from './stream-threads';
 
 async function main(): Promise<void> {
   const { env, presence } = loadProcessorConfig();
   const log = createLogger('processor', env.LOG_LEVEL);
+  const unsetMalloc = missingMallocEnv();
+  if (unsetMalloc.length) log.warn({ unset: unsetMalloc, recommended: PROCESSOR_MALLOC_ENV }, 'started without the recommended malloc settings: the memory of a catch-up stays resident (see malloc-env.ts)');
   // A consumer that crashed for good cannot make progress: exit so a supervisor restarts us.
   const onFatal = () => {
     log.fatal({}, 'exiting: the consumer stopped for good');

@@ -26,6 +26,7 @@ import { ProgressWatch } from './progress-watch';
 import { StaleMemberError } from './record-collector';
 import type { PartitionStore } from './store';
 import type { PresenceTask } from './task';
+import { SettleCollection } from './settle-collection';
 import { TaskManager, withLock, type TaskSlot } from './task-manager';
 import { startTimers } from './timers';
 
@@ -69,6 +70,8 @@ export interface ProcessorOptions {
   compactQuietMs?: number;
   /** Longest a catching-up task defers its outputs and checkpoint. Default 60 s. */
   catchUpIntervalMs?: number;
+  /** SettleCollection: one full collection when the tasks settle after a restore or catch-up. Default true. */
+  collectWhenSettled?: boolean;
   /** How often each task writes its watermark (presence.processor-watermark.v1). Default 1 s. */
   watermarkIntervalMs?: number;
   /** A partition with input waiting and no batch for this long makes the member unhealthy. Default 60 s. */
@@ -201,9 +204,13 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       metrics.transitions.inc({ to, cause }, n);
     }
   };
+  const settle = new SettleCollection({
+    enabled: opts.collectWhenSettled ?? true, log,
+    busy: () => [...tasks.slots.values()].some((s) => !s.isRestored || s.catchingUp),
+  });
   const tasks = new TaskManager({
     kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
-    mayWrite: (slot) => mayWrite(slot), onFlushed, ...(opts.restoreGate ? { restoreGate: opts.restoreGate } : {}),
+    mayWrite: (slot) => mayWrite(slot), onFlushed, onRestored: (partition) => settle.ended(partition), ...(opts.restoreGate ? { restoreGate: opts.restoreGate } : {}),
     ...(opts.compactQuietMs === undefined ? {} : { taskOptions: { compactQuietMs: opts.compactQuietMs } }),
     restore: { kafka, serde, store, topics, log, metrics },
   });
@@ -315,6 +322,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       // Revoked, replaced or out of touch with the group: the owner replays these records.
       if (!mayWrite(slot) || isStale()) return;
       const now = clock();
+      let catchUpEnded = false;
       try {
         const { dlq, rerouted } = await applyBatch(slot.task, batch.topic, batch.partition, batch.messages, role, now);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
@@ -326,8 +334,11 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         }
         slot.catchingUp = lag > catchUpLagRecords || slot.replaying.size > 0;
         if (wasCatchingUp !== slot.catchingUp) log.info({ partition: batch.partition, catchingUp: slot.catchingUp, lag }, slot.catchingUp ? 'catching up' : 'caught up');
+        catchUpEnded = wasCatchingUp && !slot.catchingUp;
+        // The catch-up's garbage is garbage only once the emit and checkpoint below are through.
+        if (catchUpEnded) settle.ending(batch.partition);
         const interval = slot.catchingUp ? catchUpIntervalMs : commitIntervalMs;
-        const checkpointNow = (wasCatchingUp && !slot.catchingUp) || clock() - slot.writer.lastCheckpointAt >= interval;
+        const checkpointNow = catchUpEnded || clock() - slot.writer.lastCheckpointAt >= interval;
         // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.
         const emitNow = !slot.catchingUp || checkpointNow;
         const from = (batch.messages[0] as { offset: string }).offset;
@@ -344,6 +355,8 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         if (e instanceof SerdeError || !(e instanceof Error)) throw e;
         // Unresolved: kafkajs fetches these records again; the task already holds them (idempotent).
         await writeFailed(slot, e, 'batch write');
+      } finally {
+        if (catchUpEnded) settle.ended(batch.partition);
       }
     });
     timer();

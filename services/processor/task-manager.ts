@@ -71,6 +71,8 @@ export interface TaskManagerOptions {
   readonly onFlushed?: (flush: import('./task').FlushResult) => void;
   /** Restores start once it resolves (ProcessorOptions.restoreGate). */
   readonly restoreGate?: Promise<void>;
+  /** A task's restore finished (its slot is restored; its replay, if any, still to come). */
+  readonly onRestored?: (partition: number) => void;
 }
 
 export async function withLock<T>(slot: TaskSlot, fn: () => Promise<T>): Promise<T> {
@@ -162,6 +164,7 @@ export class TaskManager {
       if (slot.replaying.size > 0) this.o.log.info({ partition, replaying: [...slot.replaying] }, 'replaying the inputs past the checkpoint as catching up');
       slot.catchingUp = slot.replaying.size > 0; // timers too wait until the replay is through
       slot.isRestored = true;
+      this.o.onRestored?.(partition);
     };
     slot.restored = withLock(slot, () => this.restoreUntilDone(slot, restoreOnce)).then(() => {
       if (!slot.dropped) consumer.resume(paused);

@@ -56,6 +56,8 @@ const benchEnv = z.object({
   BENCH_PROCESSOR_THREADS: z.coerce.number().int().min(1).max(16).default(2),
   /** Extra node arguments for processor children, space-separated (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`). */
   BENCH_PROCESSOR_NODE_ARGS: z.string().default(''),
+  /** 1: processor children start with the malloc settings of services/processor/malloc-env.ts, as make processor and the demo start it; 0: glibc's defaults. */
+  BENCH_PROCESSOR_MALLOC: z.enum(['0', '1']).default('1').transform((v) => v === '1'),
 });
 
 export interface BenchConfig {
@@ -78,6 +80,8 @@ export interface BenchConfig {
   readonly java: string;
   readonly keep: boolean;
   readonly keepLogs: boolean;
+  /** BENCH_PROCESSOR_MALLOC. */
+  readonly processorMalloc: boolean;
   readonly settleMs: number;
   /** Extra node arguments for processor children (profiling). */
   readonly processorNodeArgs: readonly string[];
@@ -122,6 +126,7 @@ export function loadBenchConfig(env: NodeJS.ProcessEnv = process.env): BenchConf
     keepLogs: b.BENCH_KEEP_LOGS,
     settleMs: b.BENCH_SETTLE_MS,
     processorNodeArgs: b.BENCH_PROCESSOR_NODE_ARGS.split(' ').filter(Boolean),
+    processorMalloc: b.BENCH_PROCESSOR_MALLOC,
     processorThreads: b.BENCH_PROCESSOR_THREADS,
     root,
     runId,

@@ -30,6 +30,7 @@ import { OFFLINE_THRESHOLDS, offlineIdlePhase } from './offline';
 import { processorPhases, THROUGHPUT_THRESHOLDS } from './processor-phases';
 import { capacityPhase } from './capacity';
 import { table, writeResults, type BenchResults, type PhaseRunner } from './report';
+import { PROCESSOR_MALLOC_ENV } from '../../services/processor/malloc-env';
 
 const log = (s: string) => console.log(`[bench] ${s}`);
 
@@ -48,7 +49,7 @@ async function main(): Promise<boolean> {
       heartbeats: cfg.heartbeats, users: cfg.users, partitions: cfg.partitions, processorThreads: cfg.processorThreads, liveRate: cfg.liveRate,
       latencySeconds: cfg.latencySeconds, probesPerSecond: cfg.probesPerSecond, offlineUsers: cfg.offlineUsers, phases: [...cfg.phases].join(','),
     },
-    settings: { throughputThresholds: THROUGHPUT_THRESHOLDS, offlineThresholds: OFFLINE_THRESHOLDS, liveThresholds: 'defaults' },
+    settings: { throughputThresholds: THROUGHPUT_THRESHOLDS, offlineThresholds: OFFLINE_THRESHOLDS, liveThresholds: 'defaults', processorMallocEnv: cfg.processorMalloc ? PROCESSOR_MALLOC_ENV : 'glibc defaults' },
     loadAverage: { start: load1() },
     errors: [],
   };

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { BenchConfig } from './config';
 import { Child, freePort } from './child';
+import { PROCESSOR_MALLOC_ENV } from '../../services/processor/malloc-env';
 
 export type Guarantee = 'at-least-once' | 'exactly-once';
 
@@ -18,6 +19,7 @@ export async function startProcessorChild(cfg: BenchConfig, o: {
 }): Promise<ProcessorChild> {
   const port = await freePort();
   const child = new Child(o.name, cfg.root, 'dist/services/processor/main.js', {
+    ...(cfg.processorMalloc ? PROCESSOR_MALLOC_ENV : {}),
     KAFKA_BROKERS: cfg.kafka.KAFKA_BROKERS.join(','),
     SCHEMA_REGISTRY_URL: cfg.kafka.SCHEMA_REGISTRY_URL,
     TOPIC_PREFIX: o.prefix,

@@ -210,7 +210,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   });
   const tasks = new TaskManager({
     kafka, consumer, cfg, topics, inputTopics, groupId, prefix, guarantee, sharedProducer, log, metrics, clock,
-    mayWrite: (slot) => mayWrite(slot), onFlushed, onRestored: (partition) => settle.ended(partition), ...(opts.restoreGate ? { restoreGate: opts.restoreGate } : {}),
+    mayWrite: (slot) => mayWrite(slot), onFlushed, onRestored: (partition) => settle.restored(partition, tasks.slots.get(partition)?.catchingUp ?? false), ...(opts.restoreGate ? { restoreGate: opts.restoreGate } : {}),
     ...(opts.compactQuietMs === undefined ? {} : { taskOptions: { compactQuietMs: opts.compactQuietMs } }),
     restore: { kafka, serde, store, topics, log, metrics },
   });
@@ -334,6 +334,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         }
         slot.catchingUp = lag > catchUpLagRecords || slot.replaying.size > 0;
         if (wasCatchingUp !== slot.catchingUp) log.info({ partition: batch.partition, catchingUp: slot.catchingUp, lag }, slot.catchingUp ? 'catching up' : 'caught up');
+        if (slot.catchingUp) settle.began(batch.partition);
         catchUpEnded = wasCatchingUp && !slot.catchingUp;
         // The catch-up's garbage is garbage only once the emit and checkpoint below are through.
         if (catchUpEnded) settle.ending(batch.partition);

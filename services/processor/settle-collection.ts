@@ -40,9 +40,17 @@ function compactingCollection(gc: () => void): void {
 export const SETTLE_MIN_GROWTH_BYTES = 64 * 1024 * 1024;
 /** Fewest milliseconds between two collections: a task that flaps in and out of catching up under load must not pause its thread each time. */
 export const SETTLE_MIN_INTERVAL_MS = 30_000;
+/**
+ * A catch-up shorter than this owes no collection: a live partition that falls 20,000 records
+ * behind for a moment holds little garbage, and a pause then would only add to its lag. A restore
+ * always owes one.
+ */
+export const SETTLE_MIN_CATCH_UP_MS = 10_000;
 
 export interface SettleState {
   readonly enabled: boolean;
+  /** A restore, or a catch-up of at least SETTLE_MIN_CATCH_UP_MS, ended since the last collection. */
+  readonly owed: boolean;
   /** Some task is still restoring or catching up, or the checkpoint that ends a catch-up still runs. */
   readonly busy: boolean;
   /** Heap the isolate holds now (V8 heap total). */
@@ -55,7 +63,7 @@ export interface SettleState {
 
 /** Whether to collect now: settled, long enough since the last time, and the heap grew well past what was live then. */
 export function shouldCollect(s: SettleState): boolean {
-  if (!s.enabled || s.busy || s.sinceLastMs < SETTLE_MIN_INTERVAL_MS) return false;
+  if (!s.enabled || !s.owed || s.busy || s.sinceLastMs < SETTLE_MIN_INTERVAL_MS) return false;
   return s.heapTotalBytes > 1.5 * s.liveAfterLastBytes + SETTLE_MIN_GROWTH_BYTES;
 }
 
@@ -72,8 +80,11 @@ export interface SettleCollectionOptions {
 export class SettleCollection {
   private gc: (() => void) | null = null;
   private readonly clock: () => number;
+  /** When each catching-up task began catching up. */
+  private readonly catchUpSince = new Map<number, number>();
   /** Tasks whose catch-up ended and whose last writes of it (the emit and the checkpoint that packs its users) still run. */
   private readonly endingTasks = new Set<number>();
+  private owed = false;
   private liveAfterLast = 0;
   private lastAt = -Infinity;
   collections = 0;
@@ -82,20 +93,37 @@ export class SettleCollection {
     this.clock = o.clock ?? Date.now;
   }
 
+  /** A task began catching up (after its restore, or a live task that fell behind). */
+  began(partition: number): void {
+    if (!this.catchUpSince.has(partition)) this.catchUpSince.set(partition, this.clock());
+  }
+
   /** A task's catch-up ended; its emit and checkpoint follow, and only then is its garbage garbage. */
   ending(partition: number): void {
     this.endingTasks.add(partition);
   }
 
-  /**
-   * A task's restore or catch-up (with its writes) ended: collect if nothing else of the thread's
-   * still runs, so the last to end collects. Returns whether it collected.
-   */
+  /** A task's catch-up and its writes ended: collect if it was long enough and the last thing running. Returns whether it collected. */
   ended(partition: number): boolean {
     this.endingTasks.delete(partition);
+    const since = this.catchUpSince.get(partition);
+    this.catchUpSince.delete(partition);
+    if (since !== undefined && this.clock() - since >= SETTLE_MIN_CATCH_UP_MS) this.owed = true;
+    return this.collectIfSettled();
+  }
+
+  /** A task's restore ended, its replay (catchingUp) about to begin: collect if it was the last thing running. */
+  restored(partition: number, catchingUp: boolean): boolean {
+    this.catchUpSince.delete(partition); // of an earlier assignment of the task
+    if (catchingUp) this.began(partition);
+    this.owed = true;
+    return this.collectIfSettled();
+  }
+
+  private collectIfSettled(): boolean {
     const now = this.clock();
     if (!shouldCollect({
-      enabled: this.o.enabled, busy: this.endingTasks.size > 0 || this.o.busy(), heapTotalBytes: (this.o.heapTotalBytes ?? heapTotal)(),
+      enabled: this.o.enabled, owed: this.owed, busy: this.endingTasks.size > 0 || this.o.busy(), heapTotalBytes: (this.o.heapTotalBytes ?? heapTotal)(),
       liveAfterLastBytes: this.liveAfterLast, sinceLastMs: now - this.lastAt,
     })) return false;
     this.gc ??= fullCollection();
@@ -103,6 +131,7 @@ export class SettleCollection {
     compactingCollection(this.gc);
     const after = process.memoryUsage();
     this.liveAfterLast = after.heapUsed;
+    this.owed = false;
     this.lastAt = this.clock();
     this.collections++;
     this.o.log.info({

@@ -61,10 +61,18 @@ export interface SettleState {
   readonly sinceLastMs: number;
 }
 
-/** Whether to collect now: settled, long enough since the last time, and the heap grew well past what was live then. */
-export function shouldCollect(s: SettleState): boolean {
-  if (!s.enabled || !s.owed || s.busy || s.sinceLastMs < SETTLE_MIN_INTERVAL_MS) return false;
-  return s.heapTotalBytes > 1.5 * s.liveAfterLastBytes + SETTLE_MIN_GROWTH_BYTES;
+/**
+ * What to do with what is owed: collect (settled, long enough since the last collection, and the
+ * heap grew well past what was live then), wait (something still runs), or forgive. A debt that
+ * finds too little garbage, or comes too soon after the last collection, is dropped rather than
+ * kept: kept, it would fall due at the next moment a live task catches up, which is when a pause
+ * hurts (a restore of nothing at start would otherwise pause a loaded thread later).
+ */
+export function settleVerdict(s: SettleState): 'collect' | 'wait' | 'forgive' | 'nothing' {
+  if (!s.enabled || !s.owed) return 'nothing';
+  if (s.busy) return 'wait';
+  if (s.sinceLastMs < SETTLE_MIN_INTERVAL_MS) return 'forgive';
+  return s.heapTotalBytes > 1.5 * s.liveAfterLastBytes + SETTLE_MIN_GROWTH_BYTES ? 'collect' : 'forgive';
 }
 
 export interface SettleCollectionOptions {
@@ -122,10 +130,12 @@ export class SettleCollection {
 
   private collectIfSettled(): boolean {
     const now = this.clock();
-    if (!shouldCollect({
+    const verdict = settleVerdict({
       enabled: this.o.enabled, owed: this.owed, busy: this.endingTasks.size > 0 || this.o.busy(), heapTotalBytes: (this.o.heapTotalBytes ?? heapTotal)(),
       liveAfterLastBytes: this.liveAfterLast, sinceLastMs: now - this.lastAt,
-    })) return false;
+    });
+    if (verdict === 'forgive') this.owed = false;
+    if (verdict !== 'collect') return false;
     this.gc ??= fullCollection();
     const before = process.memoryUsage();
     compactingCollection(this.gc);

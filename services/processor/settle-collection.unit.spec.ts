@@ -1,22 +1,22 @@
-import { SETTLE_MIN_CATCH_UP_MS, SETTLE_MIN_GROWTH_BYTES, SETTLE_MIN_INTERVAL_MS, SettleCollection, shouldCollect, type SettleState } from './settle-collection';
+import { SETTLE_MIN_CATCH_UP_MS, SETTLE_MIN_GROWTH_BYTES, SETTLE_MIN_INTERVAL_MS, SettleCollection, settleVerdict, type SettleState } from './settle-collection';
 import { createLogger } from '../platform/log';
 
 const MiB = 1024 * 1024;
 const base: SettleState = { enabled: true, owed: true, busy: false, heapTotalBytes: 560 * MiB, liveAfterLastBytes: 0, sinceLastMs: Infinity };
 
-describe('shouldCollect', () => {
-  it.each<[string, Partial<SettleState>, boolean]>([
-    ['a catch-up of a large heap, first time', {}, true],
-    ['turned off', { enabled: false }, false],
-    ['nothing owed (no restore, no long catch-up since the last)', { owed: false }, false],
-    ['another task still restoring or catching up', { busy: true }, false],
-    ['a thread that restored nothing (heap of 34 MiB)', { heapTotalBytes: 34 * MiB }, false],
-    ['just above the growth floor', { heapTotalBytes: SETTLE_MIN_GROWTH_BYTES + 1 }, true],
-    ['too soon after the last collection', { liveAfterLastBytes: 100 * MiB, sinceLastMs: SETTLE_MIN_INTERVAL_MS - 1 }, false],
-    ['long enough after, and the heap grew past 1.5x what was live', { liveAfterLastBytes: 300 * MiB, sinceLastMs: SETTLE_MIN_INTERVAL_MS }, true],
-    ['long enough after, but the heap barely grew', { heapTotalBytes: 500 * MiB, liveAfterLastBytes: 300 * MiB, sinceLastMs: SETTLE_MIN_INTERVAL_MS }, false],
+describe('settleVerdict', () => {
+  it.each<[string, Partial<SettleState>, ReturnType<typeof settleVerdict>]>([
+    ['a catch-up of a large heap, first time', {}, 'collect'],
+    ['turned off', { enabled: false }, 'nothing'],
+    ['nothing owed (no restore, no long catch-up since the last)', { owed: false }, 'nothing'],
+    ['another task still restoring or catching up', { busy: true }, 'wait'],
+    ['a thread that restored nothing (heap of 34 MiB): forgiven, not kept for later', { heapTotalBytes: 34 * MiB }, 'forgive'],
+    ['just above the growth floor', { heapTotalBytes: SETTLE_MIN_GROWTH_BYTES + 1 }, 'collect'],
+    ['too soon after the last collection: forgiven', { liveAfterLastBytes: 100 * MiB, sinceLastMs: SETTLE_MIN_INTERVAL_MS - 1 }, 'forgive'],
+    ['long enough after, and the heap grew past 1.5x what was live', { liveAfterLastBytes: 300 * MiB, sinceLastMs: SETTLE_MIN_INTERVAL_MS }, 'collect'],
+    ['long enough after, but the heap barely grew: forgiven', { heapTotalBytes: 500 * MiB, liveAfterLastBytes: 300 * MiB, sinceLastMs: SETTLE_MIN_INTERVAL_MS }, 'forgive'],
   ])('%s', (_name, patch, expected) => {
-    expect(shouldCollect({ ...base, ...patch })).toBe(expected);
+    expect(settleVerdict({ ...base, ...patch })).toBe(expected);
   });
 });
 
@@ -72,6 +72,19 @@ describe('SettleCollection', () => {
     collector.ending(4);
     expect(collector.ended(4)).toBe(true); // owed by the restore, not by the stale start
     expect(collector.collections).toBe(1);
+  });
+
+  it('a restore that left too little to collect is forgiven: a short catch-up later under load does not collect for it', () => {
+    const state = { now: 1_000_000, heap: 34 * MiB };
+    const collector = new SettleCollection({ enabled: true, busy: () => false, log, clock: () => state.now, heapTotalBytes: () => state.heap });
+    expect(collector.restored(0, false)).toBe(false); // an empty restore at start
+    state.now += 10 * SETTLE_MIN_INTERVAL_MS;
+    state.heap = 900 * MiB; // live load since
+    collector.began(0);
+    state.now += SETTLE_MIN_CATCH_UP_MS - 1;
+    collector.ending(0);
+    expect(collector.ended(0)).toBe(false);
+    expect(collector.collections).toBe(0);
   });
 
   it('turned off, it never collects', () => {

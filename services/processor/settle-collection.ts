@@ -75,18 +75,39 @@ export function settleVerdict(s: SettleState): 'collect' | 'wait' | 'forgive' | 
   return s.heapTotalBytes > 1.5 * s.liveAfterLastBytes + SETTLE_MIN_GROWTH_BYTES ? 'collect' : 'forgive';
 }
 
+export interface HeapProbe {
+  /** Heap total (committed pages) now. */
+  totalBytes(): number;
+  /** One compacting full collection; returns the heap (used, total) and external bytes before and after. */
+  collect(): { readonly before: NodeJS.MemoryUsage; readonly after: NodeJS.MemoryUsage };
+}
+
+/** This isolate's heap, collected by V8. */
+export function v8Heap(): HeapProbe {
+  let gc: (() => void) | null = null;
+  return {
+    totalBytes: () => getHeapStatistics().total_heap_size,
+    collect: () => {
+      gc ??= fullCollection();
+      const before = process.memoryUsage();
+      compactingCollection(gc);
+      return { before, after: process.memoryUsage() };
+    },
+  };
+}
+
 export interface SettleCollectionOptions {
   readonly enabled: boolean;
   /** Some task of this thread is restoring or catching up: its garbage is still being made. */
   readonly busy: () => boolean;
   readonly log: Logger;
   readonly clock?: () => number;
-  /** The isolate's heap total (tests pass their own). */
-  readonly heapTotalBytes?: () => number;
+  /** The isolate's heap and its collection; tests pass their own. */
+  readonly heap?: HeapProbe;
 }
 
 export class SettleCollection {
-  private gc: (() => void) | null = null;
+  private readonly heap: HeapProbe;
   private readonly clock: () => number;
   /** When each catching-up task began catching up. */
   private readonly catchUpSince = new Map<number, number>();
@@ -99,6 +120,7 @@ export class SettleCollection {
 
   constructor(private readonly o: SettleCollectionOptions) {
     this.clock = o.clock ?? Date.now;
+    this.heap = o.heap ?? v8Heap();
   }
 
   /** A task began catching up (after its restore, or a live task that fell behind). */
@@ -131,15 +153,12 @@ export class SettleCollection {
   private collectIfSettled(): boolean {
     const now = this.clock();
     const verdict = settleVerdict({
-      enabled: this.o.enabled, owed: this.owed, busy: this.endingTasks.size > 0 || this.o.busy(), heapTotalBytes: (this.o.heapTotalBytes ?? heapTotal)(),
+      enabled: this.o.enabled, owed: this.owed, busy: this.endingTasks.size > 0 || this.o.busy(), heapTotalBytes: this.heap.totalBytes(),
       liveAfterLastBytes: this.liveAfterLast, sinceLastMs: now - this.lastAt,
     });
     if (verdict === 'forgive') this.owed = false;
     if (verdict !== 'collect') return false;
-    this.gc ??= fullCollection();
-    const before = process.memoryUsage();
-    compactingCollection(this.gc);
-    const after = process.memoryUsage();
+    const { before, after } = this.heap.collect();
     this.liveAfterLast = after.heapUsed;
     this.owed = false;
     this.lastAt = this.clock();
@@ -150,10 +169,6 @@ export class SettleCollection {
     }, 'tasks settled: compacted the heap the restore or catch-up left');
     return true;
   }
-}
-
-function heapTotal(): number {
-  return getHeapStatistics().total_heap_size;
 }
 
 function mib(bytes: number): number {

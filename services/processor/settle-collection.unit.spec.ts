@@ -1,4 +1,4 @@
-import { SETTLE_MIN_CATCH_UP_MS, SETTLE_MIN_GROWTH_BYTES, SETTLE_MIN_INTERVAL_MS, SettleCollection, settleVerdict, type SettleState } from './settle-collection';
+import { SETTLE_MIN_CATCH_UP_MS, SETTLE_MIN_GROWTH_BYTES, SETTLE_MIN_INTERVAL_MS, SettleCollection, settleVerdict, v8Heap, type HeapProbe, type SettleState } from './settle-collection';
 import { createLogger } from '../platform/log';
 
 const MiB = 1024 * 1024;
@@ -20,12 +20,26 @@ describe('settleVerdict', () => {
   });
 });
 
+/** A heap of `total` bytes that a collection brings down to `live` used. */
+function fakeHeap(state: { total: number; live: number }): HeapProbe {
+  const usage = (heapUsed: number, heapTotal: number) => ({ rss: 0, heapTotal, heapUsed, external: 0, arrayBuffers: 0 });
+  return {
+    totalBytes: () => state.total,
+    collect: () => {
+      const before = usage(state.total, state.total);
+      state.total = state.live;
+      return { before, after: usage(state.live, state.live) };
+    },
+  };
+}
+
 describe('SettleCollection', () => {
   const log = createLogger('settle-collection-test', 'silent');
   const setup = (o: { enabled?: boolean } = {}) => {
     const state = { busy: false, now: 1_000_000 };
-    const collector = new SettleCollection({ enabled: o.enabled ?? true, busy: () => state.busy, log, clock: () => state.now, heapTotalBytes: () => 560 * MiB });
-    return { state, collector };
+    const heap = { total: 560 * MiB, live: 200 * MiB };
+    const collector = new SettleCollection({ enabled: o.enabled ?? true, busy: () => state.busy, log, clock: () => state.now, heap: fakeHeap(heap) });
+    return { state, heap, collector };
   };
 
   it('after a long catch-up, collects once: when the last task whose catch-up ended is through its writes and none is busy', () => {
@@ -44,8 +58,9 @@ describe('SettleCollection', () => {
   });
 
   it('a short catch-up of a live task owes nothing; a long one owes a collection, not sooner than the minimum interval', () => {
-    const { state, collector } = setup();
+    const { state, heap, collector } = setup();
     expect(collector.restored(0, false)).toBe(true); // a restore always owes one
+    heap.total = 560 * MiB; // garbage again: above 1.5 x 200 + 64 MiB
     state.now += SETTLE_MIN_INTERVAL_MS;
     collector.began(0);
     state.now += SETTLE_MIN_CATCH_UP_MS - 1;
@@ -55,7 +70,7 @@ describe('SettleCollection', () => {
     state.now += SETTLE_MIN_CATCH_UP_MS;
     collector.began(0); // still the same catch-up: its start stays
     collector.ending(0);
-    expect(collector.ended(0)).toBe(true); // this jest heap's live bytes are far below 560 MiB / 1.5
+    expect(collector.ended(0)).toBe(true);
     collector.restored(0, false);
     expect(collector.collections).toBe(2); // owed, but within the minimum interval
   });
@@ -75,16 +90,25 @@ describe('SettleCollection', () => {
   });
 
   it('a restore that left too little to collect is forgiven: a short catch-up later under load does not collect for it', () => {
-    const state = { now: 1_000_000, heap: 34 * MiB };
-    const collector = new SettleCollection({ enabled: true, busy: () => false, log, clock: () => state.now, heapTotalBytes: () => state.heap });
+    const state = { now: 1_000_000 };
+    const heap = { total: 34 * MiB, live: 20 * MiB };
+    const collector = new SettleCollection({ enabled: true, busy: () => false, log, clock: () => state.now, heap: fakeHeap(heap) });
     expect(collector.restored(0, false)).toBe(false); // an empty restore at start
     state.now += 10 * SETTLE_MIN_INTERVAL_MS;
-    state.heap = 900 * MiB; // live load since
+    heap.total = 900 * MiB; // live load since
     collector.began(0);
     state.now += SETTLE_MIN_CATCH_UP_MS - 1;
     collector.ending(0);
     expect(collector.ended(0)).toBe(false);
     expect(collector.collections).toBe(0);
+  });
+
+  it('the real collection (reached without --expose-gc) frees garbage this isolate just dropped', () => {
+    let garbage: object[] | null = Array.from({ length: 300_000 }, (_, i) => ({ userId: `u${i}`, sessions: [{ deviceId: `d${i}`, lastSeen: i }] }));
+    expect(garbage).toHaveLength(300_000);
+    garbage = null;
+    const { before, after } = v8Heap().collect();
+    expect(before.heapUsed - after.heapUsed).toBeGreaterThan(20 * MiB);
   });
 
   it('turned off, it never collects', () => {

@@ -8,9 +8,9 @@ import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { SignJWT, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { z } from 'zod';
-import { ConfigError } from './config';
+import { ConfigError, envFlag } from './config';
 
-const flag = z.enum(['', '0', '1', 'false', 'true']).default('').transform((v) => v === '1' || v === 'true');
+const flag = envFlag(false);
 
 export const authEnv = z.object({
   /** HS256 shared secret (at least 32 characters). */

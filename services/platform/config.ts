@@ -15,6 +15,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** A yes/no variable: 1 or true, 0 or false; unset or empty gives the default. */
+export function envFlag(defaultValue: boolean) {
+  return z.enum(['', '0', '1', 'false', 'true']).default('').transform((v) => (v === '' ? defaultValue : v === '1' || v === 'true'));
+}
+
 const csv = z.string().transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
 /** Connection settings (documented in README, "Configuration"). */

@@ -1,4 +1,4 @@
-import { kafkaEnv, mergeConnection, parseConnectionFile, parseEnv } from './config';
+import { envFlag, kafkaEnv, mergeConnection, parseConnectionFile, parseEnv } from './config';
 
 const FILE = 'KAFKA_BROKERS=127.0.0.1:29092,127.0.0.1:29094\nSCHEMA_REGISTRY_URL=http://127.0.0.1:28081/apis/ccompat/v7\n# comment\nTOPIC_REPLICATION_FACTOR=3\nOTHER=ignored\n';
 
@@ -18,5 +18,18 @@ describe('connection.env (what make up started)', () => {
     const env = parseEnv(kafkaEnv, mergeConnection({}, null));
     expect(env.KAFKA_BROKERS).toEqual(['127.0.0.1:9092']);
     expect(env.TOPIC_REPLICATION_FACTOR).toBe(1);
+  });
+});
+
+describe('envFlag', () => {
+  it.each<[string | undefined, boolean, boolean]>([
+    [undefined, true, true], [undefined, false, false], ['', true, true], ['', false, false],
+    ['1', false, true], ['true', false, true], ['0', true, false], ['false', true, false],
+  ])('%p with default %p reads as %p', (value, dflt, expected) => {
+    expect(envFlag(dflt).parse(value)).toBe(expected);
+  });
+
+  it('refuses anything else', () => {
+    expect(envFlag(true).safeParse('yes').success).toBe(false);
   });
 });

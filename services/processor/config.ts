@@ -1,7 +1,7 @@
 /** The processor's configuration: shared Kafka settings, its own, and the presence thresholds. */
 import { z } from 'zod';
 import type { PresenceConfig } from '../core';
-import { kafkaEnv, parseEnv, presenceConfigFromEnv, presenceEnv } from '../platform/config';
+import { envFlag, kafkaEnv, parseEnv, presenceConfigFromEnv, presenceEnv } from '../platform/config';
 import { DEFAULT_FETCH_MAX_BYTES_PER_PARTITION, DEFAULT_PARTITIONS_CONCURRENTLY } from './processor';
 
 const processorEnv = kafkaEnv.merge(presenceEnv).extend({
@@ -29,7 +29,7 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
    * One full garbage collection of a stream thread when its tasks settle (all restored, none
    * catching up), so the garbage of a catch-up or restore is not kept resident while idle.
    */
-  PROCESSOR_COLLECT_WHEN_SETTLED: z.enum(['0', '1', 'false', 'true']).default('true').transform((v) => v === '1' || v === 'true'),
+  PROCESSOR_COLLECT_WHEN_SETTLED: envFlag(true),
   /** How often each task writes its watermark to presence.processor-watermark.v1. */
   PROCESSOR_WATERMARK_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1_000),
   /** A partition with input waiting and no progress for this long makes /healthz and /readyz 503. */

@@ -3,7 +3,7 @@
  * starts, so they belong to whatever launches it (make processor, the demo, the bench). Without
  * them glibc raises its mmap threshold as buffers are freed, so the megabyte fetch and produce
  * buffers of a catch-up end in per-thread arenas that are never returned: 500,000 users settled at
- * 1,793 B per user resident with them unset, 790-959 B with them set (make bench, 2026-12-07).
+ * 1,530-1,813 B per user resident with them unset, 733-1,039 B with them set (make bench, 2026-12-07).
  * Buffers from 128 KiB up are mapped and unmapped on their own, and a free top of 128 KiB or more
  * is trimmed.
  */

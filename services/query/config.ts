@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { ChannelClasses, PresenceConfig } from '../core';
 import { authEnv } from '../platform/auth';
-import { channelClassesEnv, channelClassesFromEnv, kafkaEnv, parseEnv, presenceConfigFromEnv, presenceEnv } from '../platform/config';
+import { channelClassesEnv, channelClassesFromEnv, envFlag, kafkaEnv, parseEnv, presenceConfigFromEnv, presenceEnv } from '../platform/config';
 
 const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClassesEnv).extend({
   QUERY_HOST: z.string().min(1).default('127.0.0.1'),
@@ -19,9 +19,9 @@ const queryEnv = kafkaEnv.merge(presenceEnv).merge(authEnv).merge(channelClasses
    */
   QUERY_SNAPSHOT_CALLERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
   /** Join the contacts validator group, the one writer of contact events' dead letters (default on; 0 for a read-only replica). */
-  QUERY_CONTACTS_VALIDATOR: z.enum(['', '0', '1', 'false', 'true']).default('1').transform((v) => v !== '0' && v !== 'false'),
+  QUERY_CONTACTS_VALIDATOR: envFlag(true),
   /** Serve the demo page at / (the demo sets it). */
-  QUERY_DEMO_PAGE: z.enum(['', '0', '1', 'false', 'true']).default('').transform((v) => v === '1' || v === 'true'),
+  QUERY_DEMO_PAGE: envFlag(false),
   /** The users and rooms ("kind/id") the demo page shows, comma-separated. */
   QUERY_DEMO_USERS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),
   QUERY_DEMO_ROOMS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean)),

@@ -70,7 +70,7 @@ describe('kafkajs patch: record encoding', () => {
 });
 
 describe('kafkajs patch: installed', () => {
-  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js', 'src/protocol/recordBatch/record/v0/decoder.js', 'src/consumer/batch.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
+  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js', 'src/protocol/recordBatch/record/v0/decoder.js', 'src/consumer/batch.js', 'src/protocol/request.js', 'src/network/connection.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
     expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toContain('Patched (infra/patches/kafkajs+2.2.4.patch)');
   });
 });
@@ -182,5 +182,56 @@ describe('kafkajs patch: a partition written straight into its request buffer', 
     ['a key that is neither string nor buffer', [{ key: 42, value: Buffer.from('v') }]],
   ])('%s: left to the original path', (_name, messages) => {
     expect(directPartition(0, messages, now, now, now, Long.fromInt(-1), 0, 0, false)).toBeNull();
+  });
+});
+
+describe('kafkajs patch: a produce request kept in its parts', () => {
+  type Enc = { writeString(v: string | null): Enc; writeInt16(v: number): Enc; writeInt32(v: number): Enc; writeArray(v: unknown[]): Enc; writeEncoder(e: unknown): Enc; buffer: Buffer };
+  const E = () => new Encoder() as unknown as Enc;
+  const Long = require('kafkajs/src/utils/long') as { fromInt(v: number): unknown };
+  const ProduceV3 = require('kafkajs/src/protocol/requests/produce/v3/request') as (o: object) => { apiKey: number; apiVersion: number; encode(): Promise<{ parts: Buffer[]; size(): number; buffer: Buffer }> };
+  const createRequest = require('kafkajs/src/protocol/request') as (o: object) => Promise<{ parts?: Buffer[]; length: number; buffer: Buffer }>;
+
+  /** The request as the unpatched module framed it: encoders nested by writeArray, then size and header. */
+  function reference(o: { transactionalId: string | null; acks: number; timeout: number; correlationId: number; clientId: string }, topics: Array<{ topic: string; partitions: Buffer[] }>, apiKey: number, apiVersion: number): Buffer {
+    const bytes = (b: Buffer) => ({ buf: b, buffer: b }); // an encoder's shape, for writeArray
+    const topicEncoders = topics.map((t) => E().writeString(t.topic).writeArray(t.partitions.map(bytes)));
+    const payload = E().writeString(o.transactionalId).writeInt16(o.acks).writeInt32(o.timeout).writeArray(topicEncoders);
+    const request = E().writeInt16(apiKey).writeInt16(apiVersion).writeInt32(o.correlationId).writeString(o.clientId).writeEncoder(payload);
+    return E().writeInt32(request.buffer.length).writeEncoder(request).buffer;
+  }
+
+  it.each<[string, string | null, Array<{ topic: string; partitions: Array<Array<{ key: string | null; value: Buffer | null }>> }>]>([
+    ['one topic, one partition', null, [{ topic: 'presence-snapshots', partitions: [[{ key: 'u1', value: Buffer.from('v') }]] }]],
+    ['three topics, several partitions, transactional', 'tx-7', [
+      { topic: 'snapshots', partitions: [[{ key: 'a', value: Buffer.alloc(300, 1) }, { key: 'b', value: null }], [{ key: 'c', value: Buffer.alloc(5, 2) }]] },
+      { topic: 'changes', partitions: [[{ key: 'ü', value: Buffer.from('x') }]] },
+      { topic: 'changelog', partitions: Array.from({ length: 4 }, (_, p) => Array.from({ length: 50 * (p + 1) }, (_, i) => ({ key: `u/${p}-${i}`, value: Buffer.alloc(i, p) }))) },
+    ]],
+  ])('%s: its parts joined are the bytes the original framing wrote', async (_name, transactionalId, topics) => {
+    const o = { transactionalId, acks: -1, timeout: 30_000, correlationId: 99, clientId: 'presence-processor' };
+    const request = ProduceV3({
+      acks: o.acks, timeout: o.timeout, transactionalId, producerId: Long.fromInt(12), producerEpoch: 1,
+      topicData: topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map((messages, partition) => ({ partition, firstSequence: 0, messages })) })),
+    });
+    const payload = await request.encode();
+    const written = await createRequest({ correlationId: o.correlationId, clientId: o.clientId, request });
+    expect(Array.isArray(written.parts)).toBe(true);
+    const joined = Buffer.concat(written.parts as Buffer[]);
+    expect(written.length).toBe(joined.length);
+    expect(written.buffer.equals(joined)).toBe(true);
+    // The partitions' record batches are parts of their own, in order (after the request's header
+    // and the payload's head; each encode stamps its own time): the reference frames those.
+    const parts = written.parts as Buffer[];
+    const partitionBytes: Buffer[] = [];
+    let at = 2;
+    for (const t of topics) {
+      partitionBytes.push(...parts.slice(at + 1, at + 1 + t.partitions.length));
+      at += 1 + t.partitions.length;
+    }
+    let k = 0;
+    const framed = topics.map((t) => ({ topic: t.topic, partitions: t.partitions.map(() => partitionBytes[k++] as Buffer) }));
+    expect(joined.equals(reference(o, framed, request.apiKey, request.apiVersion))).toBe(true);
+    expect(payload.size()).toBe(payload.buffer.length);
   });
 });

@@ -96,6 +96,28 @@ describe('kafkajs patch: record decoding', () => {
     const r = decodeAt(9, 5_000_000_000, { firstOffset: '100', firstTimestamp: '1', timestampType: 1, maxTimestamp: '1700000000123' });
     expect([r.offset, r.timestamp]).toEqual(['109', '1700000000123']);
   });
+  it('a batch holds its records in `messages` alone, and its offsets survive releasing them', () => {
+    const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetched: string, data: object) => Record<string, unknown> & {
+      messages: Array<{ offset: string } | undefined>; firstOffset(): string | null; lastOffset(): string; isEmpty(): boolean; isEmptyIncludingFiltered(): boolean;
+      isEmptyDueToFiltering(): boolean; isEmptyControlRecord(): boolean; isEmptyDueToLogCompactedMessages(): boolean;
+    };
+    const raw = ['8', '9', '10', '11', '12'].map((offset) => ({ offset, isControlRecord: offset === '12' }));
+    const batch = new Batch('t', '10', { partition: 0, highWatermark: '13', abortedTransactions: [], messages: raw });
+    expect(batch.messages.map((m) => m?.offset)).toEqual(['10', '11']);
+    // No other array of the batch refers to the records (a consumer may drop them as it goes).
+    for (const v of Object.values(batch)) if (Array.isArray(v) && v !== batch.messages) expect(v).not.toContain(raw[2]);
+    batch.messages[0] = undefined;
+    batch.messages[1] = undefined;
+    expect([batch.firstOffset(), batch.lastOffset()]).toEqual(['10', '12']);
+    expect([batch.isEmpty(), batch.isEmptyIncludingFiltered(), batch.isEmptyDueToFiltering()]).toEqual([false, false, false]);
+    const onlyControl = new Batch('t', '12', { partition: 0, highWatermark: '13', abortedTransactions: [], messages: raw });
+    expect([onlyControl.isEmpty(), onlyControl.isEmptyControlRecord(), onlyControl.isEmptyDueToFiltering(), onlyControl.lastOffset()]).toEqual([true, true, true, '12']);
+    const compacted = new Batch('t', '20', { partition: 0, highWatermark: '21', abortedTransactions: [], messages: raw });
+    expect([compacted.isEmptyDueToLogCompactedMessages(), compacted.firstOffset(), compacted.lastOffset()]).toEqual([true, null, '20']);
+    const empty = new Batch('t', '5', { partition: 0, highWatermark: '9', abortedTransactions: [], messages: [] });
+    expect([empty.isEmptyIncludingFiltered(), empty.isEmptyDueToFiltering(), empty.lastOffset()]).toEqual([true, false, '8']);
+  });
+
   it('a batch keeps the records at or above the fetched offset', () => {
     const Batch = require('kafkajs/src/consumer/batch') as new (topic: string, fetched: string, data: object) => { messages: Array<{ offset: string }> };
     const messages = ['8', '9', '10', '11'].map((offset) => ({ offset, isControlRecord: false }));

@@ -26,6 +26,13 @@ export interface BatchApplierOptions {
   readonly clock: () => number;
   /** Partition count of each input topic (the partitioning contract). */
   readonly partitionsOf: (topic: string) => number;
+  /**
+   * Drop each record from the batch's array once it is applied (its entry becomes undefined; the
+   * last stays, kafkajs reads it after the batch). A fetch's decoded records otherwise all live
+   * until the batch ends, and every scavenge meanwhile copies them (the live processor; kafkajs'
+   * batch holds its records in that array alone, see infra/patches).
+   */
+  readonly releaseApplied?: boolean;
 }
 
 export interface AppliedBatch {
@@ -53,7 +60,10 @@ export function batchApplier(o: BatchApplierOptions): BatchApplier {
     // Counted per batch: a labelled prom-client inc per record showed up in the profile.
     const applied = new Map<string, number>();
     const count = (kind: string) => applied.set(kind, (applied.get(kind) ?? 0) + 1);
-    for (const m of messages) {
+    const release = o.releaseApplied === true;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as KafkaMessage;
+      if (release && i < messages.length - 1) (messages as Array<KafkaMessage | undefined>)[i] = undefined;
       // The partitioning contract: a record whose key hashes elsewhere (a producer with another
       // partitioner) belongs to another task; it is re-sent to its partition, never applied here.
       if (m.key !== null && ((keyHash(m.key) & 0x7fffffff) % partitions) !== partition) {

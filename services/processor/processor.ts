@@ -179,7 +179,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
   if (!journaling) log.warn({ topic: journalTopic }, 'no journal topic: a rebuild of this run replays on stream time, not exactly');
   /** The journal record of one step (journal.ts), or nothing without the topic. */
   const journal = (entry: Parameters<typeof journalRecord>[2]) => (journaling ? [journalRecord(serde, journalTopic, entry)] : []);
-  const applyBatch = batchApplier({ serde, cfg, log, metrics, clock, partitionsOf: (topic) => counts[topic] as number });
+  const applyBatch = batchApplier({ serde, cfg, log, metrics, clock, partitionsOf: (topic) => counts[topic] as number, releaseApplied: true });
 
   const fetchBytes = opts.fetchMaxBytesPerPartition ?? DEFAULT_FETCH_MAX_BYTES_PER_PARTITION;
   const sharedProducer = guarantee === 'at-least-once' ? new ProducerSession(idempotentProducer(kafka), log) : null;
@@ -324,6 +324,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
       const now = clock();
       let catchUpEnded = false;
       try {
+        const from = (batch.messages[0] as { offset: string }).offset; // read before applyBatch releases the records
         const { dlq, rerouted } = await applyBatch(slot.task, batch.topic, batch.partition, batch.messages, role, now);
         const next = (BigInt(batch.lastOffset()) + 1n).toString();
         const wasCatchingUp = slot.catchingUp;
@@ -342,7 +343,6 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         const checkpointNow = catchUpEnded || clock() - slot.writer.lastCheckpointAt >= interval;
         // Caught up: snapshots go out with the batch. Catching up: with the next checkpoint.
         const emitNow = !slot.catchingUp || checkpointNow;
-        const from = (batch.messages[0] as { offset: string }).offset;
         slot.journalBacklog.push(...journal(batchStep(batch.partition, role as JournaledInput, from, next, now, emitNow)));
         // A deferring batch with nothing else to send keeps its step for the next send (no request of its own).
         const sends = emitNow || dlq.length > 0 || rerouted.length > 0;

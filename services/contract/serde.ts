@@ -235,9 +235,9 @@ export class AvroSerde {
    */
   decodeSync<R extends AvroRole>(role: R, buffer: Buffer | null): TopicValues[R] | undefined {
     const id = this.frameId(role, buffer);
-    const body = (buffer as Buffer).subarray(HEADER_BYTES);
-    if (id === this.ids[role]) return this.read(id, () => this.types[role].fromBuffer(body)) as TopicValues[R];
+    if (id === this.ids[role]) return this.readOwn(id, this.types[role], buffer as Buffer) as TopicValues[R];
     const reader = this.readers.get(id)?.get(role);
+    const body = (buffer as Buffer).subarray(HEADER_BYTES);
     return reader === undefined ? undefined : (this.read(id, () => reader(body)) as TopicValues[R]);
   }
 
@@ -285,6 +285,23 @@ export class AvroSerde {
       throw new SerdeError('wrong-schema', `schema id ${id} is ${TOPICS[known].valueSchema}, expected ${TOPICS[role].valueSchema}`);
     }
     return id;
+  }
+
+  /**
+   * A value of our own schema, read in place after the header: the processor decodes one per input
+   * record, and the body's Buffer view and the closure of `read` were a quarter of its allocations
+   * per event. The same checks as avsc's fromBuffer (truncated, trailing data).
+   */
+  private readOwn(id: number, type: avro.Type, buffer: Buffer): unknown {
+    let decoded: { value: unknown; offset: number };
+    try {
+      decoded = type.decode(buffer, HEADER_BYTES);
+    } catch (e) {
+      throw new SerdeError('undecodable', `cannot decode with schema id ${id}: ${(e as Error).message ?? String(e)}`, e);
+    }
+    if (decoded.offset < 0) throw new SerdeError('undecodable', `cannot decode with schema id ${id}: truncated buffer`);
+    if (decoded.offset < buffer.length) throw new SerdeError('undecodable', `cannot decode with schema id ${id}: trailing data`);
+    return decoded.value;
   }
 
   private read(id: number, fn: () => unknown): unknown {

@@ -3,7 +3,7 @@
  * Kafka fetch responses (record batches of about 1 MiB, as a partition's fetch returns them),
  * decoded by kafkajs (patched, as the processor runs it), wrapped in its consumer Batch, and applied
  * by the processor's batch applier (Avro decode, hygiene, the task's rules) with records released as
- * applied. Prints µs per event, garbage-collection time and bytes allocated per event, and writes
+ * applied. Prints µs per event (collections included) and bytes allocated per event, and writes
  * .infra/bench/input-micro.json. What it leaves out: the fetch itself, outputs and checkpoints
  * (task-micro.ts times those).
  *
@@ -11,7 +11,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { performance, PerformanceObserver } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import type { KafkaMessage } from 'kafkajs';
 import { DEFAULT_CONFIG } from '../../services/core';
@@ -75,9 +75,6 @@ async function round(serde: AvroSerde, bodies: ReadonlyArray<{ firstOffset: numb
   const metrics = createProcessorMetrics();
   const apply = batchApplier({ serde, cfg: DEFAULT_CONFIG, log: createLogger('input-micro', 'warn'), metrics, clock: () => start, partitionsOf: () => 1, releaseApplied: true });
   const task = new PresenceTask(0, DEFAULT_CONFIG);
-  let gcMs = 0;
-  const gc = new PerformanceObserver((list) => { for (const e of list.getEntries()) gcMs += e.duration; });
-  gc.observe({ entryTypes: ['gc'] });
   const t = { decode: 0, apply: 0 };
   let events = 0;
   const pass = async () => {
@@ -101,12 +98,10 @@ async function round(serde: AvroSerde, bodies: ReadonlyArray<{ firstOffset: numb
   } else {
     await pass();
   }
-  for (const e of gc.takeRecords()) gcMs += e.duration;
-  gc.disconnect();
   if (sampled) return { allocatedBytesPerEvent: Math.round(allocated / events) };
   const per = (ms: number) => Math.round((ms * 1000 * 100) / events) / 100;
   return {
-    events, kafkaDecodeUs: per(t.decode), applyBatchUs: per(t.apply), totalUs: per(t.decode + t.apply), gcUs: per(gcMs), keys: task.size,
+    events, kafkaDecodeUs: per(t.decode), applyBatchUs: per(t.apply), totalUs: per(t.decode + t.apply), keys: task.size,
   };
 }
 

@@ -192,12 +192,15 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
       const v: PresenceHeartbeat = { kind: 'disconnect', userId: U, deviceId: `${U}-${sessionId}`, sessionId, platform: 'web', observedAt: Date.now(), idleMs: 0, gatewayId: null };
       await producer.send({ topic: topicName('heartbeat', prefix), messages: [{ key: U, value: await serde.encode('heartbeat', v) }] });
     };
-    // Both tabs keep beating every 250 ms (offline is at 1.5 s); `activeAt` is the user's last activity.
-    let activeAt = Date.now();
+    // Both tabs keep beating every 250 ms (offline is at 1.5 s). `idleSince` is null while the user
+    // works (idle 0 in every beat, so a slow machine cannot make them Away underneath the DND and
+    // turn its expiry into an event-driven change), else the instant they stopped.
+    let idleSince: number | null = null;
+    const idleMs = (now: number) => (idleSince === null ? 0 : now - idleSince);
     const keepAlive = setInterval(() => {
       const now = Date.now();
-      void beat('tab1', now - activeAt);
-      void beat('tab2', now - activeAt + 40_000);
+      void beat('tab1', idleMs(now));
+      void beat('tab2', idleMs(now) + 40_000);
     }, 250);
     try {
       await beat('tab1', 0); // morning: Online
@@ -208,11 +211,11 @@ describe.each<Guarantee>(['at-least-once', 'exactly-once'])('processor (%s)', (g
         kind: 'status', userId: U, eventId: 'dnd-1', setAt: Date.now(), status: 'DoNotDisturb', customText: 'standup', expiresAt: Date.now() + 1_000, visibility: null, lastSeenPrivacy: null, activity: null, actor: null, reason: null,
       }) }] });
       await waitFor(() => latest(U)?.status === 'DoNotDisturb', 'gil in DND');
-      activeAt = Date.now(); // still working through the meeting
+      // still working through the meeting
       await waitFor(() => latest(U)?.status === 'Online', 'DND expired by the clock', 5_000);
-      activeAt = Date.now(); // then idle: tabs keep beating with growing idle time
+      idleSince = Date.now(); // then idle: tabs keep beating with growing idle time
       await waitFor(() => latest(U)?.status === 'Away', 'gil away by the clock', 8_000);
-      activeAt = Date.now(); // back at the keyboard
+      idleSince = null; // back at the keyboard
       await waitFor(() => latest(U)?.status === 'Online', 'gil back online');
     } finally {
       clearInterval(keepAlive);

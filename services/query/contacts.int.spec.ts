@@ -89,7 +89,7 @@ describe('contacts-only visibility over the real pipeline', () => {
     // bob is added by a Python confluent-kafka producer with the registered ContactEntry schema.
     const { stdout } = await promisify(execFile)(
       python, [resolve(__dirname, '../../test/contact_producer.py'), env.KAFKA_BROKERS.join(','), env.SCHEMA_REGISTRY_URL, topicName('contacts', prefix), String(now), 'alice:bob'],
-      { timeout: 60_000 },
+      { timeout: 90_000 }, // the script bounds its own delivery at 45 s; its stderr says which step was slow
     );
     expect(stdout.trim()).toMatch(/^\d$/);
     for (const q of replicas) await waitFor(() => q.contacts.book.isContact('alice', 'bob'), 'both replicas read bob into alice\'s list');

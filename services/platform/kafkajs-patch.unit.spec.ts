@@ -70,7 +70,7 @@ describe('kafkajs patch: record encoding', () => {
 });
 
 describe('kafkajs patch: installed', () => {
-  it.each(['src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js', 'src/protocol/recordBatch/record/v0/decoder.js', 'src/consumer/batch.js', 'src/protocol/request.js', 'src/network/connection.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
+  it.each(['src/protocol/recordBatch/v0/decoder.js', 'src/producer/groupMessagesPerPartition.js', 'src/protocol/requests/produce/v3/request.js', 'src/protocol/recordBatch/record/v0/index.js', 'src/protocol/recordBatch/crc32C/index.js', 'src/protocol/recordBatch/record/v0/decoder.js', 'src/consumer/batch.js', 'src/protocol/request.js', 'src/network/connection.js'])('%s is the patched file (npm ci ran patch-package)', (file) => {
     expect(readFileSync(require.resolve(`kafkajs/${file}`), 'utf8')).toContain('Patched (infra/patches/kafkajs+2.2.4.patch)');
   });
 });
@@ -124,6 +124,41 @@ describe('kafkajs patch: record decoding', () => {
     expect(new Batch('t', '10', { partition: 0, highWatermark: '12', abortedTransactions: [], messages }).messages.map((m) => m.offset)).toEqual(['10', '11']);
     const big = ['9007199254740993', '9007199254740994'].map((offset) => ({ offset, isControlRecord: false }));
     expect(new Batch('t', '9007199254740994', { partition: 0, highWatermark: '0', abortedTransactions: [], messages: big }).messages.map((m) => m.offset)).toEqual(['9007199254740994']);
+  });
+});
+
+describe('kafkajs patch: a batch\'s records decoded in place', () => {
+  const { RecordBatch } = require('kafkajs/src/protocol/recordBatch/v0') as { RecordBatch: (o: object) => Promise<{ buffer: Buffer }> };
+  const decodeBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder') as (d: unknown) => Promise<{ records: Array<{ key: Buffer | null; value: Buffer | null; offset: string; timestamp: string; headers: object }> }>;
+  it('records with and without headers, keys, values and tombstones: each decoded whole, the next from where it ends', async () => {
+    const input = [
+      { key: 'a', value: Buffer.from('first'), headers: {} },
+      { key: 'b', value: Buffer.from('second'), headers: { trace: 'abc', multi: ['1', '2'] } },
+      { key: null, value: Buffer.alloc(300, 7), headers: {} },
+      { key: 'd', value: null, headers: { only: 'one' } },
+      { key: 'e', value: Buffer.from('last'), headers: {} },
+    ];
+    const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => unknown;
+    const batch = await RecordBatch({
+      firstOffset: '40', firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_000_004, lastOffsetDelta: input.length - 1,
+      records: input.map((r, i) => Record({ offsetDelta: i, timestampDelta: i, ...r })),
+    });
+    const { records } = await decodeBatch(new Decoder(batch.buffer));
+    expect(records.map((r) => [r.offset, r.timestamp, r.key?.toString() ?? null, r.value?.toString('hex') ?? null])).toEqual(
+      input.map((r, i) => [String(40 + i), String(1_700_000_000_000 + i), r.key, r.value?.toString('hex') ?? null]),
+    );
+    expect(records.map((r) => r.headers)).toEqual([{}, { trace: Buffer.from('abc'), multi: [Buffer.from('1'), Buffer.from('2')] }, {}, { only: Buffer.from('one') }, {}]);
+  });
+  it('a record whose length runs past its batch is a partial message (the fetch stops there), not a misread', async () => {
+    const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => unknown;
+    const batch = await RecordBatch({ firstOffset: '0', firstTimestamp: 0, maxTimestamp: 0, lastOffsetDelta: 0, records: [Record({ key: 'k', value: Buffer.from('v') })] });
+    // The record is the batch's last bytes; its length prefix (one zigzag varint byte) sits just before them.
+    const bytes = Buffer.from(batch.buffer);
+    const recordLength = Record({ key: 'k', value: Buffer.from('v') }) as { buffer: Buffer };
+    const at = bytes.length - recordLength.buffer.length;
+    expect(bytes.readInt8(at)).toBe((recordLength.buffer.length - 1) * 2); // zigzag of the body's length
+    bytes.writeInt8(100, at); // claims 50 bytes
+    await expect(decodeBatch(new Decoder(bytes))).rejects.toThrow('partial record');
   });
 });
 

@@ -176,8 +176,7 @@ export class AvroSerde {
   /** Schema id → the type that decodes it, per reader role (only for ids other than our own). */
   private readonly readers = new Map<number, Map<AvroRole, (body: Buffer) => unknown>>();
   private readonly headers = {} as Record<AvroRole, Buffer>;
-  private scratch = Buffer.allocUnsafe(64 * 1024);
-  /** Encoded records are short-lived (until sent): carved from slabs, not a Buffer each. */
+  /** Encoded records are short-lived (until sent): encoded into slabs, not a Buffer each. */
   private readonly slab = new BufferSlab();
 
   constructor(
@@ -204,20 +203,10 @@ export class AvroSerde {
 
   /** Encodes synchronously: magic byte, our schema id of `role`, Avro body. */
   encodeSync<R extends AvroRole>(role: R, value: TopicValues[R]): Buffer {
-    const type = this.types[role];
-    for (;;) {
-      let end: number;
-      try {
-        end = type.encode(value, this.scratch, HEADER_BYTES);
-      } catch (e) {
-        throw new SerdeError('unencodable', `cannot encode ${role}: ${(e as Error).message}`, e);
-      }
-      if (end < 0) {
-        this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, this.scratch.length - end));
-        continue;
-      }
-      this.headers[role].copy(this.scratch, 0);
-      return this.slab.copyOf(this.scratch, 0, end);
+    try {
+      return this.slab.encode(this.headers[role], this.types[role], value);
+    } catch (e) {
+      throw new SerdeError('unencodable', `cannot encode ${role}: ${(e as Error).message}`, e);
     }
   }
 

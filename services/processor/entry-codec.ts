@@ -215,19 +215,13 @@ const roomEntryFromV5 = roomEntryType.createResolver(avro.Type.forSchema(roomEnt
 const KIND_USER = 0;
 const KIND_ROOM = 1;
 
-/** Encoding scratch space: one copy out per entry, no intermediate buffers. Grows when needed. */
-let scratch = Buffer.allocUnsafe(64 * 1024);
-/** Entries live until the checkpoint has sent and stored them: carved from slabs, not a Buffer each. */
+/** Entries live until the checkpoint has sent and stored them: encoded into slabs, not a Buffer each. */
 const entrySlab = new BufferSlab();
+/** Each entry's first two bytes: the format tag and the kind. */
+const ENTRY_HEADERS = [Buffer.from([TAG_AVRO_V10, 0]), Buffer.from([TAG_AVRO_V10, 1])] as const;
 
-function encodeInto(kind: number, type: avro.Type, value: unknown): Buffer {
-  for (;;) {
-    scratch[0] = TAG_AVRO_V10;
-    scratch[1] = kind;
-    const end = type.encode(value, scratch, 2);
-    if (end > 0) return entrySlab.copyOf(scratch, 0, end);
-    scratch = Buffer.allocUnsafe(scratch.length * 2);
-  }
+function encodeInto(kind: typeof KIND_USER | typeof KIND_ROOM, type: avro.Type, value: unknown): Buffer {
+  return entrySlab.encode(ENTRY_HEADERS[kind], type, value);
 }
 
 /** A register's audit as the format writes it: null for what the write did not carry. */

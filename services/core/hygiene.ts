@@ -236,10 +236,14 @@ function run<T>(f: () => T): Checked<T> {
   try {
     return { ok: true, event: f() };
   } catch (e) {
-    if (e instanceof Reject) return { ok: false, rejection: e.rejection };
-    // A hostile or broken input (e.g. a throwing getter) is refused, not propagated.
-    return { ok: false, rejection: { code: 'wrong-type', field: '(root)', reason: `unreadable: ${String(e)}` } };
+    return refused(e);
   }
+}
+
+function refused(e: unknown): { ok: false; rejection: Rejection } {
+  if (e instanceof Reject) return { ok: false, rejection: e.rejection };
+  // A hostile or broken input (e.g. a throwing getter) is refused, not propagated.
+  return { ok: false, rejection: { code: 'wrong-type', field: '(root)', reason: `unreadable: ${String(e)}` } };
 }
 
 /**
@@ -267,6 +271,14 @@ export function checkUserEvent(raw: unknown, now: number, cfg: PresenceConfig): 
  * record without copying it into a new object first.
  */
 export function checkUserEventAs(given: string | undefined, raw: unknown, now: number, cfg: PresenceConfig): Checked<UserEvent> {
+  // A heartbeat (most events) without run()'s closure: one object fewer per event.
+  if (given === 'heartbeat') {
+    try {
+      return { ok: true, event: heartbeatOf(record(raw), now, cfg) };
+    } catch (e) {
+      return refused(e);
+    }
+  }
   return run((): UserEvent => {
     const r = record(raw);
     const type = given === undefined ? r['type'] : given;

@@ -42,6 +42,28 @@ export interface AppliedBatch {
 
 export type BatchApplier = (task: PresenceTask, topic: string, partition: number, messages: readonly KafkaMessage[], role: TopicRole, now: number) => Promise<AppliedBatch>;
 
+/**
+ * The record's key as a string: `userId` itself when the key's bytes are that id in ASCII (every
+ * heartbeat the gateways send), so the key is not decoded into a second copy of a string the value
+ * already holds; else the key decoded as UTF-8 (the check against the value's userId then decides).
+ */
+export function keyOf(key: Buffer | null, userId: unknown): string | null {
+  if (key === null) return null;
+  if (typeof userId === 'string' && key.length === userId.length) {
+    let same = true;
+    for (let i = 0; i < key.length; i++) {
+      const c = userId.charCodeAt(i);
+      // A non-ASCII character takes more UTF-8 bytes than UTF-16 units: equal lengths mean ASCII or a mismatch.
+      if (c >= 0x80 || key[i] !== c) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return userId;
+  }
+  return key.toString();
+}
+
 export function batchApplier(o: BatchApplierOptions): BatchApplier {
   const { serde, cfg, log, metrics, clock } = o;
   let delaySample = 0;
@@ -71,18 +93,24 @@ export function batchApplier(o: BatchApplierOptions): BatchApplier {
         count('rerouted');
         continue;
       }
-      const key = m.key?.toString() ?? null;
+      let key: string | null = null;
       try {
         // decodeSync: no promise per record; `decode` only for a schema id seen for the first time.
+        if (role !== 'heartbeat') key = m.key?.toString() ?? null;
         if (role === 'room') {
           const checked = roomEvent(serde.decodeSync('room', m.value) ?? await serde.decode('room', m.value), key, now, cfg);
           if (checked.ok) task.applyRoom(checked.event, now);
           else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
           if (checked.ok) count(`room-${checked.event.type}`);
         } else {
-          const checked = role === 'heartbeat'
-            ? heartbeatEvent(serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value), key, now, cfg)
-            : overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
+          let checked;
+          if (role === 'heartbeat') {
+            const wire = serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value);
+            key = keyOf(m.key, wire.userId);
+            checked = heartbeatEvent(wire, key, now, cfg);
+          } else {
+            checked = overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
+          }
           if (checked.ok) {
             task.applyUser(checked.event, now);
             if (checked.event.type === 'heartbeat' && (++delaySample & 15) === 0) metrics.eventDelay.observe(Math.max(0, now - checked.event.observedAt) / 1000);

@@ -18,6 +18,7 @@ import avro from 'avsc';
 import { findSession, withUserFields, type ActivityRegister, type ActivityView, type Actor, type Audit, type DeviceView, type MemberView, type RoomMember, type RoomState, type RoomView, type Session, type UserState, type UserView } from '../core';
 import { BufferSlab } from '../platform/buffer-slab';
 import { internGatewayId } from './gateway-ids';
+import { userEntryWriter } from './entry-writer';
 
 export interface UserEntry { readonly kind: 'user'; state: UserState; emitted: UserView | null }
 export interface RoomEntry { readonly kind: 'room'; state: RoomState; emitted: RoomView | null }
@@ -249,16 +250,23 @@ function emittedRecord(e: UserView) {
   };
 }
 
+/**
+ * A user entry as avsc writes it from the schema: the reference the hand-written writer
+ * (entry-writer.ts, what encodeEntry uses) is checked against, byte for byte.
+ */
+export function avscUserEntryBytes(entry: UserEntry): Buffer {
+  const s = entry.state;
+  const body = userEntryType.toBuffer({
+    userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity,
+    override: withAudit(s.override), visibility: withAudit(s.visibility), lastSeenPrivacy: withAudit(s.lastSeenPrivacy),
+    activities: (s.activities ?? []).map(withAudit), status: s.status, statusSince: s.statusSince, version: s.version,
+    emitted: entry.emitted && emittedRecord(entry.emitted),
+  });
+  return Buffer.concat([ENTRY_HEADERS[KIND_USER], body]);
+}
+
 export function encodeEntry(entry: Entry): Buffer {
-  if (entry.kind === 'user') {
-    const s = entry.state;
-    return encodeInto(KIND_USER, userEntryType, {
-      userId: s.userId, sessions: s.sessions.some((x) => x.gatewayId === undefined) ? s.sessions.map(withGatewayId) : s.sessions, lastSeen: s.lastSeen, lastActivity: s.lastActivity,
-      override: withAudit(s.override), visibility: withAudit(s.visibility), lastSeenPrivacy: withAudit(s.lastSeenPrivacy),
-      activities: (s.activities ?? []).map(withAudit), status: s.status, statusSince: s.statusSince, version: s.version,
-      emitted: entry.emitted && emittedRecord(entry.emitted),
-    });
-  }
+  if (entry.kind === 'user') return entrySlab.encode(ENTRY_HEADERS[KIND_USER], userEntryWriter, entry);
   const { state, emitted } = entry;
   return encodeInto(KIND_ROOM, roomEntryType, { roomKind: state.roomKind, roomId: state.roomId, members: state.members, version: state.version, emitted });
 }

@@ -217,6 +217,24 @@ function emittedView(w: Writer, e: UserView): void {
   w.array(e.activities, 'emitted.activities', activityView);
 }
 
+/** A settings register (visibility, last-seen privacy): its value, then when and which write, then its audit; null when never set. */
+function settingRegister(w: Writer, table: Map<string, number>, r: ({ readonly setAt: number; readonly eventId: string } & Audit) | null | undefined, value: unknown, fields: RegisterFields): void {
+  if (r === null || r === undefined) {
+    w.buf[w.pos++] = 0;
+    return;
+  }
+  w.buf[w.pos++] = 2;
+  w.symbol(table, value, fields.value);
+  w.long(r.setAt, fields.setAt);
+  w.string(r.eventId, fields.eventId);
+  w.audit(r);
+}
+
+/** The field names errors give (constants: this runs for every entry). */
+interface RegisterFields { readonly value: string; readonly setAt: string; readonly eventId: string }
+const VISIBILITY_FIELDS: RegisterFields = { value: 'visibility.visibility', setAt: 'visibility.setAt', eventId: 'visibility.eventId' };
+const LAST_SEEN_PRIVACY_FIELDS: RegisterFields = { value: 'lastSeenPrivacy.lastSeenPrivacy', setAt: 'lastSeenPrivacy.setAt', eventId: 'lastSeenPrivacy.eventId' };
+
 function userEntry(w: Writer, s: UserState, emitted: UserView | null): void {
   w.string(s.userId, 'userId');
   w.array(s.sessions, 'sessions', session);
@@ -233,24 +251,8 @@ function userEntry(w: Writer, s: UserState, emitted: UserView | null): void {
     w.string(o.eventId, 'override.eventId');
     w.audit(o);
   }
-  const v = s.visibility;
-  if (v === null) w.buf[w.pos++] = 0;
-  else {
-    w.buf[w.pos++] = 2;
-    w.symbol(VISIBILITY, v.visibility, 'visibility.visibility');
-    w.long(v.setAt, 'visibility.setAt');
-    w.string(v.eventId, 'visibility.eventId');
-    w.audit(v);
-  }
-  const p = s.lastSeenPrivacy;
-  if (p === null || p === undefined) w.buf[w.pos++] = 0;
-  else {
-    w.buf[w.pos++] = 2;
-    w.symbol(LAST_SEEN_PRIVACY, p.lastSeenPrivacy, 'lastSeenPrivacy.lastSeenPrivacy');
-    w.long(p.setAt, 'lastSeenPrivacy.setAt');
-    w.string(p.eventId, 'lastSeenPrivacy.eventId');
-    w.audit(p);
-  }
+  settingRegister(w, VISIBILITY, s.visibility, s.visibility?.visibility, VISIBILITY_FIELDS);
+  settingRegister(w, LAST_SEEN_PRIVACY, s.lastSeenPrivacy, s.lastSeenPrivacy?.lastSeenPrivacy, LAST_SEEN_PRIVACY_FIELDS);
   w.array(s.activities, 'activities', activityRegister);
   w.symbol(STATUS, s.status, 'status');
   w.nullableLong(s.statusSince, 'statusSince');

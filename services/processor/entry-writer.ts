@@ -12,9 +12,9 @@
  * written), as avsc's Type#encode does, so BufferSlab.encode can call it the same way.
  */
 import type { ActivityRegister, ActivityView, Actor, Audit, DeviceView, Session, UserState, UserView } from '../core';
+import { AvroWriter as Writer, symbolIndex as symbols } from '../platform/avro-writer';
 import type { InPlaceEncoder } from '../platform/buffer-slab';
 
-const symbols = (list: readonly string[]): Map<string, number> => new Map(list.map((s, i) => [s, i]));
 // The entry schema's enums (entry-codec.ts, format 10), in their declared order.
 const PLATFORM = symbols(['web', 'desktop', 'ios', 'android', 'other']);
 const STATUS = symbols(['Online', 'Away', 'Busy', 'DoNotDisturb', 'Offline']);
@@ -25,127 +25,17 @@ const ACTIVITY_TYPE = symbols(['Presenting', 'Focusing', 'InACall', 'InAMeeting'
 const ACTIVITY_SOURCE = symbols(['manual', 'calendar', 'callSystem']);
 const ACTOR_KIND = symbols(['user', 'admin', 'integration']);
 
-export class EntryEncodeError extends Error {}
-
-class Writer {
-  buf: Buffer = Buffer.alloc(0);
-  pos = 0;
-
-  long(n: unknown, field: string): void {
-    // avsc's isSafeLong bounds (one inside Number's safe integers on each side).
-    if (typeof n !== 'number' || n % 1 !== 0 || !(n >= -9007199254740990 && n <= 9007199254740990)) throw new EntryEncodeError(`${field}: not a long (${String(n)})`);
-    this.varlong(n);
+/** A register's audit (actor, reason), null when the write carried none. */
+function audit(w: Writer, r: Audit): void {
+  const actor: Actor | null | undefined = r.actor;
+  if (actor === undefined || actor === null) {
+    w.buf[w.pos++] = 0;
+  } else {
+    w.buf[w.pos++] = 2;
+    w.symbol(ACTOR_KIND, actor.kind, 'actor.kind');
+    w.string(actor.id, 'actor.id');
   }
-
-  /** Avro's zigzag varint, as avsc's Tap#writeLong writes it. */
-  varlong(n: number): void {
-    const buf = this.buf;
-    if (n >= -1073741824 && n < 1073741824) {
-      let m = n >= 0 ? n << 1 : (~n << 1) | 1;
-      while (m > 0x7f) {
-        buf[this.pos++] = (m & 0x7f) | 0x80;
-        m >>= 7;
-      }
-      buf[this.pos++] = m;
-      return;
-    }
-    let f = n >= 0 ? n * 2 : -n * 2 - 1;
-    while (f >= 128) {
-      buf[this.pos++] = (f & 0x7f) | 0x80;
-      f /= 128;
-    }
-    buf[this.pos++] = f & 0x7f;
-  }
-
-  nullableLong(n: unknown, field: string): void {
-    if (n === null) {
-      this.buf[this.pos++] = 0;
-      return;
-    }
-    this.buf[this.pos++] = 2;
-    this.long(n, field);
-  }
-
-  string(s: unknown, field: string): void {
-    if (typeof s !== 'string') throw new EntryEncodeError(`${field}: not a string (${String(s)})`);
-    const len = Buffer.byteLength(s);
-    this.varlong(len);
-    const pos = this.pos;
-    this.pos += len;
-    if (this.pos > this.buf.length) return; // too small: the caller gets a negative end
-    if (len > 64) {
-      (this.buf as Buffer & { utf8Write(s: string, offset: number, length: number): number }).utf8Write(s, pos, len);
-      return;
-    }
-    // Short strings byte by byte, as avsc does (a native write costs more than the loop).
-    const buf = this.buf;
-    let o = pos;
-    for (let i = 0; i < s.length; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 0x80) {
-        buf[o++] = c;
-      } else if (c < 0x800) {
-        buf[o++] = (c >> 6) | 0xc0;
-        buf[o++] = (c & 0x3f) | 0x80;
-      } else {
-        const d = s.charCodeAt(i + 1);
-        if ((c & 0xfc00) === 0xd800 && (d & 0xfc00) === 0xdc00) {
-          c = 0x10000 + ((c & 0x03ff) << 10) + (d & 0x03ff);
-          i++;
-          buf[o++] = (c >> 18) | 0xf0;
-          buf[o++] = ((c >> 12) & 0x3f) | 0x80;
-        } else {
-          buf[o++] = (c >> 12) | 0xe0;
-        }
-        buf[o++] = ((c >> 6) & 0x3f) | 0x80;
-        buf[o++] = (c & 0x3f) | 0x80;
-      }
-    }
-  }
-
-  nullableString(s: unknown, field: string): void {
-    if (s === null) {
-      this.buf[this.pos++] = 0;
-      return;
-    }
-    this.buf[this.pos++] = 2;
-    this.string(s, field);
-  }
-
-  symbol(table: Map<string, number>, s: unknown, field: string): void {
-    const index = table.get(s as string);
-    if (index === undefined) throw new EntryEncodeError(`${field}: not a symbol of its enum (${String(s)})`);
-    this.buf[this.pos++] = index << 1; // every enum here has fewer than 64 symbols: one byte
-  }
-
-  boolean(b: unknown, field: string): void {
-    if (typeof b !== 'boolean') throw new EntryEncodeError(`${field}: not a boolean (${String(b)})`);
-    this.buf[this.pos++] = b ? 1 : 0;
-  }
-
-  /** An array's block: its count (none when empty), the items, the closing zero count. */
-  array<T>(items: readonly T[] | undefined, field: string, item: (w: Writer, x: T) => void): void {
-    if (items === undefined) items = []; // every array field of the entry defaults to []
-    if (!Array.isArray(items)) throw new EntryEncodeError(`${field}: not an array`);
-    if (items.length > 0) {
-      this.varlong(items.length);
-      for (let i = 0; i < items.length; i++) item(this, items[i] as T);
-    }
-    this.buf[this.pos++] = 0;
-  }
-
-  /** A register's audit (actor, reason), null when the write carried none. */
-  audit(r: Audit): void {
-    const actor: Actor | null | undefined = r.actor;
-    if (actor === undefined || actor === null) {
-      this.buf[this.pos++] = 0;
-    } else {
-      this.buf[this.pos++] = 2;
-      this.symbol(ACTOR_KIND, actor.kind, 'actor.kind');
-      this.string(actor.id, 'actor.id');
-    }
-    this.nullableString(r.reason ?? null, 'reason');
-  }
+  w.nullableString(r.reason ?? null, 'reason');
 }
 
 function session(w: Writer, s: Session): void {
@@ -175,7 +65,7 @@ function activityRegister(w: Writer, a: ActivityRegister): void {
   w.nullableLong(a.expiresAt, 'activities.expiresAt');
   w.long(a.setAt, 'activities.setAt');
   w.string(a.eventId, 'activities.eventId');
-  w.audit(a);
+  audit(w, a);
 }
 
 function device(w: Writer, d: DeviceView): void {
@@ -227,7 +117,7 @@ function settingRegister(w: Writer, table: Map<string, number>, r: ({ readonly s
   w.symbol(table, value, fields.value);
   w.long(r.setAt, fields.setAt);
   w.string(r.eventId, fields.eventId);
-  w.audit(r);
+  audit(w, r);
 }
 
 /** The field names errors give (constants: this runs for every entry). */
@@ -249,7 +139,7 @@ function userEntry(w: Writer, s: UserState, emitted: UserView | null): void {
     w.nullableLong(o.expiresAt, 'override.expiresAt');
     w.long(o.setAt, 'override.setAt');
     w.string(o.eventId, 'override.eventId');
-    w.audit(o);
+    audit(w, o);
   }
   settingRegister(w, VISIBILITY, s.visibility, s.visibility?.visibility, VISIBILITY_FIELDS);
   settingRegister(w, LAST_SEEN_PRIVACY, s.lastSeenPrivacy, s.lastSeenPrivacy?.lastSeenPrivacy, LAST_SEEN_PRIVACY_FIELDS);

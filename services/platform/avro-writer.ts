@@ -41,13 +41,18 @@ export class AvroWriter {
     buf[this.pos++] = f & 0x7f;
   }
 
+  /**
+   * A ["null", T] union's branch: 0 for null, else 1 (zigzag-encoded); true when a value follows.
+   * Only null is null: a field defaulting to null maps undefined itself (`?? null`), as avsc does.
+   */
+  present<T>(v: T | null): v is T {
+    const some = v !== null;
+    this.buf[this.pos++] = some ? 2 : 0;
+    return some;
+  }
+
   nullableLong(n: unknown, field: string): void {
-    if (n === null) {
-      this.buf[this.pos++] = 0;
-      return;
-    }
-    this.buf[this.pos++] = 2;
-    this.long(n, field);
+    if (this.present(n)) this.long(n, field);
   }
 
   string(s: unknown, field: string): void {
@@ -88,12 +93,7 @@ export class AvroWriter {
   }
 
   nullableString(s: unknown, field: string): void {
-    if (s === null) {
-      this.buf[this.pos++] = 0;
-      return;
-    }
-    this.buf[this.pos++] = 2;
-    this.string(s, field);
+    if (this.present(s)) this.string(s, field);
   }
 
   symbol(table: Map<string, number>, s: unknown, field: string): void {

@@ -8,10 +8,11 @@
  * not for anything kept for long (a slab of 256 KiB is freed once every record carved from it is).
  *
  * 256 KiB is above the processor's mmap threshold (malloc-env.ts), so each slab is a fresh mapping
- * whose pages fault in as records are copied in. Slabs of 64 KiB avoid that, but came from malloc's
+ * whose pages fault in as records are written. Slabs of 64 KiB avoid that, but came from malloc's
  * arenas among the users' long-lived bytes: a catch-up settled at 1,170 B per user resident
  * instead of 755-909 (make bench throughput, 2026-12-07), for ~1 CPU-s/M less.
  */
+
 /** What writes a record in place: avsc's Type.encode (the new position, or ≤ 0 when `buf` has no room from `pos`). */
 export interface InPlaceEncoder {
   encode(value: unknown, buf: Buffer, pos: number): number;
@@ -25,17 +26,6 @@ export class BufferSlab {
 
   constructor(private readonly slabBytes = 256 * 1024) {
     this.slab = Buffer.allocUnsafeSlow(slabBytes);
-  }
-
-  /** A copy of `source[start, end)`; a record larger than an eighth of a slab gets a buffer of its own. */
-  copyOf(source: Buffer, start = 0, end = source.length): Buffer {
-    const length = end - start;
-    if (length > this.slabBytes >>> 3) return Buffer.from(source.subarray(start, end));
-    if (this.used + length > this.slabBytes) this.fresh();
-    const out = this.slab.subarray(this.used, this.used + length);
-    source.copy(out, 0, start, end);
-    this.used += align(length);
-    return out;
   }
 
   /**

@@ -27,11 +27,8 @@ const ACTOR_KIND = symbols(['user', 'admin', 'integration']);
 
 /** A register's audit (actor, reason), null when the write carried none. */
 function audit(w: Writer, r: Audit): void {
-  const actor: Actor | null | undefined = r.actor;
-  if (actor === undefined || actor === null) {
-    w.buf[w.pos++] = 0;
-  } else {
-    w.buf[w.pos++] = 2;
+  const actor: Actor | null = r.actor ?? null;
+  if (w.present(actor)) {
     w.symbol(ACTOR_KIND, actor.kind, 'actor.kind');
     w.string(actor.id, 'actor.id');
   }
@@ -55,11 +52,7 @@ function arrival(w: Writer, t: number): void {
 
 function activityRegister(w: Writer, a: ActivityRegister): void {
   w.symbol(ACTIVITY_SOURCE, a.source, 'activities.source');
-  if (a.activity === null) w.buf[w.pos++] = 0;
-  else {
-    w.buf[w.pos++] = 2;
-    w.symbol(ACTIVITY_TYPE, a.activity, 'activities.activity');
-  }
+  if (w.present(a.activity)) w.symbol(ACTIVITY_TYPE, a.activity, 'activities.activity');
   w.nullableString(a.customText, 'activities.customText');
   w.nullableString(a.emoji, 'activities.emoji');
   w.nullableLong(a.expiresAt, 'activities.expiresAt');
@@ -91,9 +84,7 @@ function emittedView(w: Writer, e: UserView): void {
   w.nullableLong(e.lastSeen, 'emitted.lastSeen');
   w.nullableLong(e.lastActive, 'emitted.lastActive');
   const o = e.override;
-  if (o === null) w.buf[w.pos++] = 0;
-  else {
-    w.buf[w.pos++] = 2;
+  if (w.present(o)) {
     w.symbol(OVERRIDE_STATUS, o.status, 'emitted.override.status');
     w.nullableString(o.customText, 'emitted.override.customText');
     w.nullableLong(o.expiresAt, 'emitted.override.expiresAt');
@@ -109,15 +100,12 @@ function emittedView(w: Writer, e: UserView): void {
 
 /** A settings register (visibility, last-seen privacy): its value, then when and which write, then its audit; null when never set. */
 function settingRegister(w: Writer, table: Map<string, number>, r: ({ readonly setAt: number; readonly eventId: string } & Audit) | null | undefined, value: unknown, fields: RegisterFields): void {
-  if (r === null || r === undefined) {
-    w.buf[w.pos++] = 0;
-    return;
-  }
-  w.buf[w.pos++] = 2;
+  const reg = r ?? null; // the last-seen privacy register defaults to null (absent before format 4)
+  if (!w.present(reg)) return;
   w.symbol(table, value, fields.value);
-  w.long(r.setAt, fields.setAt);
-  w.string(r.eventId, fields.eventId);
-  audit(w, r);
+  w.long(reg.setAt, fields.setAt);
+  w.string(reg.eventId, fields.eventId);
+  audit(w, reg);
 }
 
 /** The field names errors give (constants: this runs for every entry). */
@@ -131,9 +119,7 @@ function userEntry(w: Writer, s: UserState, emitted: UserView | null): void {
   w.nullableLong(s.lastSeen, 'lastSeen');
   w.nullableLong(s.lastActivity, 'lastActivity');
   const o = s.override;
-  if (o === null) w.buf[w.pos++] = 0;
-  else {
-    w.buf[w.pos++] = 2;
+  if (w.present(o)) {
     w.symbol(OVERRIDE_STATUS, o.status, 'override.status');
     w.nullableString(o.customText, 'override.customText');
     w.nullableLong(o.expiresAt, 'override.expiresAt');
@@ -147,11 +133,7 @@ function userEntry(w: Writer, s: UserState, emitted: UserView | null): void {
   w.symbol(STATUS, s.status, 'status');
   w.nullableLong(s.statusSince, 'statusSince');
   w.long(s.version, 'version');
-  if (emitted === null) w.buf[w.pos++] = 0;
-  else {
-    w.buf[w.pos++] = 2;
-    emittedView(w, emitted);
-  }
+  if (w.present(emitted)) emittedView(w, emitted);
 }
 
 /** A user's state and emitted view, as `{ state, emitted }`, in format 10's UserEntry layout. */

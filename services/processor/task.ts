@@ -449,8 +449,10 @@ export class PresenceTask implements LeaseTask {
    * Everything to send for the keys touched since the last flush, decided at `now`. `trigger` says
    * what called it: after input, a change dated `now` is the event's; a timer's flush can land on
    * the very millisecond a threshold passed, and what it finds is the clock's all the same.
+   * `limit`: decide only the first that many keys; the rest wait for the next flush (its commit
+   * leaves them pending), so a catch-up's end can be sent in parts (task-writer.ts).
    */
-  flush(now: number, trigger: 'input' | 'clock' = 'input'): FlushResult {
+  flush(now: number, trigger: 'input' | 'clock' = 'input', limit = Infinity): FlushResult {
     const byInput = trigger === 'input';
     const snapshots: Keyed<PresenceSnapshot>[] = [];
     const roomSnapshots: Keyed<RoomSnapshot | null>[] = [];
@@ -460,8 +462,9 @@ export class PresenceTask implements LeaseTask {
     // What commit() records, one plain record per key (no closure per key: the flush is hot).
     const after: Decided[] = [];
     const cfg = this.cfg;
+    const taken = this.dirty.length <= limit ? this.dirty : this.dirty.slice(0, limit);
 
-    for (const entry of this.dirty) {
+    for (const entry of taken) {
       if ((entry.marks & GONE) !== 0) continue;
       if (entry.state === null) this.warm(entry); // a compact user's timer fired
       if (entry.kind === 'user') {
@@ -513,8 +516,8 @@ export class PresenceTask implements LeaseTask {
           d.entry.emitted = d.emitted;
           this.schedule(d.entry, now);
         }
-        for (const entry of this.dirty) entry.marks &= ~DIRTY;
-        this.dirty = [];
+        for (const entry of taken) entry.marks &= ~DIRTY;
+        this.dirty = taken === this.dirty ? [] : this.dirty.slice(taken.length);
       },
     };
   }

@@ -28,6 +28,41 @@ describe('PresenceTask write cadences', () => {
     expect(task.user('alice')?.state.lastSeen).toBe(t0 + 15_000);
   });
 
+  it('a flush in parts sends each key once, in the order of one whole flush, and leaves none pending', () => {
+    const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7'];
+    const fill = (task: PresenceTask) => {
+      for (const [i, userId] of users.entries()) task.applyUser({ ...beat(t0 + i), userId }, t0 + 10);
+    };
+    const whole = new PresenceTask(0, cfg);
+    fill(whole);
+    const all = whole.flush(t0 + 10);
+    all.commit();
+    const parted = new PresenceTask(0, cfg);
+    fill(parted);
+    const parts = [];
+    while (parted.pending > 0) {
+      const part = parted.flush(t0 + 10, 'input', 3);
+      expect(part.snapshots.length).toBeLessThanOrEqual(3);
+      part.commit();
+      parts.push(part);
+    }
+    expect(parts.map((p) => p.snapshots.length)).toEqual([3, 3, 1]);
+    expect(parts.flatMap((p) => p.snapshots)).toEqual(all.snapshots);
+    expect(parts.flatMap((p) => p.changes)).toEqual(all.changes);
+    for (const userId of users) expect(parted.user(userId)?.emitted).toEqual(whole.user(userId)?.emitted);
+  });
+
+  it('a part not committed is decided again by the next flush; the keys after it still wait', () => {
+    const task = new PresenceTask(0, cfg);
+    for (const [i, userId] of ['u1', 'u2', 'u3'].entries()) task.applyUser({ ...beat(t0 + i), userId }, t0 + 10);
+    expect(task.flush(t0 + 10, 'input', 2).snapshots.map((s) => s.key)).toEqual(['u1', 'u2']); // failed: not committed
+    const retry = task.flush(t0 + 10, 'input', 2);
+    expect(retry.snapshots.map((s) => s.key)).toEqual(['u1', 'u2']);
+    retry.commit();
+    expect(task.pending).toBe(1);
+    expect(task.flush(t0 + 10).snapshots.map((s) => s.key)).toEqual(['u3']);
+  });
+
   it('a key touched many times between checkpoints is saved once', () => {
     const task = new PresenceTask(0, cfg);
     for (let i = 0; i < 5; i++) {

@@ -149,6 +149,28 @@ describe('kafkajs patch: a batch\'s records decoded in place', () => {
     );
     expect(records.map((r) => r.headers)).toEqual([{}, { trace: Buffer.from('abc'), multi: [Buffer.from('1'), Buffer.from('2')] }, {}, { only: Buffer.from('one') }, {}]);
   });
+  it('a decoded record holds numbers over the batch: its key and value views of the fetched bytes, made on each read; JSON gives the original shape', async () => {
+    const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => unknown;
+    const batch = await RecordBatch({
+      firstOffset: '7', firstTimestamp: 1_700_000_000_000, maxTimestamp: 1_700_000_000_001, lastOffsetDelta: 1,
+      records: [Record({ offsetDelta: 0, timestampDelta: 0, key: 'k', value: Buffer.from('v1') }), Record({ offsetDelta: 1, timestampDelta: 1, key: null, value: null })],
+    });
+    const body = batch.buffer;
+    const { records } = await decodeBatch(new Decoder(body));
+    const [first, tombstone] = records as unknown as Array<Record<string, unknown> & { key: Buffer | null; value: Buffer | null; toJSON(): object }>;
+    // Own fields: no Buffer view or string per record until one is read; `buffer` is the batch's bytes.
+    expect(Object.entries(first!).filter(([k, v]) => k !== 'buffer' && (typeof v === 'string' || Buffer.isBuffer(v)))).toEqual([]);
+    expect((first!.buffer as Buffer).buffer).toBe(body.buffer);
+    expect(tombstone!.buffer).toBe(first!.buffer);
+    expect([first!.offsetValue, first!.timestampValue]).toEqual([7, 1_700_000_000_000]);
+    const value = first!.value as Buffer;
+    expect(value.buffer).toBe(body.buffer); // a view, as the original's slice
+    expect(first!.value).not.toBe(value);
+    expect(first!.value).toEqual(value);
+    expect([tombstone!.key, tombstone!.value]).toEqual([null, null]);
+    expect(JSON.parse(JSON.stringify(first))).toMatchObject({ offset: '7', timestamp: '1700000000000', key: { type: 'Buffer', data: [...Buffer.from('k')] }, value: { type: 'Buffer', data: [...Buffer.from('v1')] }, headers: {} });
+  });
+
   it('a record whose length runs past its batch is a partial message (the fetch stops there), not a misread', async () => {
     const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => unknown;
     const batch = await RecordBatch({ firstOffset: '0', firstTimestamp: 0, maxTimestamp: 0, lastOffsetDelta: 0, records: [Record({ key: 'k', value: Buffer.from('v') })] });

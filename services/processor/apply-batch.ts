@@ -86,30 +86,34 @@ export function batchApplier(o: BatchApplierOptions): BatchApplier {
     for (let i = 0; i < messages.length; i++) {
       const m = messages[i] as KafkaMessage;
       if (release && i < messages.length - 1) (messages as Array<KafkaMessage | undefined>)[i] = undefined;
+      // Read once: the patched kafkajs makes a record's key and value views when they are read.
+      const keyBytes = m.key;
+      const value = m.value;
       // The partitioning contract: a record whose key hashes elsewhere (a producer with another
       // partitioner) belongs to another task; it is re-sent to its partition, never applied here.
-      if (m.key !== null && ((keyHash(m.key) & 0x7fffffff) % partitions) !== partition) {
-        rerouted.push({ topic, key: m.key.toString(), value: m.value, partition: (keyHash(m.key) & 0x7fffffff) % partitions });
+      const owner = keyBytes === null ? partition : (keyHash(keyBytes) & 0x7fffffff) % partitions;
+      if (owner !== partition) {
+        rerouted.push({ topic, key: (keyBytes as Buffer).toString(), value, partition: owner });
         count('rerouted');
         continue;
       }
       let key: string | null = null;
       try {
         // decodeSync: no promise per record; `decode` only for a schema id seen for the first time.
-        if (role !== 'heartbeat') key = m.key?.toString() ?? null;
+        if (role !== 'heartbeat') key = keyBytes?.toString() ?? null;
         if (role === 'room') {
-          const checked = roomEvent(serde.decodeSync('room', m.value) ?? await serde.decode('room', m.value), key, now, cfg);
+          const checked = roomEvent(serde.decodeSync('room', value) ?? await serde.decode('room', value), key, now, cfg);
           if (checked.ok) task.applyRoom(checked.event, now);
           else dlq.push(deadLetter(topic, partition, m, 'rejected', checked.rejection.field, `${checked.rejection.code}: ${checked.rejection.reason}`));
           if (checked.ok) count(`room-${checked.event.type}`);
         } else {
           let checked;
           if (role === 'heartbeat') {
-            const wire = serde.decodeSync('heartbeat', m.value) ?? await serde.decode('heartbeat', m.value);
-            key = keyOf(m.key, wire.userId);
+            const wire = serde.decodeSync('heartbeat', value) ?? await serde.decode('heartbeat', value);
+            key = keyOf(keyBytes, wire.userId);
             checked = heartbeatEvent(wire, key, now, cfg);
           } else {
-            checked = overrideEvent(serde.decodeSync('override', m.value) ?? await serde.decode('override', m.value), key, now, cfg);
+            checked = overrideEvent(serde.decodeSync('override', value) ?? await serde.decode('override', value), key, now, cfg);
           }
           if (checked.ok) {
             task.applyUser(checked.event, now);

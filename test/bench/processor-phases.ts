@@ -58,6 +58,10 @@ export async function processorPhases(
     log('ceiling: bare kafkajs consumer…');
     ceiling.kafkajsBareConsumer = await bareKafkajsConsumer(kafka, topic, `${cfg.runId}-bare-kafkajs`, cfg.heartbeats);
   });
+  await phase('count-only kafkajs consumer', async () => {
+    log('ceiling, for the record: a kafkajs consumer that only counts records…');
+    ceiling.kafkajsCountOnlyConsumer = await bareKafkajsConsumer(kafka, topic, `${cfg.runId}-count-kafkajs`, cfg.heartbeats, 'count');
+  });
   await phase('Kafka ConsumerPerformance', async () => {
     log('ceiling: Kafka ConsumerPerformance…');
     ceiling.kafkaConsumerPerformance = await kafkaConsumerPerformance({
@@ -112,6 +116,7 @@ export async function processorPhases(
   results.processor = runs.map((r) => ({
     ...r,
     ratioToKafkajsBare: bare ? round3(r.eventsPerSecond / bare.eventsPerSecond) : null,
+    ratioToKafkajsCountOnly: ceiling.kafkajsCountOnlyConsumer ? round3(r.eventsPerSecond / ceiling.kafkajsCountOnlyConsumer.eventsPerSecond) : null,
     ratioToKafkaConsumerPerformance: tool ? round3(r.eventsPerSecond / tool.eventsPerSecond) : null,
     steadyRatioToKafkajsBareFetch: bare ? round3(r.steadyEventsPerSecond / bare.fetchEventsPerSecond) : null,
     steadyRatioToKafkaConsumerPerformanceFetch: tool ? round3(r.steadyEventsPerSecond / tool.fetchEventsPerSecond) : null,

@@ -24,10 +24,13 @@ export interface BenchResults {
   wallSeconds?: number;
   loadAverage: { start: number; end?: number };
   prefill?: PrefillResult;
-  ceiling?: { kafkajsBareConsumer?: CeilingResult; kafkaConsumerPerformance?: KafkaPerfResult };
+  /** kafkajsBareConsumer takes each record's key and value (the ceiling); kafkajsCountOnlyConsumer only counts them (see ceiling.ts). */
+  ceiling?: { kafkajsBareConsumer?: CeilingResult; kafkajsCountOnlyConsumer?: CeilingResult; kafkaConsumerPerformance?: KafkaPerfResult };
   processor?: Array<ThroughputResult & {
     /** Start-to-caught-up rate over the ceiling's whole-run rate. */
     ratioToKafkajsBare: number | null;
+    /** The same over the count-only consumer's. */
+    ratioToKafkajsCountOnly: number | null;
     ratioToKafkaConsumerPerformance: number | null;
     /** Steady processing rate over the ceiling's fetch-only rate (start-up and group join excluded on both sides). */
     steadyRatioToKafkajsBareFetch: number | null;
@@ -69,11 +72,12 @@ export function table(r: BenchResults): string {
   if (r.prefill) rows.push(['scale', `${n(Number(r.scale['heartbeats']))} heartbeats, ${n(Number(r.scale['users']))} users, ${r.scale['partitions']} partitions; processor ${String(r.scale['processorThreads'] ?? 1)} stream thread(s)`]);
   if (r.prefill) rows.push(['pre-fill (kafkajs producer)', `${n(r.prefill.eventsPerSecond)} events/s`]);
   const c = r.ceiling;
-  if (c?.kafkajsBareConsumer) rows.push(['bare kafkajs consumer', `${n(c.kafkajsBareConsumer.eventsPerSecond)} events/s (fetch only ${n(c.kafkajsBareConsumer.fetchEventsPerSecond)})`]);
+  if (c?.kafkajsBareConsumer) rows.push(['bare kafkajs consumer', `${n(c.kafkajsBareConsumer.eventsPerSecond)} events/s (fetch only ${n(c.kafkajsBareConsumer.fetchEventsPerSecond)}); takes each key and value`]);
+  if (c?.kafkajsCountOnlyConsumer) rows.push(['  count-only kafkajs consumer', `${n(c.kafkajsCountOnlyConsumer.eventsPerSecond)} events/s (fetch only ${n(c.kafkajsCountOnlyConsumer.fetchEventsPerSecond)})`]);
   if (c?.kafkaConsumerPerformance) rows.push(['Kafka ConsumerPerformance', `${n(c.kafkaConsumerPerformance.eventsPerSecond)} events/s (fetch only ${n(c.kafkaConsumerPerformance.fetchEventsPerSecond)})`]);
   for (const p of r.processor ?? []) {
     rows.push([`processor ${p.guarantee}`, `${n(p.eventsPerSecond)} events/s incl. ${p.startSeconds.toFixed(1)} s start (steady ${n(p.steadyEventsPerSecond)}); ` +
-      `${p.ratioToKafkajsBare ?? '–'} of kafkajs, ${p.ratioToKafkaConsumerPerformance ?? '–'} of Kafka tool; ${p.cpuSecondsPerMillion} CPU-s/M` +
+      `${p.ratioToKafkajsBare ?? '–'} of kafkajs (${p.ratioToKafkajsCountOnly ?? '–'} of count-only), ${p.ratioToKafkaConsumerPerformance ?? '–'} of Kafka tool; ${p.cpuSecondsPerMillion} CPU-s/M` +
       // Every pre-filled record must be applied, none dead-lettered, or the rate is not the processor's.
       `${p.metrics.events !== p.records ? `; ${n(p.metrics.events)} applied` : ''}${p.metrics.dlq ? `; ${n(p.metrics.dlq)} DEAD-LETTERED` : ''}${p.timedOut ? ' (TIMED OUT)' : ''}`]);
   }

@@ -61,6 +61,8 @@ export interface TaskWriterOptions {
   readonly mayWrite: () => boolean;
   /** Called with each flush once it was acknowledged (metrics). */
   readonly onFlushed?: (flush: FlushResult) => void;
+  /** Keys per flush part; default FLUSH_PART_KEYS. */
+  readonly flushPartKeys?: number;
 }
 
 /** The output records of a flush, in the order they are sent (also the rebuild's, rebuild.ts). */
@@ -133,8 +135,9 @@ export class TaskWriter {
    */
   async emit(flush: FlushAt | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
     const { task } = this.o;
+    const part = this.o.flushPartKeys ?? FLUSH_PART_KEYS;
     await this.finishPending(keepAlive);
-    if (flush) while (task.pending > FLUSH_PART_KEYS) await this.send(task.flush(flush.at, flush.trigger, FLUSH_PART_KEYS), [], [], keepAlive);
+    if (flush) while (task.pending > part) await this.send(task.flush(flush.at, flush.trigger, part), [], [], keepAlive);
     await this.send(flush && task.flush(flush.at, flush.trigger), dlq, extra, keepAlive);
     if (input) this.positions.set(input.topic, input.next);
   }

@@ -76,7 +76,8 @@ export function table(r: BenchResults): string {
   if (c?.kafkajsCountOnlyConsumer) rows.push(['  count-only kafkajs consumer', `${n(c.kafkajsCountOnlyConsumer.eventsPerSecond)} events/s (fetch only ${n(c.kafkajsCountOnlyConsumer.fetchEventsPerSecond)})`]);
   if (c?.kafkaConsumerPerformance) rows.push(['Kafka ConsumerPerformance', `${n(c.kafkaConsumerPerformance.eventsPerSecond)} events/s (fetch only ${n(c.kafkaConsumerPerformance.fetchEventsPerSecond)})`]);
   for (const p of r.processor ?? []) {
-    rows.push([`processor ${p.guarantee}`, `${n(p.eventsPerSecond)} events/s incl. ${p.startSeconds.toFixed(1)} s start (steady ${n(p.steadyEventsPerSecond)}); ` +
+    const processing = p.firstEventSeconds === null || p.processingEventsPerSecond === null ? '' : `first event ${p.firstEventSeconds.toFixed(1)} s after spawn, then ${n(p.processingEventsPerSecond)}/s; `;
+    rows.push([`processor ${p.guarantee}`, `${n(p.eventsPerSecond)} events/s (${processing}first commit ${p.startSeconds.toFixed(1)} s); ` +
       `${p.ratioToKafkajsBare ?? '–'} of kafkajs (${p.ratioToKafkajsCountOnly ?? '–'} of count-only), ${p.ratioToKafkaConsumerPerformance ?? '–'} of Kafka tool; ${p.cpuSecondsPerMillion} CPU-s/M` +
       // Every pre-filled record must be applied, none dead-lettered, or the rate is not the processor's.
       `${p.metrics.events !== p.records ? `; ${n(p.metrics.events)} applied` : ''}${p.metrics.dlq ? `; ${n(p.metrics.dlq)} DEAD-LETTERED` : ''}${p.timedOut ? ' (TIMED OUT)' : ''}`]);

@@ -6,9 +6,7 @@
  */
 import type { Consumer, Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
 import { DEFAULT_CONFIG } from '../core';
-import { avroType } from '../contract/schemas';
-import { AVRO_ROLES, AvroSerde, type AvroRole } from '../contract/serde';
-import { TOPICS } from '../contract/topics';
+import { localSerde } from '../contract/local-serde';
 import type { ProducerSession } from '../platform/producer-session';
 import type { PartitionStore } from './store';
 import { PresenceTask } from './task';
@@ -16,16 +14,6 @@ import { TaskWriter, type OutputTopics } from './task-writer';
 
 const t0 = 1_700_000_000_000;
 const topics: OutputTopics = { snapshot: 'snap', roomSnapshot: 'room-snap', roomChanges: 'room-changes', changes: 'changes', changelog: 'changelog', dlq: 'dlq' };
-
-function localSerde(): AvroSerde {
-  const ids = {} as Record<AvroRole, number>;
-  const types = {} as Record<AvroRole, ReturnType<typeof avroType>>;
-  AVRO_ROLES.forEach((role, i) => {
-    ids[role] = 1000 + i;
-    types[role] = avroType(TOPICS[role].valueSchema as string);
-  });
-  return new AvroSerde({ getSchema: () => Promise.reject(new Error('no registry here')) }, ids, types);
-}
 
 /** A task with `users` users just online, a writer on it, and the requests the writer sent. */
 function setUp(users: number, flushPartKeys: number) {

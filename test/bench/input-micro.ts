@@ -15,9 +15,8 @@ import { performance } from 'node:perf_hooks';
 import { Session } from 'node:inspector';
 import type { KafkaMessage } from 'kafkajs';
 import { DEFAULT_CONFIG } from '../../services/core';
-import { avroType } from '../../services/contract/schemas';
-import { AVRO_ROLES, AvroSerde, type AvroRole } from '../../services/contract/serde';
-import { TOPICS } from '../../services/contract/topics';
+import { localSerde } from '../../services/contract/local-serde';
+import type { AvroSerde } from '../../services/contract/serde';
 import { createLogger } from '../../services/platform/log';
 import { batchApplier } from '../../services/processor/apply-batch';
 import { createProcessorMetrics } from '../../services/processor/metrics';
@@ -39,17 +38,6 @@ const USERS = num('INPUT_USERS', 83_000);
 const BATCH_RECORDS = num('INPUT_BATCH_RECORDS', 13_000);
 const ROUNDS = num('INPUT_ROUNDS', 3);
 const TOPIC = 'input-micro.presence.heartbeat.v1';
-
-/** A serde on the local schemas with made-up ids: nothing here asks a registry. */
-function localSerde(): AvroSerde {
-  const ids = {} as Record<AvroRole, number>;
-  const types = {} as Record<AvroRole, ReturnType<typeof avroType>>;
-  AVRO_ROLES.forEach((role, i) => {
-    ids[role] = 1000 + i;
-    types[role] = avroType(TOPICS[role].valueSchema as string);
-  });
-  return new AvroSerde({ getSchema: () => Promise.reject(new Error('input-micro asks no registry')) }, ids, types);
-}
 
 /** The backlog as fetch responses' record sets: each one int32 size + one record batch. */
 async function fetchBodies(serde: AvroSerde, start: number): Promise<Array<{ firstOffset: number; body: Buffer }>> {

@@ -81,4 +81,26 @@ describe('TaskWriter.emit: a flush in parts', () => {
     expect(task.user('u9')?.emitted?.status).toBe('Online');
     expect(positions.get('heartbeats')).toBe('10');
   });
+
+  it('after a failed part, what was applied since is neither lost nor overwritten by the old part\'s commit', async () => {
+    const { task, writer, requests } = setUp(10, 4);
+    const producers = (writer as unknown as { o: { producers: ProducerSession } }).o.producers;
+    const { producer } = await producers.producer();
+    let calls = 0;
+    const send = producer.sendBatch.bind(producer);
+    (producer as { sendBatch: Producer['sendBatch'] }).sendBatch = (b) => (++calls === 1 ? Promise.reject(new Error('broker gone')) : send(b));
+    await expect(writer.emit({ at: t0, trigger: 'input' }, [], [], null)).rejects.toThrow('broker gone');
+    // The next batch: an override for a user of the failed part, and a second device for another.
+    task.applyUser({ type: 'override', userId: 'u1', eventId: 'o-1', setAt: t0 + 5, status: 'DoNotDisturb', customText: 'focus', expiresAt: null }, t0 + 5);
+    task.applyUser({ type: 'heartbeat', userId: 'u2', deviceId: 'phone', sessionId: 's2', platform: 'ios', observedAt: t0 + 5, idleMs: 0 }, t0 + 5);
+    await writer.emit({ at: t0 + 5, trigger: 'input' }, [], [], null);
+    expect(task.pending).toBe(0);
+    expect(task.user('u1')?.state.override?.status).toBe('DoNotDisturb');
+    expect(task.user('u1')?.emitted?.status).toBe('DoNotDisturb');
+    expect(task.user('u2')?.state.sessions).toHaveLength(2);
+    expect(task.user('u2')?.emitted?.devices).toHaveLength(2);
+    for (let i = 0; i < 10; i++) expect(task.user(`u${i}`)?.emitted?.status).toBe(i === 1 ? 'DoNotDisturb' : 'Online');
+    // The failed part's records went out again, then every key's newest snapshot.
+    expect(requests.flat().filter((m) => m.topic === 'snap').map((m) => m.key).slice(0, 4)).toEqual(['u0', 'u1', 'u2', 'u3']);
+  });
 });

@@ -135,20 +135,18 @@ export class TaskWriter {
    */
   async emit(flush: FlushAt | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
     const { task } = this.o;
-    if (this.pendingFlush !== null) {
-      // A flush a failed send left: its commit writes back the states it decided, older than what
-      // was applied since. So the keys are decided first, in one whole flush whose commit follows
-      // (as before parts), and only then is the old flush finished.
-      const whole = flush && task.flush(flush.at, flush.trigger);
-      await this.finishPending(keepAlive);
-      await this.send(whole, dlq, extra, keepAlive);
-    } else {
+    // A flush a failed send left is committed by finishPending, writing back the states it decided,
+    // older than what was applied since: with one pending, the keys are decided first, whole (as
+    // before parts), and that flush's commit follows the old one's.
+    let last = flush && this.pendingFlush !== null ? task.flush(flush.at, flush.trigger) : null;
+    await this.finishPending(keepAlive);
+    if (flush && last === null) {
+      // In parts; the task's lock holds off every event until the last part is committed.
       const part = this.o.flushPartKeys ?? FLUSH_PART_KEYS;
-      await this.finishPending(keepAlive); // records of a failed send without a flush (dead letters)
-      // Parts: the task's lock holds off every event until the last is committed.
-      if (flush) while (task.pending > part) await this.send(task.flush(flush.at, flush.trigger, part), [], [], keepAlive);
-      await this.send(flush && task.flush(flush.at, flush.trigger), dlq, extra, keepAlive);
+      while (task.pending > part) await this.send(task.flush(flush.at, flush.trigger, part), [], [], keepAlive);
+      last = task.flush(flush.at, flush.trigger);
     }
+    await this.send(last, dlq, extra, keepAlive);
     if (input) this.positions.set(input.topic, input.next);
   }
 

@@ -543,7 +543,16 @@ export function tick(state: UserState, now: number, cfg: PresenceConfig): UserSt
  * instant), merge the event, then record an event-driven status change with statusSince = now.
  */
 export function applyEvent(state: UserState, event: UserEvent, now: number, cfg: PresenceConfig): UserState {
-  const ticked = tick(state, now, cfg);
+  return applyToTicked(tick(state, now, cfg), event, now, cfg);
+}
+
+/**
+ * applyEvent's second half, for a state already ticked to `now`: merges the event and records an
+ * ensuing status change with statusSince = now. So a status that differs from `ticked`'s was moved
+ * by the event, and one that differs from the state before the tick only, by the clock (the
+ * processor tells its changes' cause apart this way).
+ */
+export function applyToTicked(ticked: UserState, event: UserEvent, now: number, cfg: PresenceConfig): UserState {
   const evolved = evolve(ticked, event, cfg);
   if (evolved === ticked) return ticked;
   const status = effectiveStatus(evolved, now, cfg);

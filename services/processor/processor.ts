@@ -347,7 +347,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
         // A deferring batch with nothing else to send keeps its step for the next send (no request of its own).
         const sends = emitNow || dlq.length > 0 || rerouted.length > 0;
         const steps = sends ? slot.journalBacklog.splice(0) : [];
-        await slot.writer.emit(emitNow ? { at: now, trigger: 'input' } : null, dlq, [...steps, ...rerouted], { topic: batch.topic, next }, keepAlive);
+        await slot.writer.emit(emitNow ? now : null, dlq, [...steps, ...rerouted], { topic: batch.topic, next }, keepAlive);
         slot.failures = 0;
         resolveOffset(batch.lastOffset()); // advances kafkajs' fetch position; the commit is the checkpoint's
         progress.moved(batch.partition, batch.topic, next);
@@ -408,7 +408,7 @@ export async function startProcessor(opts: ProcessorOptions): Promise<Processor>
           slot.task.fireDue(now);
           const flushes = slot.task.pending > 0;
           const steps = [...slot.journalBacklog.splice(0), ...(flushes ? journal(tickStep(slot.task.partition, now)) : [])];
-          await slot.writer.emit(flushes ? { at: now, trigger: 'clock' } : null, [], steps, null)
+          await slot.writer.emit(flushes ? now : null, [], steps, null)
             .then(() => slot.writer.checkpoint()).catch((e: unknown) => log.warn({ partition: slot.task.partition, err: String(e) }, 'final checkpoint failed; the next owner replays from the previous one'));
         });
       }

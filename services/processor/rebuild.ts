@@ -183,7 +183,7 @@ async function rebuildPartition(r: PartitionRun): Promise<PartitionSummary> {
       } else {
         for (const e of step.leaseExpiries) task.endGatewaySessions(e.gatewayId, e.deadUpTo, step.at, task.gateways.usersOf(e.gatewayId));
         task.fireDue(step.at);
-        if (task.pending > 0) await flush(task.flush(step.at, 'clock'));
+        if (task.pending > 0) await flush(task.flush(step.at));
       }
     }
     // What no step covers: on stream time (see the header).
@@ -198,7 +198,7 @@ async function rebuildPartition(r: PartitionRun): Promise<PartitionSummary> {
       for (let d = task.deadlines.next(); d !== null && d <= at; d = task.deadlines.next()) {
         const before = d;
         task.fireDue(d);
-        if (task.pending > 0) await flush(task.flush(d, 'clock'));
+        if (task.pending > 0) await flush(task.flush(d));
         streamTime = Math.max(streamTime, d);
         if (task.deadlines.next() === before) break; // a check re-armed at the same instant: decided with the record
       }

@@ -88,8 +88,8 @@ describe('compact entries (PresenceTask compactQuietMs)', () => {
               now += s.dt;
               expect(compacting.task.fireDue(now)).toBe(plain.task.fireDue(now));
             }
-            const a = plain.task.flush(now, s.kind === 'clock' ? 'clock' : 'input');
-            const b = compacting.task.flush(now, s.kind === 'clock' ? 'clock' : 'input');
+            const a = plain.task.flush(now);
+            const b = compacting.task.flush(now);
             expect(b.snapshots).toEqual(a.snapshots);
             expect(b.changes).toEqual(a.changes);
             a.commit();

@@ -31,12 +31,6 @@ export interface OutputTopics {
   readonly dlq: string;
 }
 
-/** A flush to make and send: the instant it decides at, and what called it (PresenceTask.flush). */
-export interface FlushAt {
-  readonly at: number;
-  readonly trigger: 'input' | 'clock';
-}
-
 /**
  * Most keys one flush decides and sends. The end of a catch-up flushes every key the catch-up
  * touched (83,000 per task at bench size): decided, viewed and encoded at once, all of it outlived
@@ -130,21 +124,21 @@ export class TaskWriter {
   }
 
   /**
-   * Flushes the task at `flush` (in parts of FLUSH_PART_KEYS keys) and sends it, dead letters and
-   * re-routed records with the last part; then records the input position.
+   * Flushes the task at `flushAt` (in parts of FLUSH_PART_KEYS keys; null: no flush) and sends it,
+   * dead letters and re-routed records with the last part; then records the input position.
    */
-  async emit(flush: FlushAt | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
+  async emit(flushAt: number | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
     const { task } = this.o;
     // A flush a failed send left is committed by finishPending, writing back the states it decided,
     // older than what was applied since: with one pending, the keys are decided first, whole (as
     // before parts), and that flush's commit follows the old one's.
-    let last = flush && this.pendingFlush !== null ? task.flush(flush.at, flush.trigger) : null;
+    let last = flushAt !== null && this.pendingFlush !== null ? task.flush(flushAt) : null;
     await this.finishPending(keepAlive);
-    if (flush && last === null) {
+    if (flushAt !== null && last === null) {
       // In parts; the task's lock holds off every event until the last part is committed.
       const part = this.o.flushPartKeys ?? FLUSH_PART_KEYS;
-      while (task.pending > part) await this.send(task.flush(flush.at, flush.trigger, part), [], [], keepAlive);
-      last = task.flush(flush.at, flush.trigger);
+      while (task.pending > part) await this.send(task.flush(flushAt, part), [], [], keepAlive);
+      last = task.flush(flushAt);
     }
     await this.send(last, dlq, extra, keepAlive);
     if (input) this.positions.set(input.topic, input.next);

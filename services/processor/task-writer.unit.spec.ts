@@ -44,7 +44,7 @@ describe('TaskWriter.emit: a flush in parts', () => {
   it('sends 10 keys as parts of 4, 4 and 2, each acknowledged and committed before the next is decided, the extras last', async () => {
     const { task, writer, requests, pendingAtSend } = setUp(10, 4);
     const watermark = { topic: 'watermark', key: 'w', value: Buffer.from('w'), partition: 0 };
-    await writer.emit({ at: t0, trigger: 'input' }, [], [watermark], { topic: 'heartbeats', next: '10' });
+    await writer.emit(t0, [], [watermark], { topic: 'heartbeats', next: '10' });
     const snapshotsPerRequest = requests.map((r) => r.filter((m) => m.topic === 'snap').length);
     expect(snapshotsPerRequest).toEqual([4, 4, 2]);
     // The part sent second was decided after the first one's commit: 6 keys were left, then 2.
@@ -59,7 +59,7 @@ describe('TaskWriter.emit: a flush in parts', () => {
 
   it('keys up to one part: one request, as one whole flush', async () => {
     const { writer, requests } = setUp(4, 4);
-    await writer.emit({ at: t0, trigger: 'input' }, [], [], null);
+    await writer.emit(t0, [], [], null);
     expect(requests.map((r) => r.filter((m) => m.topic === 'snap').length)).toEqual([4]);
   });
 
@@ -70,13 +70,13 @@ describe('TaskWriter.emit: a flush in parts', () => {
     let calls = 0;
     const send = producer.sendBatch.bind(producer);
     (producer as { sendBatch: Producer['sendBatch'] }).sendBatch = (b) => (++calls === 2 ? Promise.reject(new Error('broker gone')) : send(b));
-    await expect(writer.emit({ at: t0, trigger: 'input' }, [], [], { topic: 'heartbeats', next: '10' })).rejects.toThrow('broker gone');
+    await expect(writer.emit(t0, [], [], { topic: 'heartbeats', next: '10' })).rejects.toThrow('broker gone');
     expect(task.pending).toBe(6);
     expect(task.user('u0')?.emitted?.status).toBe('Online');
     expect(task.user('u4')?.emitted).toBeNull();
     const positions = (writer as unknown as { positions: Map<string, string> }).positions;
     expect(positions.has('heartbeats')).toBe(false);
-    await writer.emit({ at: t0, trigger: 'input' }, [], [], { topic: 'heartbeats', next: '10' });
+    await writer.emit(t0, [], [], { topic: 'heartbeats', next: '10' });
     expect(task.pending).toBe(0);
     expect(task.user('u9')?.emitted?.status).toBe('Online');
     expect(positions.get('heartbeats')).toBe('10');
@@ -89,11 +89,11 @@ describe('TaskWriter.emit: a flush in parts', () => {
     let calls = 0;
     const send = producer.sendBatch.bind(producer);
     (producer as { sendBatch: Producer['sendBatch'] }).sendBatch = (b) => (++calls === 1 ? Promise.reject(new Error('broker gone')) : send(b));
-    await expect(writer.emit({ at: t0, trigger: 'input' }, [], [], null)).rejects.toThrow('broker gone');
+    await expect(writer.emit(t0, [], [], null)).rejects.toThrow('broker gone');
     // The next batch: an override for a user of the failed part, and a second device for another.
     task.applyUser({ type: 'override', userId: 'u1', eventId: 'o-1', setAt: t0 + 5, status: 'DoNotDisturb', customText: 'focus', expiresAt: null }, t0 + 5);
     task.applyUser({ type: 'heartbeat', userId: 'u2', deviceId: 'phone', sessionId: 's2', platform: 'ios', observedAt: t0 + 5, idleMs: 0 }, t0 + 5);
-    await writer.emit({ at: t0 + 5, trigger: 'input' }, [], [], null);
+    await writer.emit(t0 + 5, [], [], null);
     expect(task.pending).toBe(0);
     expect(task.user('u1')?.state.override?.status).toBe('DoNotDisturb');
     expect(task.user('u1')?.emitted?.status).toBe('DoNotDisturb');

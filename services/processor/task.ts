@@ -19,7 +19,7 @@
  * last never drops a change, even across a restore.
  */
 import {
-  applyEvent, applyRoomEvent, endGatewaySessions, initialRoomState, initialUserState, isOpen, nextDeadline, nextSnapshotCheck,
+  applyRoomEvent, applyToTicked, endGatewaySessions, initialRoomState, initialUserState, isOpen, nextDeadline, nextSnapshotCheck,
   roomIsGone, roomNextDeadline, roomNextSnapshotCheck, roomSnapshotDecision, roomTick, roomView,
   snapshotDecision, statusTransition, tick, userView, withSessionFields, withUserFields,
   type PresenceConfig, type RoomEvent, type RoomState, type RoomView, type Session, type UserEvent, type UserState, type UserView,
@@ -61,7 +61,7 @@ export interface Keyed<V> { readonly key: string; readonly value: V }
 type TaskEntry = Entry & DeadlineSlot & {
   /** Its key in the task (the map's: a user's userId, a room's NUL + key). */
   readonly key: string;
-  /** DIRTY | UNSAVED | GONE. */
+  /** DIRTY | UNSAVED | GONE | STATUS_BY_EVENT. */
   marks: number;
   /** The task's change count when the entry was last marked unsaved (a checkpoint clears only what it wrote). */
   unsavedAt: number;
@@ -77,6 +77,12 @@ const DIRTY = 1;
 const UNSAVED = 2;
 /** Deleted from the task (an emptied room, a restored tombstone): the next checkpoint writes a tombstone. */
 const GONE = 4;
+/**
+ * The user's recorded status was set by an event (applied here), not by the clock: its change is
+ * reported with cause 'event' whenever it is flushed (at once, or after a catch-up or a failed
+ * send). Not stored: a restored entry's status was emitted already.
+ */
+const STATUS_BY_EVENT = 8;
 
 /** Every entry is made here, so all have one shape (one hidden class for the hot paths). */
 function taskEntry(key: string, e: Entry): TaskEntry {
@@ -145,6 +151,8 @@ interface Decided {
   readonly emitted: UserView | RoomView | null;
   readonly save: boolean;
   readonly gone: boolean;
+  /** The flush's tick moved the user's status (the clock did): its commit clears STATUS_BY_EVENT. */
+  readonly clockMoved: boolean;
 }
 
 export class PresenceTask implements LeaseTask {
@@ -380,8 +388,11 @@ export class PresenceTask implements LeaseTask {
     const entry = found !== undefined && found.state === null ? this.warm(found) : found;
     if (entry !== undefined && event.type === 'heartbeat') {
       const sessionsBefore = entry.state.sessions;
+      const statusBefore = entry.state.status;
       const inPlace = advanceInPlace(entry.state, event, now, this.cfg);
       if (inPlace !== 'not-soft') {
+        // In place means no tick was due: a status that moved, the heartbeat moved.
+        if (entry.state.status !== statusBefore) entry.marks |= STATUS_BY_EVENT;
         this.markDirty(entry);
         if (inPlace === 'status') this.markUnsaved(entry); // same sessions, same gateways: the index stands
         if (inPlace === 'opened') {
@@ -392,10 +403,13 @@ export class PresenceTask implements LeaseTask {
       }
     }
     const before = entry?.state ?? initialUserState(event.userId);
-    const after = applyEvent(before, event, now, this.cfg);
+    const ticked = tick(before, now, this.cfg);
+    const after = applyToTicked(ticked, event, now, this.cfg);
     if (after === before && entry) return;
     if (entry) entry.state = after;
     const changed = entry ?? this.add(key, { kind: 'user', state: after, emitted: null });
+    if (after.status !== ticked.status) changed.marks |= STATUS_BY_EVENT;
+    else if (ticked.status !== before.status) changed.marks &= ~STATUS_BY_EVENT;
     this.markDirty(changed);
     // Only a durable change can move a session between gateways or open/close one: soft
     // heartbeats (most of them) skip both the save and the gateway index.
@@ -418,6 +432,7 @@ export class PresenceTask implements LeaseTask {
       const entry = this.warm(found);
       const after = endGatewaySessions(entry.state, gatewayId, deadUpTo, now, this.cfg);
       if (after === entry.state) continue;
+      if (after.status !== entry.state.status) entry.marks &= ~STATUS_BY_EVENT; // a lease ran out: the clock's
       entry.state = after;
       this.markDirty(entry);
       this.markUnsaved(entry);
@@ -446,14 +461,14 @@ export class PresenceTask implements LeaseTask {
   }
 
   /**
-   * Everything to send for the keys touched since the last flush, decided at `now`. `trigger` says
-   * what called it: after input, a change dated `now` is the event's; a timer's flush can land on
-   * the very millisecond a threshold passed, and what it finds is the clock's all the same.
-   * `limit`: decide only the first that many keys; the rest wait for the next flush (its commit
-   * leaves them pending), so a catch-up's end can be sent in parts (task-writer.ts).
+   * Everything to send for the keys touched since the last flush, decided at `now`. A status change
+   * is the event's when an event set the status (STATUS_BY_EVENT) and this flush's tick did not move
+   * it again; else the clock's, even when a heartbeat applied after an expiry found it, or its
+   * instant falls on `now`. `limit`: decide only the first that many keys; the rest wait for the
+   * next flush (its commit leaves them pending), so a catch-up's end can be sent in parts
+   * (task-writer.ts).
    */
-  flush(now: number, trigger: 'input' | 'clock' = 'input', limit = Infinity): FlushResult {
-    const byInput = trigger === 'input';
+  flush(now: number, limit = Infinity): FlushResult {
     const snapshots: Keyed<PresenceSnapshot>[] = [];
     const roomSnapshots: Keyed<RoomSnapshot | null>[] = [];
     const roomChanges: Keyed<RoomChange>[] = [];
@@ -470,6 +485,7 @@ export class PresenceTask implements LeaseTask {
       if (entry.kind === 'user') {
         const key = entry.state.userId;
         const state = tick(entry.state, now, cfg);
+        const clockMoved = state.status !== entry.state.status;
         const decision = snapshotDecision(entry.emitted, state, now, cfg);
         reasons[decision.reason] = (reasons[decision.reason] ?? 0) + 1;
         let emitted = entry.emitted;
@@ -479,11 +495,12 @@ export class PresenceTask implements LeaseTask {
           const transition = statusTransition(entry.emitted, view, now);
           if (transition) {
             const { userId, from, to, at, version } = transition; // a literal: a spread adding `cause` takes V8's slow path
-            changes.push({ key: userId, value: { userId, from, to, at, version, cause: byInput && now === at ? 'event' : 'clock' } });
+            const cause = !clockMoved && (entry.marks & STATUS_BY_EVENT) !== 0 ? 'event' : 'clock';
+            changes.push({ key: userId, value: { userId, from, to, at, version, cause } });
           }
           emitted = view;
         }
-        after.push({ key, entry, state, emitted, save: emitted !== entry.emitted || durablyChanged(entry.state, state), gone: false });
+        after.push({ key, entry, state, emitted, save: emitted !== entry.emitted || durablyChanged(entry.state, state), gone: false, clockMoved });
       } else {
         const state = roomTick(entry.state, now, cfg);
         const decision = roomSnapshotDecision(entry.emitted, state, now, cfg);
@@ -500,7 +517,7 @@ export class PresenceTask implements LeaseTask {
           emitted = view;
         }
         const gone = roomIsGone(state) && emitted === null;
-        after.push({ key: entry.key, entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone });
+        after.push({ key: entry.key, entry, state, emitted, save: gone || emitted !== entry.emitted || state !== entry.state, gone, clockMoved: false });
       }
     }
     return {
@@ -508,6 +525,7 @@ export class PresenceTask implements LeaseTask {
       commit: () => {
         for (const d of after) {
           if (d.save) this.markUnsaved(d.entry);
+          if (d.clockMoved) d.entry.marks &= ~STATUS_BY_EVENT;
           if (d.gone) {
             this.remove(d.key, d.entry);
             continue;

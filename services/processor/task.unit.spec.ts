@@ -41,7 +41,7 @@ describe('PresenceTask write cadences', () => {
     fill(parted);
     const parts = [];
     while (parted.pending > 0) {
-      const part = parted.flush(t0 + 10, 'input', 3);
+      const part = parted.flush(t0 + 10, 3);
       expect(part.snapshots.length).toBeLessThanOrEqual(3);
       part.commit();
       parts.push(part);
@@ -55,8 +55,8 @@ describe('PresenceTask write cadences', () => {
   it('a part not committed is decided again by the next flush; the keys after it still wait', () => {
     const task = new PresenceTask(0, cfg);
     for (const [i, userId] of ['u1', 'u2', 'u3'].entries()) task.applyUser({ ...beat(t0 + i), userId }, t0 + 10);
-    expect(task.flush(t0 + 10, 'input', 2).snapshots.map((s) => s.key)).toEqual(['u1', 'u2']); // failed: not committed
-    const retry = task.flush(t0 + 10, 'input', 2);
+    expect(task.flush(t0 + 10, 2).snapshots.map((s) => s.key)).toEqual(['u1', 'u2']); // failed: not committed
+    const retry = task.flush(t0 + 10, 2);
     expect(retry.snapshots.map((s) => s.key)).toEqual(['u1', 'u2']);
     retry.commit();
     expect(task.pending).toBe(1);
@@ -172,8 +172,42 @@ describe('PresenceTask change causes', () => {
   it("a timer's flush that lands on the very millisecond of the threshold reports the clock", () => {
     const task = idleUntilAway();
     task.fireDue(awayAt);
-    const changes = task.flush(awayAt, 'clock').changes.map((c) => c.value);
+    const changes = task.flush(awayAt).changes.map((c) => c.value);
     expect(changes.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['Online', 'Away', awayAt, 'clock']]);
+  });
+
+  it('a heartbeat applied on the very millisecond an override expires finds the clock\'s change', () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.applyUser({ type: 'override', userId: 'alice', status: 'DoNotDisturb', customText: null, expiresAt: t0 + 1_000, setAt: t0, eventId: 'dnd' }, t0);
+    task.flush(t0).commit();
+    task.applyUser(beat(t0 + 1_000), t0 + 1_000);
+    const changes = task.flush(t0 + 1_000).changes.map((c) => c.value);
+    expect(changes.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['DoNotDisturb', 'Online', t0 + 1_000, 'clock']]);
+  });
+
+  it("an event's change flushed later (a catch-up, a failed send) is still the event's; a clock's change after it is the clock's", () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.applyUser({ type: 'override', userId: 'alice', status: 'Busy', customText: null, expiresAt: t0 + 5_000, setAt: t0 + 100, eventId: 'busy' }, t0 + 100);
+    const late = task.flush(t0 + 2_000).changes.map((c) => c.value);
+    expect(late.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['Offline', 'Busy', t0 + 100, 'event']]);
+    task.flush(t0 + 3_000).commit(); // the first send failed: decided again, same cause
+    task.applyUser(beat(t0 + 4_000), t0 + 4_000);
+    task.flush(t0 + 4_000).commit();
+    task.fireDue(t0 + 5_000);
+    const expiry = task.flush(t0 + 5_000).changes.map((c) => c.value);
+    expect(expiry.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['Busy', 'Online', t0 + 5_000, 'clock']]);
+  });
+
+  it('a heartbeat that finds an expired override, then moves the status itself, reports the event', () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0, 'tab-1', cfg.awayAfterMs + 1_000), t0); // idle: Away under the override
+    task.applyUser({ type: 'override', userId: 'alice', status: 'DoNotDisturb', customText: null, expiresAt: t0 + 1_000, setAt: t0, eventId: 'dnd' }, t0);
+    task.flush(t0).commit();
+    task.applyUser(beat(t0 + 1_500, 'tab-1', 0), t0 + 1_500); // back at the keyboard after the expiry: Away (clock), then Online (event)
+    const changes = task.flush(t0 + 1_500).changes.map((c) => c.value);
+    expect(changes.map((c) => [c.from, c.to, c.at, c.cause])).toEqual([['DoNotDisturb', 'Online', t0 + 1_500, 'event']]);
   });
 
   it('a change dated at the flush after input is the event\'s', () => {

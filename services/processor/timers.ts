@@ -70,7 +70,7 @@ export function startTimers(o: TimerOptions): { stop(): Promise<void> } {
           ...(flushes && o.journalRecord ? [o.journalRecord(tickStep(task.partition, at, expiries))] : []),
           ...(watermarkDue ? [o.watermarkRecord(task.partition, at, o.clock())] : []),
         ];
-        if (flushes || writer.hasPendingOutputs || extra.length) await writer.emit(flushes ? { at, trigger: 'clock' } : null, [], extra, null);
+        if (flushes || writer.hasPendingOutputs || extra.length) await writer.emit(flushes ? at : null, [], extra, null);
         if (watermarkDue) lastWatermark.set(slot, at);
         if (o.clock() - writer.lastCheckpointAt >= interval && writer.hasUncheckpointed && o.mayWrite(slot)) await writer.checkpoint();
         slot.failures = 0;

@@ -129,12 +129,11 @@ export class TaskWriter {
    */
   async emit(flushAt: number | null, dlq: readonly DeadLetter[], extra: readonly OutRecord[], input: { topic: string; next: string } | null, keepAlive?: () => Promise<void>): Promise<void> {
     const { task } = this.o;
-    // A flush a failed send left is committed by finishPending, writing back the states it decided,
-    // older than what was applied since: with one pending, the keys are decided first, whole (as
-    // before parts), and that flush's commit follows the old one's.
-    let last = flushAt !== null && this.pendingFlush !== null ? task.flush(flushAt) : null;
+    // A flush a failed send left goes first; its commit keeps the newer state of what was applied
+    // since (PresenceTask.flush).
     await this.finishPending(keepAlive);
-    if (flushAt !== null && last === null) {
+    let last: FlushResult | null = null;
+    if (flushAt !== null) {
       // In parts; the task's lock holds off every event until the last part is committed.
       const part = this.o.flushPartKeys ?? FLUSH_PART_KEYS;
       while (task.pending > part) await this.send(task.flush(flushAt, part), [], [], keepAlive);

@@ -478,6 +478,7 @@ export class PresenceTask implements LeaseTask {
     const after: Decided[] = [];
     const cfg = this.cfg;
     const taken = this.dirty.length <= limit ? this.dirty : this.dirty.slice(0, limit);
+    const touchesAtTaking = this.touches;
 
     for (const entry of taken) {
       if ((entry.marks & GONE) !== 0) continue;
@@ -522,20 +523,33 @@ export class PresenceTask implements LeaseTask {
     }
     return {
       snapshots, roomSnapshots, roomChanges, changes, reasons,
+      // Records what readers were told. A key touched after the flush was taken (events applied
+      // while a failed send waited for its retry) keeps its newer state and stays dirty: the next
+      // flush decides it again, against the view recorded here.
       commit: () => {
         for (const d of after) {
+          const touchedSince = d.entry.touchedAt > touchesAtTaking;
           if (d.save) this.markUnsaved(d.entry);
-          if (d.clockMoved) d.entry.marks &= ~STATUS_BY_EVENT;
-          if (d.gone) {
+          if (d.gone && !touchedSince) {
             this.remove(d.key, d.entry);
             continue;
           }
-          d.entry.state = d.state;
+          if (!touchedSince) {
+            if (d.clockMoved) d.entry.marks &= ~STATUS_BY_EVENT;
+            d.entry.state = d.state;
+          }
           d.entry.emitted = d.emitted;
           this.schedule(d.entry, now);
         }
-        for (const entry of taken) entry.marks &= ~DIRTY;
-        this.dirty = taken === this.dirty ? [] : this.dirty.slice(taken.length);
+        let kept = 0;
+        for (const entry of taken) {
+          if (entry.touchedAt > touchesAtTaking) kept++;
+          else entry.marks &= ~DIRTY;
+        }
+        const rest = taken === this.dirty ? [] : this.dirty.slice(taken.length);
+        // The common case keeps none: no filtering. Entries marked dirty after the taking sit
+        // after `taken` in the list (each once), so the filter keeps them too.
+        this.dirty = kept === 0 && taken !== this.dirty ? rest : this.dirty.filter((entry) => (entry.marks & DIRTY) !== 0);
       },
     };
   }

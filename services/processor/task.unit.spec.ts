@@ -52,6 +52,24 @@ describe('PresenceTask write cadences', () => {
     for (const userId of users) expect(parted.user(userId)?.emitted).toEqual(whole.user(userId)?.emitted);
   });
 
+  it("a key touched after its flush was taken keeps its newer state and stays dirty through that flush's commit", () => {
+    const task = new PresenceTask(0, cfg);
+    task.applyUser(beat(t0), t0);
+    task.applyUser({ ...beat(t0), userId: 'bob' }, t0);
+    const first = task.flush(t0 + 10); // its send fails; events come in before the retry
+    task.applyUser(beat(t0 + 20, 'tab-2'), t0 + 20);
+    first.commit(); // the retry was acknowledged
+    expect(task.user('alice')?.state.sessions.map((x) => x.sessionId)).toEqual(['tab-1', 'tab-2']);
+    expect(task.user('alice')?.emitted?.devices).toHaveLength(1); // what readers were told
+    expect(task.user('bob')?.emitted?.devices).toHaveLength(1);
+    expect(task.pending).toBe(1);
+    const next = task.flush(t0 + 30);
+    expect(next.snapshots.map((x) => [x.key, x.value.devices.length])).toEqual([['alice', 2]]);
+    expect(next.snapshots[0]?.value.version).toBeGreaterThan(first.snapshots[0]?.value.version ?? Infinity);
+    next.commit();
+    expect(task.pending).toBe(0);
+  });
+
   it('a part not committed is decided again by the next flush; the keys after it still wait', () => {
     const task = new PresenceTask(0, cfg);
     for (const [i, userId] of ['u1', 'u2', 'u3'].entries()) task.applyUser({ ...beat(t0 + i), userId }, t0 + 10);

@@ -546,10 +546,12 @@ export class PresenceTask implements LeaseTask {
           if (entry.touchedAt > touchesAtTaking) kept++;
           else entry.marks &= ~DIRTY;
         }
-        const rest = taken === this.dirty ? [] : this.dirty.slice(taken.length);
-        // The common case keeps none: no filtering. Entries marked dirty after the taking sit
-        // after `taken` in the list (each once), so the filter keeps them too.
-        this.dirty = kept === 0 && taken !== this.dirty ? rest : this.dirty.filter((entry) => (entry.marks & DIRTY) !== 0);
+        // A part that kept none and still heads the list (no other flush's commit came between)
+        // is sliced off; otherwise the list is filtered. Entries marked dirty after the taking sit
+        // after `taken` in the list (each once), so either way keeps them.
+        const last = taken.length - 1;
+        const heads = taken !== this.dirty && last >= 0 && this.dirty[last] === taken[last] && this.dirty[0] === taken[0];
+        this.dirty = kept === 0 && heads ? this.dirty.slice(taken.length) : this.dirty.filter((entry) => (entry.marks & DIRTY) !== 0);
       },
     };
   }

@@ -70,6 +70,16 @@ describe('PresenceTask write cadences', () => {
     expect(task.pending).toBe(0);
   });
 
+  it('a part committed after a later flush was committed drops none of the keys still waiting', () => {
+    const task = new PresenceTask(0, cfg);
+    for (const [i, userId] of ['u1', 'u2', 'u3', 'u4'].entries()) task.applyUser({ ...beat(t0 + i), userId }, t0 + 10);
+    const stale = task.flush(t0 + 10, 2);
+    task.flush(t0 + 10, 2).commit(); // the same two keys, decided again and committed first
+    stale.commit();
+    expect(task.pending).toBe(2);
+    expect(task.flush(t0 + 10).snapshots.map((x) => x.key)).toEqual(['u3', 'u4']);
+  });
+
   it('a part not committed is decided again by the next flush; the keys after it still wait', () => {
     const task = new PresenceTask(0, cfg);
     for (const [i, userId] of ['u1', 'u2', 'u3'].entries()) task.applyUser({ ...beat(t0 + i), userId }, t0 + 10);

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { PresenceConfig } from '../core';
 import { envFlag, kafkaEnv, parseEnv, presenceConfigFromEnv, presenceEnv } from '../platform/config';
 import { DEFAULT_FETCH_MAX_BYTES_PER_PARTITION, DEFAULT_PARTITIONS_CONCURRENTLY } from './processor';
+import { DEFAULT_YOUNG_GENERATION_MB } from './stream-threads';
 
 const processorEnv = kafkaEnv.merge(presenceEnv).extend({
   /** Where the LevelDB store lives. */
@@ -43,6 +44,12 @@ const processorEnv = kafkaEnv.merge(presenceEnv).extend({
    * i in PROCESSOR_DATA_DIR/thread-i); the assignor keeps each task with the thread whose store holds it.
    */
   PROCESSOR_STREAM_THREADS: z.coerce.number().int().min(1).max(16).default(1),
+  /**
+   * Each stream thread's young generation in MiB (V8: three semi-spaces' worth, so 192 = 64 MiB
+   * semi-spaces; 0 = V8's default, 16 MiB semi-spaces). See stream-threads.ts. A single-threaded
+   * processor takes node's --max-semi-space-size instead.
+   */
+  PROCESSOR_YOUNG_GENERATION_MB: z.coerce.number().int().min(0).max(4096).default(DEFAULT_YOUNG_GENERATION_MB),
   /** Batches of different partitions (tasks) processed at once. */
   PROCESSOR_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(DEFAULT_PARTITIONS_CONCURRENTLY),
 }).transform((e) => ({ ...e, PROCESSOR_GROUP_ID: e.PROCESSOR_GROUP_ID ?? defaultProcessorGroupId(e.TOPIC_PREFIX) }));

@@ -23,3 +23,12 @@ describe('processor config: the adaptive offline rule', () => {
     expect(() => loadProcessorConfig({ PRESENCE_ADAPTIVE_OFFLINE: '1', PRESENCE_ADAPTIVE_MIN_OFFLINE_AFTER_MS: '1000' })).toThrow(/adaptiveOffline\.minOfflineAfterMs/);
   });
 });
+
+describe('processor config: the stream threads\' young generation', () => {
+  it('defaults to V8\'s own (0), takes MiB, and rejects what is not a whole number of MiB, naming the field', () => {
+    expect(loadProcessorConfig({}).env.PROCESSOR_YOUNG_GENERATION_MB).toBe(0);
+    expect(loadProcessorConfig({ PROCESSOR_YOUNG_GENERATION_MB: '192' }).env.PROCESSOR_YOUNG_GENERATION_MB).toBe(192);
+    expect(() => loadProcessorConfig({ PROCESSOR_YOUNG_GENERATION_MB: '-1' })).toThrow(/PROCESSOR_YOUNG_GENERATION_MB/);
+    expect(() => loadProcessorConfig({ PROCESSOR_YOUNG_GENERATION_MB: 'big' })).toThrow(/PROCESSOR_YOUNG_GENERATION_MB/);
+  });
+});

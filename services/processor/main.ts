@@ -24,7 +24,7 @@ async function main(): Promise<void> {
     ? await startProcessorInstance({ env, presence, log, thread: 0, onFatal }).then(({ processor, metrics }) => ({
       ready: processor.ready, healthy: processor.healthy, health: processor.health, metrics: metrics.registry, stop: processor.stop,
     }))
-    : await startStreamThreads({ threads: env.PROCESSOR_STREAM_THREADS, log, onFatal });
+    : await startStreamThreads({ threads: env.PROCESSOR_STREAM_THREADS, log, onFatal, youngGenerationMb: env.PROCESSOR_YOUNG_GENERATION_MB });
   const http = await startOpsServer({ port: env.PROCESSOR_HTTP_PORT, registry: running.metrics, ready: running.ready, healthy: running.healthy, health: running.health });
   log.info({ guarantee: env.PROCESSOR_GUARANTEE, port: env.PROCESSOR_HTTP_PORT, streamThreads: env.PROCESSOR_STREAM_THREADS, presence }, 'processor started');
 

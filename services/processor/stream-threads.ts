@@ -123,9 +123,9 @@ const THREAD_EXEC_ARGV = extname(__filename) === '.ts' ? [...withoutImports(proc
 
 /**
  * Default of PROCESSOR_YOUNG_GENERATION_MB: 0, V8's own (16 MiB semi-spaces). 192 (64 MiB
- * semi-spaces) cut the major collections that external memory starts in a catch-up from 8 to 2-3
- * per thread, for 10-30 % less CPU in some runs and none in others on this shared machine, and it
- * keeps ~500 B per user more resident once settled (README, session 19): an operator's trade.
+ * semi-spaces) cut the major collections that external memory starts in a catch-up from 4 to 1-1.5
+ * per thread, for 0-15 % less CPU per event in alternated runs, and kept ~600 B per user more
+ * resident once settled (README, session 19): an operator's trade.
  */
 export const DEFAULT_YOUNG_GENERATION_MB = 0;
 

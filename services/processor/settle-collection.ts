@@ -13,17 +13,27 @@ import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Logger } from '../platform/log';
 
-/** V8's full collection without starting node with --expose-gc: the flag holds for contexts made while it is set. */
+/**
+ * V8's full collection without starting node with --expose-gc: the flag holds for contexts made
+ * while it is set. V8's flags are the process's, shared by every stream thread, so the flag is left
+ * set: a thread that turned it off again could do so between another thread's setting it and making
+ * its context, which then had no `gc` (it crashed a stream thread's consumer once, make bench
+ * 2026-12-08). Contexts made later get a `gc` global; nothing here makes any.
+ */
 function fullCollection(): () => void {
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (typeof exposed === 'function') return exposed;
   setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  setFlagsFromString('--no-expose-gc');
-  return gc;
+  const gc = runInNewContext('gc') as unknown;
+  if (typeof gc !== 'function') throw new Error('V8 did not expose gc to a new context (--expose-gc)');
+  return gc as () => void;
 }
 
-/** Compacts every fragmented page, not the few V8 picks by default; for this one collection. */
+/**
+ * Compacts every fragmented page, not the few V8 picks by default; for this one collection. Two
+ * threads collecting at once may each turn the flag off under the other: that collection then
+ * compacts only what V8 picks, which is all it costs.
+ */
 function compactingCollection(gc: () => void): void {
   setFlagsFromString('--compact-on-every-full-gc');
   try {
@@ -163,7 +173,17 @@ export class SettleCollection {
     });
     if (verdict === 'forgive') this.owed = false;
     if (verdict !== 'collect') return false;
-    const { before, after } = this.heap.collect();
+    let heaps: ReturnType<HeapProbe['collect']>;
+    try {
+      heaps = this.heap.collect();
+    } catch (e) {
+      // An economy, never a reason to stop the batch that called it: not retried until next owed.
+      this.owed = false;
+      this.lastAt = this.clock();
+      this.o.log.warn({ err: String(e) }, 'tasks settled but the heap collection failed; the garbage stays until V8 collects it');
+      return false;
+    }
+    const { before, after } = heaps;
     this.liveAfterLast = after.heapUsed;
     this.owed = false;
     this.lastAt = this.clock();

@@ -111,6 +111,24 @@ describe('SettleCollection', () => {
     expect(before.heapUsed - after.heapUsed).toBeGreaterThan(20 * MiB);
   });
 
+  it('a collection that throws stops nothing: the batch that settled goes on, a warning is logged, and it is not retried until owed again', () => {
+    const warnings: string[] = [];
+    const warnLog = { ...log, warn: (o: { err: string }) => void warnings.push(o.err) } as unknown as typeof log;
+    const state = { now: 1_000_000 };
+    let attempts = 0;
+    const heap = { totalBytes: () => 560 * MiB, collect: () => { attempts++; throw new Error('gc is not defined'); } };
+    const collector = new SettleCollection({ enabled: true, busy: () => false, log: warnLog, clock: () => state.now, heap });
+    expect(collector.restored(0, false)).toBe(false);
+    expect(attempts).toBe(1);
+    expect(warnings).toEqual(['Error: gc is not defined']);
+    expect(collector.restored(1, false)).toBe(false); // owed again, but within the minimum interval
+    expect(attempts).toBe(1);
+    state.now += SETTLE_MIN_INTERVAL_MS;
+    expect(collector.restored(2, false)).toBe(false);
+    expect(attempts).toBe(2);
+    expect(collector.collections).toBe(0);
+  });
+
   it('turned off, it never collects', () => {
     const { collector } = setup({ enabled: false });
     expect(collector.restored(0, false)).toBe(false);

@@ -173,20 +173,18 @@ export class SettleCollection {
     });
     if (verdict === 'forgive') this.owed = false;
     if (verdict !== 'collect') return false;
-    let heaps: ReturnType<HeapProbe['collect']>;
+    let heaps: ReturnType<HeapProbe['collect']> | null = null;
     try {
       heaps = this.heap.collect();
     } catch (e) {
       // An economy, never a reason to stop the batch that called it: not retried until next owed.
-      this.owed = false;
-      this.lastAt = this.clock();
       this.o.log.warn({ err: String(e) }, 'tasks settled but the heap collection failed; the garbage stays until V8 collects it');
-      return false;
     }
-    const { before, after } = heaps;
-    this.liveAfterLast = after.heapUsed;
     this.owed = false;
     this.lastAt = this.clock();
+    if (heaps === null) return false;
+    const { before, after } = heaps;
+    this.liveAfterLast = after.heapUsed;
     this.count++;
     this.o.log.info({
       ms: this.lastAt - now, heapUsedMiB: [mib(before.heapUsed), mib(after.heapUsed)], heapTotalMiB: [mib(before.heapTotal), mib(after.heapTotal)],

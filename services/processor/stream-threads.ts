@@ -150,9 +150,10 @@ export async function startStreamThreads(o: { threads: number; log: Logger; onFa
   // thread restores until the assignments are settled (ProcessorOptions.restoreGate).
   let restoring = false;
   const joinNext = (after: number) => states.find((s) => s.thread === after + 1)?.worker.postMessage({ type: 'join' } satisfies ToThread);
+  const young = o.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB;
+  const resourceLimits = young > 0 ? { maxYoungGenerationSizeMb: young } : undefined;
   const started = Array.from({ length: o.threads }, (_, thread) => new Promise<void>((resolve, reject) => {
-    const young = o.youngGenerationMb ?? DEFAULT_YOUNG_GENERATION_MB;
-    const worker = new Worker(THREAD_ENTRY, { workerData: { thread }, execArgv: THREAD_EXEC_ARGV, resourceLimits: young > 0 ? { maxYoungGenerationSizeMb: young } : undefined });
+    const worker = new Worker(THREAD_ENTRY, { workerData: { thread }, execArgv: THREAD_EXEC_ARGV, resourceLimits });
     const state: ThreadState = { thread, worker, assignment: null, status: null, statusAt: Date.now() };
     states.push(state);
     let up = false;

@@ -123,9 +123,8 @@ const THREAD_EXEC_ARGV = extname(__filename) === '.ts' ? [...withoutImports(proc
 
 /**
  * Default of PROCESSOR_YOUNG_GENERATION_MB: 0, V8's own (16 MiB semi-spaces). 192 (64 MiB
- * semi-spaces) cut the major collections that external memory starts in a catch-up from 4 to 1-1.5
- * per thread, for 0-15 % less CPU per event in alternated runs, and kept ~600 B per user more
- * resident once settled (README, session 19): an operator's trade.
+ * semi-spaces) gave 0-15 % less CPU per event in a catch-up in alternated runs, and kept ~600 B per
+ * user more resident once settled (README, sessions 19 and 20): an operator's trade.
  */
 export const DEFAULT_YOUNG_GENERATION_MB = 0;
 

@@ -3,10 +3,11 @@
  * source of "external memory pressure" starts of major GCs). Loaded into the processor and its
  * stream threads with
  *   BENCH_PROCESSOR_NODE_ARGS="--require ./test/bench/buffer-probe.cjs" BENCH_KEEP_LOGS=1 make bench
- * it wraps Buffer.alloc/allocUnsafe/allocUnsafeSlow (Buffer.concat included), sums the bytes of every allocation of
- * at least BUFFER_PROBE_MIN_BYTES (default 16 KiB; smaller ones come from Node's 8 KiB pool) by its
- * four innermost callers, and every BUFFER_PROBE_EVERY_MS (default 4 s) writes one JSON line per
- * stream thread to stderr: {"bufferProbe": thread, "sites": [[MB, count, site], ...]} (the processor's
+ * it wraps Buffer.alloc, allocUnsafe and allocUnsafeSlow (Buffer.concat allocates through
+ * allocUnsafe, so it is seen with its caller), sums the bytes of every allocation of at least
+ * BUFFER_PROBE_MIN_BYTES (default 16 KiB; smaller ones come from Node's 8 KiB pool) by its four
+ * innermost callers, and every BUFFER_PROBE_EVERY_MS (default 4 s) writes one JSON line per stream
+ * thread to stderr: {"bufferProbe": thread, "sites": [[MB, count, site], ...]} (the processor's
  * log in .infra/bench). Buffers Node makes in C++ (socket reads) are not seen. For measuring only:
  * it costs a stack trace per large allocation.
  */
@@ -40,8 +41,6 @@ for (const name of ['alloc', 'allocUnsafe', 'allocUnsafeSlow']) {
     return original.call(this, size, ...rest);
   };
 }
-// Buffer.concat allocates through Buffer.allocUnsafe, so it is seen there (its caller in the site).
-
 if (threadId !== 0) {
   setInterval(() => {
     const top = [...sites].sort((a, b) => b[1][1] - a[1][1]).slice(0, 12)
